@@ -62,12 +62,17 @@ func (s *Stats) add(table string, n int64) {
 
 // Config holds the typed configuration of every source.
 type Config struct {
+	Reference  ReferenceConfig
+	ECSchengen ECSchengenConfig
 }
 
 // All returns every source in load order. Adding one means a file, its
 // testdata, and a line here.
 func All(cfg Config) []Source {
-	return []Source{}
+	return []Source{
+		NewReference(cfg.Reference),
+		NewECSchengen(cfg.ECSchengen),
+	}
 }
 
 // FileDigest returns the size and the hex SHA-256 of the file at path.

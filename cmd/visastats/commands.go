@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/visastats/visastats/pipeline"
+)
+
+func cmdVersion(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	if ok, code := parseFlags(fs, g, args, stderr); !ok {
+		return code
+	}
+	fmt.Fprintf(stdout, "visastats %s\n", pipeline.Version)
+	return exitOK
+}
+
+func loadConfig(g *globals, stderr io.Writer) (pipeline.Config, bool) {
+	cfg, err := pipeline.LoadConfig(g.config)
+	if err != nil {
+		fmt.Fprintf(stderr, "visastats: %v\n", err)
+		return cfg, false
+	}
+	return cfg, true
+}
+
+func cmdRun(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	if ok, code := parseFlags(fs, g, args, stderr); !ok {
+		return code
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "visastats run: unexpected arguments %q\n", fs.Args())
+		return exitUsage
+	}
+	log, err := g.logger(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "visastats: %v\n", err)
+		return exitUsage
+	}
+	cfg, ok := loadConfig(g, stderr)
+	if !ok {
+		return exitFailed
+	}
+	rep, err := pipeline.Run(ctx, cfg, log)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintln(stderr, "visastats: run interrupted; nothing was published and the previous release is unchanged")
+		} else {
+			fmt.Fprintf(stderr, "visastats: run failed; nothing was published and the previous release is unchanged:\n  %v\n", err)
+		}
+		return exitFailed
+	}
+	printSummary(stdout, rep)
+	return exitOK
+}
+
+func printSummary(w io.Writer, rep *pipeline.Report) {
+	fmt.Fprintf(w, "Published release %s in %s\n", rep.Release, rep.Latest)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	for _, f := range rep.Files {
+		fmt.Fprintf(tw, "  %s\t%s rows\t%s\t\n", filepath.Join(rep.Latest, f.Name), thousands(f.Rows), humanBytes(f.Size))
+	}
+	tw.Flush()
+	if len(rep.Headlines) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nApplications lodged at Schengen consulates located in %s (ATV + uniform visas, D+I):\n", rep.Headlines[0].Name)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "  year\tapplications\tchange\tEC refusal rate\t")
+	for _, h := range rep.Headlines {
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t\n", h.Year, thousands(h.Applications), percent(h.Change, true), percent(h.NotIssuedRate, false))
+	}
+	tw.Flush()
+}
+
+func cmdSources(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sources", flag.ContinueOnError)
+	if ok, code := parseFlags(fs, g, args, stderr); !ok {
+		return code
+	}
+	cfg, ok := loadConfig(g, stderr)
+	if !ok {
+		return exitFailed
+	}
+	inputs, err := pipeline.Inputs(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "visastats sources: %v\n", err)
+		return exitFailed
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SOURCE\tYEAR\tSIZE\tSHA256\tPATH")
+	for _, in := range inputs {
+		year := ""
+		if in.Year != 0 {
+			year = strconv.Itoa(in.Year)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", in.Source, year, thousands(in.Size), in.SHA256, in.Path)
+	}
+	tw.Flush()
+	return exitOK
+}
+
+func cmdQuery(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("query", flag.ContinueOnError)
+	format := fs.String("format", "table", "output format: table or csv")
+	if ok, code := parseFlags(fs, g, args, stderr); !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "usage: visastats query [--format table|csv] \"SELECT ...\"")
+		return exitUsage
+	}
+	if *format != "table" && *format != "csv" {
+		fmt.Fprintf(stderr, "visastats query: --format must be table or csv, not %q\n", *format)
+		return exitUsage
+	}
+	cfg, ok := loadConfig(g, stderr)
+	if !ok {
+		return exitFailed
+	}
+	cols, rows, err := pipeline.Query(ctx, cfg, fs.Arg(0))
+	if err != nil {
+		fmt.Fprintf(stderr, "visastats query: %v\n", err)
+		return exitFailed
+	}
+	if *format == "csv" {
+		cw := csv.NewWriter(stdout)
+		cw.Write(cols)
+		for _, r := range rows {
+			cw.Write(formatRow(r, false))
+		}
+		cw.Flush()
+		if err := cw.Error(); err != nil {
+			fmt.Fprintf(stderr, "visastats query: %v\n", err)
+			return exitFailed
+		}
+		return exitOK
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(cols, "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(formatRow(r, true), "\t"))
+	}
+	tw.Flush()
+	fmt.Fprintf(stdout, "(%d rows)\n", len(rows))
+	return exitOK
+}
+
+func formatRow(r []any, human bool) []string {
+	out := make([]string, len(r))
+	for i, v := range r {
+		switch x := v.(type) {
+		case nil:
+			if human {
+				out[i] = "NULL"
+			}
+		case float64:
+			out[i] = strconv.FormatFloat(x, 'f', -1, 64)
+		case time.Time:
+			out[i] = x.Format(time.RFC3339)
+		case []byte:
+			out[i] = string(x)
+		default:
+			out[i] = fmt.Sprint(x)
+		}
+	}
+	return out
+}
+
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+func percent(v *float64, signed bool) string {
+	if v == nil || math.IsNaN(*v) {
+		return "-"
+	}
+	if signed {
+		return fmt.Sprintf("%+.1f%%", *v*100)
+	}
+	return fmt.Sprintf("%.2f%%", *v*100)
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

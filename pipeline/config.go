@@ -1,0 +1,132 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"strings"
+
+	"github.com/spf13/viper"
+
+	"github.com/visastats/visastats/sources"
+)
+
+// Config is visastats' whole configuration, decoded once from config.yaml
+// and the VISASTATS_* environment.
+type Config struct {
+	// Database is the DuckDB file the run builds and leaves behind for
+	// `visastats query`.
+	Database string        `mapstructure:"database"`
+	Output   OutputConfig  `mapstructure:"output"`
+	Sources  SourcesConfig `mapstructure:"sources"`
+}
+
+// OutputConfig says where releases are written.
+type OutputConfig struct {
+	// Dir holds releases/<id>/ and the latest link.
+	Dir string `mapstructure:"dir"`
+	// Keep is how many releases to keep, the newest first (0 keeps all).
+	Keep int `mapstructure:"keep"`
+}
+
+// SourcesConfig configures each source.
+type SourcesConfig struct {
+	Reference  sources.ReferenceConfig  `mapstructure:"reference"`
+	ECSchengen sources.ECSchengenConfig `mapstructure:"ec_schengen_consulates"`
+}
+
+// SourceConfig returns the sources package's view of the configuration.
+func (c Config) SourceConfig() sources.Config {
+	return sources.Config{
+		Reference:  c.Sources.Reference,
+		ECSchengen: c.Sources.ECSchengen,
+	}
+}
+
+// EnvPrefix is the prefix of environment overrides: VISASTATS_OUTPUT_DIR
+// overrides output.dir.
+const EnvPrefix = "VISASTATS"
+
+// LoadConfig reads the YAML file at path, applies VISASTATS_* environment
+// overrides, rejects unknown keys and validates the result.
+func LoadConfig(path string) (Config, error) {
+	v := viper.New()
+	v.SetConfigFile(path)
+	v.SetConfigType("yaml")
+	v.SetEnvPrefix(EnvPrefix)
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+	if err := v.ReadInConfig(); err != nil {
+		return Config{}, fmt.Errorf("read config %s: %w", path, err)
+	}
+	// AutomaticEnv alone does not reach Unmarshal: bind every scalar key of
+	// the typed config so each can be overridden from the environment.
+	for _, key := range configKeys(reflect.TypeOf(Config{}), "") {
+		if err := v.BindEnv(key); err != nil {
+			return Config{}, fmt.Errorf("bind environment for %s: %w", key, err)
+		}
+	}
+	var cfg Config
+	if err := v.UnmarshalExact(&cfg); err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// configKeys lists the dotted mapstructure keys of the scalar fields of t.
+func configKeys(t reflect.Type, prefix string) []string {
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("mapstructure")
+		if tag == "" || tag == "-" {
+			continue
+		}
+		key := tag
+		if prefix != "" {
+			key = prefix + "." + tag
+		}
+		if f.Type.Kind() == reflect.Struct {
+			out = append(out, configKeys(f.Type, key)...)
+			continue
+		}
+		out = append(out, key)
+	}
+	return out
+}
+
+// Validate checks the configuration once, so that stages can trust it.
+func (c Config) Validate() error {
+	var errs []error
+	if strings.TrimSpace(c.Database) == "" {
+		errs = append(errs, errors.New("database: must name a DuckDB file"))
+	}
+	if strings.TrimSpace(c.Output.Dir) == "" {
+		errs = append(errs, errors.New("output.dir: must name a directory"))
+	}
+	if c.Output.Keep < 0 {
+		errs = append(errs, fmt.Errorf("output.keep: must be 0 (keep all) or more, got %d", c.Output.Keep))
+	}
+	if c.Sources.Reference.Dir == "" {
+		errs = append(errs, errors.New("sources.reference.dir: must name the directory of countries.csv"))
+	}
+	ec := c.Sources.ECSchengen
+	if ec.Path == "" && len(ec.Files) == 0 {
+		errs = append(errs, errors.New("sources.ec_schengen_consulates: set path (a directory or a workbook) or files"))
+	}
+	for i, f := range ec.Files {
+		if f.Path == "" || f.Year == 0 {
+			errs = append(errs, fmt.Errorf("sources.ec_schengen_consulates.files[%d]: needs path and year", i))
+		}
+	}
+	if ec.Path != "" {
+		if _, err := os.Stat(ec.Path); err != nil {
+			errs = append(errs, fmt.Errorf("sources.ec_schengen_consulates.path: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,70 @@
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+
+	"github.com/visastats/visastats/sources"
+)
+
+// InputInfo is one input file of a source with its size and content hash.
+type InputInfo struct {
+	Source string `json:"source"`
+	Path   string `json:"path"`
+	Year   int    `json:"year,omitempty"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// Inputs lists every source's inputs with sizes and hashes, without loading
+// anything.
+func Inputs(ctx context.Context, cfg Config) ([]InputInfo, error) {
+	return describeInputs(ctx, sources.All(cfg.SourceConfig()))
+}
+
+func describeInputs(ctx context.Context, srcs []sources.Source) ([]InputInfo, error) {
+	var out []InputInfo
+	for _, src := range srcs {
+		ins, err := src.Inputs(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("source %s: %w", src.Name(), err)
+		}
+		for _, in := range ins {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			size, sum, err := sources.FileDigest(in.Path)
+			if err != nil {
+				return nil, fmt.Errorf("source %s: %w", src.Name(), err)
+			}
+			out = append(out, InputInfo{Source: src.Name(), Path: in.Path, Year: in.Year, Size: size, SHA256: sum})
+		}
+	}
+	return out, nil
+}
+
+// recordInputs writes the inputs table that observations' release column
+// refers to.
+func recordInputs(ctx context.Context, conn *sql.Conn, inputs []InputInfo) error {
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TABLE inputs (
+		source VARCHAR NOT NULL, path VARCHAR NOT NULL, year INTEGER, size BIGINT NOT NULL, sha256 VARCHAR NOT NULL)`); err != nil {
+		return fmt.Errorf("create inputs table: %w", err)
+	}
+	stmt, err := conn.PrepareContext(ctx, `INSERT INTO inputs VALUES (?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("record inputs: %w", err)
+	}
+	defer stmt.Close()
+	for _, in := range inputs {
+		var year driver.Value
+		if in.Year != 0 {
+			year = int32(in.Year)
+		}
+		if _, err := stmt.ExecContext(ctx, in.Source, in.Path, year, in.Size, in.SHA256); err != nil {
+			return fmt.Errorf("record input %s: %w", in.Path, err)
+		}
+	}
+	return nil
+}

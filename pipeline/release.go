@@ -1,0 +1,203 @@
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow/array"
+
+	"github.com/visastats/visastats/output"
+	vsql "github.com/visastats/visastats/sql"
+)
+
+// publishedTable is one public table of a release.
+type publishedTable struct {
+	name    string
+	orderBy string // key order of the rows in every file
+	sheet   bool   // also a sheet of the workbook
+	title   string // what the table is, for people
+}
+
+// publishedTables is the closed list of what a release contains.
+var publishedTables = []publishedTable{
+	{name: "observations", orderBy: "dataset, indicator, reporter, partner, location, year, period, sex, age, applicant_type, decision",
+		title: "Every published number in long format, one row per number"},
+	{name: "schengen_host_country_year", orderBy: "host_country, year", sheet: true,
+		title: "Schengen visas by country where the consulates are located, per year"},
+	{name: "schengen_state_year", orderBy: "state, year", sheet: true,
+		title: "Schengen visas by Schengen State handling the applications, per year"},
+}
+
+// sourceNotes documents each upstream source for the workbook and the
+// Parquet metadata.
+var sourceNotes = []output.SourceNote{
+	{
+		Name:      "ec_schengen_consulates",
+		Publisher: "European Commission, DG Migration and Home Affairs: Visa statistics for consulates (yearly workbooks, sheet \"Data for consulates\")",
+		URL:       "https://home-affairs.ec.europa.eu/policies/schengen-borders-and-visa/visa-policy/short-stay-visas-issued-schengen-countries_en",
+		Licence:   "Commission reuse policy (Decision 2011/833/EU), attribution required",
+	},
+}
+
+// WorkbookName is the journalists' workbook in every release.
+const WorkbookName = "visastats.xlsx"
+
+func selectTable(cat []vsql.Column, t publishedTable) string {
+	var cols []string
+	for _, c := range cat {
+		if c.Table == t.name {
+			cols = append(cols, vsql.QuoteIdent(c.Name))
+		}
+	}
+	return "SELECT " + strings.Join(cols, ", ") + " FROM " + vsql.QuoteIdent(t.name) + " ORDER BY " + t.orderBy
+}
+
+// writeRelease writes every published table as Parquet and the workbook into
+// dir, and records the files in rep.
+func writeRelease(ctx context.Context, conn *sql.Conn, dir string, rep *Report, log *slog.Logger) error {
+	cat, err := vsql.Catalogue()
+	if err != nil {
+		return err
+	}
+	for _, t := range publishedTables {
+		start := time.Now()
+		file := t.name + ".parquet"
+		meta, err := parquetMetadata(cat, t, rep)
+		if err != nil {
+			return err
+		}
+		n, err := arrowCopy(ctx, conn, selectTable(cat, t), func(r array.RecordReader) (int64, error) {
+			return output.WriteParquet(ctx, filepath.Join(dir, file), r, output.ParquetOptions{Metadata: meta})
+		})
+		if err != nil {
+			return fmt.Errorf("export %s: %w", file, err)
+		}
+		rep.addFile(dir, file, n)
+		rep.stage(log, "export", file, n, start)
+	}
+
+	start := time.Now()
+	var sheets []output.TableSheet
+	for _, t := range publishedTables {
+		if !t.sheet {
+			continue
+		}
+		query := selectTable(cat, t)
+		var cols []output.Column
+		for _, c := range cat {
+			if c.Table == t.name {
+				cols = append(cols, output.Column{Header: c.Name, Format: output.Format(c.Format)})
+			}
+		}
+		sheets = append(sheets, output.TableSheet{Name: t.name, Columns: cols,
+			Query: func(ctx context.Context) (*sql.Rows, error) { return conn.QueryContext(ctx, query) }})
+	}
+	counts, err := output.WriteWorkbook(ctx, filepath.Join(dir, WorkbookName), aboutSheet(cat, rep), sheets)
+	if err != nil {
+		return fmt.Errorf("export %s: %w", WorkbookName, err)
+	}
+	var total int64
+	for _, n := range counts {
+		total += n
+	}
+	rep.addFile(dir, WorkbookName, total)
+	rep.stage(log, "export", WorkbookName, total, start)
+	return nil
+}
+
+func (r *Report) addFile(dir, name string, rows int64) {
+	var size int64
+	if st, err := os.Stat(filepath.Join(dir, name)); err == nil {
+		size = st.Size()
+	}
+	r.Files = append(r.Files, FileInfo{Name: name, Rows: rows, Size: size})
+}
+
+// parquetMetadata is the key-value metadata of one Parquet file: where the
+// numbers come from, under which licence, which release, and each column's
+// unit and meaning.
+func parquetMetadata(cat []vsql.Column, t publishedTable, rep *Report) (map[string]string, error) {
+	type colDoc struct {
+		Type        string `json:"type"`
+		Unit        string `json:"unit,omitempty"`
+		Description string `json:"description"`
+	}
+	cols := map[string]colDoc{}
+	units := map[string]string{}
+	for _, c := range cat {
+		if c.Table == t.name {
+			cols[c.Name] = colDoc{Type: c.Type, Unit: c.Unit, Description: c.Description}
+			if c.Unit != "" {
+				units[c.Name] = c.Unit
+			}
+		}
+	}
+	colsJSON, err := json.Marshal(cols)
+	if err != nil {
+		return nil, fmt.Errorf("metadata %s: %w", t.name, err)
+	}
+	unitsJSON, err := json.Marshal(units)
+	if err != nil {
+		return nil, fmt.Errorf("metadata %s: %w", t.name, err)
+	}
+	var srcs, licences []string
+	for _, s := range sourceNotes {
+		srcs = append(srcs, s.Publisher+" <"+s.URL+">")
+		licences = append(licences, s.Name+": "+s.Licence)
+	}
+	return map[string]string{
+		"table":        t.name,
+		"title":        t.title,
+		"source":       strings.Join(srcs, "; "),
+		"licence":      strings.Join(licences, "; "),
+		"release":      rep.Release,
+		"generated_at": rep.GeneratedAt.Format(time.RFC3339),
+		"generator":    "visastats " + Version,
+		"columns":      string(colsJSON),
+		"column_units": string(unitsJSON),
+	}, nil
+}
+
+func aboutSheet(cat []vsql.Column, rep *Report) output.AboutSheet {
+	a := output.AboutSheet{
+		Title: "visastats: Schengen visa statistics",
+		Paragraphs: []string{
+			"Visa applications and decisions at the consulates of the Schengen States, per country where the consulates are located and per Schengen State, from the European Commission's yearly \"Visa statistics for consulates\" workbooks. Every number is computed from the published workbooks; totals, refusal rates and changes are recomputed, not copied.",
+			"Important: the EC data count applications lodged at consulates located in a country, not applications by its nationals. \"Russia\" here means applications lodged at Schengen consulates located in Russia, whatever the applicants' nationality.",
+			"The EC not-issued (refusal) rate is N / (J + M + N): uniform visas not issued divided by uniform visas issued, LTVs issued and uniform visas not issued. Changes are fractions shown as percentages (-24.3% means a fall by a quarter).",
+		},
+		Facts: [][2]string{
+			{"Release", rep.Release},
+			{"Generated at (UTC)", rep.GeneratedAt.Format("2006-01-02 15:04:05")},
+			{"Generated by", "visastats " + Version},
+		},
+	}
+	for _, s := range sourceNotes {
+		var files []string
+		for _, in := range rep.Inputs {
+			if in.Source == s.Name {
+				files = append(files, fmt.Sprintf("%s (sha256 %s)", filepath.Base(in.Path), in.SHA256[:12]))
+			}
+		}
+		s.Files = strings.Join(files, "\n")
+		a.Sources = append(a.Sources, s)
+	}
+	for _, t := range publishedTables {
+		if !t.sheet {
+			continue
+		}
+		for _, c := range cat {
+			if c.Table == t.name {
+				a.Definitions = append(a.Definitions, output.Definition{Sheet: t.name, Column: c.Name, Unit: c.Unit, Meaning: c.Description})
+			}
+		}
+	}
+	return a
+}

@@ -1,0 +1,310 @@
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow/go/v17/arrow/array"
+
+	"github.com/visastats/visastats/sources"
+	vsql "github.com/visastats/visastats/sql"
+)
+
+// Version is visastats' version, set at build time with -ldflags.
+var Version = "dev"
+
+// Report is what a run did, for the log, the CLI and run reports.
+type Report struct {
+	Release     string        `json:"release"`
+	ReleaseDir  string        `json:"release_dir"`
+	Latest      string        `json:"latest"`
+	Database    string        `json:"database"`
+	GeneratedAt time.Time     `json:"generated_at"`
+	Inputs      []InputInfo   `json:"inputs"`
+	Stages      []StageReport `json:"stages"`
+	Checks      []CheckResult `json:"checks"`
+	Files       []FileInfo    `json:"files"`
+	Headlines   []Headline    `json:"headlines"`
+}
+
+// StageReport is one stage of a run.
+type StageReport struct {
+	Stage    string        `json:"stage"`
+	Name     string        `json:"name"`
+	Rows     int64         `json:"rows"`
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// FileInfo is one published file.
+type FileInfo struct {
+	Name string `json:"name"`
+	Rows int64  `json:"rows"`
+	Size int64  `json:"size"`
+}
+
+// CheckError reports blocking checks that failed: nothing was published.
+type CheckError struct {
+	Failed []CheckResult
+}
+
+func (e *CheckError) Error() string {
+	var parts []string
+	for _, c := range e.Failed {
+		parts = append(parts, fmt.Sprintf("%s (%d problems; first: %s)", c.Name, c.Problems, strings.Join(c.Sample, "; ")))
+	}
+	return "blocking checks failed, nothing published: " + strings.Join(parts, "; ")
+}
+
+// Run executes the whole pipeline: it builds a new database beside the
+// configured one, loads every source, runs the transforms and checks,
+// writes a release and, only when everything succeeded, swaps the database
+// and the latest link. On error or cancellation the previous database and
+// release stay as they were.
+func Run(ctx context.Context, cfg Config, log *slog.Logger) (rep *Report, err error) {
+	now := time.Now().UTC()
+	rep = &Report{GeneratedAt: now, Database: cfg.Database}
+	releasesDir := filepath.Join(cfg.Output.Dir, "releases")
+	if err := os.MkdirAll(releasesDir, 0o755); err != nil {
+		return rep, fmt.Errorf("create %s: %w", releasesDir, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(cfg.Database), 0o755); err != nil {
+		return rep, fmt.Errorf("create database directory: %w", err)
+	}
+	rep.Release = newReleaseID(releasesDir, now)
+
+	buildDB := cfg.Database + ".build"
+	removeDB(buildDB) // leftovers of a run that died
+	db, err := openDB(buildDB, false)
+	if err != nil {
+		return rep, err
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			db.Close()
+		}
+		if err != nil {
+			removeDB(buildDB)
+		}
+	}()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("connect to %s: %w", buildDB, err)
+	}
+	defer conn.Close()
+
+	if err := buildDatabase(ctx, conn, cfg, rep, log); err != nil {
+		return rep, err
+	}
+
+	// Write the release into a hidden directory, then rename it into place.
+	partial := filepath.Join(releasesDir, "."+rep.Release+".partial")
+	final := filepath.Join(releasesDir, rep.Release)
+	if err := os.MkdirAll(partial, 0o755); err != nil {
+		return rep, fmt.Errorf("create release directory: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(partial)
+		}
+	}()
+	if err := writeRelease(ctx, conn, partial, rep, log); err != nil {
+		return rep, err
+	}
+	if rep.Headlines, err = headlines(ctx, conn); err != nil {
+		return rep, err
+	}
+	if err := writeJSON(filepath.Join(partial, "run.json"), rep); err != nil {
+		return rep, err
+	}
+	if err := ctx.Err(); err != nil {
+		return rep, err
+	}
+
+	// Publish: the database first (the release describes it), then latest.
+	conn.Close()
+	if err := db.Close(); err != nil {
+		return rep, fmt.Errorf("close %s: %w", buildDB, err)
+	}
+	closed = true
+	if err := os.Rename(buildDB, cfg.Database); err != nil {
+		return rep, fmt.Errorf("swap database %s: %w", cfg.Database, err)
+	}
+	if err := os.Rename(partial, final); err != nil {
+		return rep, fmt.Errorf("publish release %s: %w", final, err)
+	}
+	rep.ReleaseDir = final
+	rep.Latest = filepath.Join(cfg.Output.Dir, "latest")
+	if err := swapLatest(cfg.Output.Dir, rep.Release); err != nil {
+		return rep, err
+	}
+	log.Info("published", "release", rep.Release, "dir", rep.Latest)
+	if err := pruneReleases(releasesDir, rep.Release, cfg.Output.Keep); err != nil {
+		log.Warn("prune releases", "error", err)
+	}
+	return rep, nil
+}
+
+// buildDatabase fills a fresh database: inputs, sources, transforms, checks.
+func buildDatabase(ctx context.Context, conn *sql.Conn, cfg Config, rep *Report, log *slog.Logger) error {
+	srcs := sources.All(cfg.SourceConfig())
+	start := time.Now()
+	inputs, err := describeInputs(ctx, srcs)
+	if err != nil {
+		return err
+	}
+	rep.Inputs = inputs
+	if err := recordInputs(ctx, conn, inputs); err != nil {
+		return err
+	}
+	rep.stage(log, "inputs", "inputs", int64(len(inputs)), start)
+
+	for _, src := range srcs {
+		start := time.Now()
+		st, err := src.Load(ctx, conn)
+		if err != nil {
+			return fmt.Errorf("load source %s: %w", src.Name(), err)
+		}
+		rep.stage(log, "load", src.Name(), st.Rows(), start)
+	}
+
+	transforms, err := vsql.Transforms()
+	if err != nil {
+		return err
+	}
+	for _, t := range transforms {
+		start := time.Now()
+		res, err := conn.ExecContext(ctx, t.SQL)
+		if err != nil {
+			return fmt.Errorf("transform %s: %w", t.File, err)
+		}
+		n, _ := res.RowsAffected()
+		rep.stage(log, "transform", t.Name, n, start)
+	}
+	if err := checkCatalogue(ctx, conn); err != nil {
+		return err
+	}
+	start = time.Now()
+	results, err := runChecks(ctx, conn)
+	rep.Checks = results
+	if err != nil {
+		return err
+	}
+	var failed []CheckResult
+	for _, r := range results {
+		if r.Problems > 0 && r.Blocking {
+			failed = append(failed, r)
+		} else if r.Problems > 0 {
+			log.Warn("check", "check", r.Name, "problems", r.Problems, "first", strings.Join(r.Sample, "; "))
+		}
+	}
+	rep.stage(log, "checks", "checks", int64(len(results)), start)
+	if len(failed) > 0 {
+		return &CheckError{Failed: failed}
+	}
+	return nil
+}
+
+func (r *Report) stage(log *slog.Logger, stage, name string, rows int64, start time.Time) {
+	d := time.Since(start)
+	r.Stages = append(r.Stages, StageReport{Stage: stage, Name: name, Rows: rows, Duration: d})
+	log.Info(stage, "table", name, "rows", rows, "duration", d.Round(time.Millisecond))
+}
+
+// newReleaseID names a release by its UTC build time, with a suffix when a
+// release of the same second exists.
+func newReleaseID(dir string, now time.Time) string {
+	id := now.Format("20060102T150405Z")
+	for i := 2; ; i++ {
+		if _, err := os.Stat(filepath.Join(dir, id)); errors.Is(err, os.ErrNotExist) {
+			return id
+		}
+		id = fmt.Sprintf("%s-%d", now.Format("20060102T150405Z"), i)
+	}
+}
+
+func removeDB(path string) {
+	os.Remove(path)
+	os.Remove(path + ".wal")
+}
+
+// swapLatest points dir/latest at releases/<id> atomically: a new link is
+// made under a temporary name and renamed over the old one.
+func swapLatest(dir, id string) error {
+	latest := filepath.Join(dir, "latest")
+	if st, err := os.Lstat(latest); err == nil && st.Mode()&os.ModeSymlink == 0 {
+		return fmt.Errorf("publish: %s exists and is not a link made by visastats; move it away", latest)
+	}
+	tmp := filepath.Join(dir, fmt.Sprintf(".latest.tmp-%d", os.Getpid()))
+	os.Remove(tmp)
+	if err := os.Symlink(filepath.Join("releases", id), tmp); err != nil {
+		return fmt.Errorf("publish: link latest: %w", err)
+	}
+	if err := os.Rename(tmp, latest); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("publish: swap latest: %w", err)
+	}
+	return nil
+}
+
+// pruneReleases keeps the newest keep releases (0 keeps all) and removes
+// hidden leftovers of runs that died while writing.
+func pruneReleases(dir, current string, keep int) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	var ids []string
+	for _, e := range entries {
+		name := e.Name()
+		if strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".partial") && name != "."+current+".partial" {
+			os.RemoveAll(filepath.Join(dir, name))
+			continue
+		}
+		if e.IsDir() && !strings.HasPrefix(name, ".") {
+			ids = append(ids, name)
+		}
+	}
+	if keep <= 0 || len(ids) <= keep {
+		return nil
+	}
+	// Release ids sort by time.
+	var errs []error
+	for _, id := range ids[:len(ids)-keep] {
+		if id == current {
+			continue
+		}
+		errs = append(errs, os.RemoveAll(filepath.Join(dir, id)))
+	}
+	return errors.Join(errs...)
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// arrowCopy streams a query's result through fn as Arrow record batches.
+func arrowCopy(ctx context.Context, conn *sql.Conn, query string, fn func(array.RecordReader) (int64, error)) (int64, error) {
+	var n int64
+	err := queryArrow(ctx, conn, query, func(r array.RecordReader) error {
+		var err error
+		n, err = fn(r)
+		return err
+	})
+	return n, err
+}

@@ -1,0 +1,146 @@
+package sources
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// ReferenceConfig locates the project's curated reference tables.
+type ReferenceConfig struct {
+	// Dir holds countries.csv (code,iso3,name,kind) and one or more
+	// country_aliases_*.csv files (scheme,alias,code).
+	Dir string `mapstructure:"dir"`
+}
+
+// Reference loads the country reference: the codes visastats uses (ISO
+// 3166-1 alpha-2, XK, Eurostat aggregates) and every published spelling of
+// them, per naming scheme. It is data, not code: a new spelling is a line in
+// a CSV file.
+type Reference struct {
+	cfg ReferenceConfig
+}
+
+// NewReference returns the country reference source.
+func NewReference(cfg ReferenceConfig) *Reference { return &Reference{cfg: cfg} }
+
+// Name implements Source.
+func (r *Reference) Name() string { return "reference" }
+
+// Inputs implements Source.
+func (r *Reference) Inputs(ctx context.Context) ([]Input, error) {
+	countries := filepath.Join(r.cfg.Dir, "countries.csv")
+	if _, err := os.Stat(countries); err != nil {
+		return nil, fmt.Errorf("reference: %w", err)
+	}
+	aliases, err := filepath.Glob(filepath.Join(r.cfg.Dir, "country_aliases_*.csv"))
+	if err != nil {
+		return nil, fmt.Errorf("reference: %w", err)
+	}
+	if len(aliases) == 0 {
+		return nil, fmt.Errorf("reference: no country_aliases_*.csv in %s", r.cfg.Dir)
+	}
+	sort.Strings(aliases)
+	out := []Input{{Path: countries}}
+	for _, a := range aliases {
+		out = append(out, Input{Path: a})
+	}
+	return out, nil
+}
+
+// Load implements Source: it writes ref_countries and ref_country_aliases.
+func (r *Reference) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
+	var st Stats
+	inputs, err := r.Inputs(ctx)
+	if err != nil {
+		return st, err
+	}
+	ddl := []string{
+		`CREATE OR REPLACE TABLE ref_countries (code VARCHAR PRIMARY KEY, iso3 VARCHAR NOT NULL, name VARCHAR NOT NULL, kind VARCHAR NOT NULL)`,
+		`CREATE OR REPLACE TABLE ref_country_aliases (scheme VARCHAR NOT NULL, alias VARCHAR NOT NULL, code VARCHAR NOT NULL, file VARCHAR NOT NULL, line INTEGER NOT NULL)`,
+	}
+	for _, q := range ddl {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return st, fmt.Errorf("create reference tables: %w", err)
+		}
+	}
+	n, err := appendRows(ctx, conn, "ref_countries", func(add func(...driver.Value) error) error {
+		return readRefCSV(inputs[0].Path, []string{"code", "iso3", "name", "kind"}, func(line int, rec []string) error {
+			switch rec[3] {
+			case "country", "aggregate", "special":
+			default:
+				return &CellError{File: inputs[0].Path, Row: line, Column: "kind", Value: rec[3], Err: errors.New("expected country, aggregate or special")}
+			}
+			return add(rec[0], rec[1], rec[2], rec[3])
+		})
+	})
+	if err != nil {
+		return st, err
+	}
+	st.add("ref_countries", n)
+	n, err = appendRows(ctx, conn, "ref_country_aliases", func(add func(...driver.Value) error) error {
+		for _, in := range inputs[1:] {
+			err := readRefCSV(in.Path, []string{"scheme", "alias", "code"}, func(line int, rec []string) error {
+				return add(rec[0], rec[1], rec[2], in.Path, int32(line))
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return st, err
+	}
+	st.add("ref_country_aliases", n)
+	return st, nil
+}
+
+// readRefCSV reads a reference CSV whose header starts with the given
+// columns (extra trailing columns such as a note are allowed) and calls fn
+// with each record's first len(header) fields, none of which may be empty.
+func readRefCSV(path string, header []string, fn func(line int, rec []string) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	head, err := r.Read()
+	if err != nil {
+		return fmt.Errorf("read %s: header: %w", path, err)
+	}
+	if len(head) < len(header) || strings.Join(head[:len(header)], ",") != strings.Join(header, ",") {
+		return &CellError{File: path, Row: 1, Value: strings.Join(head, ","), Err: fmt.Errorf("expected the header to start with %s", strings.Join(header, ","))}
+	}
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return nil
+		}
+		line, _ := r.FieldPos(0)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", path, err)
+		}
+		if len(rec) < len(header) {
+			return &CellError{File: path, Row: line, Err: fmt.Errorf("expected %d fields, got %d", len(header), len(rec))}
+		}
+		for i, name := range header {
+			if name != "iso3" && strings.TrimSpace(rec[i]) == "" {
+				return &CellError{File: path, Row: line, Column: name, Err: errors.New("empty value")}
+			}
+		}
+		if err := fn(line, rec[:len(header)]); err != nil {
+			return err
+		}
+	}
+}

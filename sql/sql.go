@@ -1,0 +1,191 @@
+package sql
+
+import (
+	"embed"
+	"encoding/csv"
+	"fmt"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+//go:embed *.sql checks/*.sql columns.csv
+var files embed.FS
+
+// Transform is one embedded SQL transform.
+type Transform struct {
+	Number int
+	Name   string // file name without number and extension, e.g. "observations"
+	File   string
+	SQL    string
+}
+
+// Check is one embedded check query. It returns one row per problem found;
+// no rows means the check passed.
+type Check struct {
+	Name string
+	File string
+	// Blocking checks stop a release; the others are reported as warnings.
+	Blocking bool
+	SQL      string
+}
+
+var transformName = regexp.MustCompile(`^(\d{3})_([a-z][a-z0-9_]*)\.sql$`)
+var checkName = regexp.MustCompile(`^([a-z][a-z0-9_]*)\.sql$`)
+var severityLine = regexp.MustCompile(`(?m)^-- Severity: (blocking|warning)\s*$`)
+
+// Transforms returns the embedded transforms in number order. It fails on a
+// file whose name does not match NNN_name.sql, a duplicate number, or a file
+// without a statement, so that nothing is skipped silently.
+func Transforms() ([]Transform, error) { return transforms(files, ".") }
+
+func transforms(fsys fs.FS, dir string) ([]Transform, error) {
+	entries, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("list transforms: %w", err)
+	}
+	var out []Transform
+	seen := map[int]string{}
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".sql") {
+			continue
+		}
+		m := transformName.FindStringSubmatch(e.Name())
+		if m == nil {
+			return nil, fmt.Errorf("transform %s: name must be NNN_name.sql (three digits, lower-case name)", e.Name())
+		}
+		n, _ := strconv.Atoi(m[1])
+		if prev, ok := seen[n]; ok {
+			return nil, fmt.Errorf("transform %s: number %03d is already used by %s", e.Name(), n, prev)
+		}
+		seen[n] = e.Name()
+		body, err := readStatement(fsys, path.Join(dir, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Transform{Number: n, Name: m[2], File: e.Name(), SQL: body})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Number < out[j].Number })
+	return out, nil
+}
+
+// Checks returns the embedded checks (checks/*.sql) in name order.
+func Checks() ([]Check, error) {
+	entries, err := fs.ReadDir(files, "checks")
+	if err != nil {
+		return nil, fmt.Errorf("list checks: %w", err)
+	}
+	var out []Check
+	for _, e := range entries {
+		m := checkName.FindStringSubmatch(e.Name())
+		if m == nil {
+			return nil, fmt.Errorf("check %s: name must be name.sql (lower case)", e.Name())
+		}
+		body, err := readStatement(files, "checks/"+e.Name())
+		if err != nil {
+			return nil, err
+		}
+		sev := severityLine.FindStringSubmatch(body)
+		if sev == nil {
+			return nil, fmt.Errorf("check %s: the header must say \"-- Severity: blocking\" or \"-- Severity: warning\"", e.Name())
+		}
+		out = append(out, Check{Name: m[1], File: e.Name(), Blocking: sev[1] == "blocking", SQL: body})
+	}
+	return out, nil
+}
+
+// readStatement returns the file's SQL and fails when it holds no statement
+// once comments and whitespace are removed.
+func readStatement(fsys fs.FS, name string) (string, error) {
+	b, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", name, err)
+	}
+	s := string(b)
+	if strings.TrimSpace(stripComments(s)) == "" {
+		return "", fmt.Errorf("transform %s: the file has no statement", name)
+	}
+	if !strings.HasPrefix(strings.TrimSpace(s), "--") {
+		return "", fmt.Errorf("transform %s: the file must start with a header comment (purpose, inputs, grain)", name)
+	}
+	return s, nil
+}
+
+func stripComments(s string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(s, "\n") {
+		if i := strings.Index(line, "--"); i >= 0 {
+			line = line[:i]
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// Format says how a column is presented in spreadsheets.
+type Format string
+
+// Column formats of the catalogue.
+const (
+	FormatText    Format = "text"
+	FormatCode    Format = "code"
+	FormatYear    Format = "year"
+	FormatCount   Format = "count"
+	FormatNumber  Format = "number"
+	FormatRate    Format = "rate"
+	FormatChange  Format = "change"
+	FormatInteger Format = "integer"
+)
+
+// Column documents one column of a public table.
+type Column struct {
+	Table       string
+	Name        string
+	Type        string // DuckDB type as created by the transforms
+	Unit        string
+	Format      Format
+	Description string
+}
+
+// Catalogue returns the documentation of every public table's columns, in
+// file order (which is the tables' column order).
+func Catalogue() ([]Column, error) {
+	f, err := files.Open("columns.csv")
+	if err != nil {
+		return nil, fmt.Errorf("read column catalogue: %w", err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	recs, err := r.ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("read column catalogue columns.csv: %w", err)
+	}
+	want := []string{"table", "column", "type", "unit", "format", "description"}
+	if len(recs) == 0 || strings.Join(recs[0], ",") != strings.Join(want, ",") {
+		return nil, fmt.Errorf("read column catalogue columns.csv: header must be %s", strings.Join(want, ","))
+	}
+	var out []Column
+	for i, rec := range recs[1:] {
+		c := Column{Table: rec[0], Name: rec[1], Type: rec[2], Unit: rec[3], Format: Format(rec[4]), Description: rec[5]}
+		switch c.Format {
+		case FormatText, FormatCode, FormatYear, FormatCount, FormatNumber, FormatRate, FormatChange, FormatInteger:
+		default:
+			return nil, fmt.Errorf("read column catalogue columns.csv line %d column format: unknown format %q", i+2, c.Format)
+		}
+		if c.Description == "" {
+			return nil, fmt.Errorf("read column catalogue columns.csv line %d: %s.%s has no description", i+2, c.Table, c.Name)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// QuoteIdent quotes an identifier for DuckDB. Identifiers reach SQL only from
+// embedded names (tables and columns of the catalogue), never from input.
+func QuoteIdent(name string) string {
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
