@@ -99,9 +99,9 @@ func newStyles(f *excelize.File) (*styles, error) {
 	s.byFormat[FormatCode] = add(&excelize.Style{Alignment: &excelize.Alignment{Horizontal: "left"}})
 	s.byFormat[FormatYear] = add(&excelize.Style{NumFmt: 1})
 	s.byFormat[FormatInteger] = add(&excelize.Style{NumFmt: 1})
-	s.byFormat[FormatCount] = add(&excelize.Style{NumFmt: 3})     // #,##0
-	s.byFormat[FormatNumber] = add(&excelize.Style{NumFmt: 4})    // #,##0.00
-	s.byFormat[FormatRate] = add(&excelize.Style{NumFmt: 10})     // 0.00%
+	s.byFormat[FormatCount] = add(&excelize.Style{NumFmt: 3})  // #,##0
+	s.byFormat[FormatNumber] = add(&excelize.Style{NumFmt: 4}) // #,##0.00
+	s.byFormat[FormatRate] = add(&excelize.Style{NumFmt: 10})  // 0.00%
 	change := "+0.0%;-0.0%;0.0%"
 	s.byFormat[FormatChange] = add(&excelize.Style{CustomNumFmt: &change})
 	return s, err
