@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"os"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -156,50 +158,69 @@ func WriteWorkbook(ctx context.Context, path string, about AboutSheet, sheets []
 
 func writeAbout(f *excelize.File, st *styles, a AboutSheet) error {
 	const sheet = "About"
+	if err := printLayout(f, sheet); err != nil {
+		return err
+	}
 	sw, err := f.NewStreamWriter(sheet)
 	if err != nil {
 		return err
 	}
-	if err := sw.SetColWidth(1, 1, 30); err != nil {
-		return err
+	for i, w := range []float64{30, 34, 14, 90} {
+		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
+			return err
+		}
 	}
-	if err := sw.SetColWidth(2, 2, 34); err != nil {
-		return err
-	}
-	if err := sw.SetColWidth(3, 3, 14); err != nil {
-		return err
-	}
-	if err := sw.SetColWidth(4, 4, 90); err != nil {
-		return err
-	}
+	// Streamed rows are not measured by spreadsheet programs, so wrapped
+	// text gets an explicit height: lines needed in the narrowest wrapping
+	// cell of the row, at 15 points a line.
+	widths := []float64{30, 34, 14, 90}
 	row := 1
-	put := func(vals ...any) error {
+	put := func(span bool, vals ...excelize.Cell) error {
+		lines := 1
+		for i, v := range vals {
+			text, _ := v.Value.(string)
+			w := widths[i]
+			if span {
+				w = widths[0] + widths[1] + widths[2] + widths[3]
+			}
+			n := 0
+			for _, part := range strings.Split(text, "\n") {
+				n += int(math.Ceil(float64(utf8.RuneCountInString(part)+1) / (w * 1.05)))
+			}
+			if n > lines {
+				lines = n
+			}
+		}
+		cells := make([]any, len(vals))
+		for i, v := range vals {
+			cells[i] = v
+		}
 		cell, _ := excelize.CoordinatesToCellName(1, row)
 		row++
-		return sw.SetRow(cell, vals)
+		return sw.SetRow(cell, cells, excelize.RowOpts{Height: float64(15 * lines)})
 	}
 	cellOf := func(v any, style int) excelize.Cell { return excelize.Cell{Value: v, StyleID: style} }
 	var errs []error
-	errs = append(errs, put(cellOf(a.Title, st.title)))
+	errs = append(errs, put(false, cellOf(a.Title, st.title)))
 	row++
 	for _, p := range a.Paragraphs {
-		errs = append(errs, put(cellOf(p, st.wrap)))
+		errs = append(errs, put(true, cellOf(p, st.wrap)))
 	}
 	row++
 	for _, kv := range a.Facts {
-		errs = append(errs, put(cellOf(kv[0], st.heading), cellOf(kv[1], st.wrap)))
+		errs = append(errs, put(false, cellOf(kv[0], st.heading), cellOf(kv[1], st.wrap)))
 	}
 	row++
-	errs = append(errs, put(cellOf("Sources", st.heading)))
-	errs = append(errs, put(cellOf("Source", st.header), cellOf("Publisher", st.header), cellOf("Licence", st.header), cellOf("Link and files", st.header)))
+	errs = append(errs, put(false, cellOf("Sources", st.heading)))
+	errs = append(errs, put(false, cellOf("Source", st.header), cellOf("Publisher", st.header), cellOf("Licence", st.header), cellOf("Link and files", st.header)))
 	for _, s := range a.Sources {
-		errs = append(errs, put(cellOf(s.Name, st.wrap), cellOf(s.Publisher, st.wrap), cellOf(s.Licence, st.wrap), cellOf(s.URL+"\n"+s.Files, st.wrap)))
+		errs = append(errs, put(false, cellOf(s.Name, st.wrap), cellOf(s.Publisher, st.wrap), cellOf(s.Licence, st.wrap), cellOf(s.URL+"\n"+s.Files, st.wrap)))
 	}
 	row++
-	errs = append(errs, put(cellOf("Definitions", st.heading)))
-	errs = append(errs, put(cellOf("Sheet", st.header), cellOf("Column", st.header), cellOf("Unit", st.header), cellOf("Meaning", st.header)))
+	errs = append(errs, put(false, cellOf("Definitions", st.heading)))
+	errs = append(errs, put(false, cellOf("Sheet", st.header), cellOf("Column", st.header), cellOf("Unit", st.header), cellOf("Meaning", st.header)))
 	for _, d := range a.Definitions {
-		errs = append(errs, put(cellOf(d.Sheet, st.wrap), cellOf(d.Column, st.wrap), cellOf(d.Unit, st.wrap), cellOf(d.Meaning, st.wrap)))
+		errs = append(errs, put(false, cellOf(d.Sheet, st.wrap), cellOf(d.Column, st.wrap), cellOf(d.Unit, st.wrap), cellOf(d.Meaning, st.wrap)))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
@@ -216,6 +237,9 @@ func writeAbout(f *excelize.File, st *styles, a AboutSheet) error {
 
 func writeTableSheet(ctx context.Context, f *excelize.File, st *styles, sh TableSheet) (int64, error) {
 	if _, err := f.NewSheet(sh.Name); err != nil {
+		return 0, err
+	}
+	if err := printLayout(f, sh.Name); err != nil {
 		return 0, err
 	}
 	sw, err := f.NewStreamWriter(sh.Name)
@@ -316,4 +340,15 @@ func cellValue(v any) any {
 	default:
 		return x
 	}
+}
+
+// printLayout makes a sheet print landscape, one page wide. It must be set
+// before a stream writer takes over the sheet.
+func printLayout(f *excelize.File, sheet string) error {
+	landscape, one, zero := "landscape", 1, 0
+	fit := true
+	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &landscape, FitToWidth: &one, FitToHeight: &zero}); err != nil {
+		return err
+	}
+	return f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit})
 }

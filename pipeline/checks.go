@@ -22,23 +22,6 @@ func (c CheckResult) Passed() bool { return c.Problems == 0 }
 
 const checkSample = 5
 
-// runChecks runs every embedded check and reports each by name.
-func runChecks(ctx context.Context, conn *sql.Conn) ([]CheckResult, error) {
-	checks, err := vsql.Checks()
-	if err != nil {
-		return nil, err
-	}
-	var out []CheckResult
-	for _, c := range checks {
-		r, err := runCheck(ctx, conn, c)
-		if err != nil {
-			return out, err
-		}
-		out = append(out, r)
-	}
-	return out, nil
-}
-
 func runCheck(ctx context.Context, conn *sql.Conn, c vsql.Check) (CheckResult, error) {
 	res := CheckResult{Name: c.Name, Blocking: c.Blocking}
 	rows, err := conn.QueryContext(ctx, c.SQL)

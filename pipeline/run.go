@@ -180,6 +180,50 @@ func buildDatabase(ctx context.Context, conn *sql.Conn, cfg Config, rep *Report,
 	if err != nil {
 		return err
 	}
+	checks, err := vsql.Checks()
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, t := range transforms {
+		known[t.Name] = true
+	}
+	for _, c := range checks {
+		if c.After != "" && !known[c.After] {
+			return fmt.Errorf("check %s: runs after unknown transform %q", c.File, c.After)
+		}
+	}
+	// runChecksAfter runs the checks declared to follow one transform ("" =
+	// after all) and stops at the first stage with a failed blocking check.
+	runChecksAfter := func(after string) error {
+		start := time.Now()
+		var failed []CheckResult
+		n := 0
+		for _, c := range checks {
+			if c.After != after {
+				continue
+			}
+			r, err := runCheck(ctx, conn, c)
+			if err != nil {
+				return err
+			}
+			n++
+			rep.Checks = append(rep.Checks, r)
+			switch {
+			case r.Problems > 0 && r.Blocking:
+				failed = append(failed, r)
+			case r.Problems > 0:
+				log.Warn("check", "check", r.Name, "problems", r.Problems, "first", strings.Join(r.Sample, "; "))
+			}
+		}
+		if n > 0 {
+			rep.stage(log, "checks", "after "+orAll(after), int64(n), start)
+		}
+		if len(failed) > 0 {
+			return &CheckError{Failed: failed}
+		}
+		return nil
+	}
 	for _, t := range transforms {
 		start := time.Now()
 		res, err := conn.ExecContext(ctx, t.SQL)
@@ -188,29 +232,24 @@ func buildDatabase(ctx context.Context, conn *sql.Conn, cfg Config, rep *Report,
 		}
 		n, _ := res.RowsAffected()
 		rep.stage(log, "transform", t.Name, n, start)
+		if err := runChecksAfter(t.Name); err != nil {
+			return err
+		}
 	}
 	if err := checkCatalogue(ctx, conn); err != nil {
 		return err
 	}
-	start = time.Now()
-	results, err := runChecks(ctx, conn)
-	rep.Checks = results
-	if err != nil {
+	if err := runChecksAfter(""); err != nil {
 		return err
 	}
-	var failed []CheckResult
-	for _, r := range results {
-		if r.Problems > 0 && r.Blocking {
-			failed = append(failed, r)
-		} else if r.Problems > 0 {
-			log.Warn("check", "check", r.Name, "problems", r.Problems, "first", strings.Join(r.Sample, "; "))
-		}
-	}
-	rep.stage(log, "checks", "checks", int64(len(results)), start)
-	if len(failed) > 0 {
-		return &CheckError{Failed: failed}
-	}
 	return nil
+}
+
+func orAll(after string) string {
+	if after == "" {
+		return "all transforms"
+	}
+	return after
 }
 
 func (r *Report) stage(log *slog.Logger, stage, name string, rows int64, start time.Time) {

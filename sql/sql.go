@@ -30,11 +30,15 @@ type Check struct {
 	File string
 	// Blocking checks stop a release; the others are reported as warnings.
 	Blocking bool
-	SQL      string
+	// After names the transform after which the check runs, so that a
+	// problem is reported where it arises; "" means after all transforms.
+	After string
+	SQL   string
 }
 
 var transformName = regexp.MustCompile(`^(\d{3})_([a-z][a-z0-9_]*)\.sql$`)
 var checkName = regexp.MustCompile(`^([a-z][a-z0-9_]*)\.sql$`)
+var afterLine = regexp.MustCompile(`(?m)^-- After: ([a-z][a-z0-9_]*)\s*$`)
 var severityLine = regexp.MustCompile(`(?m)^-- Severity: (blocking|warning)\s*$`)
 
 // Transforms returns the embedded transforms in number order. It fails on a
@@ -92,7 +96,11 @@ func Checks() ([]Check, error) {
 		if sev == nil {
 			return nil, fmt.Errorf("check %s: the header must say \"-- Severity: blocking\" or \"-- Severity: warning\"", e.Name())
 		}
-		out = append(out, Check{Name: m[1], File: e.Name(), Blocking: sev[1] == "blocking", SQL: body})
+		var after string
+		if a := afterLine.FindStringSubmatch(body); a != nil {
+			after = a[1]
+		}
+		out = append(out, Check{Name: m[1], File: e.Name(), Blocking: sev[1] == "blocking", After: after, SQL: body})
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 -- Purpose: every alias in the crosswalk points to a code of ref_countries, and
 --          no spelling maps to two codes within one scheme.
 -- Severity: blocking
+-- After: name_key
 -- Returns: one row per broken alias.
 SELECT a.file, a.line, a.scheme, a.alias, a.code,
        CASE WHEN c.code IS NULL THEN 'code not in countries.csv' ELSE 'alias maps to more than one code' END AS problem

@@ -1,0 +1,372 @@
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/visastats/visastats/sources"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+
+const (
+	ecDir  = "../data/ec_schengen_consulates"
+	refDir = "../data/reference"
+)
+
+func ecFile(t testing.TB, year string) string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(ecDir, "*"+year+"*.xlsx"))
+	if err != nil || len(files) != 1 {
+		t.Fatalf("want one shipped workbook for %s, got %v", year, files)
+	}
+	return files[0]
+}
+
+// testConfig writes releases and the database into a fresh temp dir.
+func testConfig(t testing.TB, ec sources.ECSchengenConfig) Config {
+	t.Helper()
+	dir := t.TempDir()
+	return Config{
+		Database: filepath.Join(dir, "db", "visastats.duckdb"),
+		Output:   OutputConfig{Dir: filepath.Join(dir, "out"), Keep: 3},
+		Sources: SourcesConfig{
+			Reference:  sources.ReferenceConfig{Dir: refDir},
+			ECSchengen: ec,
+		},
+	}
+}
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func openDuck(t testing.TB) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestRunRealFigures runs the whole pipeline on every shipped workbook and
+// reads the published Parquet files back with DuckDB, as a researcher would.
+func TestRunRealFigures(t *testing.T) {
+	cfg := testConfig(t, sources.ECSchengenConfig{Path: ecDir})
+	rep, err := Run(context.Background(), cfg, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest := filepath.Join(cfg.Output.Dir, "latest")
+	db := openDuck(t)
+	hc := filepath.Join(latest, "schengen_host_country_year.parquet")
+
+	type row struct {
+		apps   int64
+		change sql.NullFloat64
+		rate   sql.NullFloat64
+	}
+	got := map[int]row{}
+	rows, err := db.Query(`SELECT year, applications, applications_yoy_change, not_issued_rate
+		FROM read_parquet(?) WHERE host_country = 'RU'`, hc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var y int
+		var r row
+		if err := rows.Scan(&y, &r.apps, &r.change, &r.rate); err != nil {
+			t.Fatal(err)
+		}
+		got[y] = r
+	}
+	rows.Close()
+	for year, want := range map[int]int64{2021: 536287, 2022: 687264, 2023: 520402} {
+		if got[year].apps != want {
+			t.Errorf("RU applications %d = %d, want %d", year, got[year].apps, want)
+		}
+	}
+	if c := got[2023].change; !c.Valid || math.Round(c.Float64*10000) != -2428 {
+		t.Errorf("RU 2023 change = %v, want -0.2428", c)
+	}
+	if r := got[2023].rate; !r.Valid || math.Round(r.Float64*10000) != 1057 {
+		t.Errorf("RU 2023 EC refusal rate = %v, want 0.1057", r)
+	}
+	// 2016 is not shipped: the 2017 change must be empty, not a change
+	// against 2015.
+	if c := got[2017].change; c.Valid {
+		t.Errorf("RU 2017 change = %v, want NULL (2016 not loaded)", c.Float64)
+	}
+
+	// Worldwide uniform visa applications, from the state mart and from
+	// observations: both must give the published totals.
+	for year, want := range map[int]int64{2022: 7572755, 2023: 10327572} {
+		var fromMart, fromObs int64
+		if err := db.QueryRow(`SELECT sum(uniform_applied) FROM read_parquet(?) WHERE year = ?`,
+			filepath.Join(latest, "schengen_state_year.parquet"), year).Scan(&fromMart); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.QueryRow(`SELECT CAST(sum(value) AS BIGINT) FROM read_parquet(?) WHERE year = ? AND indicator = 'uniform_applied'`,
+			filepath.Join(latest, "observations.parquet"), year).Scan(&fromObs); err != nil {
+			t.Fatal(err)
+		}
+		if fromMart != want || fromObs != want {
+			t.Errorf("worldwide uniform_applied %d: mart %d, observations %d, want %d", year, fromMart, fromObs, want)
+		}
+	}
+
+	// Types as documented, and provenance inside the files.
+	var typ string
+	if err := db.QueryRow(`SELECT type FROM parquet_schema(?) WHERE name = 'applications'`, hc).Scan(&typ); err != nil {
+		t.Fatal(err)
+	}
+	if typ != "INT64" {
+		t.Errorf("applications stored as %s, want INT64", typ)
+	}
+	meta := map[string]string{}
+	mrows, err := db.Query(`SELECT decode(key), decode(value) FROM parquet_kv_metadata(?)`, hc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for mrows.Next() {
+		var k, v string
+		if err := mrows.Scan(&k, &v); err != nil {
+			t.Fatal(err)
+		}
+		meta[k] = v
+	}
+	mrows.Close()
+	for _, k := range []string{"source", "licence", "release", "generated_at", "columns"} {
+		if meta[k] == "" {
+			t.Errorf("parquet metadata %q missing", k)
+		}
+	}
+	if meta["release"] != rep.Release || !strings.Contains(meta["licence"], "2011/833/EU") {
+		t.Errorf("metadata release %q licence %q", meta["release"], meta["licence"])
+	}
+	var checksFailed int
+	for _, c := range rep.Checks {
+		if !c.Passed() {
+			checksFailed++
+			t.Errorf("check %s: %d problems: %v", c.Name, c.Problems, c.Sample)
+		}
+	}
+	if len(rep.Checks) < 5 {
+		t.Errorf("only %d checks ran", len(rep.Checks))
+	}
+}
+
+// dumpWorkbook renders a workbook's content (sheets, frozen panes, tables,
+// cells with their number formats) as text, skipping rows keep rejects.
+func dumpWorkbook(t *testing.T, path string, keep func(sheet string, row []string) bool) string {
+	t.Helper()
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var b strings.Builder
+	for _, sheet := range f.GetSheetList() {
+		fmt.Fprintf(&b, "== sheet %s\n", sheet)
+		panes, _ := f.GetPanes(sheet)
+		if panes.Freeze {
+			fmt.Fprintf(&b, "frozen: %s\n", panes.TopLeftCell)
+		}
+		tables, _ := f.GetTables(sheet)
+		for _, tb := range tables {
+			fmt.Fprintf(&b, "table: %s autofilter\n", tb.Range)
+		}
+		rows, err := f.GetRows(sheet, excelize.Options{RawCellValue: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range rows {
+			if i > 0 && !keep(sheet, r) {
+				continue
+			}
+			var cells []string
+			for j, v := range r {
+				name, _ := excelize.CoordinatesToCellName(j+1, i+1)
+				typ, _ := f.GetCellType(sheet, name)
+				style, _ := f.GetCellStyle(sheet, name)
+				fmtCode := ""
+				if st, err := f.GetStyle(style); err == nil && st != nil {
+					if st.CustomNumFmt != nil {
+						fmtCode = *st.CustomNumFmt
+					} else if st.NumFmt != 0 {
+						fmtCode = fmt.Sprintf("#%d", st.NumFmt)
+					}
+				}
+				kind := map[excelize.CellType]string{excelize.CellTypeNumber: "n", excelize.CellTypeUnset: "n", excelize.CellTypeSharedString: "s", excelize.CellTypeInlineString: "s"}[typ]
+				if v == "" {
+					kind = ""
+				}
+				cells = append(cells, fmt.Sprintf("%s=%s%s", name, kind, strings.TrimSpace(fmt.Sprintf(":%s %s", v, fmtCode))))
+			}
+			fmt.Fprintf(&b, "%s\n", strings.Join(cells, " | "))
+		}
+	}
+	return b.String()
+}
+
+var volatile = regexp.MustCompile(`\d{8}T\d{6}Z(-\d+)?|\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}|visastats [^\s|]*dev[^\s|]*`)
+
+// TestWorkbookGolden compares the journalists' workbook, built from the 2022
+// and 2023 workbooks, with testdata/workbook.golden: sheets, frozen
+// headers, tables, values and number formats (content, not bytes).
+func TestWorkbookGolden(t *testing.T) {
+	cfg := testConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{
+		{Path: ecFile(t, "2022"), Year: 2022}, {Path: ecFile(t, "2023"), Year: 2023},
+	}})
+	if _, err := Run(context.Background(), cfg, quietLog()); err != nil {
+		t.Fatal(err)
+	}
+	keep := func(sheet string, row []string) bool {
+		if sheet == "About" {
+			return true
+		}
+		return len(row) > 0 && (row[0] == "RU" || row[0] == "DE" || row[0] == "XK" || row[0] == "TR")
+	}
+	got := dumpWorkbook(t, filepath.Join(cfg.Output.Dir, "latest", WorkbookName), keep)
+	got = volatile.ReplaceAllString(got, "<volatile>")
+	golden := filepath.Join("testdata", "workbook.golden")
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./pipeline -run TestWorkbookGolden -update to create it)", err)
+	}
+	if got != string(want) {
+		gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
+		for i := 0; i < len(gl) || i < len(wl); i++ {
+			var g, w string
+			if i < len(gl) {
+				g = gl[i]
+			}
+			if i < len(wl) {
+				w = wl[i]
+			}
+			if g != w {
+				t.Fatalf("workbook differs from %s at line %d:\n got: %s\nwant: %s\n(rerun with -update if the change is intended)", golden, i+1, g, w)
+			}
+		}
+	}
+}
+
+// editWorkbook copies a shipped workbook with one change into dir under name.
+func editWorkbook(t *testing.T, year, dir, name string, edit func(f *excelize.File) error) string {
+	t.Helper()
+	f, err := excelize.OpenFile(ecFile(t, year))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := edit(f); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, name)
+	if err := f.SaveAs(out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestRunBadInputPublishesNothing publishes a good release, then runs with
+// one broken input at a time: each run fails with its specific error, and
+// latest, the release list and the database stay as they were.
+func TestRunBadInputPublishesNothing(t *testing.T) {
+	good := sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ecFile(t, "2023"), Year: 2023}}}
+	cfg := testConfig(t, good)
+	ctx := context.Background()
+	first, err := Run(ctx, cfg, quietLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbBefore, err := os.ReadFile(cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := os.ReadFile(ecFile(t, "2023"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := t.TempDir()
+	writeFile := func(name string, b []byte) string {
+		p := filepath.Join(bad, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name string
+		path string
+		want []string
+	}{
+		{"truncated xlsx", writeFile("2023-truncated.xlsx", body[:len(body)/3]), []string{"2023-truncated.xlsx", "damaged or truncated"}},
+		{"no data sheet", editWorkbook(t, "2023", bad, "2023-nosheet.xlsx", func(f *excelize.File) error {
+			return f.DeleteSheet("Data for consulates")
+		}), []string{"2023-nosheet.xlsx", `no sheet "Data for consulates"`}},
+		{"drifted header", editWorkbook(t, "2023", bad, "2023-header.xlsx", func(f *excelize.File) error {
+			return f.SetCellStr("Data for consulates", "N1", "Visas refused")
+		}), []string{"2023-header.xlsx", "row 1 column N", "layout has changed"}},
+		{"unknown country", editWorkbook(t, "2023", bad, "2023-atlantis.xlsx", func(f *excelize.File) error {
+			return f.SetCellStr("Data for consulates", "B2", "ATLANTIS")
+		}), []string{"unmapped_countries", "ATLANTIS", "2023-atlantis.xlsx"}},
+		{"legacy xls", writeFile("2023.xls", append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 1024)...)),
+			[]string{"2023.xls", "save it as .xlsx"}},
+		{"unreadable path", filepath.Join(bad, "missing", "2023.xlsx"), []string{"2023.xlsx", "no such file"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := cfg
+			c.Sources.ECSchengen = sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: tt.path, Year: 2023}}}
+			_, err := Run(ctx, c, quietLog())
+			if err == nil {
+				t.Fatal("run succeeded on bad input")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			target, err := os.Readlink(filepath.Join(cfg.Output.Dir, "latest"))
+			if err != nil || filepath.Base(target) != first.Release {
+				t.Errorf("latest -> %q (%v), want release %s", target, err, first.Release)
+			}
+			entries, _ := os.ReadDir(filepath.Join(cfg.Output.Dir, "releases"))
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			sort.Strings(names)
+			if len(names) != 1 || names[0] != first.Release {
+				t.Errorf("releases = %v, want only %s", names, first.Release)
+			}
+			dbAfter, err := os.ReadFile(cfg.Database)
+			if err != nil || string(dbAfter) != string(dbBefore) {
+				t.Errorf("database changed by a failed run (%v)", err)
+			}
+			if _, err := os.Stat(cfg.Database + ".build"); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("failed run left %s.build behind", cfg.Database)
+			}
+		})
+	}
+}

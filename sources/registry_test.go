@@ -1,0 +1,46 @@
+package sources
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// shippedConfig points every source at the real sample data in data/.
+func shippedConfig() Config {
+	return Config{
+		Reference:  ReferenceConfig{Dir: "../data/reference"},
+		ECSchengen: ECSchengenConfig{Path: ecDataDir},
+	}
+}
+
+// TestEverySourceLoadsItsRealData walks All: every source must list inputs
+// that exist, have testdata of its own, and load its real files into at
+// least one non-empty table.
+func TestEverySourceLoadsItsRealData(t *testing.T) {
+	ctx := context.Background()
+	for _, src := range All(shippedConfig()) {
+		t.Run(src.Name(), func(t *testing.T) {
+			if src.Name() != "reference" {
+				if _, err := os.Stat(filepath.Join("testdata", src.Name())); err != nil {
+					t.Errorf("source %s has no testdata/%s: %v", src.Name(), src.Name(), err)
+				}
+			}
+			ins, err := src.Inputs(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ins) == 0 {
+				t.Fatal("no inputs")
+			}
+			st, err := src.Load(ctx, openTestDB(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Rows() == 0 {
+				t.Errorf("loaded no rows: %+v", st)
+			}
+		})
+	}
+}
