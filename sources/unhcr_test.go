@@ -404,3 +404,41 @@ func TestUNHCRInputs(t *testing.T) {
 		})
 	}
 }
+
+// TestUNHCRDashes checks the two meanings of "-": "all" in a dimension
+// column (kept) and "no data" in a count (NULL, never 0). The real files
+// have no "-" in these places, so the inputs are real rows with one field
+// changed: line 2 of the applications export, item 1 of the API page, and an
+// asylum-applications item written with the API's field names (the project
+// has no real page of that dataset).
+func TestUNHCRDashes(t *testing.T) {
+	csvData := bytes.Replace(unhcrReadFixture(t, unhcrApplicationsCSV),
+		[]byte("2010,Albania,Austria,ALB,AUT,G,NR,FA,P,17\n"), []byte("2010,Albania,Austria,ALB,AUT,-,-,-,P,-\n"), 1)
+	page := bytes.Replace(unhcrReadFixture(t, unhcrDecisionsPage),
+		[]byte(`"dec_recognized":5,"dec_other":"0","dec_rejected":15,"dec_closed":"0","dec_total":20`),
+		[]byte(`"dec_recognized":"5","dec_other":"-","dec_rejected":15,"dec_closed":null,"dec_total":"20"`), 1)
+	apps := []byte(`{"page":1,"maxPages":1,"items":[{"year":2023,"coo_id":1,"coo_name":"Russian Federation","coo":"RUS","coo_iso":"RUS",` +
+		`"coa_id":2,"coa_name":"Austria","coa":"AUS","coa_iso":"AUT","procedure_type":"G","app_type":"NA","dec_level":"-","app_pc":"P","applied":"-"}]}`)
+	conn, _ := unhcrLoad(t, unhcrWriteTemp(t, "a.csv", csvData), unhcrWriteTemp(t, "d.json", page), unhcrWriteTemp(t, "apps.json", apps))
+	for _, tc := range []struct {
+		name, query string
+		want        string
+	}{
+		{"CSV dimensions kept, count NULL", `SELECT concat_ws('|', authority, application_type, stage, coalesce(CAST(applied AS VARCHAR), 'NULL'))
+			FROM raw_unhcr_asylum_applications WHERE file LIKE '%a.csv' AND line = 2`, "-|-|-|NULL"},
+		{"JSON string counts", `SELECT concat_ws('|', dec_recognized, coalesce(CAST(dec_other AS VARCHAR), 'NULL'), dec_rejected,
+			coalesce(CAST(dec_closed AS VARCHAR), 'NULL'), dec_total) FROM raw_unhcr_asylum_decisions WHERE line = 1`, "5.0|NULL|15.0|NULL|20.0"},
+		{"JSON applications", `SELECT concat_ws('|', year, origin_iso, asylum_iso, authority, application_type, stage, cases_persons, coalesce(CAST(applied AS VARCHAR), 'NULL'))
+			FROM raw_unhcr_asylum_applications WHERE file LIKE '%apps.json'`, "2023|RUS|AUT|G|NA|-|P|NULL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got string
+			if err := conn.QueryRowContext(context.Background(), tc.query).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
