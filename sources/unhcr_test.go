@@ -442,3 +442,82 @@ func TestUNHCRDashes(t *testing.T) {
 		})
 	}
 }
+
+// TestUNHCRCountryAliases checks data/reference/country_aliases_unhcr.csv
+// against the files make run loads: every ISO3 code, UNHCR code and UNHCR
+// name in them has exactly one alias, and the three schemes agree on every
+// row (UNHCR's AUS and ISO's AUT both give AT).
+func TestUNHCRCountryAliases(t *testing.T) {
+	ctx := context.Background()
+	conn := unhcrOpenConn(t)
+	if _, err := NewUNHCR(UNHCRConfig{Paths: []string{"../data/unhcr"}}).Load(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewRUMFA(RUMFAConfig{Path: "../data/curated/ru_mfa_visas_published.csv"}).Load(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	aliases, err := filepath.Abs("../data/reference/country_aliases_unhcr.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// read_csv reads an empty field as NULL; the empty ISO code is an alias.
+	if _, err := conn.ExecContext(ctx, `CREATE TEMP TABLE aliases AS
+		SELECT scheme, coalesce(alias, '') AS alias, code, note
+		FROM read_csv(?, header = true, all_varchar = true, columns = {'scheme': 'VARCHAR', 'alias': 'VARCHAR', 'code': 'VARCHAR', 'note': 'VARCHAR'})`, aliases); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, query string
+	}{
+		{"used but missing", `WITH used(scheme, alias) AS (
+				SELECT 'iso3', origin_iso FROM raw_unhcr_asylum_applications UNION SELECT 'iso3', asylum_iso FROM raw_unhcr_asylum_applications
+				UNION SELECT 'unhcr_name', origin_name FROM raw_unhcr_asylum_applications UNION SELECT 'unhcr_name', asylum_name FROM raw_unhcr_asylum_applications
+				UNION SELECT 'iso3', origin_iso FROM raw_unhcr_asylum_decisions UNION SELECT 'iso3', asylum_iso FROM raw_unhcr_asylum_decisions
+				UNION SELECT 'unhcr_code', origin_code FROM raw_unhcr_asylum_decisions UNION SELECT 'unhcr_code', asylum_code FROM raw_unhcr_asylum_decisions
+				UNION SELECT 'unhcr_name', origin_name FROM raw_unhcr_asylum_decisions UNION SELECT 'unhcr_name', asylum_name FROM raw_unhcr_asylum_decisions
+				UNION SELECT 'iso3', origin_iso FROM raw_unhcr_footnotes UNION SELECT 'iso3', asylum_iso FROM raw_unhcr_footnotes
+				UNION SELECT 'mfa', issuer FROM raw_ru_mfa_published UNION SELECT 'mfa', recipient FROM raw_ru_mfa_published)
+			SELECT scheme || ':' || alias FROM used ANTI JOIN aliases USING (scheme, alias) ORDER BY 1`},
+		{"duplicate alias", `SELECT scheme || ':' || alias FROM aliases GROUP BY scheme, alias HAVING count(*) > 1 ORDER BY 1`},
+		{"bad scheme or code", `SELECT scheme || ':' || alias || '->' || coalesce(code, 'NULL') FROM aliases
+			WHERE scheme NOT IN ('iso3', 'unhcr_code', 'unhcr_name', 'mfa')
+			   OR NOT (regexp_full_match(coalesce(code, ''), '[A-Z]{2}') OR code IN ('STLS', 'UNK', 'WORLD', 'EU')) ORDER BY 1`},
+		{"schemes disagree", `SELECT DISTINCT d.asylum_code || '/' || d.asylum_iso || '/' || d.asylum_name
+			FROM raw_unhcr_asylum_decisions d
+			JOIN aliases c ON c.scheme = 'unhcr_code' AND c.alias = d.asylum_code
+			JOIN aliases i ON i.scheme = 'iso3' AND i.alias = d.asylum_iso
+			JOIN aliases n ON n.scheme = 'unhcr_name' AND n.alias = d.asylum_name
+			WHERE c.code <> i.code OR n.code <> i.code
+			UNION
+			SELECT DISTINCT a.origin_iso || '/' || a.origin_name FROM raw_unhcr_asylum_applications a
+			JOIN aliases i ON i.scheme = 'iso3' AND i.alias = a.origin_iso
+			JOIN aliases n ON n.scheme = 'unhcr_name' AND n.alias = a.origin_name
+			WHERE n.code <> i.code ORDER BY 1`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rows, err := conn.QueryContext(ctx, tc.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var bad []string
+			for rows.Next() {
+				var s string
+				if err := rows.Scan(&s); err != nil {
+					t.Fatal(err)
+				}
+				bad = append(bad, s)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			if len(bad) > 0 {
+				t.Errorf("%d: %v", len(bad), bad)
+			}
+		})
+	}
+	var austria string
+	if err := conn.QueryRowContext(ctx, `SELECT code FROM aliases WHERE scheme = 'unhcr_code' AND alias = 'AUS'`).Scan(&austria); err != nil || austria != "AT" {
+		t.Errorf("unhcr_code AUS -> %q (%v), want AT (Austria)", austria, err)
+	}
+}
