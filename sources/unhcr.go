@@ -6,11 +6,11 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 )
@@ -268,7 +268,7 @@ func (s *unhcrSource) loadFile(ctx context.Context, conn *sql.Conn, path string,
 	n64, err := appendRows(ctx, conn, r.table, func(add func(vals ...driver.Value) error) error {
 		for {
 			row, err := r.next()
-			if errors.Is(err, errUNHCREnd) {
+			if errors.Is(err, io.EOF) {
 				return nil
 			}
 			if err != nil {
@@ -356,13 +356,3 @@ func (e *RecordError) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *RecordError) Unwrap() error { return e.Err }
-
-// unhcrSorted returns the keys of m in order, for stable messages.
-func unhcrSorted(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}

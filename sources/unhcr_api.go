@@ -242,9 +242,9 @@ func (s *unhcrSource) fetchDataset(ctx context.Context, dataset string, emit fun
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("unhcr: fetch %s page %d: %w", dataset, page, err)
 		}
-		q := url.Values{}
-		for _, k := range unhcrSorted(a.Params) {
-			q.Set(k, a.Params[k])
+		q := url.Values{} // Encode sorts by key: stable URLs in rows and errors
+		for k, v := range a.Params {
+			q.Set(k, v)
 		}
 		q.Set("limit", strconv.Itoa(limit))
 		q.Set("page", strconv.Itoa(page))

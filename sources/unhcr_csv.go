@@ -15,9 +15,6 @@ import (
 	"unicode/utf8"
 )
 
-// errUNHCREnd ends a CSV reader's rows.
-var errUNHCREnd = errors.New("end of rows")
-
 // unhcrMaxPreamble bounds the search for the header line: Refugee Data
 // Finder preambles are about 15 lines.
 const unhcrMaxPreamble = 100
@@ -154,11 +151,11 @@ func (u *unhcrCSVReader) mapHeader() error {
 var errUNHCRNotUTF8 = errors.New("invalid UTF-8; export or re-save the file as UTF-8")
 
 // next returns the next row as raw table values (file, line, columns...),
-// or errUNHCREnd after the last one.
+// or io.EOF after the last one.
 func (u *unhcrCSVReader) next() ([]driver.Value, error) {
 	rec, err := u.cr.Read()
 	if err == io.EOF {
-		return nil, errUNHCREnd
+		return nil, io.EOF
 	}
 	if err != nil {
 		return nil, u.csvError(err)

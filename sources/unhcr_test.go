@@ -49,7 +49,7 @@ func unhcrLoad(t *testing.T, paths ...string) (*sql.Conn, Stats) {
 }
 
 // unhcrReadFixture returns the bytes of a testdata file.
-func unhcrReadFixture(t *testing.T, path string) []byte {
+func unhcrReadFixture(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
