@@ -243,11 +243,14 @@ func (s *unhcrSource) loadFile(ctx context.Context, conn *sql.Conn, path string,
 	}
 	defer f.Close()
 	head := make([]byte, 512)
-	n, err := f.Read(head)
-	if err != nil && n == 0 {
+	n, err := io.ReadFull(f, head)
+	if n == 0 && errors.Is(err, io.EOF) {
+		return fmt.Errorf("unhcr: %s is empty", path)
+	}
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("unhcr: read %s: %w", path, err)
 	}
-	if _, err := f.Seek(0, 0); err != nil {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("unhcr: read %s: %w", path, err)
 	}
 	if strings.EqualFold(filepath.Ext(path), ".json") || unhcrLooksLikeJSON(head[:n]) {

@@ -325,6 +325,11 @@ func TestUNHCRBadInputs(t *testing.T) {
 			msg: "want P (persons) or C (cases)",
 		},
 		{
+			name: "empty file", file: "empty.csv",
+			data: func() []byte { return nil },
+			msg:  "is empty",
+		},
+		{
 			name: "HTML saved as an API page", file: "page.json",
 			data: func() []byte { return []byte("<!DOCTYPE html><html><body>502 Bad Gateway</body></html>") },
 			msg:  "not a UNHCR API page: body is not a JSON object",
