@@ -1,0 +1,361 @@
+package sources
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Raw tables of the unhcr source. Load drops and recreates all three.
+const (
+	unhcrApplicationsTable = "raw_unhcr_asylum_applications"
+	unhcrDecisionsTable    = "raw_unhcr_asylum_decisions"
+	unhcrFootnotesTable    = "raw_unhcr_footnotes"
+)
+
+// The DDL is fixed text: table names and columns are ours, never read from
+// input.
+const unhcrDDL = `
+DROP TABLE IF EXISTS raw_unhcr_asylum_applications;
+CREATE TABLE raw_unhcr_asylum_applications (
+  file VARCHAR, line BIGINT, year INTEGER,
+  origin_name VARCHAR, origin_iso VARCHAR,
+  asylum_name VARCHAR, asylum_iso VARCHAR,
+  authority VARCHAR, application_type VARCHAR, stage VARCHAR,
+  cases_persons VARCHAR,
+  applied DOUBLE
+);
+DROP TABLE IF EXISTS raw_unhcr_asylum_decisions;
+CREATE TABLE raw_unhcr_asylum_decisions (
+  file VARCHAR, line BIGINT, year INTEGER,
+  origin_name VARCHAR, origin_code VARCHAR, origin_iso VARCHAR,
+  asylum_name VARCHAR, asylum_code VARCHAR, asylum_iso VARCHAR,
+  procedure_type VARCHAR, dec_level VARCHAR, cases_persons VARCHAR,
+  dec_recognized DOUBLE, dec_other DOUBLE, dec_rejected DOUBLE, dec_closed DOUBLE, dec_total DOUBLE
+);
+DROP TABLE IF EXISTS raw_unhcr_footnotes;
+CREATE TABLE raw_unhcr_footnotes (
+  file VARCHAR, line BIGINT,
+  footnote VARCHAR,
+  years VARCHAR,
+  origin_iso VARCHAR, asylum_iso VARCHAR,
+  population_type VARCHAR
+);
+`
+
+// UNHCRConfig configures the unhcr source: UNHCR Refugee Data Finder CSV
+// exports and pages of the UNHCR population API, saved or fetched.
+type UNHCRConfig struct {
+	// Paths lists CSV exports and saved API JSON pages, as files or as
+	// directories. A directory contributes its *.csv and *.json files in
+	// name order; other files in it (such as PROVENANCE.md) are not read.
+	Paths []string `mapstructure:"paths"`
+	// API fetches pages from the UNHCR population API. Its zero value
+	// (no URL) keeps the source offline.
+	API UNHCRAPIConfig `mapstructure:"api"`
+}
+
+// UNHCRAPIConfig configures the client of the UNHCR population API
+// (https://api.unhcr.org/population/v1/).
+type UNHCRAPIConfig struct {
+	// URL is the base of the API, such as
+	// "https://api.unhcr.org/population/v1/". Empty means offline.
+	URL string `mapstructure:"url"`
+	// Datasets are the API datasets to fetch: "asylum-applications",
+	// "asylum-decisions". Required when URL is set.
+	Datasets []string `mapstructure:"datasets"`
+	// Params are query filters sent with every request, such as
+	// coo_iso: RUS or yearFrom: 2015. The client sets page and limit itself.
+	Params map[string]string `mapstructure:"params"`
+	// Timeout bounds each request, body included. Zero means 60s.
+	Timeout time.Duration `mapstructure:"timeout"`
+	// Retries is how many times a request is repeated after a 429, a 5xx
+	// or a network error. Zero means 3.
+	Retries int `mapstructure:"retries"`
+	// Limit is the number of items asked for per page. Zero means 100.
+	Limit int `mapstructure:"limit"`
+}
+
+// UNHCROption changes how the unhcr source is built.
+type UNHCROption func(*unhcrSource)
+
+// WithUNHCRHTTPClient makes the source send API requests through c, for
+// example to reach a test server or to go through a proxy.
+func WithUNHCRHTTPClient(c *http.Client) UNHCROption {
+	return func(s *unhcrSource) { s.client = c }
+}
+
+// withUNHCRBackoff sets the first retry delay; tests shorten it.
+func withUNHCRBackoff(d time.Duration) UNHCROption {
+	return func(s *unhcrSource) { s.backoff = d }
+}
+
+type unhcrSource struct {
+	cfg     UNHCRConfig
+	client  *http.Client
+	backoff time.Duration
+}
+
+// NewUNHCR returns the unhcr source: UNHCR asylum applications, asylum
+// decisions and footnotes, from Refugee Data Finder CSV exports and from
+// population API pages (saved as files, or fetched when cfg.API.URL is set).
+func NewUNHCR(cfg UNHCRConfig, opts ...UNHCROption) Source {
+	s := &unhcrSource{cfg: cfg, client: &http.Client{}, backoff: 500 * time.Millisecond}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Name implements Source.
+func (s *unhcrSource) Name() string { return "unhcr" }
+
+// Inputs implements Source. It lists local files only: API pages are
+// fetched during Load.
+func (s *unhcrSource) Inputs(ctx context.Context) ([]Input, error) {
+	if err := s.validate(); err != nil {
+		return nil, err
+	}
+	var (
+		inputs []Input
+		seen   = map[string]bool{}
+	)
+	for _, p := range s.cfg.Paths {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		files, err := unhcrListPath(p)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range files {
+			key := filepath.Clean(f)
+			if seen[key] {
+				return nil, fmt.Errorf("unhcr: %s is listed twice in paths; its figures would be counted twice", f)
+			}
+			seen[key] = true
+			inputs = append(inputs, Input{Path: f})
+		}
+	}
+	return inputs, nil
+}
+
+// unhcrListPath returns p itself when it is a file, or the *.csv and *.json
+// files of directory p in name order.
+func unhcrListPath(p string) ([]string, error) {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil, fmt.Errorf("unhcr: %w", err)
+	}
+	if !fi.IsDir() {
+		return []string{p}, nil
+	}
+	entries, err := os.ReadDir(p) // sorted by name
+	if err != nil {
+		return nil, fmt.Errorf("unhcr: %w", err)
+	}
+	var files []string
+	for _, e := range entries {
+		ext := strings.ToLower(filepath.Ext(e.Name()))
+		if e.Type().IsRegular() && (ext == ".csv" || ext == ".json") {
+			files = append(files, filepath.Join(p, e.Name()))
+		}
+	}
+	return files, nil
+}
+
+func (s *unhcrSource) validate() error {
+	a := s.cfg.API
+	if a.URL == "" {
+		return nil
+	}
+	u, err := url.Parse(a.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("unhcr: api.url %q is not an http(s) URL", a.URL)
+	}
+	if len(a.Datasets) == 0 {
+		return fmt.Errorf("unhcr: api.url is set but api.datasets is empty; list asylum-applications and/or asylum-decisions")
+	}
+	for _, d := range a.Datasets {
+		if d != "asylum-applications" && d != "asylum-decisions" {
+			return fmt.Errorf("unhcr: api.datasets: unsupported dataset %q; supported: asylum-applications, asylum-decisions", d)
+		}
+	}
+	for k := range a.Params {
+		if k == "page" || k == "limit" {
+			return fmt.Errorf("unhcr: api.params: %q is set by the client; use api.limit for the page size", k)
+		}
+	}
+	if a.Timeout < 0 || a.Retries < 0 || a.Limit < 0 {
+		return fmt.Errorf("unhcr: api.timeout, api.retries and api.limit must not be negative")
+	}
+	return nil
+}
+
+// Load implements Source. It recreates raw_unhcr_asylum_applications,
+// raw_unhcr_asylum_decisions and raw_unhcr_footnotes, loads every input
+// file, then every configured API dataset. An unsupported file, a malformed
+// value or a failed request stops the load with an error naming the file
+// (or URL), line (or item) and column.
+func (s *unhcrSource) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
+	var st Stats
+	inputs, err := s.Inputs(ctx)
+	if err != nil {
+		return st, err
+	}
+	if _, err := conn.ExecContext(ctx, unhcrDDL); err != nil {
+		return st, fmt.Errorf("unhcr: create raw tables: %w", err)
+	}
+	for _, t := range []string{unhcrApplicationsTable, unhcrDecisionsTable, unhcrFootnotesTable} {
+		st.add(t, 0)
+	}
+	for _, in := range inputs {
+		if err := s.loadFile(ctx, conn, in.Path, &st); err != nil {
+			return st, err
+		}
+	}
+	if s.cfg.API.URL != "" {
+		for _, d := range s.cfg.API.Datasets {
+			err := s.fetchDataset(ctx, d, func(p unhcrPage) error {
+				return appendUNHCRPage(ctx, conn, p, &st)
+			})
+			if err != nil {
+				return st, err
+			}
+		}
+	}
+	return st, nil
+}
+
+func (s *unhcrSource) loadFile(ctx context.Context, conn *sql.Conn, path string, st *Stats) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("unhcr: %w", err)
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, err := io.ReadFull(f, head)
+	if n == 0 && errors.Is(err, io.EOF) {
+		return fmt.Errorf("unhcr: %s is empty", path)
+	}
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("unhcr: read %s: %w", path, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("unhcr: read %s: %w", path, err)
+	}
+	if strings.EqualFold(filepath.Ext(path), ".json") || unhcrLooksLikeJSON(head[:n]) {
+		data, err := unhcrReadCapped(f, unhcrMaxBody)
+		if err != nil {
+			return fmt.Errorf("unhcr: read %s: %w", path, err)
+		}
+		p, err := parseUNHCRPage(data, path)
+		if err != nil {
+			return err
+		}
+		return appendUNHCRPage(ctx, conn, p, st)
+	}
+	r, err := newUNHCRCSVReader(f, path)
+	if err != nil {
+		return err
+	}
+	n64, err := appendRows(ctx, conn, r.table, func(add func(vals ...driver.Value) error) error {
+		for {
+			row, err := r.next()
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if err := add(row...); err != nil {
+				return fmt.Errorf("unhcr: %s line %d: %w", path, row[1], err)
+			}
+		}
+	})
+	st.add(r.table, n64)
+	return err
+}
+
+// appendUNHCRPage writes the rows of one API page to their tables.
+func appendUNHCRPage(ctx context.Context, conn *sql.Conn, p unhcrPage, st *Stats) error {
+	for _, part := range []struct {
+		table string
+		rows  [][]driver.Value
+	}{
+		{unhcrApplicationsTable, p.applications},
+		{unhcrDecisionsTable, p.decisions},
+	} {
+		if len(part.rows) == 0 {
+			continue
+		}
+		n, err := appendRows(ctx, conn, part.table, func(add func(vals ...driver.Value) error) error {
+			for _, row := range part.rows {
+				if err := add(row...); err != nil {
+					return fmt.Errorf("unhcr: %s item %d: %w", p.file, row[1], err)
+				}
+			}
+			return nil
+		})
+		st.add(part.table, n)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RecordError reports a data problem in an input file or API page: where it
+// is (file, line or item, column) and what the value was.
+type RecordError struct {
+	// File is the path of the file, or the URL of the API page.
+	File string
+	// Line is the 1-based line of a CSV file, or the 1-based index of the
+	// item in a JSON page (when Item is true).
+	Line int64
+	// Item says Line counts JSON items rather than text lines.
+	Item bool
+	// Column is the column header of a CSV file or the field of a JSON item.
+	Column string
+	// Value is the offending value as read.
+	Value string
+	// Err is what is wrong with it.
+	Err error
+}
+
+// Error implements error.
+func (e *RecordError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		unit := "line"
+		if e.Item {
+			unit = "item"
+		}
+		fmt.Fprintf(&b, " %s %d", unit, e.Line)
+	}
+	if e.Column != "" {
+		fmt.Fprintf(&b, " column %q", e.Column)
+	}
+	if e.Value != "" {
+		v := e.Value
+		if len(v) > 60 {
+			v = v[:60] + "..."
+		}
+		fmt.Fprintf(&b, " value %q", v)
+	}
+	fmt.Fprintf(&b, ": %v", e.Err)
+	return b.String()
+}
+
+// Unwrap returns the underlying error.
+func (e *RecordError) Unwrap() error { return e.Err }

@@ -1,0 +1,301 @@
+package sources
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// unhcrAPIServer serves the real asylum-decisions page (page 1 of 11).
+// Pages 2 to 11 do not exist in the project: the server synthesises them by
+// re-serving the real page with only its "page" number changed, so a full
+// run fetches 11 pages of the same 100 items. fault, when set, may answer a
+// request itself (by request number, from 1) and return true.
+type unhcrAPIServer struct {
+	t     *testing.T
+	page  []byte
+	fault func(n int, w http.ResponseWriter, r *http.Request) bool
+
+	mu       sync.Mutex
+	requests []*http.Request
+	times    []time.Time
+}
+
+func newUNHCRAPIServer(t *testing.T, fault func(n int, w http.ResponseWriter, r *http.Request) bool) (*unhcrAPIServer, *httptest.Server) {
+	t.Helper()
+	s := &unhcrAPIServer{t: t, page: unhcrReadFixture(t, unhcrDecisionsPage), fault: fault}
+	if !bytes.HasPrefix(s.page, []byte(`{"page":1,`)) {
+		t.Fatal("fixture no longer starts with page 1")
+	}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return s, srv
+}
+
+func (s *unhcrAPIServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.requests = append(s.requests, r)
+	s.times = append(s.times, time.Now())
+	n := len(s.requests)
+	s.mu.Unlock()
+	if s.fault != nil && s.fault(n, w, r) {
+		return
+	}
+	if r.URL.Path != "/population/v1/asylum-decisions/" {
+		http.NotFound(w, r)
+		return
+	}
+	page := r.URL.Query().Get("page")
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(bytes.Replace(s.page, []byte(`{"page":1,`), []byte(`{"page":`+page+`,`), 1))
+}
+
+func (s *unhcrAPIServer) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.requests)
+}
+
+func unhcrAPIConfig(url string) UNHCRConfig {
+	return UNHCRConfig{API: UNHCRAPIConfig{
+		URL:      url + "/population/v1/",
+		Datasets: []string{"asylum-decisions"},
+		Params:   map[string]string{"coo_iso": "DZA"},
+		Timeout:  2 * time.Second,
+		Retries:  2,
+	}}
+}
+
+func TestUNHCRAPI(t *testing.T) {
+	page := func(t *testing.T) []byte { return unhcrReadFixture(t, unhcrDecisionsPage) }
+	for _, tc := range []struct {
+		name     string
+		fault    func(n int, w http.ResponseWriter, r *http.Request) bool
+		timeout  time.Duration
+		rows     int64  // decisions written
+		requests int    // requests the server saw
+		err      string // part of the error, when the load fails
+	}{
+		{
+			name: "all 11 pages", rows: 1100, requests: 11,
+		},
+		{
+			name: "500 then 200",
+			fault: func(n int, w http.ResponseWriter, r *http.Request) bool {
+				if n == 1 {
+					http.Error(w, "upstream hiccup", http.StatusInternalServerError)
+					return true
+				}
+				return false
+			},
+			rows: 1100, requests: 12,
+		},
+		{
+			name: "permanent 404 is not retried",
+			fault: func(n int, w http.ResponseWriter, r *http.Request) bool {
+				http.NotFound(w, r)
+				return true
+			},
+			requests: 1, err: "HTTP 404 Not Found",
+		},
+		{
+			name: "5xx until retries run out",
+			fault: func(n int, w http.ResponseWriter, r *http.Request) bool {
+				http.Error(w, "down", http.StatusServiceUnavailable)
+				return true
+			},
+			requests: 3, err: "attempt 3 of 3): HTTP 503",
+		},
+		{
+			name: "truncated body is retried, then fails",
+			fault: func(n int, w http.ResponseWriter, r *http.Request) bool {
+				p := page(t)
+				w.Header().Set("Content-Length", strconv.Itoa(len(p)))
+				w.Write(p[:len(p)/2])
+				return true
+			},
+			requests: 3, err: "unexpected EOF",
+		},
+		{
+			name: "truncated body once, then whole",
+			fault: func(n int, w http.ResponseWriter, r *http.Request) bool {
+				if n != 2 {
+					return false
+				}
+				p := page(t)
+				w.Header().Set("Content-Length", strconv.Itoa(len(p)))
+				w.Write(p[:len(p)/2])
+				return true
+			},
+			rows: 1100, requests: 12,
+		},
+		{
+			name: "HTML error page with status 200",
+			fault: func(n int, w http.ResponseWriter, r *http.Request) bool {
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				w.Write([]byte("<!DOCTYPE html>\n<html><head><title>Maintenance</title></head></html>"))
+				return true
+			},
+			requests: 1, err: `response is not JSON (Content-Type "text/html; charset=utf-8", body starts "<!DOCTYPE html>`,
+		},
+		{
+			name: "slow response times out and is retried",
+			fault: func(n int, w http.ResponseWriter, r *http.Request) bool {
+				if n == 1 {
+					<-r.Context().Done()
+					return true
+				}
+				return false
+			},
+			timeout: 200 * time.Millisecond, rows: 1100, requests: 12,
+		},
+		{
+			name: "page number mismatch stops pagination",
+			fault: func(n int, w http.ResponseWriter, r *http.Request) bool {
+				if n == 2 {
+					w.Write(page(t)) // says page 1 when page 2 was asked for
+					return true
+				}
+				return false
+			},
+			// Page 1 was already written; Load's contract leaves the
+			// tables undefined on error.
+			rows: 100, requests: 2, err: "asked for page 2, the API answered with page 1",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, hs := newUNHCRAPIServer(t, tc.fault)
+			cfg := unhcrAPIConfig(hs.URL)
+			if tc.timeout != 0 {
+				cfg.API.Timeout = tc.timeout
+			}
+			conn := unhcrOpenConn(t)
+			st, err := NewUNHCR(cfg, WithUNHCRHTTPClient(hs.Client()), withUNHCRBackoff(time.Millisecond)).Load(context.Background(), conn)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want it to contain %q", err, tc.err)
+				}
+				if !strings.Contains(err.Error(), hs.URL+"/population/v1/asylum-decisions/") {
+					t.Errorf("err = %v, want it to name the URL", err)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if got := st.Tables[unhcrDecisionsTable]; got != tc.rows {
+				t.Errorf("rows = %d, want %d", got, tc.rows)
+			}
+			if got := srv.count(); got != tc.requests {
+				t.Errorf("requests = %d, want %d", got, tc.requests)
+			}
+		})
+	}
+}
+
+// TestUNHCRAPIRetryAfter checks the client waits as long as Retry-After
+// says, not its own (here 1ms) backoff.
+func TestUNHCRAPIRetryAfter(t *testing.T) {
+	srv, hs := newUNHCRAPIServer(t, func(n int, w http.ResponseWriter, r *http.Request) bool {
+		if n == 1 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return true
+		}
+		return false
+	})
+	_, err := NewUNHCR(unhcrAPIConfig(hs.URL), WithUNHCRHTTPClient(hs.Client()), withUNHCRBackoff(time.Millisecond)).Load(context.Background(), unhcrOpenConn(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if gap := srv.times[1].Sub(srv.times[0]); gap < 900*time.Millisecond {
+		t.Errorf("retried after %s, want at least the 1s of Retry-After", gap)
+	}
+}
+
+// TestUNHCRAPIRequests checks what the client asks for and where rows say
+// they came from.
+func TestUNHCRAPIRequests(t *testing.T) {
+	srv, hs := newUNHCRAPIServer(t, nil)
+	conn := unhcrOpenConn(t)
+	cfg := unhcrAPIConfig(hs.URL)
+	cfg.API.Limit = 100
+	if _, err := NewUNHCR(cfg, WithUNHCRHTTPClient(hs.Client())).Load(context.Background(), conn); err != nil {
+		t.Fatal(err)
+	}
+	srv.mu.Lock()
+	first := srv.requests[0]
+	srv.mu.Unlock()
+	if got, want := first.URL.RawQuery, "coo_iso=DZA&limit=100&page=1"; got != want {
+		t.Errorf("query = %q, want %q", got, want)
+	}
+	if got := first.Header.Get("Accept"); got != "application/json" {
+		t.Errorf("Accept = %q", got)
+	}
+	var file string
+	var line int64
+	var rejected float64
+	err := conn.QueryRowContext(context.Background(), `SELECT file, line, dec_rejected FROM raw_unhcr_asylum_decisions
+		WHERE file LIKE '%page=11' AND asylum_code = 'AUS' AND year = 2000`).Scan(&file, &line, &rejected)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := hs.URL + "/population/v1/asylum-decisions/?coo_iso=DZA&limit=100&page=11"; file != want || line != 3 || rejected != 48 {
+		t.Errorf("row from %s item %d rejected %v, want %s item 3 rejected 48", file, line, rejected, want)
+	}
+}
+
+// TestUNHCRAPICancel checks the client stops between pages when the run is
+// cancelled.
+func TestUNHCRAPICancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	srv, hs := newUNHCRAPIServer(t, func(n int, w http.ResponseWriter, r *http.Request) bool {
+		if n == 3 {
+			cancel()
+		}
+		return false
+	})
+	_, err := NewUNHCR(unhcrAPIConfig(hs.URL), WithUNHCRHTTPClient(hs.Client())).Load(ctx, unhcrOpenConn(t))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if got := srv.count(); got != 3 {
+		t.Errorf("requests = %d, want 3", got)
+	}
+}
+
+func TestUNHCRAPIConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		api  UNHCRAPIConfig
+		err  string
+	}{
+		{"offline by default", UNHCRAPIConfig{}, ""},
+		{"no datasets", UNHCRAPIConfig{URL: "https://api.unhcr.org/population/v1/"}, "api.datasets is empty"},
+		{"unknown dataset", UNHCRAPIConfig{URL: "https://api.unhcr.org/population/v1/", Datasets: []string{"solutions"}}, `unsupported dataset "solutions"`},
+		{"not a URL", UNHCRAPIConfig{URL: "api.unhcr.org", Datasets: []string{"asylum-decisions"}}, "is not an http(s) URL"},
+		{"page in params", UNHCRAPIConfig{URL: "https://api.unhcr.org/population/v1/", Datasets: []string{"asylum-decisions"}, Params: map[string]string{"page": "2"}}, `"page" is set by the client`},
+		{"negative retries", UNHCRAPIConfig{URL: "https://api.unhcr.org/population/v1/", Datasets: []string{"asylum-decisions"}, Retries: -1}, "must not be negative"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewUNHCR(UNHCRConfig{API: tc.api}).Inputs(context.Background())
+			if tc.err == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("err = %v, want %q", err, tc.err)
+			}
+		})
+	}
+}

@@ -1,0 +1,245 @@
+package sources
+
+import (
+	"bufio"
+	"bytes"
+	"database/sql/driver"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// unhcrMaxPreamble bounds the search for the header line: Refugee Data
+// Finder preambles are about 15 lines.
+const unhcrMaxPreamble = 100
+
+// unhcrColumn maps one CSV column, found by its header, to a raw table
+// column.
+type unhcrColumn struct {
+	header string
+	parse  func(string) (driver.Value, error)
+}
+
+// unhcrApplicationColumns are the columns of a Refugee Data Finder asylum
+// applications export, in raw_unhcr_asylum_applications order after file
+// and line.
+func unhcrApplicationColumns() []unhcrColumn {
+	return []unhcrColumn{
+		{"Year", unhcrYear},
+		{"Country of origin", unhcrText},
+		{"Country of origin (ISO)", unhcrText},
+		{"Country of asylum", unhcrText},
+		{"Country of asylum (ISO)", unhcrText},
+		{"Authority", unhcrText},
+		{"Application type", unhcrText},
+		{"Stage of procedure", unhcrText},
+		{"Cases / Persons", unhcrCasesPersons},
+		{"applied", unhcrCount},
+	}
+}
+
+// unhcrFootnoteColumns are the columns of the Refugee Data Finder footnotes
+// file, in raw_unhcr_footnotes order after file and line.
+func unhcrFootnoteColumns() []unhcrColumn {
+	return []unhcrColumn{
+		{"Footnote", unhcrText},
+		{"Year", unhcrYears},
+		{"Country of origin (ISO)", unhcrText},
+		{"Country of asylum (ISO)", unhcrText},
+		{"Population type", unhcrText},
+	}
+}
+
+// unhcrCSVReader reads the rows of one Refugee Data Finder CSV export.
+type unhcrCSVReader struct {
+	file   string
+	table  string
+	cr     *csv.Reader
+	offset int64 // lines before the header line
+	header []string
+	cols   []unhcrColumn
+	pos    []int // record index of each of cols
+}
+
+// newUNHCRCSVReader skips the metadata preamble, reads the header and
+// decides from its columns which raw table the rows belong to.
+func newUNHCRCSVReader(r io.Reader, file string) (*unhcrCSVReader, error) {
+	br := bufio.NewReader(r)
+	if b, _ := br.Peek(2); len(b) == 2 && (b[0] == 0xFF && b[1] == 0xFE || b[0] == 0xFE && b[1] == 0xFF) {
+		return nil, &RecordError{File: file, Line: 1, Err: errors.New("file is UTF-16 encoded; export or re-save it as UTF-8")}
+	}
+	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xEF\xBB\xBF")) {
+		br.Discard(3)
+	}
+	var headerLine string
+	var lineNo int64
+	for {
+		line, err := br.ReadString('\n')
+		if line != "" {
+			lineNo++
+			if strings.HasPrefix(line, "Year,") || strings.HasPrefix(line, "Footnote,") {
+				headerLine = line
+				break
+			}
+		}
+		if err == io.EOF || lineNo >= unhcrMaxPreamble {
+			return nil, &RecordError{File: file, Line: lineNo, Err: fmt.Errorf("no header line starting with \"Year,\" in the first %d lines; is this a UNHCR Refugee Data Finder CSV export?", lineNo)}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("unhcr: read %s: %w", file, err)
+		}
+	}
+	u := &unhcrCSVReader{file: file, offset: lineNo - 1}
+	u.cr = csv.NewReader(io.MultiReader(strings.NewReader(headerLine), br))
+	u.cr.FieldsPerRecord = -1 // checked in next, to name the missing column
+	u.cr.ReuseRecord = true
+	header, err := u.cr.Read()
+	if err != nil {
+		return nil, u.csvError(err)
+	}
+	u.header = slices.Clone(header)
+	if err := u.mapHeader(); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+func (u *unhcrCSVReader) mapHeader() error {
+	line := u.offset + 1
+	at := map[string]int{}
+	for i, h := range u.header {
+		if !utf8.ValidString(h) {
+			return &RecordError{File: u.file, Line: line, Column: fmt.Sprintf("field %d", i+1), Value: h, Err: errUNHCRNotUTF8}
+		}
+		if _, dup := at[h]; dup {
+			return &RecordError{File: u.file, Line: line, Column: h, Value: h, Err: errors.New("column appears twice in the header")}
+		}
+		at[h] = i
+	}
+	switch {
+	case u.header[0] == "Footnote":
+		u.table, u.cols = unhcrFootnotesTable, unhcrFootnoteColumns()
+	case slices.Contains(u.header, "applied"):
+		u.table, u.cols = unhcrApplicationsTable, unhcrApplicationColumns()
+	default:
+		return &RecordError{File: u.file, Line: line, Column: "header", Value: strings.Join(u.header, ","),
+			Err: fmt.Errorf("unsupported UNHCR table (columns %s); supported: asylum applications (with an %q column) and footnotes", strings.Join(u.header, ", "), "applied")}
+	}
+	want := map[string]bool{}
+	for _, c := range u.cols {
+		want[c.header] = true
+		i, ok := at[c.header]
+		if !ok {
+			return &RecordError{File: u.file, Line: line, Column: c.header, Value: strings.Join(u.header, ","), Err: errors.New("column missing from the header")}
+		}
+		u.pos = append(u.pos, i)
+	}
+	for _, h := range u.header {
+		if !want[h] {
+			return &RecordError{File: u.file, Line: line, Column: h, Value: h, Err: errors.New("unexpected column; the export's table is not the one its other columns suggest")}
+		}
+	}
+	return nil
+}
+
+var errUNHCRNotUTF8 = errors.New("invalid UTF-8; export or re-save the file as UTF-8")
+
+// next returns the next row as raw table values (file, line, columns...),
+// or io.EOF after the last one.
+func (u *unhcrCSVReader) next() ([]driver.Value, error) {
+	rec, err := u.cr.Read()
+	if err == io.EOF {
+		return nil, io.EOF
+	}
+	if err != nil {
+		return nil, u.csvError(err)
+	}
+	l, _ := u.cr.FieldPos(0)
+	line := u.offset + int64(l)
+	if len(rec) != len(u.header) {
+		col := fmt.Sprintf("field %d", len(u.header)+1)
+		if len(rec) < len(u.header) {
+			col = u.header[len(rec)]
+		}
+		return nil, &RecordError{File: u.file, Line: line, Column: col, Value: strings.Join(rec, ","),
+			Err: fmt.Errorf("record has %d fields, header has %d", len(rec), len(u.header))}
+	}
+	row := make([]driver.Value, 0, 2+len(u.cols))
+	row = append(row, u.file, line)
+	for i, c := range u.cols {
+		raw := rec[u.pos[i]]
+		if !utf8.ValidString(raw) {
+			return nil, &RecordError{File: u.file, Line: line, Column: c.header, Value: raw, Err: errUNHCRNotUTF8}
+		}
+		v, err := c.parse(raw)
+		if err != nil {
+			return nil, &RecordError{File: u.file, Line: line, Column: c.header, Value: raw, Err: err}
+		}
+		row = append(row, v)
+	}
+	return row, nil
+}
+
+func (u *unhcrCSVReader) csvError(err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return &RecordError{File: u.file, Line: u.offset + int64(pe.Line), Column: fmt.Sprintf("byte %d", pe.Column), Err: pe.Err}
+	}
+	return fmt.Errorf("unhcr: read %s: %w", u.file, err)
+}
+
+func unhcrText(s string) (driver.Value, error) { return s, nil }
+
+func unhcrYear(s string) (driver.Value, error) {
+	y, err := strconv.Atoi(s)
+	if err != nil || y < 1000 || y > 9999 {
+		return nil, errors.New("year is not a four-digit integer")
+	}
+	return int32(y), nil
+}
+
+// unhcrYears checks a footnote's year field, a list of years and ranges
+// such as "2018, 2020, 2022 - 2023", and keeps it as published.
+func unhcrYears(s string) (driver.Value, error) {
+	for _, part := range strings.Split(s, ",") {
+		ends := strings.Split(part, "-")
+		if len(ends) > 2 {
+			return nil, errors.New("not a year, a range \"2019 - 2023\" or a list of them")
+		}
+		for _, e := range ends {
+			if _, err := unhcrYear(strings.TrimSpace(e)); err != nil {
+				return nil, errors.New("not a year, a range \"2019 - 2023\" or a list of them")
+			}
+		}
+	}
+	return s, nil
+}
+
+func unhcrCasesPersons(s string) (driver.Value, error) {
+	if s != "P" && s != "C" {
+		return nil, errors.New("want P (persons) or C (cases)")
+	}
+	return s, nil
+}
+
+// unhcrCount parses a published count. "-" and "" mean no data (NULL),
+// never zero.
+func unhcrCount(s string) (driver.Value, error) {
+	if s == "" || s == "-" {
+		return nil, nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, errors.New("not a number, \"-\" or empty")
+	}
+	if f < 0 {
+		return nil, errors.New("negative count")
+	}
+	return f, nil
+}
