@@ -361,3 +361,13 @@ func TestECSchengenInputs(t *testing.T) {
 		t.Errorf("duplicate year: err = %v", err)
 	}
 }
+
+// BenchmarkReadECWorkbook reads and checks one real yearly workbook.
+func BenchmarkReadECWorkbook(b *testing.B) {
+	path := ecFile(b, "2023")
+	for i := 0; i < b.N; i++ {
+		if _, err := ReadECWorkbook(path); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

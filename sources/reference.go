@@ -135,7 +135,9 @@ func readRefCSV(path string, header []string, fn func(line int, rec []string) er
 			return &CellError{File: path, Row: line, Err: fmt.Errorf("expected %d fields, got %d", len(header), len(rec))}
 		}
 		for i, name := range header {
-			if name != "iso3" && strings.TrimSpace(rec[i]) == "" {
+			// iso3 is empty for aggregates; an empty alias is the spelling
+			// of "no code given" (UNHCR's empty ISO code for unknown).
+			if name != "iso3" && name != "alias" && strings.TrimSpace(rec[i]) == "" {
 				return &CellError{File: path, Row: line, Column: name, Err: errors.New("empty value")}
 			}
 		}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// writeConfig writes a config for one shipped workbook, with outputs in a
+// temp dir, and returns its path.
+func writeConfig(t *testing.T, extra string) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	data, err := filepath.Abs("../../data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(data, "ec_schengen_consulates", "2023*.xlsx"))
+	if len(files) != 1 {
+		t.Fatalf("2023 workbook not found: %v", files)
+	}
+	cfg := fmt.Sprintf(`database: %s/db/visastats.duckdb
+output:
+  dir: %s/out
+sources:
+  reference:
+    dir: %s/reference
+  ec_schengen_consulates:
+    files:
+      - {path: %q, year: 2023}
+%s`, dir, dir, data, files[0], extra)
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, dir
+}
+
+func runCLI(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestCLI(t *testing.T) {
+	cfg, dir := writeConfig(t, "")
+	code, out, errs := runCLI("--config", cfg, "--log-level", "warn", "run")
+	if code != exitOK {
+		t.Fatalf("run: exit %d\n%s", code, errs)
+	}
+	if !strings.Contains(out, "2023       520,402") || !strings.Contains(out, "10.57%") {
+		t.Errorf("run summary lacks the Russia 2023 headline:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out", "latest", "visastats.xlsx")); err != nil {
+		t.Errorf("workbook not published: %v", err)
+	}
+
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		contains string
+	}{
+		{"version", []string{"version"}, exitOK, "visastats "},
+		{"no command", nil, exitUsage, "usage: visastats"},
+		{"unknown command", []string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
+		{"bad flag", []string{"run", "--nope"}, exitUsage, "flag provided but not defined"},
+		{"bad log level", []string{"--config", cfg, "--log-level", "loud", "run"}, exitUsage, "--log-level"},
+		{"query table", []string{"--config", cfg, "query", "SELECT applications FROM schengen_host_country_year WHERE host_country = 'RU'"}, exitOK, "520402"},
+		{"query csv", []string{"--config", cfg, "query", "--format", "csv", "SELECT host_country, year FROM schengen_host_country_year WHERE host_country = 'RU'"}, exitOK, "host_country,year\nRU,2023\n"},
+		{"query is read-only", []string{"--config", cfg, "query", "DELETE FROM observations"}, exitFailed, "read-only"},
+		{"query bad format", []string{"--config", cfg, "query", "--format", "xml", "SELECT 1"}, exitUsage, "--format"},
+		{"sources", []string{"--config", cfg, "sources"}, exitOK, "2d3e98dd8fa0a158"},
+		{"missing config", []string{"--config", filepath.Join(dir, "nope.yaml"), "run"}, exitFailed, "nope.yaml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := runCLI(tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tt.code, out, errs)
+			}
+			if !strings.Contains(out+errs, tt.contains) {
+				t.Errorf("output lacks %q\nstdout: %s\nstderr: %s", tt.contains, out, errs)
+			}
+		})
+	}
+}
+
+func TestCLIRunFailsCleanly(t *testing.T) {
+	cfg, dir := writeConfig(t, "")
+	bad := filepath.Join(dir, "2023-broken.xlsx")
+	if err := os.WriteFile(bad, []byte("PK\x03\x04 not really"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("VISASTATS_SOURCES_EC_SCHENGEN_CONSULATES_PATH", bad)
+	// files: from the config still lists the 2023 workbook: two for 2023.
+	code, _, errs := runCLI("--config", cfg, "run")
+	if code != exitFailed || !strings.Contains(errs, "nothing was published") {
+		t.Errorf("exit %d, stderr %s", code, errs)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "out", "latest")); err == nil {
+		t.Error("latest exists after a failed first run")
+	}
+}
+
+func TestCLIUnknownConfigKey(t *testing.T) {
+	cfg, _ := writeConfig(t, "  eurostat_typo:\n    path: x\n")
+	code, _, errs := runCLI("--config", cfg, "run")
+	if code != exitFailed || !strings.Contains(errs, "eurostat_typo") {
+		t.Errorf("exit %d, stderr %s", code, errs)
+	}
+}

@@ -1,0 +1,70 @@
+package pipeline
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeYAML(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const baseYAML = `database: out/visastats.duckdb
+output:
+  dir: out
+sources:
+  reference:
+    dir: ../data/reference
+  ec_schengen_consulates:
+    path: ../data/ec_schengen_consulates
+`
+
+func TestLoadConfig(t *testing.T) {
+	cfg, err := LoadConfig(writeYAML(t, baseYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Database != "out/visastats.duckdb" || cfg.Output.Dir != "out" || cfg.Sources.ECSchengen.Path != "../data/ec_schengen_consulates" {
+		t.Errorf("cfg = %+v", cfg)
+	}
+}
+
+func TestLoadConfigEnvOverrides(t *testing.T) {
+	t.Setenv("VISASTATS_DATABASE", "/tmp/x.duckdb")
+	t.Setenv("VISASTATS_OUTPUT_DIR", "/srv/visastats")
+	t.Setenv("VISASTATS_OUTPUT_KEEP", "3")
+	t.Setenv("VISASTATS_SOURCES_EC_SCHENGEN_CONSULATES_PATH", "../data/ec_schengen_consulates/2023-schengen-visa-statistics-consulates_en.xlsx")
+	cfg, err := LoadConfig(writeYAML(t, baseYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Database != "/tmp/x.duckdb" || cfg.Output.Dir != "/srv/visastats" || cfg.Output.Keep != 3 ||
+		!strings.HasSuffix(cfg.Sources.ECSchengen.Path, "2023-schengen-visa-statistics-consulates_en.xlsx") {
+		t.Errorf("environment not applied: %+v", cfg)
+	}
+}
+
+func TestLoadConfigErrors(t *testing.T) {
+	tests := []struct{ name, yaml, want string }{
+		{"unknown key", baseYAML + "  eurostat:\n    pathz: x\n", "eurostat"},
+		{"typo in known section", strings.Replace(baseYAML, "  dir: out", "  dri: out", 1), "dri"},
+		{"no database", strings.Replace(baseYAML, "database: out/visastats.duckdb", "database: ''", 1), "database"},
+		{"missing EC path", strings.Replace(baseYAML, "../data/ec_schengen_consulates", "../data/nope", 1), "no such file"},
+		{"negative keep", strings.Replace(baseYAML, "  dir: out", "  dir: out\n  keep: -1", 1), "output.keep"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadConfig(writeYAML(t, tt.yaml))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want mention of %q", err, tt.want)
+			}
+		})
+	}
+}
