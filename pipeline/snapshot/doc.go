@@ -20,4 +20,9 @@
 // The latest record of an input is replaced the same way. Records are
 // written only after their object is in place, so a record never points at
 // a missing object.
+//
+// Fetcher downloads one upstream file with per-attempt timeouts, retries
+// with exponential backoff and full jitter (honouring Retry-After),
+// conditional requests against the previous record, a size limit, and a
+// content check that sniffs the bytes instead of trusting Content-Type.
 package snapshot
