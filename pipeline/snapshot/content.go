@@ -1,0 +1,190 @@
+package snapshot
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+)
+
+// Kind is the kind of content an input is expected to be. The fetcher
+// checks the bytes it received against it before storing them.
+type Kind string
+
+// The kinds of content visastats reads.
+const (
+	KindXLSX Kind = "xlsx" // an Office Open XML workbook (a zip archive)
+	KindCSV  Kind = "csv"  // comma- or semicolon-separated text
+	KindTSV  Kind = "tsv"  // tab-separated text
+	KindGzip Kind = "gzip" // a gzip stream, e.g. a compressed Eurostat TSV
+	KindJSON Kind = "json" // a JSON document
+)
+
+// ParseKind returns the Kind named s, or an error listing the valid kinds.
+func ParseKind(s string) (Kind, error) {
+	switch k := Kind(s); k {
+	case KindXLSX, KindCSV, KindTSV, KindGzip, KindJSON:
+		return k, nil
+	}
+	return "", fmt.Errorf("content kind %q: want one of xlsx, csv, tsv, gzip, json", s)
+}
+
+// ContentError reports a body that is not what the request expected, such
+// as an HTML error page served in place of a workbook.
+type ContentError struct {
+	URL      string
+	Expected Kind
+	// Got describes what the body was, e.g. "an HTML page".
+	Got string
+	// Err is the underlying decoding error, if any.
+	Err error
+}
+
+// Error names the URL, what the body was and what was expected, e.g.
+// "https://...: got an HTML page, expected xlsx".
+func (e *ContentError) Error() string {
+	msg := fmt.Sprintf("%s: got %s, expected %s", e.URL, e.Got, e.Expected)
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Unwrap returns the underlying decoding error, if any.
+func (e *ContentError) Unwrap() error { return e.Err }
+
+// sniffLen is how much of a body is read to recognise what it is.
+const sniffLen = 512
+
+// checkContent reads the complete file f of size bytes and returns a
+// *ContentError when it is not of kind want. It sniffs magic bytes and
+// decodes where that is cheap, never trusting what the server declared.
+func checkContent(f *os.File, size int64, want Kind, url string) error {
+	fail := func(got string, err error) error {
+		return &ContentError{URL: url, Expected: want, Got: got, Err: err}
+	}
+	head := make([]byte, sniffLen)
+	n, err := f.ReadAt(head, 0)
+	if err != nil && err != io.EOF {
+		return fmt.Errorf("check content of %s: %w", url, err)
+	}
+	head = head[:n]
+	if size == 0 {
+		return fail("an empty body", nil)
+	}
+	got := describe(head)
+	body := io.NewSectionReader(f, 0, size)
+
+	switch want {
+	case KindXLSX:
+		if got != "a zip archive" {
+			return fail(got, nil)
+		}
+		zr, err := zip.NewReader(f, size)
+		if err != nil {
+			return fail("a damaged zip archive", err)
+		}
+		for _, zf := range zr.File {
+			if zf.Name == "[Content_Types].xml" {
+				return nil
+			}
+		}
+		return fail("a zip archive without [Content_Types].xml", nil)
+
+	case KindGzip:
+		if got != "gzip data" {
+			return fail(got, nil)
+		}
+		// Decompress it all: a gzip stream cut short is only noticed at
+		// its end.
+		zr, err := gzip.NewReader(bufio.NewReader(body))
+		if err != nil {
+			return fail("a broken gzip stream", err)
+		}
+		if _, err := io.Copy(io.Discard, zr); err != nil {
+			return fail("a broken gzip stream", err)
+		}
+		return nil
+
+	case KindJSON:
+		if got != "JSON" {
+			return fail(got, nil)
+		}
+		// A byte order mark is allowed by RFC 8259 to be ignored; the
+		// stored bytes keep it.
+		var from int64
+		if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
+			from = 3
+		}
+		dec := json.NewDecoder(bufio.NewReader(io.NewSectionReader(f, from, size-from)))
+		for {
+			_, err := dec.Token()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return fail("malformed JSON", err)
+			}
+		}
+
+	case KindCSV, KindTSV:
+		switch got {
+		// A body that opens like JSON is an API's error document, not a
+		// table: no header of ours starts with "{" or "[".
+		case "an HTML page", "JSON", "gzip data", "a zip archive", "binary data", "an empty body":
+			return fail(got, nil)
+		}
+		if err := checkText(body); err != nil {
+			return fail("binary data", err)
+		}
+		return nil
+	}
+	return fmt.Errorf("check content of %s: unknown content kind %q", url, want)
+}
+
+// describe says what a body starting with head looks like.
+func describe(head []byte) string {
+	switch {
+	case len(head) == 0:
+		return "an empty body"
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		return "a zip archive"
+	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
+		return "gzip data"
+	}
+	text := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
+	lower := bytes.ToLower(text)
+	switch {
+	case bytes.HasPrefix(lower, []byte("<!doctype html")), bytes.HasPrefix(lower, []byte("<html")):
+		return "an HTML page"
+	case bytes.HasPrefix(text, []byte("{")), bytes.HasPrefix(text, []byte("[")):
+		return "JSON"
+	case bytes.IndexByte(head, 0) >= 0:
+		return "binary data"
+	}
+	return "text"
+}
+
+// checkText accepts text in UTF-8 or a legacy 8-bit encoding (such as
+// Windows-1252, which some statistics offices still publish): bytes of any
+// value except control characters other than tab, CR, LF and FF. A NUL or
+// another control character means binary data.
+func checkText(r io.Reader) error {
+	br := bufio.NewReader(r)
+	for offset := int64(0); ; offset++ {
+		c, err := br.ReadByte()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if c < 0x20 && c != '\t' && c != '\r' && c != '\n' && c != '\f' || c == 0x7f {
+			return fmt.Errorf("control character %#02x at byte %d", c, offset)
+		}
+	}
+}
