@@ -34,6 +34,8 @@ type OutputConfig struct {
 type SourcesConfig struct {
 	Reference  sources.ReferenceConfig  `mapstructure:"reference"`
 	ECSchengen sources.ECSchengenConfig `mapstructure:"ec_schengen_consulates"`
+	UNHCR      sources.UNHCRConfig      `mapstructure:"unhcr"`
+	RUMFA      sources.RUMFAConfig      `mapstructure:"ru_mfa_published"`
 }
 
 // SourceConfig returns the sources package's view of the configuration.
@@ -41,6 +43,8 @@ func (c Config) SourceConfig() sources.Config {
 	return sources.Config{
 		Reference:  c.Sources.Reference,
 		ECSchengen: c.Sources.ECSchengen,
+		UNHCR:      c.Sources.UNHCR,
+		RUMFA:      c.Sources.RUMFA,
 	}
 }
 

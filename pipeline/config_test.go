@@ -24,6 +24,10 @@ sources:
     dir: ../data/reference
   ec_schengen_consulates:
     path: ../data/ec_schengen_consulates
+  unhcr:
+    paths: [../data/unhcr]
+  ru_mfa_published:
+    path: ../data/curated/ru_mfa_visas_published.csv
 `
 
 func TestLoadConfig(t *testing.T) {

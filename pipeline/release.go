@@ -33,6 +33,8 @@ var publishedTables = []publishedTable{
 		title: "Schengen visas by country where the consulates are located, per year"},
 	{name: "schengen_state_year", orderBy: "state, year", sheet: true,
 		title: "Schengen visas by Schengen State handling the applications, per year"},
+	{name: "ru_mfa_visas_published", orderBy: "indicator, recipient, year, source_publisher", sheet: true,
+		title: "Visas issued by Russia as published by its Foreign Ministry, with citations"},
 }
 
 // sourceNotes documents each upstream source for the workbook and the
@@ -43,6 +45,18 @@ var sourceNotes = []output.SourceNote{
 		Publisher: "European Commission, DG Migration and Home Affairs: Visa statistics for consulates (yearly workbooks, sheet \"Data for consulates\")",
 		URL:       "https://home-affairs.ec.europa.eu/policies/schengen-borders-and-visa/visa-policy/short-stay-visas-issued-schengen-countries_en",
 		Licence:   "Commission reuse policy (Decision 2011/833/EU), attribution required",
+	},
+	{
+		Name:      "unhcr",
+		Publisher: "UNHCR, the UN Refugee Agency: Refugee Data Finder (asylum applications and decisions; exports and population API)",
+		URL:       "https://www.unhcr.org/refugee-statistics/",
+		Licence:   "CC BY 4.0",
+	},
+	{
+		Name:      "ru_mfa_published",
+		Publisher: "Russian Ministry of Foreign Affairs, Consular Department, as reported by news agencies (curated by visastats, one published number a row with its citation)",
+		URL:       "https://interfax.com/newsroom/top-stories/99044/ and others, per row",
+		Licence:   "Published facts with citations; see each row's source",
 	},
 }
 

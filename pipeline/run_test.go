@@ -47,6 +47,8 @@ func testConfig(t testing.TB, ec sources.ECSchengenConfig) Config {
 		Sources: SourcesConfig{
 			Reference:  sources.ReferenceConfig{Dir: refDir},
 			ECSchengen: ec,
+			UNHCR:      sources.UNHCRConfig{Paths: []string{"../data/unhcr"}},
+			RUMFA:      sources.RUMFAConfig{Path: "../data/curated/ru_mfa_visas_published.csv"},
 		},
 	}
 }

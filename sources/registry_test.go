@@ -12,6 +12,8 @@ func shippedConfig() Config {
 	return Config{
 		Reference:  ReferenceConfig{Dir: "../data/reference"},
 		ECSchengen: ECSchengenConfig{Path: ecDataDir},
+		UNHCR:      UNHCRConfig{Paths: []string{"../data/unhcr"}},
+		RUMFA:      RUMFAConfig{Path: "../data/curated/ru_mfa_visas_published.csv"},
 	}
 }
 

@@ -64,6 +64,8 @@ func (s *Stats) add(table string, n int64) {
 type Config struct {
 	Reference  ReferenceConfig
 	ECSchengen ECSchengenConfig
+	UNHCR      UNHCRConfig
+	RUMFA      RUMFAConfig
 }
 
 // All returns every source in load order. Adding one means a file, its
@@ -72,6 +74,8 @@ func All(cfg Config) []Source {
 	return []Source{
 		NewReference(cfg.Reference),
 		NewECSchengen(cfg.ECSchengen),
+		NewUNHCR(cfg.UNHCR),
+		NewRUMFA(cfg.RUMFA),
 	}
 }
 

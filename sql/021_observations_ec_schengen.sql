@@ -1,16 +1,18 @@
 -- Purpose: the EC consulate counts (columns D..N of "Data for consulates") as
 --          observations; totals and rates are computed downstream, not ingested.
--- Inputs:  raw_ec_schengen_consulates, ec_country_codes, inputs.
+-- Inputs:  raw_ec_schengen_consulates, country_codes, inputs.
 -- Grain:   one row per Schengen State, host country, consulate, year and
 --          indicator (9 indicators per consulate row).
 INSERT INTO observations
 WITH coded AS (
     SELECT r.*, s.code AS reporter, h.code AS partner, left(i.sha256, 12) AS release
     FROM raw_ec_schengen_consulates r
-    JOIN ec_country_codes s
-      ON s.role = 'schengen_state' AND s.spelling = r.schengen_state AND s.file = r.file
-    JOIN ec_country_codes h
-      ON h.role = 'host_country' AND h.spelling = r.host_country AND h.file = r.file
+    JOIN country_codes s
+      ON s.source = 'ec_schengen_consulates' AND s.field = 'schengen_state'
+     AND s.spelling = r.schengen_state AND s.file = r.file
+    JOIN country_codes h
+      ON h.source = 'ec_schengen_consulates' AND h.field = 'host_country'
+     AND h.spelling = r.host_country AND h.file = r.file
     JOIN inputs i ON i.source = 'ec_schengen_consulates' AND i.path = r.file
 ),
 long AS (

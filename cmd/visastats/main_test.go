@@ -32,7 +32,11 @@ sources:
   ec_schengen_consulates:
     files:
       - {path: %q, year: 2023}
-%s`, dir, dir, data, files[0], extra)
+  unhcr:
+    paths: [%s/unhcr]
+  ru_mfa_published:
+    path: %s/curated/ru_mfa_visas_published.csv
+%s`, dir, dir, data, files[0], data, data, extra)
 	path := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,18 @@
+-- Purpose: codes for the issuers and recipients of the curated Russian MFA
+--          figures.
+-- Inputs:  raw_ru_mfa_published, ref_country_aliases (scheme mfa).
+-- Grain:   one row per field (issuer, recipient), spelling, file.
+INSERT INTO country_codes
+WITH spellings AS (
+    SELECT DISTINCT 'issuer' AS field, issuer AS spelling, file FROM raw_ru_mfa_published
+    UNION
+    SELECT DISTINCT 'recipient', recipient, file FROM raw_ru_mfa_published
+),
+aliases AS (
+    SELECT DISTINCT name_key(alias) AS k, code
+    FROM ref_country_aliases
+    WHERE scheme = 'mfa'
+)
+SELECT 'ru_mfa_published', s.field, 'mfa', s.spelling, s.file, a.code
+FROM spellings s
+LEFT JOIN aliases a ON a.k = name_key(s.spelling);
