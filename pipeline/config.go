@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 
 	"github.com/spf13/viper"
 
+	"github.com/visastats/visastats/pipeline/snapshot"
 	"github.com/visastats/visastats/sources"
 )
 
@@ -20,6 +22,21 @@ type Config struct {
 	Database string        `mapstructure:"database"`
 	Output   OutputConfig  `mapstructure:"output"`
 	Sources  SourcesConfig `mapstructure:"sources"`
+	// Fetch lists upstream files fetched over HTTP for the sources, beside
+	// their local paths.
+	Fetch []FetchEntry `mapstructure:"fetch"`
+	HTTP  HTTPConfig   `mapstructure:"http"`
+	// Snapshots is where every input is kept, content-addressed, with its
+	// provenance; "" means <output.dir>/snapshots.
+	Snapshots string `mapstructure:"snapshots"`
+}
+
+// SnapshotDir is the snapshot store's directory.
+func (c Config) SnapshotDir() string {
+	if c.Snapshots != "" {
+		return c.Snapshots
+	}
+	return filepath.Join(c.Output.Dir, "snapshots")
 }
 
 // OutputConfig says where releases are written.
@@ -119,7 +136,11 @@ func (c Config) Validate() error {
 		errs = append(errs, errors.New("sources.reference.dir: must name the directory of countries.csv"))
 	}
 	ec := c.Sources.ECSchengen
-	if ec.Path == "" && len(ec.Files) == 0 {
+	fetchesEC := false
+	for _, f := range c.Fetch {
+		fetchesEC = fetchesEC || f.Source == "ec_schengen_consulates"
+	}
+	if ec.Path == "" && len(ec.Files) == 0 && !fetchesEC {
 		errs = append(errs, errors.New("sources.ec_schengen_consulates: set path (a directory or a workbook) or files"))
 	}
 	for i, f := range ec.Files {
@@ -130,6 +151,25 @@ func (c Config) Validate() error {
 	if ec.Path != "" {
 		if _, err := os.Stat(ec.Path); err != nil {
 			errs = append(errs, fmt.Errorf("sources.ec_schengen_consulates.path: %w", err))
+		}
+	}
+	for i, f := range c.Fetch {
+		switch {
+		case f.URL == "":
+			errs = append(errs, fmt.Errorf("fetch[%d]: needs url", i))
+		case !strings.HasPrefix(f.URL, "http://") && !strings.HasPrefix(f.URL, "https://"):
+			errs = append(errs, fmt.Errorf("fetch[%d]: url %q must be http(s)", i, f.URL))
+		}
+		switch f.Source {
+		case "ec_schengen_consulates", "unhcr", "ru_mfa_published":
+		default:
+			errs = append(errs, fmt.Errorf("fetch[%d]: source %q is not one that reads fetched files (ec_schengen_consulates, unhcr, ru_mfa_published)", i, f.Source))
+		}
+		if _, err := snapshot.ParseKind(f.Expect); err != nil {
+			errs = append(errs, fmt.Errorf("fetch[%d]: expect: %w", i, err))
+		}
+		if f.name() == "" || f.name() == "/" || f.name() == "." {
+			errs = append(errs, fmt.Errorf("fetch[%d]: cannot name the file from %q; set name", i, f.URL))
 		}
 	}
 	return errors.Join(errs...)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/array"
 
 	"github.com/visastats/visastats/output"
+	"github.com/visastats/visastats/sources"
 	vsql "github.com/visastats/visastats/sql"
 )
 
@@ -33,6 +33,8 @@ var publishedTables = []publishedTable{
 		title: "Schengen visas by country where the consulates are located, per year"},
 	{name: "schengen_state_year", orderBy: "state, year", sheet: true,
 		title: "Schengen visas by Schengen State handling the applications, per year"},
+	{name: "observation_changes", orderBy: "dataset, indicator, reporter, partner, location, period, sex, age, applicant_type, decision",
+		title: "What changed in observations against the previous release: new, removed and revised numbers"},
 	{name: "ru_mfa_visas_published", orderBy: "indicator, recipient, year, source_publisher", sheet: true,
 		title: "Visas issued by Russia as published by its Foreign Ministry, with citations"},
 }
@@ -93,7 +95,12 @@ func writeRelease(ctx context.Context, conn *sql.Conn, dir string, rep *Report, 
 		if err != nil {
 			return fmt.Errorf("export %s: %w", file, err)
 		}
-		rep.addFile(dir, file, n)
+		if err := verifyParquet(ctx, conn, filepath.Join(dir, file), selectTable(cat, t)); err != nil {
+			return err
+		}
+		if err := rep.addFile(dir, file, n); err != nil {
+			return err
+		}
 		rep.stage(log, "export", file, n, start)
 	}
 
@@ -121,17 +128,20 @@ func writeRelease(ctx context.Context, conn *sql.Conn, dir string, rep *Report, 
 	for _, n := range counts {
 		total += n
 	}
-	rep.addFile(dir, WorkbookName, total)
+	if err := rep.addFile(dir, WorkbookName, total); err != nil {
+		return err
+	}
 	rep.stage(log, "export", WorkbookName, total, start)
 	return nil
 }
 
-func (r *Report) addFile(dir, name string, rows int64) {
-	var size int64
-	if st, err := os.Stat(filepath.Join(dir, name)); err == nil {
-		size = st.Size()
+func (r *Report) addFile(dir, name string, rows int64) error {
+	size, sum, err := sources.FileDigest(filepath.Join(dir, name))
+	if err != nil {
+		return err
 	}
-	r.Files = append(r.Files, FileInfo{Name: name, Rows: rows, Size: size})
+	r.Files = append(r.Files, FileInfo{Name: name, Rows: rows, Size: size, SHA256: sum})
+	return nil
 }
 
 // parquetMetadata is the key-value metadata of one Parquet file: where the
@@ -214,4 +224,21 @@ func aboutSheet(cat []vsql.Column, rep *Report) output.AboutSheet {
 		}
 	}
 	return a
+}
+
+// verifyParquet reads a written Parquet file back and compares it, row for
+// row, with the query it was written from: a file that does not round-trip
+// is never published.
+func verifyParquet(ctx context.Context, conn *sql.Conn, path, query string) error {
+	var missing, extra int64
+	q := `SELECT
+		(SELECT count(*) FROM (SELECT * FROM (` + query + `) EXCEPT ALL SELECT * FROM read_parquet($1))),
+		(SELECT count(*) FROM (SELECT * FROM read_parquet($1) EXCEPT ALL SELECT * FROM (` + query + `)))`
+	if err := conn.QueryRowContext(ctx, q, path).Scan(&missing, &extra); err != nil {
+		return fmt.Errorf("verify %s: %w", filepath.Base(path), err)
+	}
+	if missing != 0 || extra != 0 {
+		return fmt.Errorf("verify %s: the file does not match its table (%d rows missing, %d unexpected)", filepath.Base(path), missing, extra)
+	}
+	return nil
 }

@@ -7,13 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/apache/arrow/go/v17/arrow/array"
 
+	"github.com/visastats/visastats/pipeline/snapshot"
 	"github.com/visastats/visastats/sources"
 	vsql "github.com/visastats/visastats/sql"
 )
@@ -21,18 +24,49 @@ import (
 // Version is visastats' version, set at build time with -ldflags.
 var Version = "dev"
 
-// Report is what a run did, for the log, the CLI and run reports.
+// RunOptions are the per-invocation choices of a run (the configuration
+// says what to build; these say how to run it this time).
+type RunOptions struct {
+	// Force rebuilds even when no input, code or configuration changed.
+	Force bool
+	// Offline uses the last snapshot of every fetched input instead of the
+	// network.
+	Offline bool
+	// HTTPClient fetches inputs; nil means a default client.
+	HTTPClient *http.Client
+	// BackoffBase overrides the first retry delay (tests use a short one).
+	BackoffBase time.Duration
+}
+
+// Run statuses in reports.
+const (
+	StatusPublished = "published"
+	StatusSkipped   = "skipped"
+	StatusFailed    = "failed"
+)
+
+// Report is what a run did, for the log, the CLI and run.json.
 type Report struct {
-	Release     string        `json:"release"`
-	ReleaseDir  string        `json:"release_dir"`
-	Latest      string        `json:"latest"`
-	Database    string        `json:"database"`
-	GeneratedAt time.Time     `json:"generated_at"`
-	Inputs      []InputInfo   `json:"inputs"`
-	Stages      []StageReport `json:"stages"`
-	Checks      []CheckResult `json:"checks"`
-	Files       []FileInfo    `json:"files"`
-	Headlines   []Headline    `json:"headlines"`
+	Release     string            `json:"release"`
+	Status      string            `json:"status"`
+	Error       string            `json:"error,omitempty"`
+	ReleaseDir  string            `json:"release_dir,omitempty"`
+	Latest      string            `json:"latest,omitempty"`
+	Previous    string            `json:"previous_release,omitempty"`
+	Database    string            `json:"database"`
+	GeneratedAt time.Time         `json:"generated_at"`
+	Duration    time.Duration     `json:"duration_ns"`
+	Fingerprint string            `json:"fingerprint"`
+	Versions    map[string]string `json:"versions"`
+	Fetches     []FetchReport     `json:"fetches,omitempty"`
+	Inputs      []InputInfo       `json:"inputs"`
+	Stages      []StageReport     `json:"stages"`
+	Tables      map[string]int64  `json:"tables,omitempty"`
+	Checks      []CheckResult     `json:"checks"`
+	Changes     *ChangeSummary    `json:"changes,omitempty"`
+	Files       []FileInfo        `json:"files"`
+	Headlines   []Headline        `json:"headlines"`
+	Claims      []ClaimResult     `json:"claims,omitempty"`
 }
 
 // StageReport is one stage of a run.
@@ -45,9 +79,10 @@ type StageReport struct {
 
 // FileInfo is one published file.
 type FileInfo struct {
-	Name string `json:"name"`
-	Rows int64  `json:"rows"`
-	Size int64  `json:"size"`
+	Name   string `json:"name"`
+	Rows   int64  `json:"rows"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256,omitempty"`
 }
 
 // CheckError reports blocking checks that failed: nothing was published.
@@ -63,14 +98,23 @@ func (e *CheckError) Error() string {
 	return "blocking checks failed, nothing published: " + strings.Join(parts, "; ")
 }
 
-// Run executes the whole pipeline: it builds a new database beside the
-// configured one, loads every source, runs the transforms and checks,
-// writes a release and, only when everything succeeded, swaps the database
-// and the latest link. On error or cancellation the previous database and
-// release stay as they were.
-func Run(ctx context.Context, cfg Config, log *slog.Logger) (rep *Report, err error) {
-	now := time.Now().UTC()
-	rep = &Report{GeneratedAt: now, Database: cfg.Database}
+// Run executes the whole pipeline. It holds the output directory's lock,
+// cleans up what a dead run left, fetches and snapshots every input, skips
+// the build when nothing changed since the latest release (unless forced),
+// builds a new database beside the configured one, loads every source, runs
+// the transforms and checks, writes a release and, only when everything
+// succeeded, swaps the database and the latest link. On error or
+// cancellation the previous database and release stay as they were and a
+// report of the failed run is kept in <output.dir>/runs/.
+func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (rep *Report, err error) {
+	started := time.Now()
+	now := started.UTC()
+	rep = &Report{GeneratedAt: now, Database: cfg.Database, Status: StatusFailed, Versions: versions()}
+	lock, err := lockOutput(cfg.Output.Dir)
+	if err != nil {
+		return rep, err
+	}
+	defer lock.release()
 	releasesDir := filepath.Join(cfg.Output.Dir, "releases")
 	if err := os.MkdirAll(releasesDir, 0o755); err != nil {
 		return rep, fmt.Errorf("create %s: %w", releasesDir, err)
@@ -78,10 +122,55 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (rep *Report, err er
 	if err := os.MkdirAll(filepath.Dir(cfg.Database), 0o755); err != nil {
 		return rep, fmt.Errorf("create database directory: %w", err)
 	}
+	cleanLeftovers(releasesDir, cfg.Database)
 	rep.Release = newReleaseID(releasesDir, now)
+	defer func() {
+		rep.Duration = time.Since(started)
+		if err != nil {
+			rep.Status = StatusFailed
+			rep.Error = err.Error()
+			if werr := writeFailedReport(cfg.Output.Dir, rep); werr != nil {
+				log.Warn("keep report of failed run", "error", werr)
+			}
+		}
+	}()
+
+	store, err := snapshot.Open(cfg.SnapshotDir())
+	if err != nil {
+		return rep, fmt.Errorf("open snapshot store: %w", err)
+	}
+	start := time.Now()
+	srcCfg, fetches, err := fetchInputs(ctx, cfg, opts, store, log)
+	rep.Fetches = fetches
+	if err != nil {
+		return rep, err
+	}
+	srcs := sources.All(srcCfg)
+	inputs, err := describeInputs(ctx, srcs)
+	if err != nil {
+		return rep, err
+	}
+	rep.Inputs = inputs
+	if err := snapshotInputs(ctx, store, inputs); err != nil {
+		return rep, err
+	}
+	rep.stage(log, "inputs", "inputs", int64(len(inputs)), start)
+	if rep.Fingerprint, err = fingerprint(cfg, inputs); err != nil {
+		return rep, err
+	}
+	prev := previousRelease(cfg.Output.Dir)
+	if prev != nil {
+		rep.Previous = prev.Release
+		if prev.Fingerprint == rep.Fingerprint && !opts.Force {
+			rep.Status = StatusSkipped
+			rep.Release = prev.Release
+			rep.Latest = filepath.Join(cfg.Output.Dir, "latest")
+			log.Info("skipped", "reason", "no input, code or configuration changed since the latest release", "release", prev.Release)
+			return rep, nil
+		}
+	}
 
 	buildDB := cfg.Database + ".build"
-	removeDB(buildDB) // leftovers of a run that died
 	db, err := openDB(buildDB, false)
 	if err != nil {
 		return rep, err
@@ -101,7 +190,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (rep *Report, err er
 	}
 	defer conn.Close()
 
-	if err := buildDatabase(ctx, conn, cfg, rep, log); err != nil {
+	prevObs := ""
+	if prev != nil {
+		prevObs = filepath.Join(releasesDir, prev.Release, "observations.parquet")
+	}
+	if err := buildDatabase(ctx, conn, srcs, inputs, prevObs, rep, log); err != nil {
 		return rep, err
 	}
 
@@ -116,13 +209,20 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (rep *Report, err er
 			os.RemoveAll(partial)
 		}
 	}()
-	if err := writeRelease(ctx, conn, partial, rep, log); err != nil {
-		return rep, err
-	}
 	if rep.Headlines, err = headlines(ctx, conn); err != nil {
 		return rep, err
 	}
+	if err := writeRelease(ctx, conn, partial, rep, log); err != nil {
+		return rep, err
+	}
+	rep.Status = StatusPublished
+	rep.ReleaseDir = final
+	rep.Latest = filepath.Join(cfg.Output.Dir, "latest")
+	rep.Duration = time.Since(started)
 	if err := writeJSON(filepath.Join(partial, "run.json"), rep); err != nil {
+		return rep, err
+	}
+	if err := syncDir(partial); err != nil {
 		return rep, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -141,8 +241,6 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (rep *Report, err er
 	if err := os.Rename(partial, final); err != nil {
 		return rep, fmt.Errorf("publish release %s: %w", final, err)
 	}
-	rep.ReleaseDir = final
-	rep.Latest = filepath.Join(cfg.Output.Dir, "latest")
 	if err := swapLatest(cfg.Output.Dir, rep.Release); err != nil {
 		return rep, err
 	}
@@ -154,18 +252,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) (rep *Report, err er
 }
 
 // buildDatabase fills a fresh database: inputs, sources, transforms, checks.
-func buildDatabase(ctx context.Context, conn *sql.Conn, cfg Config, rep *Report, log *slog.Logger) error {
-	srcs := sources.All(cfg.SourceConfig())
-	start := time.Now()
-	inputs, err := describeInputs(ctx, srcs)
-	if err != nil {
-		return err
-	}
-	rep.Inputs = inputs
+func buildDatabase(ctx context.Context, conn *sql.Conn, srcs []sources.Source, inputs []InputInfo, prevObs string, rep *Report, log *slog.Logger) error {
 	if err := recordInputs(ctx, conn, inputs); err != nil {
 		return err
 	}
-	rep.stage(log, "inputs", "inputs", int64(len(inputs)), start)
 
 	for _, src := range srcs {
 		start := time.Now()
@@ -232,6 +322,12 @@ func buildDatabase(ctx context.Context, conn *sql.Conn, cfg Config, rep *Report,
 		}
 		n, _ := res.RowsAffected()
 		rep.stage(log, "transform", t.Name, n, start)
+		if t.Name == "observations" {
+			// The previous release is compared against from here on.
+			if err := loadPrevious(ctx, conn, prevObs); err != nil {
+				return err
+			}
+		}
 		if err := runChecksAfter(t.Name); err != nil {
 			return err
 		}
@@ -240,6 +336,14 @@ func buildDatabase(ctx context.Context, conn *sql.Conn, cfg Config, rep *Report,
 		return err
 	}
 	if err := runChecksAfter(""); err != nil {
+		return err
+	}
+	tables, err := tableCounts(ctx, conn)
+	if err != nil {
+		return err
+	}
+	rep.Tables = tables
+	if rep.Changes, err = changeSummary(ctx, conn, rep.Previous); err != nil {
 		return err
 	}
 	return nil
@@ -258,16 +362,51 @@ func (r *Report) stage(log *slog.Logger, stage, name string, rows int64, start t
 	log.Info(stage, "table", name, "rows", rows, "duration", d.Round(time.Millisecond))
 }
 
+const releaseIDLayout = "20060102T150405Z"
+
+// releaseID matches the names newReleaseID gives.
+var releaseID = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}Z(-[0-9]+)?$`)
+
 // newReleaseID names a release by its UTC build time, with a suffix when a
 // release of the same second exists.
 func newReleaseID(dir string, now time.Time) string {
-	id := now.Format("20060102T150405Z")
+	id := now.Format(releaseIDLayout)
 	for i := 2; ; i++ {
 		if _, err := os.Stat(filepath.Join(dir, id)); errors.Is(err, os.ErrNotExist) {
 			return id
 		}
-		id = fmt.Sprintf("%s-%d", now.Format("20060102T150405Z"), i)
+		id = fmt.Sprintf("%s-%d", now.Format(releaseIDLayout), i)
 	}
+}
+
+// cleanLeftovers removes what a run that died left behind: half-written
+// release directories and a half-built database. The caller holds the lock,
+// so nothing else is writing them.
+func cleanLeftovers(releasesDir, database string) {
+	entries, _ := os.ReadDir(releasesDir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") && strings.HasSuffix(e.Name(), ".partial") {
+			os.RemoveAll(filepath.Join(releasesDir, e.Name()))
+		}
+	}
+	removeDB(database + ".build")
+	if tmps, _ := filepath.Glob(filepath.Join(filepath.Dir(releasesDir), ".latest.tmp-*")); len(tmps) > 0 {
+		for _, t := range tmps {
+			os.Remove(t)
+		}
+	}
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
+	}
+	return nil
 }
 
 func removeDB(path string) {
@@ -294,8 +433,7 @@ func swapLatest(dir, id string) error {
 	return nil
 }
 
-// pruneReleases keeps the newest keep releases (0 keeps all) and removes
-// hidden leftovers of runs that died while writing.
+// pruneReleases keeps the newest keep releases (0 keeps all).
 func pruneReleases(dir, current string, keep int) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -304,10 +442,6 @@ func pruneReleases(dir, current string, keep int) error {
 	var ids []string
 	for _, e := range entries {
 		name := e.Name()
-		if strings.HasPrefix(name, ".") && strings.HasSuffix(name, ".partial") && name != "."+current+".partial" {
-			os.RemoveAll(filepath.Join(dir, name))
-			continue
-		}
 		if e.IsDir() && !strings.HasPrefix(name, ".") {
 			ids = append(ids, name)
 		}

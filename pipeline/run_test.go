@@ -69,7 +69,7 @@ func openDuck(t testing.TB) *sql.DB {
 // reads the published Parquet files back with DuckDB, as a researcher would.
 func TestRunRealFigures(t *testing.T) {
 	cfg := testConfig(t, sources.ECSchengenConfig{Path: ecDir})
-	rep, err := Run(context.Background(), cfg, quietLog())
+	rep, err := Run(context.Background(), cfg, quietLog(), RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +234,7 @@ func TestWorkbookGolden(t *testing.T) {
 	cfg := testConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{
 		{Path: ecFile(t, "2022"), Year: 2022}, {Path: ecFile(t, "2023"), Year: 2023},
 	}})
-	if _, err := Run(context.Background(), cfg, quietLog()); err != nil {
+	if _, err := Run(context.Background(), cfg, quietLog(), RunOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	keep := func(sheet string, row []string) bool {
@@ -297,7 +297,7 @@ func TestRunBadInputPublishesNothing(t *testing.T) {
 	good := sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ecFile(t, "2023"), Year: 2023}}}
 	cfg := testConfig(t, good)
 	ctx := context.Background()
-	first, err := Run(ctx, cfg, quietLog())
+	first, err := Run(ctx, cfg, quietLog(), RunOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +340,7 @@ func TestRunBadInputPublishesNothing(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := cfg
 			c.Sources.ECSchengen = sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: tt.path, Year: 2023}}}
-			_, err := Run(ctx, c, quietLog())
+			_, err := Run(ctx, c, quietLog(), RunOptions{Force: true})
 			if err == nil {
 				t.Fatal("run succeeded on bad input")
 			}

@@ -37,6 +37,8 @@ func loadConfig(g *globals, stderr io.Writer) (pipeline.Config, bool) {
 
 func cmdRun(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	force := fs.Bool("force", false, "rebuild even when nothing changed since the latest release")
+	offline := fs.Bool("offline", false, "use the last snapshot of every fetched input instead of the network")
 	if ok, code := parseFlags(fs, g, args, stderr); !ok {
 		return code
 	}
@@ -53,14 +55,22 @@ func cmdRun(ctx context.Context, g *globals, args []string, stdout, stderr io.Wr
 	if !ok {
 		return exitFailed
 	}
-	rep, err := pipeline.Run(ctx, cfg, log)
+	rep, err := pipeline.Run(ctx, cfg, log, pipeline.RunOptions{Force: *force, Offline: *offline})
 	if err != nil {
+		if errors.Is(err, pipeline.ErrLocked) {
+			fmt.Fprintf(stderr, "visastats: %v\n", err)
+			return exitLocked
+		}
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintln(stderr, "visastats: run interrupted; nothing was published and the previous release is unchanged")
 		} else {
 			fmt.Fprintf(stderr, "visastats: run failed; nothing was published and the previous release is unchanged:\n  %v\n", err)
 		}
 		return exitFailed
+	}
+	if rep.Status == pipeline.StatusSkipped {
+		fmt.Fprintf(stdout, "Nothing changed since release %s (inputs, code and configuration are the same); use --force to rebuild.\n", rep.Release)
+		return exitOK
 	}
 	printSummary(stdout, rep)
 	return exitOK
@@ -214,4 +224,116 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+func cmdCheck(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	offline := fs.Bool("offline", false, "use the last snapshot of every fetched input instead of the network")
+	if ok, code := parseFlags(fs, g, args, stderr); !ok {
+		return code
+	}
+	log, err := g.logger(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "visastats: %v\n", err)
+		return exitUsage
+	}
+	cfg, ok := loadConfig(g, stderr)
+	if !ok {
+		return exitFailed
+	}
+	rep, err := pipeline.Check(ctx, cfg, log, pipeline.RunOptions{Offline: *offline})
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHECK\tKIND\tRESULT\tFIRST PROBLEM")
+	for _, c := range rep.Checks {
+		kind, result, first := "warning", "passed", ""
+		if c.Blocking {
+			kind = "blocking"
+		}
+		if !c.Passed() {
+			result = fmt.Sprintf("%d problems", c.Problems)
+			first = c.Sample[0]
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", c.Name, kind, result, first)
+	}
+	tw.Flush()
+	if err != nil {
+		fmt.Fprintf(stderr, "visastats check: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+func cmdRuns(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("runs", flag.ContinueOnError)
+	if ok, code := parseFlags(fs, g, args, stderr); !ok {
+		return code
+	}
+	cfg, ok := loadConfig(g, stderr)
+	if !ok {
+		return exitFailed
+	}
+	runs, err := pipeline.Runs(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "visastats runs: %v\n", err)
+		return exitFailed
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "RELEASE\tSTATUS\tSTARTED (UTC)\tDURATION\tOBSERVATIONS\tCHANGES (new/removed/revised)\tCHECKS FAILED\tERROR")
+	for _, r := range runs {
+		rep := r.Report
+		status := r.Status
+		if r.Latest {
+			status += " (latest)"
+		}
+		changes := "-"
+		if rep.Changes != nil && rep.Changes.Previous != "" {
+			changes = fmt.Sprintf("%d/%d/%d", rep.Changes.New, rep.Changes.Removed, rep.Changes.Revised)
+		}
+		failed := 0
+		for _, c := range rep.Checks {
+			if !c.Passed() {
+				failed++
+			}
+		}
+		msg := rep.Error
+		if len(msg) > 80 {
+			msg = msg[:77] + "..."
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", rep.Release, status, rep.GeneratedAt.Format("2006-01-02 15:04:05"),
+			rep.Duration.Round(time.Millisecond), thousands(rep.Tables["observations"]), changes, failed, msg)
+	}
+	tw.Flush()
+	return exitOK
+}
+
+func cmdDiff(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("diff", flag.ContinueOnError)
+	limit := fs.Int("limit", 50, "changes to list")
+	if ok, code := parseFlags(fs, g, args, stderr); !ok {
+		return code
+	}
+	var a, b string
+	switch fs.NArg() {
+	case 0:
+	case 2:
+		a, b = fs.Arg(0), fs.Arg(1)
+	default:
+		fmt.Fprintln(stderr, "usage: visastats diff [--limit N] [OLDER_RELEASE NEWER_RELEASE]")
+		return exitUsage
+	}
+	cfg, ok := loadConfig(g, stderr)
+	if !ok {
+		return exitFailed
+	}
+	sum, revs, err := pipeline.Diff(ctx, cfg, a, b, *limit)
+	if err != nil {
+		fmt.Fprintf(stderr, "visastats diff: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "Against release %s: %s new, %s removed, %s revised observations.\n",
+		sum.Previous, thousands(sum.New), thousands(sum.Removed), thousands(sum.Revised))
+	for _, r := range revs {
+		fmt.Fprintf(stdout, "  %s\n", r.Describe())
+	}
+	return exitOK
 }

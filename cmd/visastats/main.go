@@ -6,8 +6,9 @@
 //
 //	visastats [--config config.yaml] [--log-level info] <command> [flags]
 //
-// Commands: run, sources, query, version. Exit codes: 0 success, 1 a failed
-// run or query, 2 a usage error.
+// Commands: run, check, runs, diff, sources, query, version. Exit codes: 0
+// success (or nothing to do), 1 a failed run or query, 2 a usage error, 3
+// another run in progress.
 package main
 
 import (
@@ -27,6 +28,8 @@ const (
 	exitOK     = 0
 	exitFailed = 1
 	exitUsage  = 2
+	// exitLocked means another run holds the output directory.
+	exitLocked = 3
 )
 
 func main() {
@@ -64,6 +67,9 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"run", "run the whole pipeline and publish a release", cmdRun},
+		{"check", "build the data and run the checks without publishing", cmdCheck},
+		{"runs", "list past runs: published, skipped and failed", cmdRuns},
+		{"diff", "show what changed between two releases: diff [OLDER NEWER]", cmdDiff},
 		{"sources", "list each source's input files with sizes and hashes", cmdSources},
 		{"query", "run read-only SQL on the database: query [--format table|csv] \"SQL\"", cmdQuery},
 		{"version", "print the version", cmdVersion},

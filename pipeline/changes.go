@@ -1,0 +1,162 @@
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	vsql "github.com/visastats/visastats/sql"
+)
+
+// ChangeSummary counts what changed in observations against the previous
+// release.
+type ChangeSummary struct {
+	Previous string `json:"previous_release,omitempty"`
+	New      int64  `json:"new"`
+	Removed  int64  `json:"removed"`
+	Revised  int64  `json:"revised"`
+}
+
+// loadPrevious makes previous_observations: the previous release's
+// observations, or an empty table shaped like observations for a first
+// release. It runs right after the observations table is created.
+func loadPrevious(ctx context.Context, conn *sql.Conn, prevObs string) error {
+	if prevObs != "" {
+		if _, err := os.Stat(prevObs); err == nil {
+			if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TABLE previous_observations AS SELECT * FROM read_parquet(?)`, prevObs); err != nil {
+				return fmt.Errorf("read previous release %s: %w", prevObs, err)
+			}
+			return nil
+		}
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TABLE previous_observations AS SELECT * FROM observations LIMIT 0`); err != nil {
+		return fmt.Errorf("create previous_observations: %w", err)
+	}
+	return nil
+}
+
+func changeSummary(ctx context.Context, conn *sql.Conn, previous string) (*ChangeSummary, error) {
+	s := &ChangeSummary{Previous: previous}
+	err := conn.QueryRowContext(ctx, `SELECT
+		count(*) FILTER (WHERE change = 'new'), count(*) FILTER (WHERE change = 'removed'),
+		count(*) FILTER (WHERE change = 'revised') FROM observation_changes`).Scan(&s.New, &s.Removed, &s.Revised)
+	if err != nil {
+		return nil, fmt.Errorf("summarise changes: %w", err)
+	}
+	return s, nil
+}
+
+// Revision is one changed observation, for `visastats diff`.
+type Revision struct {
+	Change, Dataset, Indicator, Reporter, Partner, Location, Period string
+	Previous, Value                                                 *float64
+	PreviousFlags, Flags                                            *string
+}
+
+// Diff compares the observations of two published releases (a older, b
+// newer; "" means the latest release for b and the release before it for
+// a) and returns the summary and up to limit changes, revisions first.
+func Diff(ctx context.Context, cfg Config, a, b string, limit int) (*ChangeSummary, []Revision, error) {
+	rels := filepath.Join(cfg.Output.Dir, "releases")
+	if b == "" {
+		prev := previousRelease(cfg.Output.Dir)
+		if prev == nil {
+			return nil, nil, errors.New("no published release yet: run `visastats run` first")
+		}
+		b = prev.Release
+		if a == "" {
+			a = prev.Previous
+		}
+	}
+	if a == "" {
+		return nil, nil, fmt.Errorf("release %s has no previous release to compare with", b)
+	}
+	for _, id := range []string{a, b} {
+		if !releaseID.MatchString(id) {
+			return nil, nil, fmt.Errorf("%q is not a release id (like 20261125T174300Z)", id)
+		}
+		if _, err := os.Stat(filepath.Join(rels, id, "observations.parquet")); err != nil {
+			return nil, nil, fmt.Errorf("release %s: %w", id, err)
+		}
+	}
+	db, err := openDB("", false)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer db.Close()
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer conn.Close()
+	for table, id := range map[string]string{"previous_observations": a, "observations": b} {
+		q := `CREATE TABLE ` + vsql.QuoteIdent(table) + ` AS SELECT * FROM read_parquet(?)`
+		if _, err := conn.ExecContext(ctx, q, filepath.Join(rels, id, "observations.parquet")); err != nil {
+			return nil, nil, fmt.Errorf("read release %s: %w", id, err)
+		}
+	}
+	ts, err := vsql.Transforms()
+	if err != nil {
+		return nil, nil, err
+	}
+	ran := false
+	for _, t := range ts {
+		if t.Name == "observation_changes" {
+			if _, err := conn.ExecContext(ctx, t.SQL); err != nil {
+				return nil, nil, fmt.Errorf("compare %s with %s: %w", a, b, err)
+			}
+			ran = true
+		}
+	}
+	if !ran {
+		return nil, nil, errors.New("transform observation_changes is missing")
+	}
+	sum, err := changeSummary(ctx, conn, a)
+	if err != nil {
+		return nil, nil, err
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT change, dataset, indicator, reporter, partner, location, period,
+		previous_value, value, previous_flags, flags FROM observation_changes
+		ORDER BY CASE change WHEN 'revised' THEN 0 WHEN 'removed' THEN 1 ELSE 2 END,
+		         dataset, indicator, reporter, partner, location, period LIMIT ?`, limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var out []Revision
+	for rows.Next() {
+		var r Revision
+		if err := rows.Scan(&r.Change, &r.Dataset, &r.Indicator, &r.Reporter, &r.Partner, &r.Location, &r.Period,
+			&r.Previous, &r.Value, &r.PreviousFlags, &r.Flags); err != nil {
+			return nil, nil, err
+		}
+		out = append(out, r)
+	}
+	return sum, out, rows.Err()
+}
+
+// Describe says what a revision is, in words.
+func (r Revision) Describe() string {
+	what := strings.TrimSpace(fmt.Sprintf("%s %s %s->%s %s %s", r.Dataset, r.Indicator, r.Reporter, r.Partner, r.Location, r.Period))
+	num := func(v *float64) string {
+		if v == nil {
+			return "not available"
+		}
+		return fmt.Sprintf("%.0f", *v)
+	}
+	switch r.Change {
+	case "revised":
+		s := fmt.Sprintf("%s was revised from %s to %s", what, num(r.Previous), num(r.Value))
+		if r.PreviousFlags != nil && r.Flags != nil && *r.PreviousFlags != *r.Flags {
+			s += fmt.Sprintf(" (flags %q -> %q)", *r.PreviousFlags, *r.Flags)
+		}
+		return s
+	case "removed":
+		return fmt.Sprintf("%s (%s) is no longer published", what, num(r.Previous))
+	}
+	return fmt.Sprintf("%s is new (%s)", what, num(r.Value))
+}

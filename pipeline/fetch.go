@@ -1,0 +1,182 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"time"
+
+	"github.com/visastats/visastats/pipeline/snapshot"
+	"github.com/visastats/visastats/sources"
+)
+
+// FetchEntry is one upstream file fetched over HTTP for a source.
+type FetchEntry struct {
+	// Source is the source that reads the file (ec_schengen_consulates,
+	// unhcr, ru_mfa_published, eurostat_asylum).
+	Source string `mapstructure:"source"`
+	URL    string `mapstructure:"url"`
+	// Name is the file's logical name; it defaults to the last segment of
+	// the URL path and must carry the year for EC workbooks.
+	Name string `mapstructure:"name"`
+	// Expect is the content the body must be: xlsx, csv, tsv, gzip, json.
+	Expect string `mapstructure:"expect"`
+	// Year is the reference year of an EC workbook when Name has none.
+	Year int `mapstructure:"year"`
+}
+
+// HTTPConfig tunes fetching.
+type HTTPConfig struct {
+	Timeout  time.Duration `mapstructure:"timeout"`   // per attempt
+	Retries  int           `mapstructure:"retries"`   // on network errors, 429 and 5xx
+	MaxBytes int64         `mapstructure:"max_bytes"` // largest body accepted
+}
+
+func (e FetchEntry) name() string {
+	if e.Name != "" {
+		return e.Name
+	}
+	u, err := url.Parse(e.URL)
+	if err != nil {
+		return ""
+	}
+	n, _ := url.PathUnescape(path.Base(u.Path))
+	return n
+}
+
+// FetchReport is what happened to one fetched input.
+type FetchReport struct {
+	Source      string `json:"source"`
+	URL         string `json:"url"`
+	Name        string `json:"name"`
+	SHA256      string `json:"sha256"`
+	Size        int64  `json:"size"`
+	NotModified bool   `json:"not_modified"`
+	Offline     bool   `json:"offline"`
+	Attempts    int    `json:"attempts"`
+	ETag        string `json:"etag,omitempty"`
+	LastMod     string `json:"last_modified,omitempty"`
+	RetrievedAt string `json:"retrieved_at"`
+}
+
+// fetchInputs fetches every configured URL into the snapshot store (or,
+// offline, takes its last snapshot) and returns the source configuration
+// with the fetched files added. Fetched files are read through a link
+// <snapshots>/current/<source>/<name> so that messages name the file.
+func fetchInputs(ctx context.Context, cfg Config, opts RunOptions, store *snapshot.Store, log *slog.Logger) (sources.Config, []FetchReport, error) {
+	sc := cfg.SourceConfig()
+	if len(cfg.Fetch) == 0 {
+		return sc, nil, nil
+	}
+	fc := snapshot.DefaultFetchConfig()
+	if cfg.HTTP.Timeout > 0 {
+		fc.Timeout = cfg.HTTP.Timeout
+	}
+	if cfg.HTTP.Retries > 0 {
+		fc.Retries = cfg.HTTP.Retries
+	}
+	if cfg.HTTP.MaxBytes > 0 {
+		fc.MaxBytes = cfg.HTTP.MaxBytes
+	}
+	if opts.BackoffBase > 0 {
+		fc.BackoffBase, fc.BackoffMax = opts.BackoffBase, opts.BackoffBase*8
+	}
+	fetcher, err := snapshot.NewFetcher(fc)
+	if err != nil {
+		return sc, nil, fmt.Errorf("fetch: %w", err)
+	}
+	client := opts.HTTPClient
+	if client == nil {
+		client = &http.Client{}
+	}
+	var reports []FetchReport
+	for _, e := range cfg.Fetch {
+		start := time.Now()
+		name := e.name()
+		kind, err := snapshot.ParseKind(e.Expect)
+		if err != nil {
+			return sc, reports, fmt.Errorf("fetch %s: %w", e.URL, err)
+		}
+		var rec snapshot.Record
+		rep := FetchReport{Source: e.Source, URL: e.URL, Name: name, Offline: opts.Offline}
+		if opts.Offline {
+			rec, err = store.Latest(e.Source, name)
+			if err != nil {
+				return sc, reports, fmt.Errorf("offline: no snapshot of %s (%s/%s) yet; run once without --offline: %w", e.URL, e.Source, name, err)
+			}
+		} else {
+			res, err := fetcher.Fetch(ctx, client, store, snapshot.FetchRequest{Source: e.Source, Name: name, URL: e.URL, Expect: kind})
+			if err != nil {
+				return sc, reports, err
+			}
+			rec, rep.NotModified, rep.Attempts = res.Record, res.NotModified, res.Attempts
+		}
+		rep.SHA256, rep.Size, rep.ETag, rep.LastMod = rec.SHA256, rec.Size, rec.ETag, rec.LastModified
+		rep.RetrievedAt = rec.RetrievedAt.Format(time.RFC3339)
+		reports = append(reports, rep)
+		local, err := linkCurrent(store, e.Source, name, rec.SHA256)
+		if err != nil {
+			return sc, reports, err
+		}
+		if err := addInput(&sc, e, name, local); err != nil {
+			return sc, reports, err
+		}
+		log.Info("fetch", "source", e.Source, "file", name, "url", e.URL, "not_modified", rep.NotModified,
+			"offline", opts.Offline, "sha256", rec.SHA256[:12], "duration", time.Since(start).Round(time.Millisecond))
+	}
+	return sc, reports, nil
+}
+
+// linkCurrent makes <store>/current/<source>/<name> point at the object.
+func linkCurrent(store *snapshot.Store, source, name, sha string) (string, error) {
+	obj, err := store.Path(sha)
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(store.Dir(), "current", source)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("snapshot link: %w", err)
+	}
+	link := filepath.Join(dir, name)
+	tmp := link + ".tmp"
+	os.Remove(tmp)
+	abs, err := filepath.Abs(obj)
+	if err != nil {
+		return "", err
+	}
+	if err := os.Symlink(abs, tmp); err != nil {
+		return "", fmt.Errorf("snapshot link: %w", err)
+	}
+	if err := os.Rename(tmp, link); err != nil {
+		return "", fmt.Errorf("snapshot link: %w", err)
+	}
+	return link, nil
+}
+
+// addInput adds a fetched file to its source's configuration.
+func addInput(sc *sources.Config, e FetchEntry, name, local string) error {
+	switch e.Source {
+	case "ec_schengen_consulates":
+		year := e.Year
+		if year == 0 {
+			y, err := sources.YearFromFileName(name)
+			if err != nil {
+				return fmt.Errorf("fetch %s: %w (or set year:)", e.URL, err)
+			}
+			year = y
+		}
+		sc.ECSchengen.Files = append(sc.ECSchengen.Files, sources.ECSchengenFile{Path: local, Year: year})
+	case "unhcr":
+		sc.UNHCR.Paths = append(sc.UNHCR.Paths, local)
+	case "ru_mfa_published":
+		sc.RUMFA.Path = local
+	default:
+		return fmt.Errorf("fetch %s: source %q cannot take fetched files", e.URL, e.Source)
+	}
+	return nil
+}

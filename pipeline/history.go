@@ -1,0 +1,177 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strings"
+
+	"github.com/visastats/visastats/pipeline/snapshot"
+	vsql "github.com/visastats/visastats/sql"
+)
+
+// versions lists what built a release: visastats, Go, and the libraries
+// whose behaviour shapes the outputs.
+func versions() map[string]string {
+	v := map[string]string{"visastats": Version, "go": runtime.Version()}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			switch d.Path {
+			case "github.com/marcboeker/go-duckdb", "github.com/apache/arrow/go/v17", "github.com/xuri/excelize/v2":
+				v[d.Path] = d.Version
+			}
+		}
+	}
+	return v
+}
+
+// fingerprint identifies what a release is built from: every input's
+// content, the configuration, and the program itself (the hash of the
+// running executable, so any change of code or embedded SQL counts).
+func fingerprint(cfg Config, inputs []InputInfo) (string, error) {
+	h := sha256.New()
+	for _, in := range inputs {
+		fmt.Fprintf(h, "input %s %s %s\n", in.Source, in.Path, in.SHA256)
+	}
+	c, err := json.Marshal(cfg)
+	if err != nil {
+		return "", fmt.Errorf("fingerprint config: %w", err)
+	}
+	fmt.Fprintf(h, "config %s\n", c)
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("fingerprint program: %w", err)
+	}
+	f, err := os.Open(exe)
+	if err != nil {
+		return "", fmt.Errorf("fingerprint program: %w", err)
+	}
+	defer f.Close()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("fingerprint program: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// snapshotInputs keeps a content-addressed copy of every input with its
+// provenance, so a release can be rebuilt exactly.
+func snapshotInputs(ctx context.Context, store *snapshot.Store, inputs []InputInfo) error {
+	for _, in := range inputs {
+		if strings.HasPrefix(in.Path, filepath.Join(store.Dir(), "current")) {
+			continue // fetched: already in the store with its URL
+		}
+		if _, err := store.PutFile(ctx, in.Path, snapshot.Provenance{Source: in.Source, Name: filepath.Base(in.Path)}); err != nil {
+			return fmt.Errorf("snapshot %s: %w", in.Path, err)
+		}
+	}
+	return nil
+}
+
+// previousRelease reads the run report of the release latest points to, or
+// returns nil when there is none (or it cannot be read: then the run
+// rebuilds).
+func previousRelease(outDir string) *Report {
+	target, err := os.Readlink(filepath.Join(outDir, "latest"))
+	if err != nil {
+		return nil
+	}
+	rep, err := readReport(filepath.Join(outDir, target, "run.json"))
+	if err != nil {
+		return nil
+	}
+	return rep
+}
+
+func readReport(path string) (*Report, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return &r, nil
+}
+
+// writeFailedReport keeps the report of a failed run in <output.dir>/runs/.
+func writeFailedReport(outDir string, rep *Report) error {
+	dir := filepath.Join(outDir, "runs")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return writeJSON(filepath.Join(dir, rep.Release+"-failed.json"), rep)
+}
+
+// RunSummary is one past run for `visastats runs`.
+type RunSummary struct {
+	Release  string
+	Status   string
+	Latest   bool
+	Report   *Report
+	Location string
+}
+
+// Runs lists past runs, published and failed, oldest first.
+func Runs(cfg Config) ([]RunSummary, error) {
+	var out []RunSummary
+	latest, _ := os.Readlink(filepath.Join(cfg.Output.Dir, "latest"))
+	rels, err := filepath.Glob(filepath.Join(cfg.Output.Dir, "releases", "*", "run.json"))
+	if err != nil {
+		return nil, err
+	}
+	failed, err := filepath.Glob(filepath.Join(cfg.Output.Dir, "runs", "*-failed.json"))
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range append(rels, failed...) {
+		r, err := readReport(p)
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			return nil, err
+		}
+		out = append(out, RunSummary{Release: r.Release, Status: r.Status, Report: r, Location: p,
+			Latest: latest != "" && filepath.Base(latest) == r.Release && r.Status == StatusPublished})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Report.GeneratedAt.Before(out[j].Report.GeneratedAt) })
+	return out, nil
+}
+
+// tableCounts returns the exact rows of every table of the database.
+func tableCounts(ctx context.Context, conn *sql.Conn) (map[string]int64, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT table_name FROM duckdb_tables() WHERE NOT temporary ORDER BY table_name`)
+	if err != nil {
+		return nil, fmt.Errorf("count tables: %w", err)
+	}
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("count tables: %w", err)
+		}
+		names = append(names, name)
+	}
+	rows.Close()
+	out := map[string]int64{}
+	for _, name := range names {
+		var n int64
+		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM "+vsql.QuoteIdent(name)).Scan(&n); err != nil {
+			return nil, fmt.Errorf("count %s: %w", name, err)
+		}
+		out[name] = n
+	}
+	return out, nil
+}

@@ -1,0 +1,45 @@
+-- Purpose: what changed against the previous release: observations that are
+--          new, removed, or revised (value or flags changed), so that a
+--          revision is published instead of discovered.
+-- Inputs:  observations, previous_observations (the previous release's
+--          observations; empty for a first release).
+-- Grain:   one row per observation key that differs between the releases.
+CREATE OR REPLACE TABLE observation_changes AS
+WITH joined AS (
+    SELECT
+        coalesce(n.dataset, p.dataset) AS dataset,
+        coalesce(n.indicator, p.indicator) AS indicator,
+        coalesce(n.reporter, p.reporter) AS reporter,
+        coalesce(n.partner, p.partner) AS partner,
+        coalesce(n.partner_role, p.partner_role) AS partner_role,
+        coalesce(n.location, p.location) AS location,
+        coalesce(n.period, p.period) AS period,
+        coalesce(n.year, p.year) AS year,
+        coalesce(n.sex, p.sex) AS sex,
+        coalesce(n.age, p.age) AS age,
+        coalesce(n.applicant_type, p.applicant_type) AS applicant_type,
+        coalesce(n.decision, p.decision) AS decision,
+        CASE
+            WHEN p.dataset IS NULL THEN 'new'
+            WHEN n.dataset IS NULL THEN 'removed'
+            WHEN n.value IS DISTINCT FROM p.value OR n.flags IS DISTINCT FROM p.flags THEN 'revised'
+        END AS change,
+        p.value AS previous_value,
+        n.value AS value,
+        p.flags AS previous_flags,
+        n.flags AS flags,
+        p.release AS previous_release,
+        n.release AS release
+    FROM observations n
+    FULL OUTER JOIN previous_observations p
+      ON  n.dataset = p.dataset AND n.indicator = p.indicator AND n.reporter = p.reporter
+      AND n.partner = p.partner AND n.partner_role = p.partner_role AND n.location = p.location
+      AND n.period = p.period AND n.sex = p.sex AND n.age = p.age
+      AND n.applicant_type = p.applicant_type AND n.decision = p.decision
+)
+SELECT *
+FROM joined
+WHERE change IS NOT NULL
+  -- a first release has no previous one: nothing is "new" against nothing
+  AND (SELECT count(*) FROM previous_observations) > 0
+ORDER BY dataset, indicator, reporter, partner, location, period, sex, age, applicant_type, decision;
