@@ -368,11 +368,13 @@ const releaseIDLayout = "20060102T150405Z"
 var releaseID = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}Z(-[0-9]+)?$`)
 
 // newReleaseID names a release by its UTC build time, with a suffix when a
-// release of the same second exists.
+// release or a failed run of the same second exists.
 func newReleaseID(dir string, now time.Time) string {
 	id := now.Format(releaseIDLayout)
 	for i := 2; ; i++ {
-		if _, err := os.Stat(filepath.Join(dir, id)); errors.Is(err, os.ErrNotExist) {
+		_, err1 := os.Stat(filepath.Join(dir, id))
+		_, err2 := os.Stat(filepath.Join(dir, "..", "runs", id+"-failed.json"))
+		if errors.Is(err1, os.ErrNotExist) && errors.Is(err2, os.ErrNotExist) {
 			return id
 		}
 		id = fmt.Sprintf("%s-%d", now.Format(releaseIDLayout), i)

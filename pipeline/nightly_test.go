@@ -1,0 +1,338 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/visastats/visastats/pipeline/snapshot"
+	"github.com/visastats/visastats/sources"
+)
+
+// upstream is a local server standing in for the EC's download site. It
+// serves a real workbook, misbehaving as told.
+type upstream struct {
+	body     atomic.Pointer[[]byte]
+	mode     atomic.Value // string
+	failures atomic.Int32 // 5xx answers left before a 200
+	requests atomic.Int32
+}
+
+func newUpstream(t *testing.T, body []byte) (*upstream, *httptest.Server) {
+	t.Helper()
+	u := &upstream{}
+	u.body.Store(&body)
+	u.mode.Store("ok")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u.requests.Add(1)
+		b := *u.body.Load()
+		if u.failures.Load() > 0 {
+			u.failures.Add(-1)
+			http.Error(w, "upstream busy", http.StatusInternalServerError)
+			return
+		}
+		etag := `"` + strconv.Itoa(len(b)) + `"`
+		switch u.mode.Load().(string) {
+		case "404":
+			http.NotFound(w, r)
+		case "html":
+			w.Header().Set("Content-Type", "text/html")
+			w.Write([]byte("<!DOCTYPE html><html><body>Service temporarily unavailable</body></html>"))
+		case "truncated":
+			w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+			w.Write(b[:len(b)/2])
+			if hj, ok := w.(http.Hijacker); ok {
+				conn, _, _ := hj.Hijack()
+				conn.Close()
+			}
+		default:
+			w.Header().Set("ETag", etag)
+			if r.Header.Get("If-None-Match") == etag {
+				w.WriteHeader(http.StatusNotModified)
+				return
+			}
+			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+			w.Write(b)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return u, srv
+}
+
+// nightlyConfig fetches the 2023 EC workbook from url; the other sources
+// are local.
+func nightlyConfig(t *testing.T, url string) Config {
+	t.Helper()
+	cfg := testConfig(t, sources.ECSchengenConfig{})
+	cfg.Fetch = []FetchEntry{{Source: "ec_schengen_consulates", URL: url + "/files/2023-schengen-visa-statistics-consulates_en.xlsx", Expect: "xlsx"}}
+	return cfg
+}
+
+var fastRetries = RunOptions{BackoffBase: 5 * time.Millisecond}
+
+func latestRelease(t *testing.T, cfg Config) string {
+	t.Helper()
+	target, err := os.Readlink(filepath.Join(cfg.Output.Dir, "latest"))
+	if err != nil {
+		return ""
+	}
+	return filepath.Base(target)
+}
+
+// TestNightlyScenarios runs the pipeline against a local server serving
+// the real 2023 workbook, one failure mode at a time, in the order a
+// nightly job would meet them.
+func TestNightlyScenarios(t *testing.T) {
+	body, err := os.ReadFile(ecFile(t, "2023"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, srv := newUpstream(t, body)
+	cfg := nightlyConfig(t, srv.URL)
+	ctx := context.Background()
+
+	// 1. 500 then 200: retried, published.
+	up.failures.Store(1)
+	rep, err := Run(ctx, cfg, quietLog(), fastRetries)
+	if err != nil {
+		t.Fatalf("500 then 200: %v", err)
+	}
+	if rep.Status != StatusPublished || rep.Fetches[0].Attempts != 2 {
+		t.Fatalf("500 then 200: status %s, attempts %d", rep.Status, rep.Fetches[0].Attempts)
+	}
+	first := rep.Release
+	if latestRelease(t, cfg) != first {
+		t.Fatalf("latest is %q, want %s", latestRelease(t, cfg), first)
+	}
+	store, err := snapshot.Open(cfg.SnapshotDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := store.Latest("ec_schengen_consulates", "2023-schengen-visa-statistics-consulates_en.xlsx")
+	if err != nil || rec.URL == "" || !strings.HasPrefix(rec.SHA256, "2d3e98dd8fa0a158") {
+		t.Fatalf("snapshot record %+v, %v", rec, err)
+	}
+
+	// 2. Nothing changed upstream (304): skipped, quickly.
+	start := time.Now()
+	rep, err = Run(ctx, cfg, quietLog(), fastRetries)
+	if err != nil || rep.Status != StatusSkipped || !rep.Fetches[0].NotModified {
+		t.Fatalf("unchanged rerun: status %s, not modified %v, err %v", rep.Status, rep.Fetches != nil && rep.Fetches[0].NotModified, err)
+	}
+	t.Logf("unchanged rerun skipped in %s", time.Since(start))
+
+	// 3. Failures: each fails with its reason, latest stays on the first
+	// release, and a report of the failed run is kept.
+	edited := editedWorkbook(t, "2023", func(f *excelize.File) error {
+		return f.SetCellStr(sources.ECSchengenSheet, "I1", "Short-stay visas requested")
+	})
+	tests := []struct {
+		name  string
+		setup func()
+		want  []string
+	}{
+		{"permanent 404", func() { up.mode.Store("404") }, []string{"404", srv.URL}},
+		{"truncated body", func() { up.mode.Store("truncated") }, []string{"truncated", srv.URL}},
+		{"HTML page instead of xlsx", func() { up.mode.Store("html") }, []string{"got an HTML page, expected xlsx", srv.URL}},
+		{"changed layout", func() { up.mode.Store("ok"); up.body.Store(&edited) }, []string{"row 1 column I", "layout has changed", `expected "uniform visas applied for"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.setup()
+			rep, err := Run(ctx, cfg, quietLog(), fastRetries)
+			if err == nil {
+				t.Fatalf("run succeeded (status %s)", rep.Status)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			if got := latestRelease(t, cfg); got != first {
+				t.Errorf("latest moved to %q", got)
+			}
+			b, err := os.ReadFile(filepath.Join(cfg.Output.Dir, "runs", rep.Release+"-failed.json"))
+			if err != nil {
+				t.Fatalf("no report of the failed run: %v", err)
+			}
+			var failed Report
+			if err := json.Unmarshal(b, &failed); err != nil || failed.Status != StatusFailed || failed.Error == "" {
+				t.Errorf("failed report: %+v %v", failed, err)
+			}
+		})
+	}
+
+	// 4. Back to the real file: the new run publishes (the snapshot of the
+	// edited file is another object), and runs lists them all.
+	up.body.Store(&body)
+	up.mode.Store("ok")
+	rep, err = Run(ctx, cfg, quietLog(), RunOptions{Force: true})
+	if err != nil || rep.Status != StatusPublished {
+		t.Fatalf("recovery run: %v", err)
+	}
+	runs, err := Runs(cfg)
+	if err != nil || len(runs) != 6 {
+		t.Errorf("runs listed %d (%v), want 2 published + 4 failed", len(runs), err)
+	}
+	// 5. --offline rebuilds from the snapshot without the network.
+	srv.Close()
+	rep, err = Run(ctx, cfg, quietLog(), RunOptions{Offline: true, Force: true})
+	if err != nil || rep.Status != StatusPublished || !rep.Fetches[0].Offline {
+		t.Fatalf("offline rebuild: %v", err)
+	}
+}
+
+func editedWorkbook(t *testing.T, year string, edit func(f *excelize.File) error) []byte {
+	t.Helper()
+	path := editWorkbook(t, year, t.TempDir(), "edited.xlsx", edit)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestTwoRunsAtOnce: while one run holds the output directory, another
+// exits at once with ErrLocked instead of fighting over DuckDB's file lock.
+func TestTwoRunsAtOnce(t *testing.T) {
+	cfg := testConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ecFile(t, "2023"), Year: 2023}}})
+	child := startChildRun(t, cfg)
+	// Wait until the child holds the lock (it writes its pid into the lock
+	// file once it has it), then start a second run.
+	pid := strconv.Itoa(child.Process.Pid)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		b, _ := os.ReadFile(filepath.Join(cfg.Output.Dir, ".lock"))
+		if strings.TrimSpace(string(b)) == pid {
+			break
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	_, err := Run(context.Background(), cfg, quietLog(), RunOptions{Force: true})
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("second run: %v, want ErrLocked", err)
+	}
+	if !strings.Contains(err.Error(), strconv.Itoa(child.Process.Pid)) {
+		t.Errorf("message %q does not name the running pid %d", err, child.Process.Pid)
+	}
+	if err := child.Wait(); err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+}
+
+// startChildRun runs the pipeline with cfg in a child process (this test
+// binary, re-executed), with --force so that it always publishes.
+func startChildRun(t *testing.T, cfg Config) *exec.Cmd {
+	t.Helper()
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestChildRun$")
+	cmd.Env = append(os.Environ(), "VISASTATS_TEST_CHILD_CONFIG="+string(b))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
+}
+
+// TestChildRun is the child side of startChildRun; it does nothing in a
+// normal test run.
+func TestChildRun(t *testing.T) {
+	raw := os.Getenv("VISASTATS_TEST_CHILD_CONFIG")
+	if raw == "" {
+		t.Skip("runs only as a child process of the crash tests")
+	}
+	var cfg Config
+	if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(context.Background(), cfg, quietLog(), RunOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkLatestComplete asserts that latest, if present, is a whole release:
+// its run.json is readable and every file it lists exists with its size.
+func checkLatestComplete(t *testing.T, cfg Config) string {
+	t.Helper()
+	id := latestRelease(t, cfg)
+	if id == "" {
+		return ""
+	}
+	dir := filepath.Join(cfg.Output.Dir, "releases", id)
+	rep, err := readReport(filepath.Join(dir, "run.json"))
+	if err != nil {
+		t.Fatalf("latest -> %s has no readable run.json: %v", id, err)
+	}
+	for _, f := range rep.Files {
+		st, err := os.Stat(filepath.Join(dir, f.Name))
+		if err != nil || st.Size() != f.Size {
+			t.Fatalf("latest -> %s: %s missing or of the wrong size (%v)", id, f.Name, err)
+		}
+	}
+	return id
+}
+
+// TestKilledRunNeverHalfPublishes kills (SIGKILL) runs at many points of
+// their life, publishing included: after each kill latest is still a
+// complete release, and the next run cleans up and succeeds.
+func TestKilledRunNeverHalfPublishes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills a dozen child runs")
+	}
+	cfg := testConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ecFile(t, "2023"), Year: 2023}}})
+	if _, err := Run(context.Background(), cfg, quietLog(), RunOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// How long a whole child run takes, to spread the kills across it.
+	start := time.Now()
+	c := startChildRun(t, cfg)
+	if err := c.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	full := time.Since(start)
+	t.Logf("a child run takes %s", full)
+	const kills = 12
+	published := map[string]bool{}
+	for i := 0; i < kills; i++ {
+		// from half-way through a run to just past its end, where the
+		// release is written and swapped in
+		delay := full/2 + full*time.Duration(i)/(2*(kills-2))
+		c := startChildRun(t, cfg)
+		time.Sleep(delay)
+		c.Process.Signal(syscall.SIGKILL)
+		c.Wait()
+		published[checkLatestComplete(t, cfg)] = true
+	}
+	t.Logf("%d kills; latest was one of %d complete releases throughout", kills, len(published))
+	rep, err := Run(context.Background(), cfg, quietLog(), RunOptions{Force: true})
+	if err != nil {
+		t.Fatalf("run after kills: %v", err)
+	}
+	if checkLatestComplete(t, cfg) != rep.Release {
+		t.Errorf("latest is not the new release %s", rep.Release)
+	}
+	entries, _ := os.ReadDir(filepath.Join(cfg.Output.Dir, "releases"))
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("leftover %s after a successful run", e.Name())
+		}
+	}
+	if _, err := os.Stat(cfg.Database + ".build"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("half-built database left behind")
+	}
+}
