@@ -1,13 +1,119 @@
 package pipeline
 
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// Claim statuses.
+const (
+	ClaimReproduced      = "reproduced"
+	ClaimDiffers         = "differs"
+	ClaimNotReproducible = "not_reproducible"
+)
+
 // ClaimResult is the outcome of checking one published claim against the
 // data.
 type ClaimResult struct {
-	ID        string   `json:"id"`
-	Statement string   `json:"statement"`
-	Source    string   `json:"source"`
-	Status    string   `json:"status"`
-	Expected  float64  `json:"expected"`
-	Actual    *float64 `json:"actual"`
-	Note      string   `json:"note"`
+	ID          string   `json:"id"`
+	Statement   string   `json:"statement"`
+	Source      string   `json:"source"`
+	Status      string   `json:"status"`
+	Expected    float64  `json:"expected"`
+	Rounding    string   `json:"rounding"`
+	Actual      *float64 `json:"actual"`
+	Explanation string   `json:"note"`
+}
+
+// roundAs rounds v the way a publisher rounded a figure.
+func roundAs(v float64, rounding string) float64 {
+	switch rounding {
+	case "whole percent":
+		return math.Round(v)
+	case "one decimal":
+		return math.Round(v*10) / 10
+	case "two decimals":
+		return math.Round(v*100) / 100
+	case "thousands":
+		return math.Round(v/1000) * 1000
+	}
+	return v
+}
+
+func fmtNum(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// evaluateClaims runs each claim's metric in a transaction that is rolled
+// back (a metric can read, never change, the data), compares it with the
+// published figure at the published rounding, and records the outcome in
+// the claims table.
+func evaluateClaims(ctx context.Context, conn *sql.Conn) ([]ClaimResult, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT claim_id, statement, published_in, expected, rounding, requires, metric_sql FROM claims ORDER BY claim_id`)
+	if err != nil {
+		return nil, fmt.Errorf("claims: %w", err)
+	}
+	type claim struct {
+		ClaimResult
+		requires, query string
+	}
+	var claims []claim
+	for rows.Next() {
+		var c claim
+		if err := rows.Scan(&c.ID, &c.Statement, &c.Source, &c.Expected, &c.Rounding, &c.requires, &c.query); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("claims: %w", err)
+		}
+		claims = append(claims, c)
+	}
+	rows.Close()
+	var out []ClaimResult
+	for _, c := range claims {
+		actual, qerr := claimMetric(ctx, conn, c.query)
+		r := c.ClaimResult
+		switch {
+		case qerr != nil:
+			r.Status = ClaimNotReproducible
+			r.Explanation = fmt.Sprintf("not reproducible from the loaded data: the metric cannot be computed (%v); it requires %s", qerr, c.requires)
+		case actual == nil || math.IsNaN(*actual) || math.IsInf(*actual, 0):
+			r.Status = ClaimNotReproducible
+			r.Explanation = "not reproducible from the loaded data: missing " + c.requires
+		default:
+			r.Actual = actual
+			got := roundAs(*actual, c.Rounding)
+			if math.Abs(got-c.Expected) < 1e-9 {
+				r.Status = ClaimReproduced
+				r.Explanation = fmt.Sprintf("the data gives %s, %s at %s as published", fmtNum(math.Round(*actual*10000)/10000), fmtNum(got), c.Rounding)
+			} else {
+				r.Status = ClaimDiffers
+				r.Explanation = fmt.Sprintf("published %s; the data gives %s (%s at %s)", fmtNum(c.Expected), fmtNum(math.Round(*actual*10000)/10000), fmtNum(got), c.Rounding)
+			}
+		}
+		if _, err := conn.ExecContext(ctx, `UPDATE claims SET actual = ?, status = ?, explanation = ? WHERE claim_id = ?`,
+			r.Actual, r.Status, r.Explanation, r.ID); err != nil {
+			return nil, fmt.Errorf("claim %s: %w", r.ID, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func claimMetric(ctx context.Context, conn *sql.Conn, query string) (*float64, error) {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var v sql.NullFloat64
+	switch err := tx.QueryRowContext(ctx, query).Scan(&v); {
+	case err == sql.ErrNoRows:
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	if !v.Valid {
+		return nil, nil
+	}
+	return &v.Float64, nil
 }

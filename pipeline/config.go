@@ -53,6 +53,7 @@ type SourcesConfig struct {
 	ECSchengen sources.ECSchengenConfig `mapstructure:"ec_schengen_consulates"`
 	UNHCR      sources.UNHCRConfig      `mapstructure:"unhcr"`
 	RUMFA      sources.RUMFAConfig      `mapstructure:"ru_mfa_published"`
+	Claims     sources.ClaimsConfig     `mapstructure:"claims"`
 }
 
 // SourceConfig returns the sources package's view of the configuration.
@@ -62,6 +63,7 @@ func (c Config) SourceConfig() sources.Config {
 		ECSchengen: c.Sources.ECSchengen,
 		UNHCR:      c.Sources.UNHCR,
 		RUMFA:      c.Sources.RUMFA,
+		Claims:     c.Sources.Claims,
 	}
 }
 

@@ -28,6 +28,8 @@ sources:
     paths: [../data/unhcr]
   ru_mfa_published:
     path: ../data/curated/ru_mfa_visas_published.csv
+  claims:
+    path: ../data/curated/claims.csv
 `
 
 func TestLoadConfig(t *testing.T) {

@@ -33,6 +33,8 @@ var publishedTables = []publishedTable{
 		title: "Schengen visas by country where the consulates are located, per year"},
 	{name: "schengen_state_year", orderBy: "state, year", sheet: true,
 		title: "Schengen visas by Schengen State handling the applications, per year"},
+	{name: "claims", orderBy: "claim_id", sheet: true,
+		title: "Figures published by others, checked against the data: reproduced, differs, or not reproducible"},
 	{name: "observation_changes", orderBy: "dataset, indicator, reporter, partner, location, period, sex, age, applicant_type, decision",
 		title: "What changed in observations against the previous release: new, removed and revised numbers"},
 	{name: "ru_mfa_visas_published", orderBy: "indicator, recipient, year, source_publisher", sheet: true,

@@ -346,6 +346,14 @@ func buildDatabase(ctx context.Context, conn *sql.Conn, srcs []sources.Source, i
 	if rep.Changes, err = changeSummary(ctx, conn, rep.Previous); err != nil {
 		return err
 	}
+	start := time.Now()
+	if rep.Claims, err = evaluateClaims(ctx, conn); err != nil {
+		return err
+	}
+	rep.stage(log, "claims", "claims", int64(len(rep.Claims)), start)
+	for _, c := range rep.Claims {
+		log.Info("claim", "claim", c.ID, "status", c.Status, "note", c.Explanation)
+	}
 	return nil
 }
 

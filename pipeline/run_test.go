@@ -49,6 +49,7 @@ func testConfig(t testing.TB, ec sources.ECSchengenConfig) Config {
 			ECSchengen: ec,
 			UNHCR:      sources.UNHCRConfig{Paths: []string{"../data/unhcr"}},
 			RUMFA:      sources.RUMFAConfig{Path: "../data/curated/ru_mfa_visas_published.csv"},
+			Claims:     sources.ClaimsConfig{Path: "../data/curated/claims.csv"},
 		},
 	}
 }
@@ -169,6 +170,56 @@ func TestRunRealFigures(t *testing.T) {
 	}
 	if len(rep.Checks) < 5 {
 		t.Errorf("only %d checks ran", len(rep.Checks))
+	}
+	// Published claims: the -24% is reproduced, the MFA percentages cannot
+	// be (no 2021 or 2022 value is published), and the claims file says so.
+	want := map[string]string{
+		"ru_schengen_applications_2023_yoy": ClaimReproduced,
+		"ru_mfa_visas_eu_2023_vs_2022":      ClaimNotReproducible,
+		"ru_mfa_visas_eu_2023_vs_2021":      ClaimNotReproducible,
+	}
+	crow, err := db.Query(`SELECT claim_id, status, explanation FROM read_parquet(?)`, filepath.Join(latest, "claims.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seenClaims := 0
+	for crow.Next() {
+		var id, status, expl string
+		if err := crow.Scan(&id, &status, &expl); err != nil {
+			t.Fatal(err)
+		}
+		seenClaims++
+		if want[id] != status {
+			t.Errorf("claim %s: %s (%s), want %s", id, status, expl, want[id])
+		}
+		if status == ClaimNotReproducible && !strings.Contains(expl, "missing a published 20") {
+			t.Errorf("claim %s does not say what is missing: %s", id, expl)
+		}
+	}
+	crow.Close()
+	if seenClaims != len(want) {
+		t.Errorf("claims.parquet has %d claims, want %d", seenClaims, len(want))
+	}
+}
+
+// TestClaimThatDiffers: a registry whose expected figure is wrong reports
+// differs with both numbers; the data is never bent to pass.
+func TestClaimThatDiffers(t *testing.T) {
+	cfg := testConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{
+		{Path: ecFile(t, "2022"), Year: 2022}, {Path: ecFile(t, "2023"), Year: 2023}}})
+	reg := filepath.Join(t.TempDir(), "claims.csv")
+	body := "claim_id,statement,published_in,metric,metric_sql,expected,rounding,requires,note\n" +
+		"wrong,\"a 30% fall\",test,change,\"SELECT 100 * applications_yoy_change FROM schengen_host_country_year WHERE host_country = 'RU' AND year = 2023\",-30,whole percent,EC 2022 and 2023,\n"
+	if err := os.WriteFile(reg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Sources.Claims.Path = reg
+	rep, err := Run(context.Background(), cfg, quietLog(), RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Claims) != 1 || rep.Claims[0].Status != ClaimDiffers || !strings.Contains(rep.Claims[0].Explanation, "published -30; the data gives -24.2792 (-24 at whole percent)") {
+		t.Errorf("claims = %+v", rep.Claims)
 	}
 }
 

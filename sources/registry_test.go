@@ -14,6 +14,7 @@ func shippedConfig() Config {
 		ECSchengen: ECSchengenConfig{Path: ecDataDir},
 		UNHCR:      UNHCRConfig{Paths: []string{"../data/unhcr"}},
 		RUMFA:      RUMFAConfig{Path: "../data/curated/ru_mfa_visas_published.csv"},
+		Claims:     ClaimsConfig{Path: "../data/curated/claims.csv"},
 	}
 }
 

@@ -66,6 +66,7 @@ type Config struct {
 	ECSchengen ECSchengenConfig
 	UNHCR      UNHCRConfig
 	RUMFA      RUMFAConfig
+	Claims     ClaimsConfig
 }
 
 // All returns every source in load order. Adding one means a file, its
@@ -76,6 +77,7 @@ func All(cfg Config) []Source {
 		NewECSchengen(cfg.ECSchengen),
 		NewUNHCR(cfg.UNHCR),
 		NewRUMFA(cfg.RUMFA),
+		NewClaims(cfg.Claims),
 	}
 }
 

@@ -36,7 +36,9 @@ sources:
     paths: [%s/unhcr]
   ru_mfa_published:
     path: %s/curated/ru_mfa_visas_published.csv
-%s`, dir, dir, data, files[0], data, data, extra)
+  claims:
+    path: %s/curated/claims.csv
+%s`, dir, dir, data, files[0], data, data, data, extra)
 	path := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
