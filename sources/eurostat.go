@@ -207,6 +207,11 @@ func (s *eurostatSource) Load(ctx context.Context, conn *sql.Conn) (Stats, error
 	if err := createEurostatTable(ctx, conn); err != nil {
 		return st, err
 	}
+	restore, err := eurostatUnorderedInserts(ctx, conn)
+	if err != nil {
+		return st, err
+	}
+	defer restore()
 	for _, in := range inputs {
 		n, err := loadEurostatFile(ctx, conn, in.Path)
 		if err != nil {
@@ -218,6 +223,30 @@ func (s *eurostatSource) Load(ctx context.Context, conn *sql.Conn) (Stats, error
 		st.add(eurostatTable, 0)
 	}
 	return st, nil
+}
+
+// eurostatUnorderedInserts lets DuckDB insert with all its threads instead
+// of keeping the batches in scan order (preserve_insertion_order): the row
+// order of the raw table carries no meaning, file and line locate every
+// cell. In DuckDB 1.1 the ordered batch insert made the load of the big
+// monthly file two to four times slower. The returned function restores
+// the caller's setting.
+func eurostatUnorderedInserts(ctx context.Context, conn *sql.Conn) (func(), error) {
+	var prev bool
+	if err := conn.QueryRowContext(ctx, "SELECT current_setting('preserve_insertion_order')").Scan(&prev); err != nil {
+		return nil, fmt.Errorf("read preserve_insertion_order: %w", err)
+	}
+	if !prev {
+		return func() {}, nil
+	}
+	if _, err := conn.ExecContext(ctx, "SET preserve_insertion_order = false"); err != nil {
+		return nil, fmt.Errorf("set preserve_insertion_order: %w", err)
+	}
+	return func() {
+		// Restore even when ctx is cancelled; a failure here leaves
+		// only a performance setting behind.
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SET preserve_insertion_order = true")
+	}, nil
 }
 
 func createEurostatTable(ctx context.Context, conn *sql.Conn) error {

@@ -115,13 +115,14 @@ func (d *eurostatDict) array() arrow.Array {
 }
 
 // eurostatBatcher collects cells column-wise and emits a record batch when
-// a line ends with at least eurostatBatchRows cells pending. Parsers keep
+// a line ends with at least size cells pending. Parsers keep
 // dictionary ids between cells; gen changes when the dictionaries start
 // afresh, and ids taken under an older gen must be taken again.
 type eurostatBatcher struct {
 	schema *arrow.Schema
 	dicts  [esNDict]eurostatDict
 	gen    int
+	size   int // cells per batch
 	emit   func(arrow.Record) error
 
 	n     int
@@ -132,8 +133,8 @@ type eurostatBatcher struct {
 	idx   [esNDict][]int32
 }
 
-func newEurostatBatcher(emit func(arrow.Record) error) *eurostatBatcher {
-	b := &eurostatBatcher{schema: eurostatSchema(), emit: emit}
+func newEurostatBatcher(size int, emit func(arrow.Record) error) *eurostatBatcher {
+	b := &eurostatBatcher{schema: eurostatSchema(), size: size, emit: emit}
 	for k := range b.dicts {
 		b.dicts[k].reset()
 	}
@@ -142,7 +143,7 @@ func newEurostatBatcher(emit func(arrow.Record) error) *eurostatBatcher {
 }
 
 func (b *eurostatBatcher) alloc() {
-	c := eurostatBatchRows + 1024
+	c := b.size + b.size/8
 	b.line = make([]int64, 0, c)
 	b.value = make([]float64, 0, c)
 	b.valid = make([]byte, 0, bitutil.BytesForBits(int64(c)))
@@ -174,7 +175,7 @@ func (b *eurostatBatcher) add(line int64, ids *[esNDict]int32, v float64, ok boo
 // endLine is called by parsers between lines: batches never split a line,
 // so dictionary ids taken for a line stay valid for all its cells.
 func (b *eurostatBatcher) endLine() error {
-	if b.n < eurostatBatchRows {
+	if b.n < b.size {
 		return nil
 	}
 	return b.flush()
@@ -295,7 +296,7 @@ func insertEurostat(ctx context.Context, conn *sql.Conn, meta *eurostatFileMeta,
 	go func() {
 		defer wg.Done()
 		defer close(ch)
-		b := newEurostatBatcher(func(rec arrow.Record) error {
+		b := newEurostatBatcher(eurostatBatchRows, func(rec arrow.Record) error {
 			select {
 			case ch <- rec:
 				return nil
