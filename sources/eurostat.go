@@ -1,0 +1,447 @@
+package sources
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"unicode/utf8"
+)
+
+// EurostatConfig configures the Eurostat asylum statistics source.
+type EurostatConfig struct {
+	// Paths lists files or directories. A directory stands for every
+	// *.csv, *.tsv, *.csv.gz and *.tsv.gz file directly in it, sorted by
+	// name. The format of each file is detected from its content.
+	Paths []string `mapstructure:"paths"`
+}
+
+// eurostatTable is the one raw table the source writes.
+const eurostatTable = "raw_eurostat_asylum"
+
+// eurostatDDL is the raw table contract the SQL transforms depend on.
+const eurostatDDL = `CREATE TABLE raw_eurostat_asylum (
+	dataset VARCHAR,
+	file VARCHAR,
+	line BIGINT,
+	format VARCHAR,
+	freq VARCHAR,
+	unit VARCHAR,
+	citizen VARCHAR,
+	sex VARCHAR,
+	age VARCHAR,
+	applicant VARCHAR,
+	decision VARCHAR,
+	geo VARCHAR,
+	coding VARCHAR,
+	period VARCHAR,
+	value DOUBLE,
+	flags VARCHAR
+)`
+
+// Formats, as written to the format column.
+const (
+	eurostatFormatSDMX   = "sdmx_csv"
+	eurostatFormatTSV    = "tsv"
+	eurostatFormatAppsso = "appsso_csv"
+)
+
+// Errors a Eurostat file can carry; an EurostatParseError wraps one of
+// them, so callers can tell the kinds apart with errors.Is.
+var (
+	// ErrEurostatUnknownFlag marks an observation flag letter that is not
+	// in Eurostat's code list (old or new codes).
+	ErrEurostatUnknownFlag = errors.New("unknown observation flag")
+	// ErrEurostatUnknownLabel marks a code or label of a small dimension
+	// (unit, sex, age, applicant, decision, freq) that the source does not
+	// know; add it to the mapping only after checking what it means.
+	ErrEurostatUnknownLabel = errors.New("unknown code or label")
+	// ErrEurostatRagged marks a row whose number of fields differs from
+	// the header's.
+	ErrEurostatRagged = errors.New("row has a different number of fields than the header")
+	// ErrEurostatEncoding marks text that is not valid UTF-8.
+	ErrEurostatEncoding = errors.New("text is not valid UTF-8")
+	// ErrEurostatTruncated marks a compressed file that ends early.
+	ErrEurostatTruncated = errors.New("compressed file is truncated or corrupt")
+	// ErrEurostatValue marks a cell that is neither a number nor ':'.
+	ErrEurostatValue = errors.New("not a number or ':'")
+	// ErrEurostatHeader marks a header the source cannot read.
+	ErrEurostatHeader = errors.New("unexpected header")
+)
+
+// EurostatParseError is a data problem in a Eurostat file, located by line
+// and column so that a user can open the file and see it.
+type EurostatParseError struct {
+	File   string // path as configured
+	Line   int64  // 1-based line number; 0 when the file as a whole is wrong
+	Column int    // 1-based field number; 0 when the line as a whole is wrong
+	Field  string // header of the column, when known
+	Value  string // the offending text, when there is one
+	Err    error  // what is wrong, often one of the ErrEurostat values
+}
+
+// Error reports file, line, column, value and cause.
+func (e *EurostatParseError) Error() string {
+	var b strings.Builder
+	b.WriteString("eurostat ")
+	b.WriteString(e.File)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, " line %d", e.Line)
+	}
+	if e.Column > 0 {
+		fmt.Fprintf(&b, " column %d", e.Column)
+		if e.Field != "" {
+			fmt.Fprintf(&b, " (%s)", e.Field)
+		}
+	}
+	if e.Value != "" {
+		fmt.Fprintf(&b, " value %q", truncateForError(e.Value))
+	}
+	b.WriteString(": ")
+	if e.Err != nil {
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the cause.
+func (e *EurostatParseError) Unwrap() error { return e.Err }
+
+func truncateForError(s string) string {
+	const max = 80
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "..."
+}
+
+// NewEurostat returns the source for Eurostat asylum statistics
+// (migr_asyappctza, migr_asyappctzm, migr_asydcfsta and relatives) in the
+// three forms researchers hold them: SDMX-CSV, the API/bulk TSV (plain or
+// gzip) and the legacy labelled "appsso" CSV export. Every file lands in
+// the one table raw_eurostat_asylum, one row per published cell.
+func NewEurostat(cfg EurostatConfig) Source {
+	return &eurostatSource{cfg: cfg}
+}
+
+type eurostatSource struct {
+	cfg EurostatConfig
+}
+
+// Name implements Source.
+func (s *eurostatSource) Name() string { return "eurostat_asylum" }
+
+// Inputs implements Source. Directories expand to their data files in name
+// order; an empty directory or a missing path is an error, so that a
+// misconfigured run does not publish silently without Eurostat data.
+func (s *eurostatSource) Inputs(ctx context.Context) ([]Input, error) {
+	if len(s.cfg.Paths) == 0 {
+		return nil, errors.New("eurostat_asylum: no paths configured")
+	}
+	var out []Input
+	seen := map[string]bool{}
+	for _, p := range s.cfg.Paths {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("eurostat_asylum: %w", err)
+		}
+		var files []string
+		if fi.IsDir() {
+			entries, err := os.ReadDir(p)
+			if err != nil {
+				return nil, fmt.Errorf("eurostat_asylum: %w", err)
+			}
+			for _, e := range entries {
+				if e.Type().IsRegular() && eurostatDataName(e.Name()) {
+					files = append(files, filepath.Join(p, e.Name()))
+				}
+			}
+			if len(files) == 0 {
+				return nil, fmt.Errorf("eurostat_asylum: directory %s holds no *.csv, *.tsv, *.csv.gz or *.tsv.gz file", p)
+			}
+			sort.Strings(files)
+		} else {
+			files = []string{p}
+		}
+		for _, f := range files {
+			if seen[f] {
+				return nil, fmt.Errorf("eurostat_asylum: %s is configured twice", f)
+			}
+			seen[f] = true
+			out = append(out, Input{Path: f})
+		}
+	}
+	return out, nil
+}
+
+func eurostatDataName(name string) bool {
+	n := strings.ToLower(name)
+	for _, suf := range []string{".csv", ".tsv", ".csv.gz", ".tsv.gz"} {
+		if strings.HasSuffix(n, suf) {
+			return true
+		}
+	}
+	return false
+}
+
+// Load implements Source: it drops and creates raw_eurostat_asylum and
+// loads every input into it, one INSERT per file.
+func (s *eurostatSource) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
+	var st Stats
+	inputs, err := s.Inputs(ctx)
+	if err != nil {
+		return st, err
+	}
+	if err := createEurostatTable(ctx, conn); err != nil {
+		return st, err
+	}
+	restore, err := eurostatUnorderedInserts(ctx, conn)
+	if err != nil {
+		return st, err
+	}
+	defer restore()
+	for _, in := range inputs {
+		n, err := loadEurostatFile(ctx, conn, in.Path)
+		if err != nil {
+			return st, err
+		}
+		st.add(eurostatTable, n)
+	}
+	if st.Tables == nil {
+		st.add(eurostatTable, 0)
+	}
+	return st, nil
+}
+
+// eurostatUnorderedInserts lets DuckDB insert with all its threads instead
+// of keeping the batches in scan order (preserve_insertion_order): the row
+// order of the raw table carries no meaning, file and line locate every
+// cell. In DuckDB 1.1 the ordered batch insert made the load of the big
+// monthly file two to four times slower. The returned function restores
+// the caller's setting.
+func eurostatUnorderedInserts(ctx context.Context, conn *sql.Conn) (func(), error) {
+	var prev bool
+	if err := conn.QueryRowContext(ctx, "SELECT current_setting('preserve_insertion_order')").Scan(&prev); err != nil {
+		return nil, fmt.Errorf("read preserve_insertion_order: %w", err)
+	}
+	if !prev {
+		return func() {}, nil
+	}
+	if _, err := conn.ExecContext(ctx, "SET preserve_insertion_order = false"); err != nil {
+		return nil, fmt.Errorf("set preserve_insertion_order: %w", err)
+	}
+	return func() {
+		// Restore even when ctx is cancelled; a failure here leaves
+		// only a performance setting behind.
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SET preserve_insertion_order = true")
+	}, nil
+}
+
+func createEurostatTable(ctx context.Context, conn *sql.Conn) error {
+	if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+eurostatTable); err != nil {
+		return fmt.Errorf("drop %s: %w", eurostatTable, err)
+	}
+	if _, err := conn.ExecContext(ctx, eurostatDDL); err != nil {
+		return fmt.Errorf("create %s: %w", eurostatTable, err)
+	}
+	return nil
+}
+
+// eurostatFileMeta is what a parser knows about the file before its rows.
+type eurostatFileMeta struct {
+	path    string // as configured, written to the file column
+	dataset string // lower case; from the file name, SDMX overrides it
+	format  string
+	coding  string // "code" or "label"
+}
+
+// eurostatOpen opens path and, when it starts with the gzip magic,
+// decompresses it. The returned reader reports a truncated stream as
+// ErrEurostatTruncated.
+func eurostatOpen(path string) (*bufio.Reader, io.Closer, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	br := bufio.NewReaderSize(f, 1<<20)
+	magic, err := br.Peek(2)
+	if err != nil && err != io.EOF {
+		f.Close()
+		return nil, nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			f.Close()
+			return nil, nil, &EurostatParseError{File: path, Err: fmt.Errorf("%w: %v", ErrEurostatTruncated, err)}
+		}
+		return bufio.NewReaderSize(gzipErrReader{zr}, 1<<20), f, nil
+	}
+	return br, f, nil
+}
+
+// gzipErrReader turns the gzip reader's end-of-stream surprises into
+// ErrEurostatTruncated so that line readers can locate them.
+type gzipErrReader struct{ r *gzip.Reader }
+
+func (g gzipErrReader) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("%w: %v", ErrEurostatTruncated, err)
+	}
+	return n, err
+}
+
+// eurostatDetect reads the first line to tell the format.
+func eurostatDetect(path string, br *bufio.Reader) (string, error) {
+	head, err := br.Peek(64 << 10)
+	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
+		return "", &EurostatParseError{File: path, Line: 1, Err: err}
+	}
+	if i := bytes.IndexByte(head, '\n'); i >= 0 {
+		head = head[:i]
+	}
+	head = bytes.TrimPrefix(head, []byte("\xef\xbb\xbf"))
+	head = bytes.TrimRight(head, "\r")
+	upper := strings.ToUpper(string(head))
+	switch {
+	case strings.HasPrefix(upper, "DATAFLOW,") || strings.HasPrefix(upper, "STRUCTURE,"):
+		return eurostatFormatSDMX, nil
+	case strings.HasPrefix(upper, `"TIME",`) || strings.HasPrefix(upper, "TIME,"):
+		return eurostatFormatAppsso, nil
+	case bytes.IndexByte(head, '\t') > 0 && bytes.IndexByte(head[:bytes.IndexByte(head, '\t')], '\\') > 0:
+		return eurostatFormatTSV, nil
+	case len(head) == 0:
+		return "", &EurostatParseError{File: path, Line: 1, Err: fmt.Errorf("%w: the file is empty", ErrEurostatHeader)}
+	}
+	return "", &EurostatParseError{File: path, Line: 1, Value: string(head),
+		Err: fmt.Errorf("%w: not SDMX-CSV (DATAFLOW,...), API TSV (dims\\TIME_PERIOD<TAB>...) or appsso CSV (\"TIME\",\"GEO\",...)", ErrEurostatHeader)}
+}
+
+// eurostatDatasetRe finds the dataset id in a file name.
+var eurostatDatasetRe = regexp.MustCompile(`(?i)migr_[a-z]+`)
+
+func eurostatDatasetFromName(path string) string {
+	return strings.ToLower(eurostatDatasetRe.FindString(filepath.Base(path)))
+}
+
+// loadEurostatFile parses one file and inserts its cells.
+func loadEurostatFile(ctx context.Context, conn *sql.Conn, path string) (int64, error) {
+	br, closer, err := eurostatOpen(path)
+	if err != nil {
+		return 0, err
+	}
+	defer closer.Close()
+	format, err := eurostatDetect(path, br)
+	if err != nil {
+		return 0, err
+	}
+	meta := eurostatFileMeta{path: path, dataset: eurostatDatasetFromName(path), format: format, coding: "code"}
+	if format != eurostatFormatSDMX && meta.dataset == "" {
+		return 0, &EurostatParseError{File: path, Err: errors.New("cannot tell the dataset: put its id (e.g. migr_asyappctza) in the file name")}
+	}
+	var parse func(ctx context.Context, b *eurostatBatcher) error
+	switch format {
+	case eurostatFormatTSV:
+		parse = func(ctx context.Context, b *eurostatBatcher) error {
+			return parseEurostatTSV(ctx, br, &meta, b)
+		}
+	case eurostatFormatSDMX:
+		// The dataset comes from the DATAFLOW column: read the first
+		// record before the insert needs it.
+		ds, err := sniffSDMXDataset(path, br)
+		if err != nil {
+			return 0, err
+		}
+		meta.dataset = ds
+		parse = func(ctx context.Context, b *eurostatBatcher) error {
+			return parseEurostatSDMX(ctx, br, &meta, b)
+		}
+	case eurostatFormatAppsso:
+		meta.coding = "label"
+		utf8OK, err := eurostatValidUTF8(ctx, path)
+		if err != nil {
+			return 0, err
+		}
+		parse = func(ctx context.Context, b *eurostatBatcher) error {
+			return parseEurostatAppsso(ctx, br, utf8OK, &meta, b)
+		}
+	}
+	return insertEurostat(ctx, conn, &meta, parse)
+}
+
+// eurostatValidUTF8 reports whether the whole (decompressed) file is valid
+// UTF-8; the legacy appsso exports are Windows-1252 when they are not.
+func eurostatValidUTF8(ctx context.Context, path string) (bool, error) {
+	br, closer, err := eurostatOpen(path)
+	if err != nil {
+		return false, err
+	}
+	defer closer.Close()
+	lr := eurostatLineReader{r: br}
+	for {
+		b, err := lr.next()
+		if err == io.EOF {
+			return true, nil
+		}
+		if err != nil {
+			return false, &EurostatParseError{File: path, Line: lr.line, Err: err}
+		}
+		if lr.line%65536 == 0 {
+			if err := ctx.Err(); err != nil {
+				return false, err
+			}
+		}
+		if !utf8.Valid(b) {
+			return false, nil
+		}
+	}
+}
+
+// eurostatLineReader hands out lines without their end of line, reusing
+// its buffers: the returned slice is valid until the next call.
+type eurostatLineReader struct {
+	r    *bufio.Reader
+	long []byte // holds a line longer than the reader's buffer
+	line int64  // 1-based number of the line last returned
+	// partial holds what was read of a line when reading failed, so
+	// that the error can name the column where the data stops.
+	partial []byte
+}
+
+// next returns the next line without "\n" or "\r\n". At the end it
+// returns io.EOF; a last line without "\n" is returned first.
+func (lr *eurostatLineReader) next() ([]byte, error) {
+	b, err := lr.r.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		lr.long = append(lr.long[:0], b...)
+		for errors.Is(err, bufio.ErrBufferFull) {
+			b, err = lr.r.ReadSlice('\n')
+			lr.long = append(lr.long, b...)
+		}
+		b = lr.long
+	}
+	if err != nil && err != io.EOF {
+		lr.partial = append(lr.partial[:0], b...)
+		return nil, err
+	}
+	if err == io.EOF && len(b) == 0 {
+		return nil, io.EOF
+	}
+	lr.line++
+	b = bytes.TrimSuffix(b, []byte{'\n'})
+	b = bytes.TrimSuffix(b, []byte{'\r'})
+	return b, nil
+}

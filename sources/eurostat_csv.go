@@ -1,0 +1,367 @@
+package sources
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+)
+
+// SDMX-CSV (one observation per line, codes) and the legacy appsso CSV
+// export (one observation per line, labels) are read with encoding/csv;
+// both are far smaller than the monthly TSV.
+
+// eurostatDataflowRe reads the dataset id from "ESTAT:MIGR_ASYDCFSTA(1.0)".
+var eurostatDataflowRe = regexp.MustCompile(`^(?:[A-Za-z0-9_]+:)?([A-Za-z0-9_]+)(?:\([0-9.]+\))?$`)
+
+// eurostatCSVError turns an encoding/csv error into an EurostatParseError.
+func eurostatCSVError(path string, err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return &EurostatParseError{File: path, Line: int64(pe.Line), Column: pe.Column, Err: pe.Err}
+	}
+	var ep *EurostatParseError
+	if errors.As(err, &ep) {
+		return err
+	}
+	if errors.Is(err, ErrEurostatTruncated) {
+		return &EurostatParseError{File: path, Err: err}
+	}
+	return fmt.Errorf("read %s: %w", path, err)
+}
+
+// eurostatCSVColumns maps header names (case-insensitive) to positions and
+// rejects unknown or repeated ones, so that no column is dropped unseen.
+func eurostatCSVColumns(path string, header []string, known func(string) bool) (map[string]int, error) {
+	cols := map[string]int{}
+	for i, h := range header {
+		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if !utf8.ValidString(h) {
+			return nil, &EurostatParseError{File: path, Line: 1, Column: i + 1, Err: ErrEurostatEncoding}
+		}
+		if !known(name) {
+			return nil, &EurostatParseError{File: path, Line: 1, Column: i + 1, Value: h, Err: fmt.Errorf("%w: column %q is not known", ErrEurostatHeader, h)}
+		}
+		if _, dup := cols[name]; dup {
+			return nil, &EurostatParseError{File: path, Line: 1, Column: i + 1, Value: h, Err: fmt.Errorf("%w: column %q appears twice", ErrEurostatHeader, h)}
+		}
+		cols[name] = i
+	}
+	return cols, nil
+}
+
+// sniffSDMXDataset reads the DATAFLOW (or STRUCTURE_ID) of the first data
+// row without consuming the reader.
+func sniffSDMXDataset(path string, br *bufio.Reader) (string, error) {
+	head, _ := br.Peek(64 << 10)
+	cr := csv.NewReader(strings.NewReader(string(head)))
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return "", eurostatCSVError(path, err)
+	}
+	rec, err := cr.Read()
+	if err != nil {
+		return "", &EurostatParseError{File: path, Line: 2, Err: fmt.Errorf("%w: no data row to read DATAFLOW from", ErrEurostatHeader)}
+	}
+	col := -1
+	for i, h := range header {
+		n := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		if n == "dataflow" || n == "structure_id" {
+			col = i
+		}
+	}
+	if col < 0 || col >= len(rec) {
+		return "", &EurostatParseError{File: path, Line: 1, Err: fmt.Errorf("%w: no DATAFLOW column", ErrEurostatHeader)}
+	}
+	ds, err := eurostatDataflow(rec[col])
+	if err != nil {
+		return "", &EurostatParseError{File: path, Line: 2, Column: col + 1, Field: header[col], Value: rec[col], Err: err}
+	}
+	return ds, nil
+}
+
+func eurostatDataflow(s string) (string, error) {
+	m := eurostatDataflowRe.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return "", errors.New("DATAFLOW is not of the form AGENCY:ID(VERSION)")
+	}
+	return strings.ToLower(m[1]), nil
+}
+
+// parseEurostatSDMX reads SDMX-CSV from r into b.
+func parseEurostatSDMX(ctx context.Context, r io.Reader, meta *eurostatFileMeta, b *eurostatBatcher) error {
+	path := meta.path
+	cr := csv.NewReader(r)
+	cr.ReuseRecord = true
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return eurostatCSVError(path, err)
+	}
+	header = append([]string(nil), header...)
+	cols, err := eurostatCSVColumns(path, header, func(n string) bool {
+		switch n {
+		case "dataflow", "structure", "structure_id", "action", "last update",
+			"time_period", "obs_value", "obs_flag":
+			return true
+		}
+		_, ok := eurostatDimColumn(n)
+		return ok
+	})
+	if err != nil {
+		return err
+	}
+	if _, ok := cols["structure"]; ok {
+		delete(cols, "structure")
+		delete(cols, "action")
+	}
+	flow, okFlow := cols["dataflow"]
+	if !okFlow {
+		flow, okFlow = cols["structure_id"]
+	}
+	for _, need := range []string{"freq", "unit", "citizen", "sex", "age", "geo", "time_period", "obs_value"} {
+		if _, ok := cols[need]; !ok {
+			return &EurostatParseError{File: path, Line: 1, Err: fmt.Errorf("%w: column %s is missing", ErrEurostatHeader, need)}
+		}
+	}
+	if !okFlow {
+		return &EurostatParseError{File: path, Line: 1, Err: fmt.Errorf("%w: column DATAFLOW is missing", ErrEurostatHeader)}
+	}
+	app, hasApp := cols["applicant"]
+	if a, ok := cols["asyl_app"]; ok {
+		if hasApp {
+			return &EurostatParseError{File: path, Line: 1, Err: fmt.Errorf("%w: both applicant and asyl_app", ErrEurostatHeader)}
+		}
+		app, hasApp = a, true
+	}
+	dec, hasDec := cols["decision"]
+	if hasApp == hasDec {
+		return &EurostatParseError{File: path, Line: 1, Err: fmt.Errorf("%w: expected exactly one of applicant (asyl_app) and decision", ErrEurostatHeader)}
+	}
+	flagCol, hasFlag := cols["obs_flag"]
+	dimCols := [esNDict]int{}
+	for k := range dimCols {
+		dimCols[k] = -1
+	}
+	for _, k := range []int{esFreq, esUnit, esCitizen, esSex, esAge, esGeo} {
+		dimCols[k] = cols[esDictNames[k]]
+	}
+	if hasApp {
+		dimCols[esApplicant] = app
+	} else {
+		dimCols[esDecision] = dec
+	}
+	timeCol, valCol := cols["time_period"], cols["obs_value"]
+
+	var ids [esNDict]int32
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return eurostatCSVError(path, err)
+		}
+		line, _ := cr.FieldPos(0)
+		ln := int64(line)
+		if ln%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		perr := func(col int, err error) error {
+			return &EurostatParseError{File: path, Line: ln, Column: col + 1, Field: header[col], Value: rec[col], Err: err}
+		}
+		if len(rec) != len(header) {
+			return &EurostatParseError{File: path, Line: ln, Column: min(len(rec), len(header)) + 1,
+				Err: fmt.Errorf("%w: found %d fields, want %d", ErrEurostatRagged, len(rec), len(header))}
+		}
+		for i, f := range rec {
+			if !utf8.ValidString(f) {
+				return perr(i, ErrEurostatEncoding)
+			}
+		}
+		if ds, err := eurostatDataflow(rec[flow]); err != nil {
+			return perr(flow, err)
+		} else if ds != meta.dataset {
+			return perr(flow, fmt.Errorf("dataset %s differs from %s on line 2; one file holds one dataset", ds, meta.dataset))
+		}
+		period, freq, err := eurostatPeriod([]byte(strings.TrimSpace(rec[timeCol])))
+		if err != nil {
+			return perr(timeCol, err)
+		}
+		for k, c := range dimCols {
+			if c < 0 {
+				ids[k] = b.dicts[k].idString("")
+				continue
+			}
+			v := strings.TrimSpace(rec[c])
+			if v == "" {
+				return perr(c, errors.New("empty code"))
+			}
+			if k != esCitizen && k != esGeo {
+				if _, ok := eurostatDimCode(esDictNames[k], v); !ok {
+					return perr(c, ErrEurostatUnknownLabel)
+				}
+			}
+			ids[k] = b.dicts[k].idString(v)
+		}
+		if f := strings.TrimSpace(rec[dimCols[esFreq]]); f[0] != freq {
+			return perr(dimCols[esFreq], fmt.Errorf("freq %s does not match period %s", f, period))
+		}
+		ids[esPeriod] = b.dicts[esPeriod].idString(period)
+		flags := ""
+		if hasFlag {
+			flags = strings.TrimSpace(rec[flagCol])
+			if i := eurostatCheckFlags([]byte(flags)); i >= 0 {
+				return perr(flagCol, fmt.Errorf("%w %q", ErrEurostatUnknownFlag, flags[i:i+1]))
+			}
+		}
+		ids[esFlags] = b.dicts[esFlags].idString(flags)
+		raw := strings.TrimSpace(rec[valCol])
+		var v float64
+		ok := false
+		if raw != "" && raw != ":" {
+			if v, ok = eurostatNumber([]byte(raw), false); !ok {
+				return perr(valCol, ErrEurostatValue)
+			}
+		}
+		b.add(ln, &ids, v, ok)
+		if err := b.endLine(); err != nil {
+			return err
+		}
+	}
+}
+
+// parseEurostatAppsso reads a legacy appsso CSV export from r into b;
+// utf8OK false means the file is Windows-1252.
+func parseEurostatAppsso(ctx context.Context, r io.Reader, utf8OK bool, meta *eurostatFileMeta, b *eurostatBatcher) error {
+	path := meta.path
+	if !utf8OK {
+		r = charmap.Windows1252.NewDecoder().Reader(r)
+	}
+	cr := csv.NewReader(r)
+	cr.ReuseRecord = true
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err != nil {
+		return eurostatCSVError(path, err)
+	}
+	header = append([]string(nil), header...)
+	cols, err := eurostatCSVColumns(path, header, func(n string) bool {
+		switch n {
+		case "time", "geo", "citizen", "sex", "age", "asyl_app", "decision", "unit", "value", "flag and footnotes":
+			return true
+		}
+		return false
+	})
+	if err != nil {
+		return err
+	}
+	for _, need := range []string{"time", "geo", "citizen", "sex", "age", "unit", "value"} {
+		if _, ok := cols[need]; !ok {
+			return &EurostatParseError{File: path, Line: 1, Err: fmt.Errorf("%w: column %s is missing", ErrEurostatHeader, strings.ToUpper(need))}
+		}
+	}
+	app, hasApp := cols["asyl_app"]
+	dec, hasDec := cols["decision"]
+	if hasApp == hasDec {
+		return &EurostatParseError{File: path, Line: 1, Err: fmt.Errorf("%w: expected exactly one of ASYL_APP and DECISION", ErrEurostatHeader)}
+	}
+	flagCol, hasFlag := cols["flag and footnotes"]
+	type dimCol struct {
+		k     int
+		col   int
+		label bool // mapped from label to code
+	}
+	dims := []dimCol{
+		{esUnit, cols["unit"], true}, {esCitizen, cols["citizen"], false}, {esSex, cols["sex"], true},
+		{esAge, cols["age"], true}, {esGeo, cols["geo"], false},
+	}
+	if hasApp {
+		dims = append(dims, dimCol{esApplicant, app, true})
+	} else {
+		dims = append(dims, dimCol{esDecision, dec, true})
+	}
+	timeCol, valCol := cols["time"], cols["value"]
+
+	var ids [esNDict]int32
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return eurostatCSVError(path, err)
+		}
+		line, _ := cr.FieldPos(0)
+		ln := int64(line)
+		if ln%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		perr := func(col int, err error) error {
+			return &EurostatParseError{File: path, Line: ln, Column: col + 1, Field: header[col], Value: rec[col], Err: err}
+		}
+		if len(rec) != len(header) {
+			return &EurostatParseError{File: path, Line: ln, Column: min(len(rec), len(header)) + 1,
+				Err: fmt.Errorf("%w: found %d fields, want %d", ErrEurostatRagged, len(rec), len(header))}
+		}
+		for i, f := range rec {
+			if !utf8.ValidString(f) {
+				return perr(i, ErrEurostatEncoding)
+			}
+		}
+		period, freq, err := eurostatPeriod([]byte(strings.TrimSpace(rec[timeCol])))
+		if err != nil {
+			return perr(timeCol, err)
+		}
+		ids[esApplicant] = b.dicts[esApplicant].idString("")
+		ids[esDecision] = b.dicts[esDecision].idString("")
+		for _, d := range dims {
+			v := strings.TrimSpace(rec[d.col])
+			if v == "" {
+				return perr(d.col, errors.New("empty label"))
+			}
+			if d.label {
+				code, ok := eurostatDimLabel(esDictNames[d.k], v)
+				if !ok {
+					return perr(d.col, ErrEurostatUnknownLabel)
+				}
+				v = code
+			}
+			ids[d.k] = b.dicts[d.k].idString(v)
+		}
+		ids[esFreq] = b.dicts[esFreq].idString(string([]byte{freq}))
+		ids[esPeriod] = b.dicts[esPeriod].idString(period)
+		flags := ""
+		if hasFlag {
+			flags = strings.TrimSpace(rec[flagCol])
+			if i := eurostatCheckFlags([]byte(flags)); i >= 0 {
+				return perr(flagCol, fmt.Errorf("%w %q", ErrEurostatUnknownFlag, flags[i:i+1]))
+			}
+		}
+		ids[esFlags] = b.dicts[esFlags].idString(flags)
+		raw := strings.TrimSpace(rec[valCol])
+		var v float64
+		ok := false
+		if raw != ":" {
+			if v, ok = eurostatNumber([]byte(raw), true); !ok {
+				return perr(valCol, ErrEurostatValue)
+			}
+		}
+		b.add(ln, &ids, v, ok)
+		if err := b.endLine(); err != nil {
+			return err
+		}
+	}
+}
