@@ -51,6 +51,7 @@ type OutputConfig struct {
 type SourcesConfig struct {
 	Reference  sources.ReferenceConfig  `mapstructure:"reference"`
 	ECSchengen sources.ECSchengenConfig `mapstructure:"ec_schengen_consulates"`
+	Eurostat   sources.EurostatConfig   `mapstructure:"eurostat_asylum"`
 	UNHCR      sources.UNHCRConfig      `mapstructure:"unhcr"`
 	RUMFA      sources.RUMFAConfig      `mapstructure:"ru_mfa_published"`
 	Claims     sources.ClaimsConfig     `mapstructure:"claims"`
@@ -61,6 +62,7 @@ func (c Config) SourceConfig() sources.Config {
 	return sources.Config{
 		Reference:  c.Sources.Reference,
 		ECSchengen: c.Sources.ECSchengen,
+		Eurostat:   c.Sources.Eurostat,
 		UNHCR:      c.Sources.UNHCR,
 		RUMFA:      c.Sources.RUMFA,
 		Claims:     c.Sources.Claims,
@@ -163,9 +165,9 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("fetch[%d]: url %q must be http(s)", i, f.URL))
 		}
 		switch f.Source {
-		case "ec_schengen_consulates", "unhcr", "ru_mfa_published":
+		case "ec_schengen_consulates", "eurostat_asylum", "unhcr", "ru_mfa_published":
 		default:
-			errs = append(errs, fmt.Errorf("fetch[%d]: source %q is not one that reads fetched files (ec_schengen_consulates, unhcr, ru_mfa_published)", i, f.Source))
+			errs = append(errs, fmt.Errorf("fetch[%d]: source %q is not one that reads fetched files (ec_schengen_consulates, eurostat_asylum, unhcr, ru_mfa_published)", i, f.Source))
 		}
 		if _, err := snapshot.ParseKind(f.Expect); err != nil {
 			errs = append(errs, fmt.Errorf("fetch[%d]: expect: %w", i, err))

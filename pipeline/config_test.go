@@ -24,6 +24,8 @@ sources:
     dir: ../data/reference
   ec_schengen_consulates:
     path: ../data/ec_schengen_consulates
+  eurostat_asylum:
+    paths: [../data/eurostat]
   unhcr:
     paths: [../data/unhcr]
   ru_mfa_published:

@@ -171,6 +171,8 @@ func addInput(sc *sources.Config, e FetchEntry, name, local string) error {
 			year = y
 		}
 		sc.ECSchengen.Files = append(sc.ECSchengen.Files, sources.ECSchengenFile{Path: local, Year: year})
+	case "eurostat_asylum":
+		sc.Eurostat.Paths = append(sc.Eurostat.Paths, local)
 	case "unhcr":
 		sc.UNHCR.Paths = append(sc.UNHCR.Paths, local)
 	case "ru_mfa_published":

@@ -33,6 +33,10 @@ var publishedTables = []publishedTable{
 		title: "Schengen visas by country where the consulates are located, per year"},
 	{name: "schengen_state_year", orderBy: "state, year", sheet: true,
 		title: "Schengen visas by Schengen State handling the applications, per year"},
+	{name: "asylum_citizenship_year", orderBy: "reporter, citizenship, year", sheet: true,
+		title: "Asylum applicants and first-instance decisions by reporting country and citizenship, per year (Eurostat)"},
+	{name: "asylum_sources_compared", orderBy: "asylum_country, origin, year", sheet: true,
+		title: "Eurostat and UNHCR asylum applications side by side, with the difference"},
 	{name: "claims", orderBy: "claim_id", sheet: true,
 		title: "Figures published by others, checked against the data: reproduced, differs, or not reproducible"},
 	{name: "observation_changes", orderBy: "dataset, indicator, reporter, partner, location, period, sex, age, applicant_type, decision",
@@ -49,6 +53,12 @@ var sourceNotes = []output.SourceNote{
 		Publisher: "European Commission, DG Migration and Home Affairs: Visa statistics for consulates (yearly workbooks, sheet \"Data for consulates\")",
 		URL:       "https://home-affairs.ec.europa.eu/policies/schengen-borders-and-visa/visa-policy/short-stay-visas-issued-schengen-countries_en",
 		Licence:   "Commission reuse policy (Decision 2011/833/EU), attribution required",
+	},
+	{
+		Name:      "eurostat_asylum",
+		Publisher: "Eurostat: asylum applicants (migr_asyappctza, migr_asyappctzm) and first-instance decisions (migr_asydcfsta)",
+		URL:       "https://ec.europa.eu/eurostat/web/migration-asylum/asylum/database",
+		Licence:   "CC BY 4.0 (Eurostat copyright notice), attribution required",
 	},
 	{
 		Name:      "unhcr",

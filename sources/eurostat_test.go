@@ -19,7 +19,7 @@ const (
 	esAppssoApps = "../data/eurostat/migr_asyappctza_legacy-appsso-csv_labels_2012-2016.csv"
 	esAppssoDec  = "../data/eurostat/migr_asydcfsta_legacy-appsso-csv_labels_2008-2016.csv"
 	esSDMXDec    = "../data/eurostat/migr_asydcfsta_sdmx-csv_FR_2015-2019.csv"
-	esTestdata   = "testdata/eurostat"
+	esTestdata   = "testdata/eurostat_asylum"
 )
 
 // loadEurostatForTest loads paths into a fresh in-memory DuckDB.

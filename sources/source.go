@@ -64,6 +64,7 @@ func (s *Stats) add(table string, n int64) {
 type Config struct {
 	Reference  ReferenceConfig
 	ECSchengen ECSchengenConfig
+	Eurostat   EurostatConfig
 	UNHCR      UNHCRConfig
 	RUMFA      RUMFAConfig
 	Claims     ClaimsConfig
@@ -75,6 +76,7 @@ func All(cfg Config) []Source {
 	return []Source{
 		NewReference(cfg.Reference),
 		NewECSchengen(cfg.ECSchengen),
+		NewEurostat(cfg.Eurostat),
 		NewUNHCR(cfg.UNHCR),
 		NewRUMFA(cfg.RUMFA),
 		NewClaims(cfg.Claims),

@@ -32,13 +32,15 @@ sources:
   ec_schengen_consulates:
     files:
       - {path: %q, year: 2023}
+  eurostat_asylum:
+    paths: [%s/eurostat]
   unhcr:
     paths: [%s/unhcr]
   ru_mfa_published:
     path: %s/curated/ru_mfa_visas_published.csv
   claims:
     path: %s/curated/claims.csv
-%s`, dir, dir, data, files[0], data, data, data, extra)
+%s`, dir, dir, data, files[0], data, data, data, data, extra)
 	path := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,53 @@
+-- Purpose: asylum applicants and first-instance decisions per reporting
+--          country (or EU aggregate) and citizenship per year, from Eurostat's
+--          annual datasets, all sexes and ages, with the flags of every figure
+--          the row is built from carried along (a row built from a provisional
+--          value is marked provisional).
+-- Inputs:  observations (eurostat_migr_asyappctza, eurostat_migr_asydcfsta),
+--          ref_countries.
+-- Grain:   one row per reporter, citizenship and year.
+CREATE OR REPLACE TABLE asylum_citizenship_year AS
+WITH base AS (
+    SELECT reporter, partner AS citizenship, year, indicator, value, flags
+    FROM observations
+    WHERE dataset IN ('eurostat_migr_asyappctza', 'eurostat_migr_asydcfsta')
+      AND sex = 'T' AND age = 'TOTAL' AND month IS NULL
+      AND indicator IN ('asylum_applicants', 'first_time_applicants', 'decisions_total',
+                        'decisions_positive', 'decisions_rejected')
+),
+w AS (
+    SELECT
+        reporter,
+        citizenship,
+        year,
+        CAST(max(value) FILTER (WHERE indicator = 'first_time_applicants') AS BIGINT) AS first_time_applicants,
+        CAST(max(value) FILTER (WHERE indicator = 'asylum_applicants') AS BIGINT) AS asylum_applicants,
+        CAST(max(value) FILTER (WHERE indicator = 'decisions_total') AS BIGINT) AS decisions_total,
+        CAST(max(value) FILTER (WHERE indicator = 'decisions_positive') AS BIGINT) AS decisions_positive,
+        CAST(max(value) FILTER (WHERE indicator = 'decisions_rejected') AS BIGINT) AS decisions_rejected,
+        list_sort(list_distinct(flatten(list(string_split(flags, ''))))) AS flag_letters
+    FROM base
+    GROUP BY reporter, citizenship, year
+)
+SELECT
+    w.reporter,
+    r.name AS reporter_name,
+    w.citizenship,
+    c.name AS citizenship_name,
+    w.year,
+    w.first_time_applicants,
+    w.asylum_applicants,
+    w.decisions_total,
+    w.decisions_positive,
+    w.decisions_rejected,
+    w.decisions_positive / nullif(w.decisions_positive + w.decisions_rejected, 0) AS recognition_rate,
+    CASE WHEN lag(w.year) OVER win = w.year - 1
+         THEN w.first_time_applicants / nullif(lag(w.first_time_applicants) OVER win, 0) - 1
+    END AS first_time_applicants_yoy_change,
+    array_to_string(w.flag_letters, '') AS flags,
+    list_contains(w.flag_letters, 'p') AS provisional
+FROM w
+JOIN ref_countries r ON r.code = w.reporter
+JOIN ref_countries c ON c.code = w.citizenship
+WINDOW win AS (PARTITION BY w.reporter, w.citizenship ORDER BY w.year)
+ORDER BY w.reporter, w.citizenship, w.year;
