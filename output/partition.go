@@ -13,7 +13,6 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/parquet"
-	"github.com/apache/arrow/go/v17/parquet/pqarrow"
 )
 
 // WriteParquetPartitioned streams every record batch of rdr into a
@@ -60,7 +59,7 @@ func WriteParquetPartitioned(ctx context.Context, dir string, rdr array.RecordRe
 			os.RemoveAll(tmp)
 		}
 	}()
-	pw := &partitionWriter{root: tmp, schema: fileSchema, props: writerProps(opt), meta: opt.Metadata, parts: map[string]int{}}
+	pw := &partitionWriter{root: tmp, schema: fileSchema, props: writerProps(fileSchema, opt), rowGrp: rowGroupRows(opt), meta: opt.Metadata, parts: map[string]int{}}
 	defer pw.abort()
 	for rdr.Next() {
 		if err := ctx.Err(); err != nil {
@@ -209,13 +208,14 @@ type partitionWriter struct {
 	root   string
 	schema *arrow.Schema
 	props  *parquet.WriterProperties
+	rowGrp int64
 	meta   map[string]string
 	parts  map[string]int // files started per partition folder
 	files  []string
 
 	dir string // partition folder of the open file
 	f   *os.File
-	w   *pqarrow.FileWriter
+	w   *pinningWriter
 }
 
 // write appends rows [from, to) of rec, which share one partition, to
@@ -242,7 +242,7 @@ func (p *partitionWriter) write(rec arrow.Record, part, keep []int, from, to int
 		c.Release()
 	}
 	defer slice.Release()
-	return p.w.WriteBuffered(slice)
+	return p.w.write(slice)
 }
 
 func (p *partitionWriter) open(dir string) error {
@@ -261,7 +261,7 @@ func (p *partitionWriter) open(dir string) error {
 		f.Close()
 		return err
 	}
-	p.dir, p.f, p.w = dir, f, w
+	p.dir, p.f, p.w = dir, f, &pinningWriter{w: w, rowGroup: p.rowGrp}
 	p.files = append(p.files, rel)
 	return nil
 }
@@ -273,7 +273,7 @@ func (p *partitionWriter) close() error {
 	}
 	w, f := p.w, p.f
 	p.w, p.f = nil, nil
-	err := w.Close()
+	err := w.close()
 	if err == nil {
 		err = f.Sync()
 	}
@@ -286,7 +286,7 @@ func (p *partitionWriter) close() error {
 // abort closes an open file after an error; the folder is removed anyway.
 func (p *partitionWriter) abort() {
 	if p.w != nil {
-		p.w.Close()
+		p.w.close()
 		p.f.Close()
 	}
 }
