@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -17,6 +19,11 @@ import (
 // ExcelMaxRows is the number of rows a worksheet can hold, header included.
 const ExcelMaxRows = 1048576
 
+// ChartMaxRows is the most rows a chart sheet's query may return: a chart
+// of more points than this is unreadable, and the sheet is written in
+// memory rather than streamed.
+const ChartMaxRows = 1000
+
 // ErrTooManyRows reports a table that does not fit in one worksheet. It is
 // never truncated silently.
 var ErrTooManyRows = errors.New("table exceeds Excel's 1,048,576 rows per sheet")
@@ -26,21 +33,59 @@ type Format string
 
 // Cell formats.
 const (
-	FormatText    Format = "text"    // left-aligned text
-	FormatCode    Format = "code"    // short code, e.g. ISO country code
+	FormatText    Format = "text"    // text, e.g. a city or a country name
+	FormatCode    Format = "code"    // short code, e.g. ISO country code or flags
 	FormatYear    Format = "year"    // integer without thousands separator
 	FormatInteger Format = "integer" // small integer without separator
 	FormatCount   Format = "count"   // integer with thousands separator
 	FormatNumber  Format = "number"  // decimal with thousands separator
 	FormatRate    Format = "rate"    // fraction shown as a percentage
 	FormatChange  Format = "change"  // signed fraction shown as a percentage
+	FormatDate    Format = "date"    // calendar date shown as 2006-01-02
 )
 
-// Column is one column of a table sheet.
+// known reports whether f is one of the formats above.
+func (f Format) known() bool {
+	switch f {
+	case FormatText, FormatCode, FormatYear, FormatInteger, FormatCount, FormatNumber, FormatRate, FormatChange, FormatDate:
+		return true
+	}
+	return false
+}
+
+// Column is one column of a table or chart sheet.
 type Column struct {
+	// Header is the column's technical name, as in the Parquet and CSV
+	// files; the Definitions list it beside the label.
 	Header string
+	// Label, when set, is the readable header shown in the sheet instead
+	// of Header, e.g. "Applications lodged". Labels of one sheet must
+	// differ, because an Excel table names its columns by their headers.
+	Label  string
 	Format Format
 }
+
+// title is what the header cell shows.
+func (c Column) title() string {
+	if c.Label != "" {
+		return c.Label
+	}
+	return c.Header
+}
+
+// Overflow says what happens to a table with more rows than a worksheet
+// holds.
+type Overflow string
+
+// Overflow policies.
+const (
+	// OverflowError fails the workbook with ErrTooManyRows. It is the
+	// policy of a TableSheet that sets none.
+	OverflowError Overflow = "error"
+	// OverflowSplit continues the table on sheets "Name (2)", "Name (3)",
+	// ..., each with the header row, and says so on the About sheet.
+	OverflowSplit Overflow = "split"
+)
 
 // TableSheet is one sheet holding a table, filled from the rows of Query,
 // whose columns match Columns in order. Query is called when the sheet is
@@ -49,6 +94,61 @@ type TableSheet struct {
 	Name    string
 	Columns []Column
 	Query   func(ctx context.Context) (*sql.Rows, error)
+	// Overflow is the policy for more rows than a sheet holds; empty
+	// means OverflowError.
+	Overflow Overflow
+}
+
+// ChartKind is the kind of a native Excel chart.
+type ChartKind string
+
+// Chart kinds.
+const (
+	ChartLine   ChartKind = "line"
+	ChartColumn ChartKind = "column"
+)
+
+// ChartSheet is a sheet with a small table and a native Excel chart drawn
+// from its cells, e.g. "Applications lodged at Schengen consulates located
+// in Russia, by year". The first of Columns gives the categories (the x
+// axis), every other column one series; Query returns at most ChartMaxRows
+// rows in the order they are drawn.
+//
+// The table and the chart share a sheet because a chart cannot be added to
+// a streamed sheet: excelize v2.11.1 drops the drawing of a sheet written
+// through a StreamWriter, so chart sheets are written in memory.
+type ChartSheet struct {
+	Name    string
+	Title   string // the chart's title: what is counted, where, when
+	Kind    ChartKind
+	Columns []Column
+	Query   func(ctx context.Context) (*sql.Rows, error)
+}
+
+// DefinitionsPlacement says where a workbook documents its columns.
+type DefinitionsPlacement string
+
+// Definitions placements.
+const (
+	// DefinitionsOnAbout lists the definitions at the end of the About
+	// sheet. It is the placement of WorkbookOptions that set none.
+	DefinitionsOnAbout DefinitionsPlacement = "about"
+	// DefinitionsOnSheet lists them on their own sheet, DefinitionsSheet,
+	// after About, with the label and formula of every column.
+	DefinitionsOnSheet DefinitionsPlacement = "sheet"
+)
+
+// DefinitionsSheet is the name of the sheet DefinitionsOnSheet writes.
+const DefinitionsSheet = "Definitions"
+
+// WorkbookOptions holds what a workbook may have beyond the About sheet
+// and its tables.
+type WorkbookOptions struct {
+	// Definitions places the column definitions; empty means
+	// DefinitionsOnAbout.
+	Definitions DefinitionsPlacement
+	// Charts are written after About (and Definitions), before the tables.
+	Charts []ChartSheet
 }
 
 // AboutSheet is the first sheet of a workbook: what the data is, where it
@@ -66,9 +166,12 @@ type SourceNote struct {
 	Name, Publisher, URL, Licence, Files string
 }
 
-// Definition documents one column of a table sheet.
+// Definition documents one column of a table sheet. Label may be left
+// empty: it is then taken from the sheet's Column of the same Header.
 type Definition struct {
 	Sheet, Column, Unit, Meaning string
+	Label                        string // the header shown in the sheet
+	Formula                      string // how the number is computed, e.g. "D + I (EC column P)"
 }
 
 type styles struct {
@@ -97,8 +200,10 @@ func newStyles(f *excelize.File) (*styles, error) {
 		Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"},
 		Border:    []excelize.Border{{Type: "bottom", Color: "7F7F7F", Style: 1}},
 	})
-	s.byFormat[FormatText] = add(&excelize.Style{})
-	s.byFormat[FormatCode] = add(&excelize.Style{Alignment: &excelize.Alignment{Horizontal: "left"}})
+	// Text and codes carry the text format (@) so that a code such as
+	// "001" or a flag stays what it is when someone edits the cell.
+	s.byFormat[FormatText] = add(&excelize.Style{NumFmt: 49, Alignment: &excelize.Alignment{Horizontal: "left"}})
+	s.byFormat[FormatCode] = add(&excelize.Style{NumFmt: 49, Alignment: &excelize.Alignment{Horizontal: "left"}})
 	s.byFormat[FormatYear] = add(&excelize.Style{NumFmt: 1})
 	s.byFormat[FormatInteger] = add(&excelize.Style{NumFmt: 1})
 	s.byFormat[FormatCount] = add(&excelize.Style{NumFmt: 3})  // #,##0
@@ -106,20 +211,9 @@ func newStyles(f *excelize.File) (*styles, error) {
 	s.byFormat[FormatRate] = add(&excelize.Style{NumFmt: 10})  // 0.00%
 	change := "+0.0%;-0.0%;0.0%"
 	s.byFormat[FormatChange] = add(&excelize.Style{CustomNumFmt: &change})
+	date := "yyyy-mm-dd"
+	s.byFormat[FormatDate] = add(&excelize.Style{CustomNumFmt: &date})
 	return s, err
-}
-
-func columnWidth(c Column) float64 {
-	w := float64(utf8.RuneCountInString(c.Header))*0.9 + 2
-	min := map[Format]float64{FormatText: 28, FormatCode: 9, FormatYear: 7, FormatInteger: 9,
-		FormatCount: 13, FormatNumber: 14, FormatRate: 11, FormatChange: 11}[c.Format]
-	if w < min {
-		w = min
-	}
-	if w > 40 {
-		w = 40
-	}
-	return w
 }
 
 // WriteWorkbook writes an .xlsx workbook at path: the About sheet first, then
@@ -127,25 +221,73 @@ func columnWidth(c Column) float64 {
 // tables. Numbers stay numbers with number formats, headers are frozen and
 // each table has an autofilter. It returns the rows written per sheet.
 func WriteWorkbook(ctx context.Context, path string, about AboutSheet, sheets []TableSheet) (map[string]int64, error) {
+	return WriteWorkbookOptions(ctx, path, about, sheets, WorkbookOptions{})
+}
+
+// WriteWorkbookOptions is WriteWorkbook with charts and a choice of where
+// the definitions go. The sheets come in this order: About, Definitions
+// (with DefinitionsOnSheet), the charts, the tables (a split table's
+// continuation sheets right after it). It returns the rows written per
+// table and chart sheet, a split table's rows counted under its Name. The
+// workbook appears under path only when complete; each call builds its own
+// workbook, so one run may write several (the main one, topic workbooks).
+func WriteWorkbookOptions(ctx context.Context, path string, about AboutSheet, sheets []TableSheet, opt WorkbookOptions) (map[string]int64, error) {
+	return writeWorkbook(ctx, path, about, sheets, opt, ExcelMaxRows)
+}
+
+// workbook is the state of one workbook being written.
+type workbook struct {
+	f       *excelize.File
+	st      *styles
+	maxRows int // rows per sheet, header included; lowered by tests
+	notes   []string
+	tables  map[string]bool // Excel table names in use
+}
+
+func writeWorkbook(ctx context.Context, path string, about AboutSheet, sheets []TableSheet, opt WorkbookOptions, maxRows int) (map[string]int64, error) {
+	if err := validateWorkbook(sheets, opt); err != nil {
+		return nil, fmt.Errorf("workbook %s: %w", path, err)
+	}
 	f := excelize.NewFile()
 	defer f.Close()
 	st, err := newStyles(f)
 	if err != nil {
 		return nil, fmt.Errorf("workbook %s: styles: %w", path, err)
 	}
+	wb := &workbook{f: f, st: st, maxRows: maxRows, tables: map[string]bool{}}
+	// Sheets appear in the order they are created; About is written last,
+	// when it can say how tables were split, but it is created first.
 	if err := f.SetSheetName("Sheet1", "About"); err != nil {
 		return nil, fmt.Errorf("workbook %s: %w", path, err)
 	}
-	if err := writeAbout(f, st, about); err != nil {
-		return nil, fmt.Errorf("workbook %s sheet About: %w", path, err)
+	defs := fillLabels(about.Definitions, sheets, opt.Charts)
+	if opt.Definitions == DefinitionsOnSheet {
+		if err := wb.writeDefinitions(defs); err != nil {
+			return nil, fmt.Errorf("workbook %s sheet %s: %w", path, DefinitionsSheet, err)
+		}
 	}
 	counts := map[string]int64{}
+	for _, c := range opt.Charts {
+		n, err := wb.writeChart(ctx, c)
+		if err != nil {
+			return nil, fmt.Errorf("workbook %s sheet %q: %w", path, c.Name, err)
+		}
+		counts[c.Name] = n
+	}
 	for _, sh := range sheets {
-		n, err := writeTableSheet(ctx, f, st, sh)
+		n, err := wb.writeTable(ctx, sh)
 		if err != nil {
 			return nil, fmt.Errorf("workbook %s sheet %q: %w", path, sh.Name, err)
 		}
 		counts[sh.Name] = n
+	}
+	if opt.Definitions == DefinitionsOnSheet {
+		about.Definitions = nil
+	} else {
+		about.Definitions = defs
+	}
+	if err := wb.writeAbout(about, opt.Definitions == DefinitionsOnSheet); err != nil {
+		return nil, fmt.Errorf("workbook %s sheet About: %w", path, err)
 	}
 	f.SetActiveSheet(0)
 	f.SetDocProps(&excelize.DocProperties{Title: about.Title, Creator: "visastats", Created: time.Now().UTC().Format(time.RFC3339)})
@@ -156,96 +298,290 @@ func WriteWorkbook(ctx context.Context, path string, about AboutSheet, sheets []
 	return counts, err
 }
 
-func writeAbout(f *excelize.File, st *styles, a AboutSheet) error {
-	const sheet = "About"
+// validateWorkbook checks everything that can be checked before a query
+// runs, so that a mistake fails at once and names what to fix.
+func validateWorkbook(sheets []TableSheet, opt WorkbookOptions) error {
+	var errs []error
+	names := map[string]bool{"about": true}
+	switch opt.Definitions {
+	case "", DefinitionsOnAbout:
+	case DefinitionsOnSheet:
+		names[strings.ToLower(DefinitionsSheet)] = true
+	default:
+		errs = append(errs, fmt.Errorf("definitions placement %q: want %q or %q", opt.Definitions, DefinitionsOnAbout, DefinitionsOnSheet))
+	}
+	sheetName := func(name string) {
+		if err := checkSheetName(name); err != nil {
+			errs = append(errs, fmt.Errorf("sheet %q: %w", name, err))
+		}
+		if names[strings.ToLower(name)] {
+			errs = append(errs, fmt.Errorf("sheet %q: two sheets have this name", name))
+		}
+		names[strings.ToLower(name)] = true
+	}
+	columns := func(sheet string, cols []Column) {
+		titles := map[string]bool{}
+		for i, c := range cols {
+			if c.Header == "" {
+				errs = append(errs, fmt.Errorf("sheet %q column %d: no header", sheet, i+1))
+			}
+			if !c.Format.known() {
+				errs = append(errs, fmt.Errorf("sheet %q column %q: unknown format %q", sheet, c.Header, c.Format))
+			}
+			if t := strings.ToLower(c.title()); titles[t] {
+				errs = append(errs, fmt.Errorf("sheet %q column %q: header %q is used twice", sheet, c.Header, c.title()))
+			} else {
+				titles[t] = true
+			}
+		}
+	}
+	for _, c := range opt.Charts {
+		sheetName(c.Name)
+		columns(c.Name, c.Columns)
+		if c.Kind != ChartLine && c.Kind != ChartColumn {
+			errs = append(errs, fmt.Errorf("chart sheet %q: kind %q: want %q or %q", c.Name, c.Kind, ChartLine, ChartColumn))
+		}
+		if len(c.Columns) < 2 {
+			errs = append(errs, fmt.Errorf("chart sheet %q: needs a category column and at least one series", c.Name))
+		}
+		if c.Query == nil {
+			errs = append(errs, fmt.Errorf("chart sheet %q: no query", c.Name))
+		}
+	}
+	for _, sh := range sheets {
+		sheetName(sh.Name)
+		columns(sh.Name, sh.Columns)
+		if sh.Overflow != "" && sh.Overflow != OverflowError && sh.Overflow != OverflowSplit {
+			errs = append(errs, fmt.Errorf("sheet %q: overflow %q: want %q or %q", sh.Name, sh.Overflow, OverflowError, OverflowSplit))
+		}
+		if sh.Query == nil {
+			errs = append(errs, fmt.Errorf("sheet %q: no query", sh.Name))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkSheetName applies Excel's rules for sheet names.
+func checkSheetName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("a sheet needs a name")
+	case utf8.RuneCountInString(name) > 31:
+		return errors.New("longer than Excel's 31 characters")
+	case strings.ContainsAny(name, `:\/?*[]`):
+		return errors.New(`contains one of : \ / ? * [ ], which Excel forbids`)
+	case strings.HasPrefix(name, "'") || strings.HasSuffix(name, "'"):
+		return errors.New("starts or ends with an apostrophe, which Excel forbids")
+	}
+	return nil
+}
+
+// fillLabels gives every definition without a label the label of the
+// column it documents.
+func fillLabels(defs []Definition, sheets []TableSheet, charts []ChartSheet) []Definition {
+	labels := map[[2]string]string{}
+	for _, sh := range sheets {
+		for _, c := range sh.Columns {
+			labels[[2]string{sh.Name, c.Header}] = c.Label
+		}
+	}
+	for _, sh := range charts {
+		for _, c := range sh.Columns {
+			labels[[2]string{sh.Name, c.Header}] = c.Label
+		}
+	}
+	out := make([]Definition, len(defs))
+	for i, d := range defs {
+		if d.Label == "" {
+			d.Label = labels[[2]string{d.Sheet, d.Column}]
+		}
+		out[i] = d
+	}
+	return out
+}
+
+// textSheet streams a sheet of wrapped text. Streamed rows are not
+// measured by spreadsheet programs, so each row gets an explicit height:
+// the lines needed by its fullest cell, at 15 points a line.
+type textSheet struct {
+	sw     *excelize.StreamWriter
+	widths []float64
+	row    int
+	merged []int // rows whose first cell spans all columns
+}
+
+func newTextSheet(f *excelize.File, sheet string, widths []float64) (*textSheet, error) {
 	if err := printLayout(f, sheet); err != nil {
-		return err
+		return nil, err
 	}
 	sw, err := f.NewStreamWriter(sheet)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for i, w := range []float64{30, 34, 14, 90} {
+	for i, w := range widths {
 		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
+			return nil, err
+		}
+	}
+	return &textSheet{sw: sw, widths: widths, row: 1}, nil
+}
+
+// put writes one row; with span its single cell runs across every column.
+func (t *textSheet) put(span bool, vals ...excelize.Cell) error {
+	lines := 1
+	for i, v := range vals {
+		text, _ := v.Value.(string)
+		w := t.widths[i]
+		if span {
+			w = 0
+			for _, x := range t.widths {
+				w += x
+			}
+		}
+		if n := wrappedLines(text, w); n > lines {
+			lines = n
+		}
+	}
+	cells := make([]any, len(vals))
+	for i, v := range vals {
+		cells[i] = v
+	}
+	if span {
+		t.merged = append(t.merged, t.row)
+	}
+	cell, _ := excelize.CoordinatesToCellName(1, t.row)
+	t.row++
+	return t.sw.SetRow(cell, cells, excelize.RowOpts{Height: float64(15 * lines)})
+}
+
+func (t *textSheet) skip() { t.row++ }
+
+func (t *textSheet) flush() error {
+	last, _ := excelize.ColumnNumberToName(len(t.widths))
+	for _, r := range t.merged {
+		if err := t.sw.MergeCell(fmt.Sprintf("A%d", r), fmt.Sprintf("%s%d", last, r)); err != nil {
 			return err
 		}
 	}
-	// Streamed rows are not measured by spreadsheet programs, so wrapped
-	// text gets an explicit height: lines needed in the narrowest wrapping
-	// cell of the row, at 15 points a line.
-	widths := []float64{30, 34, 14, 90}
-	row := 1
-	put := func(span bool, vals ...excelize.Cell) error {
-		lines := 1
-		for i, v := range vals {
-			text, _ := v.Value.(string)
-			w := widths[i]
-			if span {
-				w = widths[0] + widths[1] + widths[2] + widths[3]
-			}
-			n := 0
-			for _, part := range strings.Split(text, "\n") {
-				n += int(math.Ceil(float64(utf8.RuneCountInString(part)+1) / (w * 1.05)))
-			}
-			if n > lines {
-				lines = n
-			}
-		}
-		cells := make([]any, len(vals))
-		for i, v := range vals {
-			cells[i] = v
-		}
-		cell, _ := excelize.CoordinatesToCellName(1, row)
-		row++
-		return sw.SetRow(cell, cells, excelize.RowOpts{Height: float64(15 * lines)})
+	return t.sw.Flush()
+}
+
+// wrappedLines estimates the lines text takes in a wrapping cell width
+// characters wide, breaking at spaces as spreadsheet programs do.
+func wrappedLines(text string, width float64) int {
+	per := int(width * 1.05)
+	if per < 1 {
+		per = 1
 	}
+	lines := 0
+	for _, para := range strings.Split(text, "\n") {
+		n, cur := 1, 0
+		for _, word := range strings.Fields(para) {
+			l := utf8.RuneCountInString(word)
+			switch {
+			case cur == 0:
+				cur = l
+			case cur+1+l <= per:
+				cur += 1 + l
+			default:
+				n++
+				cur = l
+			}
+			for cur > per { // a word longer than the cell breaks anywhere
+				n++
+				cur -= per
+			}
+		}
+		lines += n
+	}
+	return lines
+}
+
+func (wb *workbook) writeAbout(a AboutSheet, defsElsewhere bool) error {
+	t, err := newTextSheet(wb.f, "About", []float64{30, 34, 14, 90})
+	if err != nil {
+		return err
+	}
+	st := wb.st
 	cellOf := func(v any, style int) excelize.Cell { return excelize.Cell{Value: v, StyleID: style} }
 	var errs []error
-	errs = append(errs, put(false, cellOf(a.Title, st.title)))
-	row++
+	errs = append(errs, t.put(false, cellOf(a.Title, st.title)))
+	t.skip()
 	for _, p := range a.Paragraphs {
-		errs = append(errs, put(true, cellOf(p, st.wrap)))
+		errs = append(errs, t.put(true, cellOf(p, st.wrap)))
 	}
-	row++
+	for _, p := range wb.notes {
+		errs = append(errs, t.put(true, cellOf(p, st.wrap)))
+	}
+	t.skip()
 	for _, kv := range a.Facts {
-		errs = append(errs, put(false, cellOf(kv[0], st.heading), cellOf(kv[1], st.wrap)))
+		errs = append(errs, t.put(false, cellOf(kv[0], st.heading), cellOf(kv[1], st.wrap)))
 	}
-	row++
-	errs = append(errs, put(false, cellOf("Sources", st.heading)))
-	errs = append(errs, put(false, cellOf("Source", st.header), cellOf("Publisher", st.header), cellOf("Licence", st.header), cellOf("Link and files", st.header)))
+	t.skip()
+	errs = append(errs, t.put(false, cellOf("Sources", st.heading)))
+	errs = append(errs, t.put(false, cellOf("Source", st.header), cellOf("Publisher", st.header), cellOf("Licence", st.header), cellOf("Link and files", st.header)))
 	for _, s := range a.Sources {
-		errs = append(errs, put(false, cellOf(s.Name, st.wrap), cellOf(s.Publisher, st.wrap), cellOf(s.Licence, st.wrap), cellOf(s.URL+"\n"+s.Files, st.wrap)))
+		errs = append(errs, t.put(false, cellOf(s.Name, st.wrap), cellOf(s.Publisher, st.wrap), cellOf(s.Licence, st.wrap), cellOf(s.URL+"\n"+s.Files, st.wrap)))
 	}
-	row++
-	errs = append(errs, put(false, cellOf("Definitions", st.heading)))
-	errs = append(errs, put(false, cellOf("Sheet", st.header), cellOf("Column", st.header), cellOf("Unit", st.header), cellOf("Meaning", st.header)))
-	for _, d := range a.Definitions {
-		errs = append(errs, put(false, cellOf(d.Sheet, st.wrap), cellOf(d.Column, st.wrap), cellOf(d.Unit, st.wrap), cellOf(d.Meaning, st.wrap)))
+	t.skip()
+	errs = append(errs, t.put(false, cellOf("Definitions", st.heading)))
+	if defsElsewhere {
+		errs = append(errs, t.put(true, cellOf("Every column of every sheet is explained on the sheet "+DefinitionsSheet+": its label, technical name, meaning, unit and formula.", st.wrap)))
+	} else {
+		errs = append(errs, t.put(false, cellOf("Sheet", st.header), cellOf("Column", st.header), cellOf("Unit", st.header), cellOf("Meaning", st.header)))
+		for _, d := range a.Definitions {
+			col := d.Column
+			if d.Label != "" && d.Label != d.Column {
+				col = d.Label + "\n(" + d.Column + ")"
+			}
+			meaning := d.Meaning
+			if d.Formula != "" {
+				meaning += "\nFormula: " + d.Formula
+			}
+			errs = append(errs, t.put(false, cellOf(d.Sheet, st.wrap), cellOf(col, st.wrap), cellOf(d.Unit, st.wrap), cellOf(meaning, st.wrap)))
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	// Paragraphs span the four columns so that they wrap across the page.
-	for i := range a.Paragraphs {
-		r := 3 + i
-		if err := sw.MergeCell(fmt.Sprintf("A%d", r), fmt.Sprintf("D%d", r)); err != nil {
+	return t.flush()
+}
+
+func (wb *workbook) writeDefinitions(defs []Definition) error {
+	if _, err := wb.f.NewSheet(DefinitionsSheet); err != nil {
+		return err
+	}
+	t, err := newTextSheet(wb.f, DefinitionsSheet, []float64{26, 24, 28, 70, 13, 32})
+	if err != nil {
+		return err
+	}
+	if err := t.sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return err
+	}
+	cell := func(v string, style int) excelize.Cell { return excelize.Cell{Value: v, StyleID: style} }
+	h := wb.st.header
+	if err := t.put(false, cell("Sheet", h), cell("Column", h), cell("Label", h), cell("Meaning", h), cell("Unit", h), cell("Formula", h)); err != nil {
+		return err
+	}
+	w := wb.st.wrap
+	for _, d := range defs {
+		if err := t.put(false, cell(d.Sheet, w), cell(d.Column, w), cell(d.Label, w), cell(d.Meaning, w), cell(d.Unit, w), cell(d.Formula, w)); err != nil {
 			return err
 		}
 	}
-	return sw.Flush()
+	if len(defs) > 0 {
+		last, _ := excelize.CoordinatesToCellName(6, len(defs)+1)
+		if err := t.sw.AddTable(&excelize.Table{Range: "A1:" + last, Name: wb.tableName(DefinitionsSheet), StyleName: "TableStyleLight1"}); err != nil {
+			return err
+		}
+	}
+	return t.flush()
 }
 
-func writeTableSheet(ctx context.Context, f *excelize.File, st *styles, sh TableSheet) (int64, error) {
-	if _, err := f.NewSheet(sh.Name); err != nil {
-		return 0, err
-	}
-	if err := printLayout(f, sh.Name); err != nil {
-		return 0, err
-	}
-	sw, err := f.NewStreamWriter(sh.Name)
-	if err != nil {
-		return 0, err
-	}
+// sampleRows is how many rows are read ahead to size a table's columns.
+const sampleRows = 1000
+
+func (wb *workbook) writeTable(ctx context.Context, sh TableSheet) (int64, error) {
 	rows, err := sh.Query(ctx)
 	if err != nil {
 		return 0, err
@@ -258,64 +594,169 @@ func writeTableSheet(ctx context.Context, f *excelize.File, st *styles, sh Table
 	if len(cols) != len(sh.Columns) {
 		return 0, fmt.Errorf("query returns %d columns, the sheet declares %d", len(cols), len(sh.Columns))
 	}
-	for i, c := range sh.Columns {
-		if err := sw.SetColWidth(i+1, i+1, columnWidth(c)); err != nil {
-			return 0, err
-		}
-	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return 0, err
-	}
-	header := make([]any, len(sh.Columns))
-	for i, c := range sh.Columns {
-		header[i] = excelize.Cell{Value: c.Header, StyleID: st.header}
-	}
-	if err := sw.SetRow("A1", header, excelize.RowOpts{Height: 32}); err != nil {
-		return 0, err
-	}
 	vals := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	out := make([]any, len(cols))
 	var n int64
-	for rows.Next() {
+	next := func(dst []any) (bool, error) {
 		if n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
-				return n, err
+				return false, err
 			}
 		}
-		if n+2 > ExcelMaxRows {
-			return n, fmt.Errorf("%w: write the table to Parquet or CSV instead", ErrTooManyRows)
+		if !rows.Next() {
+			return false, rows.Err()
 		}
 		if err := rows.Scan(ptrs...); err != nil {
-			return n, fmt.Errorf("row %d: %w", n+2, err)
+			return false, fmt.Errorf("row %d: %w", n+1, err)
 		}
 		for i, v := range vals {
-			out[i] = excelize.Cell{Value: cellValue(v), StyleID: st.byFormat[sh.Columns[i].Format]}
-		}
-		cell, _ := excelize.CoordinatesToCellName(1, int(n)+2)
-		if err := sw.SetRow(cell, out); err != nil {
-			return n, err
+			dst[i] = cellValue(v)
 		}
 		n++
+		return true, nil
 	}
-	if err := rows.Err(); err != nil {
+	// The stream writer needs column widths before the first row, so a
+	// bounded sample is read ahead to fit them.
+	var sample [][]any
+	for len(sample) < sampleRows {
+		r := make([]any, len(cols))
+		ok, err := next(r)
+		if err != nil {
+			return n, err
+		}
+		if !ok {
+			break
+		}
+		sample = append(sample, r)
+	}
+	widths := fitWidths(sh.Columns, sample)
+
+	part := 1
+	var sw *excelize.StreamWriter
+	var written int // data rows on the current part
+	var parts []string
+	start := func() error {
+		name := sh.Name
+		if part > 1 {
+			name = continuationName(sh.Name, part)
+			if idx, _ := wb.f.GetSheetIndex(name); idx != -1 {
+				return fmt.Errorf("continuation sheet %q: a sheet has this name", name)
+			}
+		}
+		parts = append(parts, name)
+		if _, err := wb.f.NewSheet(name); err != nil {
+			return err
+		}
+		sw, err = wb.startTable(name, sh.Columns, widths)
+		written = 0
+		return err
+	}
+	finish := func() error {
+		if written > 0 {
+			last, _ := excelize.CoordinatesToCellName(len(cols), written+1)
+			stripes := true
+			if err := sw.AddTable(&excelize.Table{Range: "A1:" + last, Name: wb.tableName(parts[len(parts)-1]), StyleName: "TableStyleLight1", ShowRowStripes: &stripes}); err != nil {
+				return err
+			}
+		}
+		return sw.Flush()
+	}
+	out := make([]any, len(cols))
+	emit := func(r []any) error {
+		if written+2 > wb.maxRows {
+			if sh.Overflow != OverflowSplit {
+				return fmt.Errorf("%w: more than %d data rows; write the table to Parquet or CSV, or let it split across sheets", ErrTooManyRows, wb.maxRows-1)
+			}
+			if err := finish(); err != nil {
+				return err
+			}
+			part++
+			if err := start(); err != nil {
+				return err
+			}
+		}
+		for i, v := range r {
+			out[i] = excelize.Cell{Value: v, StyleID: wb.st.byFormat[sh.Columns[i].Format]}
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, written+2)
+		written++
+		return sw.SetRow(cell, out)
+	}
+	if err := start(); err != nil {
 		return n, err
 	}
-	last, _ := excelize.CoordinatesToCellName(len(cols), int(n)+1)
-	if n > 0 {
-		showStripes := true
-		if err := sw.AddTable(&excelize.Table{Range: "A1:" + last, Name: tableName(sh.Name), StyleName: "TableStyleLight1", ShowRowStripes: &showStripes}); err != nil {
+	for _, r := range sample {
+		if err := emit(r); err != nil {
 			return n, err
 		}
 	}
-	return n, sw.Flush()
+	sample = nil
+	r := make([]any, len(cols))
+	for {
+		ok, err := next(r)
+		if err != nil {
+			return n, err
+		}
+		if !ok {
+			break
+		}
+		if err := emit(r); err != nil {
+			return n, err
+		}
+	}
+	if err := finish(); err != nil {
+		return n, err
+	}
+	if len(parts) > 1 {
+		wb.notes = append(wb.notes, fmt.Sprintf(
+			"The table %s has %s rows, more than one Excel sheet holds (%s rows with the header), so it continues on the sheets %s. Each sheet repeats the header row; together they hold every row, in order.",
+			sh.Name, thousands(n), thousands(int64(wb.maxRows)), strings.Join(parts[1:], ", ")))
+	}
+	return n, nil
 }
 
-// tableName turns a sheet name into a valid Excel table name.
-func tableName(sheet string) string {
+// startTable opens a stream writer on a new table sheet and writes its
+// header row.
+func (wb *workbook) startTable(sheet string, cols []Column, widths []float64) (*excelize.StreamWriter, error) {
+	if err := printLayout(wb.f, sheet); err != nil {
+		return nil, err
+	}
+	sw, err := wb.f.NewStreamWriter(sheet)
+	if err != nil {
+		return nil, err
+	}
+	for i, w := range widths {
+		if err := sw.SetColWidth(i+1, i+1, w); err != nil {
+			return nil, err
+		}
+	}
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+		return nil, err
+	}
+	header := make([]any, len(cols))
+	for i, c := range cols {
+		header[i] = excelize.Cell{Value: c.title(), StyleID: wb.st.header}
+	}
+	return sw, sw.SetRow("A1", header, excelize.RowOpts{Height: headerHeight(cols, widths)})
+}
+
+// continuationName names part n (2, 3, ...) of a split table's sheet,
+// shortening the base so that the name fits Excel's 31 characters.
+func continuationName(base string, n int) string {
+	suffix := fmt.Sprintf(" (%d)", n)
+	r := []rune(base)
+	if max := 31 - len(suffix); len(r) > max {
+		r = r[:max]
+	}
+	return string(r) + suffix
+}
+
+// tableName turns a sheet name into a valid Excel table name, unique in
+// the workbook.
+func (wb *workbook) tableName(sheet string) string {
 	b := []rune("t_")
 	for _, r := range sheet {
 		if r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
@@ -324,22 +765,169 @@ func tableName(sheet string) string {
 			b = append(b, '_')
 		}
 	}
-	return string(b)
+	name := string(b)
+	for i := 2; wb.tables[strings.ToLower(name)]; i++ {
+		name = fmt.Sprintf("%s_%d", string(b), i)
+	}
+	wb.tables[strings.ToLower(name)] = true
+	return name
+}
+
+// fitWidths sizes each column to its header, wrapped on at most two
+// lines, and to the widest value of the sample as it will be shown.
+func fitWidths(cols []Column, sample [][]any) []float64 {
+	widths := make([]float64, len(cols))
+	for i, c := range cols {
+		var data float64
+		for _, r := range sample {
+			if w := shownWidth(r[i], c.Format); w > data {
+				data = w
+			}
+		}
+		title := c.title()
+		head := math.Ceil(float64(utf8.RuneCountInString(title)) / 2)
+		for _, word := range strings.Fields(title) {
+			if l := float64(utf8.RuneCountInString(word)); l > head {
+				head = l
+			}
+		}
+		head *= 1.1 // bold
+		w := math.Max(data, head) + 2
+		lo, hi := 6.0, 16.0
+		switch c.Format {
+		case FormatText:
+			lo, hi = 10, 60
+		case FormatCode:
+			hi = 30
+		case FormatDate:
+			lo = 11
+		}
+		widths[i] = math.Min(math.Max(w, lo), hi)
+	}
+	return widths
+}
+
+// shownWidth is the number of characters a value takes in its format.
+func shownWidth(v any, f Format) float64 {
+	var x float64
+	switch t := v.(type) {
+	case nil:
+		return 0
+	case string:
+		return float64(utf8.RuneCountInString(t))
+	case bool:
+		return 5
+	case time.Time:
+		return 10
+	case int64:
+		x = float64(t)
+	case float64:
+		x = t
+	default:
+		return float64(utf8.RuneCountInString(fmt.Sprint(t)))
+	}
+	digits := func(x float64) float64 {
+		d := float64(len(strconv.FormatInt(int64(math.Abs(math.Round(x))), 10)))
+		if x < 0 {
+			d++
+		}
+		return d
+	}
+	switch f {
+	case FormatCount:
+		d := digits(x)
+		return d + math.Floor((d-1)/3)
+	case FormatNumber:
+		d := digits(x)
+		return d + math.Floor((d-1)/3) + 3
+	case FormatRate:
+		return digits(x*100) + 4
+	case FormatChange:
+		return digits(x*100) + 4
+	case FormatYear, FormatInteger:
+		return digits(x)
+	}
+	return float64(len(strconv.FormatFloat(x, 'g', -1, 64)))
+}
+
+// headerHeight is the height of a header row whose titles wrap within
+// their widths.
+func headerHeight(cols []Column, widths []float64) float64 {
+	lines := 1
+	for i, c := range cols {
+		if n := wrappedLines(c.title(), widths[i]/1.1-1); n > lines {
+			lines = n
+		}
+	}
+	return float64(15*lines + 2)
+}
+
+// thousands writes n with comma separators.
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // cellValue maps a database value to what excelize writes: numbers stay
-// numbers, NULL stays an empty cell.
+// numbers, NULL and empty text stay empty cells.
 func cellValue(v any) any {
 	switch x := v.(type) {
 	case nil:
 		return nil
+	case string:
+		if x == "" {
+			return nil
+		}
+		return x
 	case []byte:
+		if len(x) == 0 {
+			return nil
+		}
 		return string(x)
+	case int8:
+		return int64(x)
+	case int16:
+		return int64(x)
 	case int32:
 		return int64(x)
-	default:
+	case int:
+		return int64(x)
+	case uint8:
+		return int64(x)
+	case uint16:
+		return int64(x)
+	case uint32:
+		return int64(x)
+	case uint64:
+		return float64(x)
+	case float32:
+		return cellValue(float64(x))
+	case float64:
+		// Excel has no NaN or infinity; an empty cell is the honest cell.
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil
+		}
+		return x
+	case *big.Int:
+		f, _ := new(big.Float).SetInt(x).Float64()
+		return f
+	case bool, int64, time.Time:
 		return x
 	}
+	if f, ok := asFloat64(v); ok {
+		return f
+	}
+	if s, ok := v.(fmt.Stringer); ok {
+		return s.String()
+	}
+	return fmt.Sprint(v)
 }
 
 // printLayout makes a sheet print landscape, one page wide. It must be set

@@ -106,3 +106,58 @@ func TestWriteParquetNoHalfFile(t *testing.T) {
 		t.Errorf("left behind: %v", entries)
 	}
 }
+
+// scribbler is an allocator that overwrites memory when it is freed, as
+// memory freed by C may be reused at once.
+type scribbler struct{ memory.Allocator }
+
+func (s scribbler) Free(b []byte) {
+	for i := range b {
+		b[i] = 'Z'
+	}
+	s.Allocator.Free(b)
+}
+
+// TestWriteParquetStatsOfReleasedRecords: a reader releases each record
+// when it moves on, long before the row group is closed; the row group's
+// min/max statistics must still be the records' values.
+func TestWriteParquetStatsOfReleasedRecords(t *testing.T) {
+	alloc := scribbler{memory.NewGoAllocator()}
+	schema := arrow.NewSchema([]arrow.Field{{Name: "host_country", Type: arrow.BinaryTypes.String}}, nil)
+	var recs []arrow.Record
+	for _, batch := range [][]string{{"DE", "FR"}, {"RU", "TR"}, {"AL", "XK"}} {
+		b := array.NewRecordBuilder(alloc, schema)
+		b.Field(0).(*array.StringBuilder).AppendValues(batch, nil)
+		recs = append(recs, b.NewRecord())
+		b.Release()
+	}
+	rdr, err := array.NewRecordReader(schema, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		r.Release() // the reader holds the only reference, as go-duckdb's does
+	}
+	path := filepath.Join(t.TempDir(), "t.parquet")
+	if _, err := WriteParquet(context.Background(), path, rdr, ParquetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rdr.Release()
+	pf, err := file.OpenParquetFile(path, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	c, err := pf.MetaData().RowGroup(0).ColumnChunk(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Statistics()
+	if err != nil || st == nil {
+		t.Fatalf("no statistics: %v", err)
+	}
+	min, max := string(st.EncodeMin()), string(st.EncodeMax())
+	if min != "AL" || max != "XK" {
+		t.Errorf("statistics min %q max %q, want AL and XK", min, max)
+	}
+}
