@@ -27,6 +27,8 @@ type publishedTable struct {
 
 // publishedTables is the closed list of what a release contains.
 var publishedTables = []publishedTable{
+	{name: "headlines", orderBy: "rank", sheet: true,
+		title: "The key figures, each with how it was computed and from which file"},
 	{name: "observations", orderBy: "dataset, indicator, reporter, partner, location, year, period, sex, age, applicant_type, decision",
 		title: "Every published number in long format, one row per number"},
 	{name: "schengen_host_country_year", orderBy: "host_country, year", sheet: true,

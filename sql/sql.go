@@ -147,12 +147,14 @@ const (
 	FormatRate    Format = "rate"
 	FormatChange  Format = "change"
 	FormatInteger Format = "integer"
+	FormatDate    Format = "date"
 )
 
 // Column documents one column of a public table.
 type Column struct {
 	Table       string
 	Name        string
+	Label       string // header shown to people (workbook, web page)
 	Type        string // DuckDB type as created by the transforms
 	Unit        string
 	Format      Format
@@ -172,15 +174,15 @@ func Catalogue() ([]Column, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read column catalogue columns.csv: %w", err)
 	}
-	want := []string{"table", "column", "type", "unit", "format", "description"}
+	want := []string{"table", "column", "label", "type", "unit", "format", "description"}
 	if len(recs) == 0 || strings.Join(recs[0], ",") != strings.Join(want, ",") {
 		return nil, fmt.Errorf("read column catalogue columns.csv: header must be %s", strings.Join(want, ","))
 	}
 	var out []Column
 	for i, rec := range recs[1:] {
-		c := Column{Table: rec[0], Name: rec[1], Type: rec[2], Unit: rec[3], Format: Format(rec[4]), Description: rec[5]}
+		c := Column{Table: rec[0], Name: rec[1], Label: rec[2], Type: rec[3], Unit: rec[4], Format: Format(rec[5]), Description: rec[6]}
 		switch c.Format {
-		case FormatText, FormatCode, FormatYear, FormatCount, FormatNumber, FormatRate, FormatChange, FormatInteger:
+		case FormatText, FormatCode, FormatYear, FormatCount, FormatNumber, FormatRate, FormatChange, FormatInteger, FormatDate:
 		default:
 			return nil, fmt.Errorf("read column catalogue columns.csv line %d column format: unknown format %q", i+2, c.Format)
 		}

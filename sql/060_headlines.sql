@@ -1,0 +1,85 @@
+-- Purpose: the key figures people quote, one line each with how it was
+--          computed and from which file: Schengen visas at consulates located
+--          in Russia and worldwide, the EC refusal rate, asylum applicants
+--          with Russian citizenship, and the Russian MFA's own total.
+-- Inputs:  schengen_host_country_year, schengen_state_year,
+--          asylum_citizenship_year, observations, inputs.
+-- Grain:   one row per figure (latest year with data for each).
+CREATE OR REPLACE TABLE headlines AS
+WITH ec_files AS (
+    SELECT year, regexp_extract(path, '[^/]+$') AS file FROM inputs WHERE source = 'ec_schengen_consulates'
+),
+ru AS (
+    SELECT * FROM schengen_host_country_year WHERE host_country = 'RU'
+    QUALIFY year = max(year) OVER ()
+),
+world AS (
+    SELECT year, sum(applications) AS applications, sum(uniform_not_issued) AS n,
+           sum(uniform_issued + ltv_issued + uniform_not_issued) AS d
+    FROM schengen_state_year GROUP BY year
+),
+world_latest AS (
+    SELECT w.*, w.applications / nullif(lag(w.applications) OVER (ORDER BY w.year), 0) - 1 AS change,
+           lag(w.year) OVER (ORDER BY w.year) AS prev_year
+    FROM world w
+    QUALIFY w.year = max(w.year) OVER ()
+),
+asy AS (
+    SELECT * FROM asylum_citizenship_year
+    WHERE citizenship = 'RU' AND reporter IN ('EU27_2020', 'EU28') AND first_time_applicants IS NOT NULL
+    QUALIFY row_number() OVER (ORDER BY year DESC, reporter = 'EU27_2020' DESC) = 1
+),
+unhcr AS (
+    SELECT year, sum(value) AS value FROM observations
+    WHERE dataset = 'unhcr_asylum_applications' AND indicator = 'asylum_applicants' AND partner = 'RU'
+    GROUP BY year
+    QUALIFY year = max(year) OVER ()
+),
+mfa AS (
+    SELECT year, value FROM observations
+    WHERE dataset = 'ru_mfa_published' AND indicator = 'visas_issued' AND partner = 'WORLD'
+    QUALIFY year = max(year) OVER ()
+)
+SELECT 1 AS rank, 'Schengen visas' AS topic,
+       'Applications lodged at Schengen consulates located in Russia (any nationality)' AS figure,
+       ru.year, CAST(ru.applications AS DOUBLE) AS value, CAST(NULL AS DOUBLE) AS rate, ru.applications_yoy_change AS change,
+       'ATV + uniform visa applications (EC columns D + I) summed over the ' || ru.consulates || ' consulates located in Russia; change against ' || (ru.year - 1) AS how_computed,
+       f.file AS source
+FROM ru LEFT JOIN ec_files f ON f.year = ru.year
+UNION ALL
+SELECT 2, 'Schengen visas', 'EC refusal rate for uniform visas at consulates located in Russia',
+       ru.year, NULL, ru.not_issued_rate, NULL,
+       'N / (J + M + N) = ' || ru.uniform_not_issued || ' / (' || ru.uniform_issued || ' + ' || ru.ltv_issued || ' + ' || ru.uniform_not_issued || '), LTVs counted as the EC does',
+       f.file
+FROM ru LEFT JOIN ec_files f ON f.year = ru.year
+UNION ALL
+SELECT 3, 'Schengen visas', 'Applications lodged at all Schengen consulates worldwide',
+       w.year, CAST(w.applications AS DOUBLE), NULL, CASE WHEN w.prev_year = w.year - 1 THEN w.change END,
+       'D + I summed over every consulate row of the workbook (reconciled with its Total worldwide row)',
+       f.file
+FROM world_latest w LEFT JOIN ec_files f ON f.year = w.year
+UNION ALL
+SELECT 4, 'Schengen visas', 'EC refusal rate for uniform visas, all consulates',
+       w.year, NULL, w.n / nullif(w.d, 0), NULL,
+       'N / (J + M + N) over every consulate row', f.file
+FROM world_latest w LEFT JOIN ec_files f ON f.year = w.year
+UNION ALL
+SELECT 5, 'Asylum', 'First-time asylum applicants with Russian citizenship in the ' || a.reporter_name,
+       a.year, CAST(a.first_time_applicants AS DOUBLE), NULL, a.first_time_applicants_yoy_change,
+       'Eurostat migr_asyappctza, all sexes and ages, rounded to 5 by Eurostat' ||
+       CASE WHEN a.flags <> '' THEN '; flags: ' || a.flags ELSE '' END,
+       'Eurostat migr_asyappctza'
+FROM asy a
+UNION ALL
+SELECT 6, 'Asylum', 'Asylum applications by persons from Russia, all countries of asylum (UNHCR)',
+       u.year, u.value, NULL, NULL,
+       'UNHCR applied, persons only (cases never added), summed over countries of asylum, authorities, application types and stages',
+       'UNHCR Refugee Data Finder'
+FROM unhcr u
+UNION ALL
+SELECT 7, 'Russian visas', 'Visas issued by Russia (paper visas, as reported from the Foreign Ministry)',
+       m.year, m.value, NULL, NULL,
+       'Published total, rounded by the publisher; see ru_mfa_visas_published for the citation',
+       'Russian MFA via news agencies'
+FROM mfa m
+ORDER BY rank;
