@@ -43,11 +43,9 @@ func cmdServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		log.Warn("serving beyond this machine", "addr", *addr)
 	}
-	log.Info("serving releases", "dir", cfg.Output.Dir, "url", "http://"+*addr+"/")
 	if err := srv.ListenAndServe(ctx, *addr); err != nil {
 		fmt.Fprintf(stderr, "visastats serve: %v\n", err)
 		return exitFailed
 	}
-	log.Info("stopped serving")
 	return exitOK
 }

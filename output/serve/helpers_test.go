@@ -59,6 +59,7 @@ func newTree(t *testing.T) tree {
 	writeFile(t, tr.path(realID, ".secret.json"), secretMark)
 	writeFile(t, filepath.Join(tr.releases, realID, "nested.parquet", "inner.parquet"), outsideMark)
 	must(t, os.Symlink(tr.outside, tr.path(realID, "evil.json")))
+	must(t, os.Symlink("loop.json", tr.path(realID, "loop.json")))
 	must(t, os.Symlink(filepath.Join(root, "elsewhere"), filepath.Join(tr.releases, linkedID)))
 	writeFile(t, filepath.Join(root, "elsewhere", "observations.parquet"), outsideMark)
 	writeFile(t, filepath.Join(root, "elsewhere", reportName), `{"release": "`+linkedID+`"}`)

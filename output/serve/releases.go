@@ -346,24 +346,25 @@ func (s *store) open(r *release, name string) (*os.File, releaseFile, error) {
 	if !ok || !servableName(name) {
 		return nil, rf, fs.ErrNotExist
 	}
-	root, err := filepath.EvalSymlinks(s.releases)
-	if err != nil {
-		return nil, rf, fmt.Errorf("resolve %s: %w", s.releases, err)
-	}
 	path := filepath.Join(s.releases, r.ID, name)
-	resolved, err := filepath.EvalSymlinks(path)
-	if err != nil {
-		return nil, rf, fmt.Errorf("resolve %s: %w", path, err)
-	}
-	if resolved != filepath.Join(root, r.ID, name) {
-		return nil, rf, fmt.Errorf("%s leaves its release directory: %w", path, fs.ErrNotExist)
-	}
 	lst, err := os.Lstat(path)
 	if err != nil {
 		return nil, rf, fmt.Errorf("inspect %s: %w", path, err)
 	}
 	if !lst.Mode().IsRegular() {
 		return nil, rf, fmt.Errorf("%s is not a regular file: %w", path, fs.ErrNotExist)
+	}
+	// The file itself is no link; neither may the release directory be.
+	root, err := filepath.EvalSymlinks(s.releases)
+	if err != nil {
+		return nil, rf, fmt.Errorf("resolve %s: %w", s.releases, err)
+	}
+	resolved, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return nil, rf, fmt.Errorf("resolve %s: %w", path, err)
+	}
+	if resolved != filepath.Join(root, r.ID, name) {
+		return nil, rf, fmt.Errorf("%s leaves its release directory: %w", path, fs.ErrNotExist)
 	}
 	f, err := os.Open(path)
 	if err != nil {

@@ -123,6 +123,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
+	s.opts.Log.Info("serving releases", "dir", s.opts.Dir, "url", "http://"+ln.Addr().String()+"/")
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve on %s: %w", ln.Addr(), err)
@@ -137,6 +138,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
 		err = fmt.Errorf("serve on %s: %w", ln.Addr(), serr)
+	}
+	if err == nil {
+		s.opts.Log.Info("stopped serving", "addr", ln.Addr().String())
 	}
 	return err
 }

@@ -117,6 +117,20 @@ func TestPageWithoutRelease(t *testing.T) {
 	}
 }
 
+func TestLatestPointsNowhere(t *testing.T) {
+	tr := newTree(t)
+	setLatest(t, tr.dir, "20261127T000000Z") // pruned by hand, say
+	_, ts := newTestServer(t, tr, nil)
+	resp, body := get(t, "GET", ts.URL+"/", nil)
+	if resp.StatusCode != 200 || !bytes.Contains(body, []byte("points to a release that is not there")) ||
+		!bytes.Contains(body, []byte(`href="/releases/`+realID+`/"`)) {
+		t.Errorf("status %d:\n%s", resp.StatusCode, body)
+	}
+	if resp, _ := get(t, "GET", ts.URL+"/latest/run.json", nil); resp.StatusCode != 404 {
+		t.Errorf("/latest/run.json: status %d", resp.StatusCode)
+	}
+}
+
 func TestClaimsAndSchema(t *testing.T) {
 	tr := newTree(t)
 	rewriteReport(t, tr.path(realID, reportName), func(m map[string]any) {
@@ -316,6 +330,7 @@ func TestRefused(t *testing.T) {
 		{"NUL byte", "GET", "/latest/run.json%00", 0},
 		{"symlink out of the tree", "GET", "/latest/evil.json", 404},
 		{"symlink out of the tree, by id", "GET", "/releases/" + realID + "/evil.json", 404},
+		{"symlink loop", "GET", "/latest/loop.json", 404},
 		{"dot file", "GET", "/latest/.secret.json", 404},
 		{"dot file by id", "GET", "/releases/" + realID + "/.secret.json", 404},
 		{"release being written", "GET", "/releases/." + partialID + ".partial/observations.parquet", 404},
