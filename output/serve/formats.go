@@ -1,0 +1,53 @@
+package serve
+
+import (
+	"path/filepath"
+	"strings"
+)
+
+// format is what a file's extension says about it.
+type format struct {
+	contentType string
+	label       string // for people: "Parquet", "Excel workbook"
+	generic     string // what a file of this format is, when its name is not known
+}
+
+// formatOf returns the format of a servable file by its extension; only
+// these formats are ever served.
+func formatOf(name string) (format, bool) {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".parquet":
+		return format{"application/vnd.apache.parquet", "Parquet", "A table in Apache Parquet, for DuckDB, pandas, polars or R arrow"}, true
+	case ".xlsx":
+		return format{"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Excel workbook", "A workbook for Excel or LibreOffice"}, true
+	case ".csv":
+		return format{"text/csv; charset=utf-8", "CSV", "A table as comma-separated values (UTF-8)"}, true
+	case ".json":
+		return format{"application/json", "JSON", "Metadata in JSON"}, true
+	}
+	return format{}, false
+}
+
+// describe says what a release file is for, in a line.
+func describe(name string) string {
+	switch name {
+	case "observations.parquet":
+		return "Every published number in long format, one row per number, with flags and provenance"
+	case "schengen_host_country_year.parquet":
+		return "Schengen visas by country where the consulates are located, per year"
+	case "schengen_state_year.parquet":
+		return "Schengen visas by Schengen State handling the applications, per year"
+	case "visastats.xlsx":
+		return "The workbook: a first sheet on sources and definitions, then one sheet per table"
+	case "run.json":
+		return "The run report: inputs with their hashes, checks, files and headline figures"
+	case "datapackage.json":
+		return "Data package: schema, units, sources, licences and row counts of the tables"
+	case "claims.parquet":
+		return "Published claims checked against the data, with their status"
+	case "russia.xlsx":
+		return "A workbook on applications at consulates located in Russia"
+	}
+	f, _ := formatOf(name)
+	return f.generic
+}

@@ -1,0 +1,294 @@
+package serve
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"math"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+//go:embed page.html schema.html
+var templateFS embed.FS
+
+// pages holds the parsed templates.
+type pages struct {
+	release *template.Template
+	schema  *template.Template
+}
+
+func newPages() (*pages, error) {
+	funcs := template.FuncMap{
+		"thousands": thousands,
+		"bytes":     humanBytes,
+		"date":      func(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") },
+		"isodate":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"change":    func(v *float64) string { return percent(v, true) },
+		"rate":      func(v *float64) string { return percent(v, false) },
+		"sub":       func(a, b float64) float64 { return a - b },
+	}
+	rel, err := template.New("page.html").Funcs(funcs).ParseFS(templateFS, "page.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse page template: %w", err)
+	}
+	sch, err := template.New("schema.html").Funcs(funcs).ParseFS(templateFS, "schema.html")
+	if err != nil {
+		return nil, fmt.Errorf("parse schema template: %w", err)
+	}
+	return &pages{release: rel, schema: sch}, nil
+}
+
+// pageData is what page.html shows: one release, and on the front page the
+// list of earlier releases.
+type pageData struct {
+	Front     bool // the front page (latest release), not a release's own page
+	Release   *release
+	IsLatest  bool
+	Base      string // where the release's files are linked: /latest/ or /releases/<id>/
+	Files     []fileRow
+	Headlines []reportHeadline
+	Place     string // host country of the headline series
+	Chart     *chart
+	Claims    []claimRow
+	Checks    checkSummary
+	Others    []releaseLink
+	SchemaURL string
+	Problem   string
+}
+
+type fileRow struct {
+	Name, URL, Description, Format string
+	Size                           int64
+	Rows                           *int64
+}
+
+type claimRow struct {
+	Statement, Source, Status, StatusClass, Expected, Actual, Note string
+}
+
+type checkSummary struct {
+	Total, Passed int
+	Warnings      []reportCheck // non-blocking checks that found problems
+}
+
+type releaseLink struct {
+	ID, URL     string
+	GeneratedAt time.Time
+	Latest      bool
+}
+
+// handleIndex renders the front page: the latest release.
+func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
+	ids, err := s.store.ids()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	latest, lerr := s.store.latestID()
+	d := pageData{Front: true, SchemaURL: s.schemaLink()}
+	if lerr == nil {
+		rel, err := s.store.release(latest)
+		switch {
+		case err == nil:
+			s.fillRelease(&d, rel, true, "/latest/")
+		case errors.Is(err, fs.ErrNotExist):
+			d.Problem = "The latest link points to a release that is not there; the releases below are still available."
+		default:
+			s.fail(w, r, err)
+			return
+		}
+	}
+	for _, id := range ids {
+		if d.Release != nil && id == d.Release.ID {
+			continue
+		}
+		d.Others = append(d.Others, s.link(id, latest))
+	}
+	s.render(w, r, s.pages.release, d)
+}
+
+// handleLatestIndex shows the latest release's own page.
+func (s *Server) handleLatestIndex(w http.ResponseWriter, r *http.Request) {
+	id, err := s.store.latestID()
+	if err != nil {
+		s.notFound(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/releases/"+id+"/", http.StatusFound)
+}
+
+// handleReleaseIndex renders one release's page: its files and figures.
+func (s *Server) handleReleaseIndex(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	rel, err := s.store.release(id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	latest, _ := s.store.latestID()
+	d := pageData{SchemaURL: s.schemaLink()}
+	s.fillRelease(&d, rel, id == latest, "/releases/"+id+"/")
+	s.render(w, r, s.pages.release, d)
+}
+
+func (s *Server) link(id, latest string) releaseLink {
+	l := releaseLink{ID: id, URL: "/releases/" + id + "/", Latest: id == latest}
+	if rel, err := s.store.release(id); err == nil {
+		l.GeneratedAt = rel.GeneratedAt
+	}
+	return l
+}
+
+func (s *Server) fillRelease(d *pageData, rel *release, latest bool, base string) {
+	d.Release, d.IsLatest, d.Base = rel, latest, base
+	if rel.ReportErr != nil {
+		d.Problem = "This release has no readable run report, so its figures are not shown; its files are listed below."
+	}
+	for _, f := range rel.Files {
+		ft, _ := formatOf(f.Name)
+		d.Files = append(d.Files, fileRow{Name: f.Name, URL: base + f.Name, Description: describe(f.Name),
+			Format: ft.label, Size: f.Size, Rows: f.Rows})
+	}
+	d.Headlines = rel.Report.Headlines
+	if len(d.Headlines) > 0 {
+		d.Place = d.Headlines[0].Name
+		d.Chart = newChart(d.Headlines)
+	}
+	for _, c := range rel.Report.Claims {
+		d.Claims = append(d.Claims, claimRow{Statement: c.Statement, Source: c.Source, Status: claimStatus(c.Status),
+			StatusClass: statusClass(c.Status), Expected: rawValue(c.Expected), Actual: rawValue(c.Actual), Note: c.Note})
+	}
+	for _, c := range rel.Report.Checks {
+		d.Checks.Total++
+		if c.Problems == 0 {
+			d.Checks.Passed++
+		} else if !c.Blocking {
+			d.Checks.Warnings = append(d.Checks.Warnings, c)
+		}
+	}
+}
+
+func (s *Server) schemaLink() string {
+	if s.opts.SchemaPath != "" {
+		return "/schema"
+	}
+	return s.opts.SchemaURL
+}
+
+// handleSchema shows the schema documentation as preformatted text.
+func (s *Server) handleSchema(w http.ResponseWriter, r *http.Request) {
+	if s.opts.SchemaPath == "" {
+		s.notFound(w, r, fs.ErrNotExist)
+		return
+	}
+	text, err := os.ReadFile(s.opts.SchemaPath)
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("read schema documentation: %w", err))
+		return
+	}
+	s.render(w, r, s.pages.schema, struct{ Text string }{string(text)})
+}
+
+// render executes a template into a buffer first, so a template error is a
+// clean 500 rather than half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, t *template.Template, data any) {
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, data); err != nil {
+		s.fail(w, r, fmt.Errorf("render %s: %w", t.Name(), err))
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", cachePage)
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	if r.Method == http.MethodHead {
+		return
+	}
+	w.Write(buf.Bytes())
+}
+
+func claimStatus(s string) string {
+	switch s {
+	case "reproduced":
+		return "Reproduced"
+	case "differs":
+		return "Differs"
+	case "not_reproducible":
+		return "Not reproducible"
+	}
+	return s
+}
+
+func statusClass(s string) string {
+	switch s {
+	case "reproduced", "differs", "not_reproducible":
+		return "status-" + s
+	}
+	return "status-other"
+}
+
+// rawValue shows a JSON value from the run report: numbers with thousands
+// separators, strings as they are, null as a dash.
+func rawValue(v json.RawMessage) string {
+	if len(v) == 0 || string(v) == "null" {
+		return "–"
+	}
+	var n json.Number
+	if err := json.Unmarshal(v, &n); err == nil {
+		if i, err := n.Int64(); err == nil {
+			return thousands(i)
+		}
+		return n.String()
+	}
+	var str string
+	if err := json.Unmarshal(v, &str); err == nil {
+		return str
+	}
+	return string(v)
+}
+
+func thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "−" + b.String()
+	}
+	return b.String()
+}
+
+func percent(v *float64, signed bool) string {
+	if v == nil || math.IsNaN(*v) || math.IsInf(*v, 0) {
+		return "–"
+	}
+	if signed {
+		s := fmt.Sprintf("%+.1f%%", *v*100)
+		return strings.Replace(s, "-", "−", 1)
+	}
+	return fmt.Sprintf("%.2f%%", *v*100)
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

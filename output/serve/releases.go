@@ -1,0 +1,384 @@
+package serve
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// releaseIDPattern is the shape of a release id: its UTC build time, with a
+// suffix when two releases were built in the same second.
+var releaseIDPattern = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}Z(-[0-9]+)?$`)
+
+// fileNamePattern is the shape of a servable file name: no path separator,
+// no leading dot, nothing that needs quoting in a header.
+var fileNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// reportName is the run report inside every release.
+const reportName = "run.json"
+
+// runReport is the part of run.json this package reads. Unknown fields are
+// ignored and missing ones stay zero, so older and newer reports both load.
+type runReport struct {
+	Release     string           `json:"release"`
+	GeneratedAt time.Time        `json:"generated_at"`
+	Checks      []reportCheck    `json:"checks"`
+	Files       []reportFile     `json:"files"`
+	Headlines   []reportHeadline `json:"headlines"`
+	Claims      []reportClaim    `json:"claims"`
+}
+
+type reportCheck struct {
+	Name     string   `json:"name"`
+	Blocking bool     `json:"blocking"`
+	Problems int64    `json:"problems"`
+	Sample   []string `json:"sample,omitempty"`
+}
+
+type reportFile struct {
+	Name string `json:"name"`
+	Rows *int64 `json:"rows"`
+	Size int64  `json:"size"`
+}
+
+type reportHeadline struct {
+	HostCountry   string   `json:"host_country"`
+	Name          string   `json:"host_country_name"`
+	Year          int      `json:"year"`
+	Applications  int64    `json:"applications"`
+	Change        *float64 `json:"applications_yoy_change"`
+	NotIssuedRate *float64 `json:"not_issued_rate"`
+}
+
+type reportClaim struct {
+	ID        string          `json:"id"`
+	Statement string          `json:"statement"`
+	Source    string          `json:"source"`
+	Status    string          `json:"status"`
+	Expected  json.RawMessage `json:"expected"`
+	Actual    json.RawMessage `json:"actual"`
+	Note      string          `json:"note"`
+}
+
+// release is one published release as found on disk. Releases never change
+// once published, so a loaded release is cached by id.
+type release struct {
+	ID          string
+	Dir         string
+	GeneratedAt time.Time
+	Report      runReport
+	ReportErr   error // run.json missing or unreadable; the files are still served
+	Files       []releaseFile
+}
+
+// releaseFile is one servable file of a release.
+type releaseFile struct {
+	Name    string
+	Size    int64
+	ModTime time.Time
+	Rows    *int64 // from run.json, nil when the report does not list the file
+}
+
+// file returns the release's file called name.
+func (r *release) file(name string) (releaseFile, bool) {
+	for _, f := range r.Files {
+		if f.Name == name {
+			return f, true
+		}
+	}
+	return releaseFile{}, false
+}
+
+// store finds releases under one output directory and caches what it read.
+type store struct {
+	dir      string // output.dir
+	releases string // output.dir/releases
+
+	mu     sync.Mutex
+	loaded map[string]*release
+	hashes map[hashKey]*hashEntry
+}
+
+func newStore(dir string) *store {
+	return &store{
+		dir:      dir,
+		releases: filepath.Join(dir, "releases"),
+		loaded:   map[string]*release{},
+		hashes:   map[hashKey]*hashEntry{},
+	}
+}
+
+// ids lists the published release ids, newest first. Hidden directories
+// (releases being written), symlinks and anything not shaped like an id are
+// left out.
+func (s *store) ids() ([]string, error) {
+	entries, err := os.ReadDir(s.releases)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list releases in %s: %w", s.releases, err)
+	}
+	var ids []string
+	for _, e := range entries {
+		if e.Type()&fs.ModeType == fs.ModeDir && releaseIDPattern.MatchString(e.Name()) {
+			ids = append(ids, e.Name())
+		}
+	}
+	// Ids are UTC times, so they sort by time; a suffix sorts after its base.
+	slices.SortFunc(ids, func(a, b string) int { return compareIDs(b, a) })
+	s.forgetExcept(ids)
+	return ids, nil
+}
+
+// compareIDs orders release ids by time, then by suffix number.
+func compareIDs(a, b string) int {
+	ab, as, _ := strings.Cut(a, "-")
+	bb, bs, _ := strings.Cut(b, "-")
+	if c := strings.Compare(ab, bb); c != 0 {
+		return c
+	}
+	if c := len(as) - len(bs); c != 0 {
+		return c
+	}
+	return strings.Compare(as, bs)
+}
+
+// forgetExcept drops cached releases that were pruned from disk.
+func (s *store) forgetExcept(ids []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id := range s.loaded {
+		if !slices.Contains(ids, id) {
+			delete(s.loaded, id)
+		}
+	}
+	for k := range s.hashes {
+		if !slices.Contains(ids, k.release) {
+			delete(s.hashes, k)
+		}
+	}
+}
+
+// latestID resolves the latest link once to a published release id.
+func (s *store) latestID() (string, error) {
+	link := filepath.Join(s.dir, "latest")
+	target, err := os.Readlink(link)
+	if err != nil {
+		return "", fmt.Errorf("resolve %s: %w", link, err)
+	}
+	id := filepath.Base(target)
+	if !releaseIDPattern.MatchString(id) {
+		return "", fmt.Errorf("resolve %s: target %q is not a release", link, target)
+	}
+	return id, nil
+}
+
+// release loads one published release by id. An id that is not in the
+// directory list is not found, whatever it looks like.
+func (s *store) release(id string) (*release, error) {
+	if !releaseIDPattern.MatchString(id) {
+		return nil, fs.ErrNotExist
+	}
+	s.mu.Lock()
+	r, ok := s.loaded[id]
+	s.mu.Unlock()
+	if ok {
+		return r, nil
+	}
+	ids, err := s.ids()
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(ids, id) {
+		return nil, fs.ErrNotExist
+	}
+	r, err = s.load(id)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.loaded[id] = r
+	s.mu.Unlock()
+	return r, nil
+}
+
+// load reads a release directory: its run report and its servable files.
+func (s *store) load(id string) (*release, error) {
+	dir := filepath.Join(s.releases, id)
+	st, err := os.Lstat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("release %s: %w", id, err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("release %s: %w", id, fs.ErrNotExist)
+	}
+	r := &release{ID: id, Dir: dir}
+	r.Report, r.ReportErr = readReport(filepath.Join(dir, reportName))
+	rows := map[string]*int64{}
+	for _, f := range r.Report.Files {
+		rows[f.Name] = f.Rows
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("list release %s: %w", id, err)
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !servableName(e.Name()) {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue // removed since the listing
+		}
+		r.Files = append(r.Files, releaseFile{Name: e.Name(), Size: info.Size(), ModTime: info.ModTime(), Rows: rows[e.Name()]})
+	}
+	// The report's order (tables, then the workbook) first, the rest by name.
+	order := func(name string) int {
+		for i, f := range r.Report.Files {
+			if f.Name == name {
+				return i
+			}
+		}
+		if name == reportName {
+			return len(r.Report.Files) + 1
+		}
+		return len(r.Report.Files)
+	}
+	slices.SortStableFunc(r.Files, func(a, b releaseFile) int {
+		if c := order(a.Name) - order(b.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	r.GeneratedAt = r.Report.GeneratedAt
+	if r.GeneratedAt.IsZero() {
+		base, _, _ := strings.Cut(id, "-")
+		r.GeneratedAt, _ = time.Parse("20060102T150405Z", base)
+	}
+	return r, nil
+}
+
+func readReport(path string) (runReport, error) {
+	var rep runReport
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return rep, fmt.Errorf("read run report: %w", err)
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		return runReport{}, fmt.Errorf("decode run report %s: %w", path, err)
+	}
+	return rep, nil
+}
+
+// servableName reports whether a file of a release may be downloaded: a
+// plain name with a known data extension. Databases, dot files and anything
+// else a run might leave behind are never served.
+func servableName(name string) bool {
+	if !fileNamePattern.MatchString(name) || strings.Contains(name, "..") {
+		return false
+	}
+	_, ok := formatOf(name)
+	return ok
+}
+
+// hashKey identifies one version of one release file. Release files never
+// change, but size and time are part of the key so a file replaced by hand
+// is not served with a stale ETag.
+type hashKey struct {
+	release, name string
+	size          int64
+	modTime       int64
+}
+
+type hashEntry struct {
+	once sync.Once
+	sum  string
+	err  error
+}
+
+// sha256 returns the hex SHA-256 of an open release file, computed once per
+// file version and shared by concurrent callers.
+func (s *store) sha256(id string, f releaseFile, r io.ReaderAt) (string, error) {
+	k := hashKey{release: id, name: f.Name, size: f.Size, modTime: f.ModTime.UnixNano()}
+	s.mu.Lock()
+	e, ok := s.hashes[k]
+	if !ok {
+		e = &hashEntry{}
+		s.hashes[k] = e
+	}
+	s.mu.Unlock()
+	e.once.Do(func() {
+		h := sha256.New()
+		if _, err := io.Copy(h, io.NewSectionReader(r, 0, f.Size)); err != nil {
+			e.err = fmt.Errorf("hash %s/%s: %w", id, f.Name, err)
+			return
+		}
+		e.sum = hex.EncodeToString(h.Sum(nil))
+	})
+	if e.err != nil {
+		s.mu.Lock()
+		if s.hashes[k] == e {
+			delete(s.hashes, k) // let the next request try again
+		}
+		s.mu.Unlock()
+	}
+	return e.sum, e.err
+}
+
+// open opens a file of a published release for reading, refusing anything
+// that is not a regular file directly inside the release directory: the
+// name must be one of the release's files, the path must not be or go
+// through a symlink, and the file opened must be the one inspected.
+func (s *store) open(r *release, name string) (*os.File, releaseFile, error) {
+	rf, ok := r.file(name)
+	if !ok || !servableName(name) {
+		return nil, rf, fs.ErrNotExist
+	}
+	path := filepath.Join(s.releases, r.ID, name)
+	lst, err := os.Lstat(path)
+	if err != nil {
+		return nil, rf, fmt.Errorf("inspect %s: %w", path, err)
+	}
+	if !lst.Mode().IsRegular() {
+		return nil, rf, fmt.Errorf("%s is not a regular file: %w", path, fs.ErrNotExist)
+	}
+	// The file itself is no link; neither may the release directory be.
+	root, err := filepath.EvalSymlinks(s.releases)
+	if err != nil {
+		return nil, rf, fmt.Errorf("resolve %s: %w", s.releases, err)
+	}
+	resolved, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return nil, rf, fmt.Errorf("resolve %s: %w", path, err)
+	}
+	if resolved != filepath.Join(root, r.ID, name) {
+		return nil, rf, fmt.Errorf("%s leaves its release directory: %w", path, fs.ErrNotExist)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, rf, fmt.Errorf("open %s: %w", path, err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, rf, fmt.Errorf("inspect %s: %w", path, err)
+	}
+	if !os.SameFile(lst, st) || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, rf, fmt.Errorf("%s changed while opening: %w", path, fs.ErrNotExist)
+	}
+	rf.Size, rf.ModTime = st.Size(), st.ModTime()
+	return f, rf, nil
+}

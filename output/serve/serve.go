@@ -1,0 +1,146 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Options configure a Server. Only Dir is required.
+type Options struct {
+	// Dir is the output directory of the pipeline (output.dir): it holds the
+	// latest link and releases/.
+	Dir string
+	// SchemaPath, if set, is a text file (docs/schema.md) served at /schema
+	// as preformatted text. Otherwise the page links to SchemaURL.
+	SchemaPath string
+	// SchemaURL is where the schema documentation lives when SchemaPath is
+	// not set. Default: the file in the project's repository.
+	SchemaURL string
+	// Log receives one line per request. Default: discard.
+	Log *slog.Logger
+	// MaxInFlight bounds the requests handled at once; more get 503 with
+	// Retry-After. Default 256.
+	MaxInFlight int
+	// ShutdownTimeout is how long Serve waits for requests in flight once
+	// its context is done, before closing their connections. Default 10s.
+	ShutdownTimeout time.Duration
+}
+
+// DefaultSchemaURL is the schema documentation in the project's repository.
+const DefaultSchemaURL = "https://github.com/visastats/visastats/blob/main/docs/schema.md"
+
+// Timeouts and limits of the HTTP server. Downloads get a longer write
+// deadline of their own, scaled to the file's size (see downloadDeadline).
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 16 << 10
+)
+
+// Server serves the releases of one output directory. It is safe for
+// concurrent use; it caches what it read from a release (release files
+// never change once published) and the SHA-256 of each file it served.
+type Server struct {
+	opts  Options
+	store *store
+	sem   chan struct{}
+	pages *pages
+}
+
+// New returns a Server for the releases under opts.Dir. The directory need
+// not hold a release yet: the page says so until the first run publishes.
+func New(opts Options) (*Server, error) {
+	if strings.TrimSpace(opts.Dir) == "" {
+		return nil, errors.New("serve: no output directory")
+	}
+	if opts.SchemaURL == "" {
+		opts.SchemaURL = DefaultSchemaURL
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = 256
+	}
+	if opts.ShutdownTimeout <= 0 {
+		opts.ShutdownTimeout = 10 * time.Second
+	}
+	p, err := newPages()
+	if err != nil {
+		return nil, err
+	}
+	return &Server{opts: opts, store: newStore(opts.Dir), sem: make(chan struct{}, opts.MaxInFlight), pages: p}, nil
+}
+
+// Handler returns the HTTP handler: the page, the release pages, the
+// downloads and the JSON API, behind the access log, the security headers,
+// the method and path checks and the in-flight limit.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.handleIndex)
+	mux.HandleFunc("GET /schema", s.handleSchema)
+	mux.HandleFunc("GET /api/releases", s.handleAPI)
+	mux.HandleFunc("GET /latest/{$}", s.handleLatestIndex)
+	mux.HandleFunc("GET /latest/{file}", s.handleLatestFile)
+	mux.HandleFunc("GET /releases/{id}/{$}", s.handleReleaseIndex)
+	mux.HandleFunc("GET /releases/{id}/{file}", s.handleReleaseFile)
+	return s.logRequests(securityHeaders(checkRequest(s.limit(mux))))
+}
+
+// ListenAndServe listens on addr (host:port; use a loopback host unless the
+// releases are meant to be public) and serves until ctx is done.
+func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve serves on ln until ctx is done, then shuts down gracefully: it stops
+// accepting, lets requests in flight finish for up to
+// Options.ShutdownTimeout, then closes what is left. It returns nil after a
+// shutdown asked for by ctx.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(s.opts.Log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	s.opts.Log.Info("serving releases", "dir", s.opts.Dir, "url", "http://"+ln.Addr().String()+"/")
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve on %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.ShutdownTimeout)
+	defer cancel()
+	err := hs.Shutdown(sctx)
+	if err != nil {
+		hs.Close()
+		err = fmt.Errorf("shut down %s: %w", ln.Addr(), err)
+	}
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = fmt.Errorf("serve on %s: %w", ln.Addr(), serr)
+	}
+	if err == nil {
+		s.opts.Log.Info("stopped serving", "addr", ln.Addr().String())
+	}
+	return err
+}
