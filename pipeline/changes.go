@@ -25,16 +25,17 @@ type ChangeSummary struct {
 // observations, or an empty table shaped like observations for a first
 // release. It runs right after the observations table is created.
 func loadPrevious(ctx context.Context, conn *sql.Conn, prevObs string) error {
-	if prevObs != "" {
-		if _, err := os.Stat(prevObs); err == nil {
-			if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TABLE previous_observations AS SELECT * FROM read_parquet(?)`, prevObs); err != nil {
-				return fmt.Errorf("read previous release %s: %w", prevObs, err)
-			}
-			return nil
-		}
-	}
+	// Shaped like observations, whatever types the previous files carry
+	// (a partitioned folder gives its partition columns as BIGINT).
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TABLE previous_observations AS SELECT * FROM observations LIMIT 0`); err != nil {
 		return fmt.Errorf("create previous_observations: %w", err)
+	}
+	if prevObs == "" {
+		return nil
+	}
+	q := `INSERT INTO previous_observations BY NAME SELECT * FROM read_parquet(?, hive_partitioning = true)`
+	if _, err := conn.ExecContext(ctx, q, prevObs); err != nil {
+		return fmt.Errorf("read previous release %s: %w (remove that damaged release and rerun)", prevObs, err)
 	}
 	return nil
 }
@@ -75,12 +76,13 @@ func Diff(ctx context.Context, cfg Config, a, b string, limit int) (*ChangeSumma
 	if a == "" {
 		return nil, nil, fmt.Errorf("release %s has no previous release to compare with", b)
 	}
+	paths := map[string]string{}
 	for _, id := range []string{a, b} {
 		if !releaseID.MatchString(id) {
 			return nil, nil, fmt.Errorf("%q is not a release id (like 20261125T174300Z)", id)
 		}
-		if _, err := os.Stat(filepath.Join(rels, id, "observations.parquet")); err != nil {
-			return nil, nil, fmt.Errorf("release %s: %w", id, err)
+		if paths[id] = observationsPath(filepath.Join(rels, id)); paths[id] == "" {
+			return nil, nil, fmt.Errorf("release %s: no observations in %s", id, filepath.Join(rels, id))
 		}
 	}
 	db, err := openDB("", false)
@@ -94,8 +96,8 @@ func Diff(ctx context.Context, cfg Config, a, b string, limit int) (*ChangeSumma
 	}
 	defer conn.Close()
 	for table, id := range map[string]string{"previous_observations": a, "observations": b} {
-		q := `CREATE TABLE ` + vsql.QuoteIdent(table) + ` AS SELECT * FROM read_parquet(?)`
-		if _, err := conn.ExecContext(ctx, q, filepath.Join(rels, id, "observations.parquet")); err != nil {
+		q := `CREATE TABLE ` + vsql.QuoteIdent(table) + ` AS SELECT * FROM read_parquet(?, hive_partitioning = true)`
+		if _, err := conn.ExecContext(ctx, q, paths[id]); err != nil {
 			return nil, nil, fmt.Errorf("read release %s: %w", id, err)
 		}
 	}
@@ -159,4 +161,21 @@ func (r Revision) Describe() string {
 		return fmt.Sprintf("%s (%s) is no longer published", what, num(r.Previous))
 	}
 	return fmt.Sprintf("%s is new (%s)", what, num(r.Value))
+}
+
+// observationsPath is what read_parquet reads for a release's observations:
+// the file, or the partitioned folder's parts; "" when there are none.
+func observationsPath(releaseDir string) string {
+	if f := filepath.Join(releaseDir, "observations.parquet"); fileExists(f) {
+		return f
+	}
+	if parts, _ := filepath.Glob(filepath.Join(releaseDir, "observations", "*", "*", "*.parquet")); len(parts) > 0 {
+		return filepath.Join(releaseDir, "observations", "**", "*.parquet")
+	}
+	return ""
+}
+
+func fileExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
 }

@@ -32,7 +32,7 @@ func Check(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (
 	prevObs := ""
 	if prev := previousRelease(cfg.Output.Dir); prev != nil {
 		rep.Previous = prev.Release
-		prevObs = filepath.Join(cfg.Output.Dir, "releases", prev.Release, "observations.parquet")
+		prevObs = observationsPath(filepath.Join(cfg.Output.Dir, "releases", prev.Release))
 	}
 	db, err := openDB("", false)
 	if err != nil {

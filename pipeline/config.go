@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 
 	"github.com/spf13/viper"
@@ -45,6 +46,26 @@ type OutputConfig struct {
 	Dir string `mapstructure:"dir"`
 	// Keep is how many releases to keep, the newest first (0 keeps all).
 	Keep int `mapstructure:"keep"`
+	// ObservationsLayout is "file" (observations.parquet) or "partitioned"
+	// (observations/dataset=.../year=.../part-0.parquet, for remote readers
+	// that read one partition).
+	ObservationsLayout string `mapstructure:"observations_layout"`
+	// Topics are small workbooks about one country, besides the main one.
+	Topics []TopicConfig `mapstructure:"topics"`
+}
+
+// Observations layouts.
+const (
+	LayoutFile        = "file"
+	LayoutPartitioned = "partitioned"
+)
+
+// TopicConfig is one topic workbook: the rows of every country table that
+// concern one country.
+type TopicConfig struct {
+	File    string `mapstructure:"file"`    // e.g. russia.xlsx
+	Title   string `mapstructure:"title"`   // first line of its About sheet
+	Country string `mapstructure:"country"` // ISO 3166-1 alpha-2, e.g. RU
 }
 
 // SourcesConfig configures each source.
@@ -68,6 +89,11 @@ func (c Config) SourceConfig() sources.Config {
 		Claims:     c.Sources.Claims,
 	}
 }
+
+var (
+	topicFile   = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*\.xlsx$`)
+	countryCode = regexp.MustCompile(`^[A-Z]{2}$`)
+)
 
 // EnvPrefix is the prefix of environment overrides: VISASTATS_OUTPUT_DIR
 // overrides output.dir.
@@ -135,6 +161,27 @@ func (c Config) Validate() error {
 	}
 	if c.Output.Keep < 0 {
 		errs = append(errs, fmt.Errorf("output.keep: must be 0 (keep all) or more, got %d", c.Output.Keep))
+	}
+	switch c.Output.ObservationsLayout {
+	case "", LayoutFile, LayoutPartitioned:
+	default:
+		errs = append(errs, fmt.Errorf("output.observations_layout: %q is not file or partitioned", c.Output.ObservationsLayout))
+	}
+	seenTopic := map[string]bool{"visastats.xlsx": true}
+	for i, tp := range c.Output.Topics {
+		switch {
+		case !topicFile.MatchString(tp.File):
+			errs = append(errs, fmt.Errorf("output.topics[%d].file: %q must be a plain name ending in .xlsx", i, tp.File))
+		case seenTopic[tp.File]:
+			errs = append(errs, fmt.Errorf("output.topics[%d].file: %q is used twice", i, tp.File))
+		}
+		seenTopic[tp.File] = true
+		if !countryCode.MatchString(tp.Country) {
+			errs = append(errs, fmt.Errorf("output.topics[%d].country: %q is not an ISO 3166-1 alpha-2 code", i, tp.Country))
+		}
+		if tp.Title == "" {
+			errs = append(errs, fmt.Errorf("output.topics[%d].title: must say what the workbook is", i))
+		}
 	}
 	if c.Sources.Reference.Dir == "" {
 		errs = append(errs, errors.New("sources.reference.dir: must name the directory of countries.csv"))

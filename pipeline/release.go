@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,30 +22,46 @@ import (
 type publishedTable struct {
 	name    string
 	orderBy string // key order of the rows in every file
-	sheet   bool   // also a sheet of the workbook
+	sheet   string // sheet name in the workbook, "" for none
+	csv     bool   // also published as CSV
+	key     []string
 	title   string // what the table is, for people
+	// country names the column a topic workbook filters on, "" when the
+	// table is not part of topic workbooks.
+	country string
+	// notOnSheet lists columns left out of the sheet (kept in the files),
+	// for columns that only researchers need.
+	notOnSheet []string
 }
 
-// publishedTables is the closed list of what a release contains.
+// publishedTables is the closed list of what a release contains, in the
+// workbook's sheet order.
 var publishedTables = []publishedTable{
-	{name: "headlines", orderBy: "rank", sheet: true,
+	{name: "headlines", orderBy: "rank", sheet: "Headlines", csv: true, key: []string{"rank"},
 		title: "The key figures, each with how it was computed and from which file"},
-	{name: "observations", orderBy: "dataset, indicator, reporter, partner, location, year, period, sex, age, applicant_type, decision",
-		title: "Every published number in long format, one row per number"},
-	{name: "schengen_host_country_year", orderBy: "host_country, year", sheet: true,
+	{name: "claims", orderBy: "claim_id", sheet: "Claims", csv: true, key: []string{"claim_id"}, country: "*",
+		notOnSheet: []string{"metric_sql", "requires"},
+		title:      "Figures published by others, checked against the data: reproduced, differs, or not reproducible"},
+	{name: "schengen_host_country_year", orderBy: "host_country, year", sheet: "schengen_host_country_year", csv: true,
+		key: []string{"host_country", "year"}, country: "host_country",
 		title: "Schengen visas by country where the consulates are located, per year"},
-	{name: "schengen_state_year", orderBy: "state, year", sheet: true,
+	{name: "schengen_state_year", orderBy: "state, year", sheet: "schengen_state_year", csv: true,
+		key:   []string{"state", "year"},
 		title: "Schengen visas by Schengen State handling the applications, per year"},
-	{name: "asylum_citizenship_year", orderBy: "reporter, citizenship, year", sheet: true,
+	{name: "asylum_citizenship_year", orderBy: "reporter, citizenship, year", sheet: "asylum_citizenship_year", csv: true,
+		key: []string{"reporter", "citizenship", "year"}, country: "citizenship",
 		title: "Asylum applicants and first-instance decisions by reporting country and citizenship, per year (Eurostat)"},
-	{name: "asylum_sources_compared", orderBy: "asylum_country, origin, year", sheet: true,
+	{name: "asylum_sources_compared", orderBy: "asylum_country, origin, year", sheet: "asylum_sources_compared", csv: true,
+		key: []string{"asylum_country", "origin", "year"}, country: "origin",
 		title: "Eurostat and UNHCR asylum applications side by side, with the difference"},
-	{name: "claims", orderBy: "claim_id", sheet: true,
-		title: "Figures published by others, checked against the data: reproduced, differs, or not reproducible"},
-	{name: "observation_changes", orderBy: "dataset, indicator, reporter, partner, location, period, sex, age, applicant_type, decision",
+	{name: "ru_mfa_visas_published", orderBy: "indicator, recipient, year, source_publisher", sheet: "ru_mfa_visas_published", csv: true,
+		country: "issuer",
+		title:   "Visas issued by Russia as published by its Foreign Ministry, with citations"},
+	{name: "observation_changes", orderBy: "dataset, indicator, reporter, partner, location, period, sex, age, applicant_type, decision", csv: true,
 		title: "What changed in observations against the previous release: new, removed and revised numbers"},
-	{name: "ru_mfa_visas_published", orderBy: "indicator, recipient, year, source_publisher", sheet: true,
-		title: "Visas issued by Russia as published by its Foreign Ministry, with citations"},
+	{name: "observations", orderBy: "dataset, indicator, reporter, partner, location, year, period, sex, age, applicant_type, decision",
+		key:   []string{"dataset", "indicator", "reporter", "partner", "partner_role", "location", "period", "sex", "age", "applicant_type", "decision"},
+		title: "Every published number in long format, one row per number"},
 }
 
 // sourceNotes documents each upstream source for the workbook and the
@@ -89,66 +106,198 @@ func selectTable(cat []vsql.Column, t publishedTable) string {
 	return "SELECT " + strings.Join(cols, ", ") + " FROM " + vsql.QuoteIdent(t.name) + " ORDER BY " + t.orderBy
 }
 
-// writeRelease writes every published table as Parquet and the workbook into
-// dir, and records the files in rep.
-func writeRelease(ctx context.Context, conn *sql.Conn, dir string, rep *Report, log *slog.Logger) error {
+// writeRelease writes every published table as Parquet (and CSV for the
+// marts), the workbooks and datapackage.json into dir, verifying each
+// Parquet file against its table, and records the files in rep.
+func writeRelease(ctx context.Context, conn *sql.Conn, dir string, cfg OutputConfig, rep *Report, log *slog.Logger) error {
 	cat, err := vsql.Catalogue()
 	if err != nil {
 		return err
 	}
 	for _, t := range publishedTables {
 		start := time.Now()
-		file := t.name + ".parquet"
 		meta, err := parquetMetadata(cat, t, rep)
 		if err != nil {
 			return err
 		}
-		n, err := arrowCopy(ctx, conn, selectTable(cat, t), func(r array.RecordReader) (int64, error) {
+		query := selectTable(cat, t)
+		if t.name == "observations" && cfg.ObservationsLayout == LayoutPartitioned {
+			// Partition order first, so that each partition is one file.
+			pt := t
+			pt.orderBy = "dataset, year, " + t.orderBy
+			query = selectTable(cat, pt)
+			var files []string
+			n, err := arrowCopy(ctx, conn, query, func(r array.RecordReader) (int64, error) {
+				var n int64
+				var err error
+				n, files, err = output.WriteParquetPartitioned(ctx, filepath.Join(dir, "observations"), r, []string{"dataset", "year"}, output.ParquetOptions{Metadata: meta})
+				return n, err
+			})
+			if err != nil {
+				return fmt.Errorf("export observations/: %w", err)
+			}
+			if err := verifyParquet(ctx, conn, filepath.Join(dir, "observations", "**", "*.parquet"), cat, t); err != nil {
+				return err
+			}
+			for _, f := range files {
+				rel := filepath.Join("observations", f) // files are relative to the folder
+				if filepath.IsAbs(f) {
+					rel, _ = filepath.Rel(dir, f)
+				}
+				if err := rep.addFile(dir, rel, -1); err != nil {
+					return err
+				}
+			}
+			rep.stage(log, "export", "observations/", n, start)
+			continue
+		}
+		file := t.name + ".parquet"
+		n, err := arrowCopy(ctx, conn, query, func(r array.RecordReader) (int64, error) {
 			return output.WriteParquet(ctx, filepath.Join(dir, file), r, output.ParquetOptions{Metadata: meta})
 		})
 		if err != nil {
 			return fmt.Errorf("export %s: %w", file, err)
 		}
-		if err := verifyParquet(ctx, conn, filepath.Join(dir, file), selectTable(cat, t)); err != nil {
+		if err := verifyParquet(ctx, conn, filepath.Join(dir, file), cat, t); err != nil {
 			return err
 		}
 		if err := rep.addFile(dir, file, n); err != nil {
 			return err
 		}
 		rep.stage(log, "export", file, n, start)
+		if t.csv {
+			start := time.Now()
+			file := t.name + ".csv"
+			rows, err := conn.QueryContext(ctx, query)
+			if err != nil {
+				return fmt.Errorf("export %s: %w", file, err)
+			}
+			n, err := output.WriteCSV(ctx, filepath.Join(dir, file), rows)
+			rows.Close()
+			if err != nil {
+				return fmt.Errorf("export %s: %w", file, err)
+			}
+			if err := rep.addFile(dir, file, n); err != nil {
+				return err
+			}
+			rep.stage(log, "export", file, n, start)
+		}
+	}
+
+	workbooks := []workbookSpec{{file: WorkbookName, title: "visastats: Schengen visa and asylum statistics"}}
+	for _, tp := range cfg.Topics {
+		workbooks = append(workbooks, workbookSpec{file: tp.File, title: tp.Title, country: tp.Country})
+	}
+	for _, wb := range workbooks {
+		start := time.Now()
+		n, err := writeWorkbook(ctx, conn, dir, cat, wb, rep)
+		if err != nil {
+			return fmt.Errorf("export %s: %w", wb.file, err)
+		}
+		if err := rep.addFile(dir, wb.file, n); err != nil {
+			return err
+		}
+		rep.stage(log, "export", wb.file, n, start)
 	}
 
 	start := time.Now()
+	if err := writeDataPackage(dir, cat, cfg, rep); err != nil {
+		return err
+	}
+	if err := output.ValidateDataPackage(dir); err != nil {
+		return fmt.Errorf("export %s: %w", DataPackageName, err)
+	}
+	rep.stage(log, "export", DataPackageName, int64(len(rep.Files)), start)
+	return nil
+}
+
+// workbookSpec is one workbook of a release: the main one, or a topic
+// workbook restricted to one country.
+type workbookSpec struct {
+	file, title string
+	country     string // ISO alpha-2; "" for the main workbook
+}
+
+func writeWorkbook(ctx context.Context, conn *sql.Conn, dir string, cat []vsql.Column, wb workbookSpec, rep *Report) (int64, error) {
 	var sheets []output.TableSheet
+	var defs []output.Definition
 	for _, t := range publishedTables {
-		if !t.sheet {
+		if t.sheet == "" || (wb.country != "" && t.country == "") {
 			continue
 		}
-		query := selectTable(cat, t)
+		sheetCat := sheetColumns(cat, t)
+		query := selectTable(sheetCat, t)
+		var args []any
+		if wb.country != "" && t.country != "*" {
+			query = selectTableWhere(sheetCat, t, t.country)
+			args = []any{wb.country}
+		}
 		var cols []output.Column
-		for _, c := range cat {
+		for _, c := range sheetCat {
 			if c.Table == t.name {
-				cols = append(cols, output.Column{Header: c.Name, Format: output.Format(c.Format)})
+				cols = append(cols, output.Column{Header: c.Name, Label: c.Label, Format: output.Format(c.Format)})
+				defs = append(defs, output.Definition{Sheet: t.sheet, Column: c.Name, Label: c.Label, Unit: c.Unit, Meaning: c.Description})
 			}
 		}
-		sheets = append(sheets, output.TableSheet{Name: t.name, Columns: cols,
-			Query: func(ctx context.Context) (*sql.Rows, error) { return conn.QueryContext(ctx, query) }})
+		sheets = append(sheets, output.TableSheet{Name: t.sheet, Columns: cols, Overflow: output.OverflowSplit,
+			Query: func(ctx context.Context) (*sql.Rows, error) { return conn.QueryContext(ctx, query, args...) }})
 	}
-	counts, err := output.WriteWorkbook(ctx, filepath.Join(dir, WorkbookName), aboutSheet(cat, rep), sheets)
+	about := aboutSheet(rep, wb)
+	about.Definitions = defs
+	chartCountry := wb.country
+	if chartCountry == "" {
+		chartCountry = HeadlineCountry
+	}
+	var name string
+	if err := conn.QueryRowContext(ctx, `SELECT name FROM ref_countries WHERE code = ?`, chartCountry).Scan(&name); err != nil {
+		return 0, fmt.Errorf("chart country %s: %w", chartCountry, err)
+	}
+	chart := output.ChartSheet{
+		Name:  "Chart",
+		Title: "Applications lodged at Schengen consulates located in " + name + ", by year",
+		Kind:  output.ChartColumn,
+		Columns: []output.Column{
+			{Header: "year", Label: "Year", Format: output.FormatCode},
+			{Header: "applications", Label: "Applications (ATV + uniform)", Format: output.FormatCount},
+		},
+		Query: func(ctx context.Context) (*sql.Rows, error) {
+			return conn.QueryContext(ctx, `SELECT CAST(year AS VARCHAR) AS year, applications FROM schengen_host_country_year
+				WHERE host_country = ? AND year >= 2014 ORDER BY year`, chartCountry)
+		},
+	}
+	counts, err := output.WriteWorkbookOptions(ctx, filepath.Join(dir, wb.file), about, sheets,
+		output.WorkbookOptions{Definitions: output.DefinitionsOnSheet, Charts: []output.ChartSheet{chart}})
 	if err != nil {
-		return fmt.Errorf("export %s: %w", WorkbookName, err)
+		return 0, err
 	}
 	var total int64
 	for _, n := range counts {
 		total += n
 	}
-	if err := rep.addFile(dir, WorkbookName, total); err != nil {
-		return err
-	}
-	rep.stage(log, "export", WorkbookName, total, start)
-	return nil
+	return total, nil
 }
 
+// sheetColumns is the catalogue without the columns t leaves off its sheet.
+func sheetColumns(cat []vsql.Column, t publishedTable) []vsql.Column {
+	var out []vsql.Column
+	for _, c := range cat {
+		if c.Table == t.name && slices.Contains(t.notOnSheet, c.Name) {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// selectTableWhere is selectTable restricted to rows whose column equals
+// the first placeholder.
+func selectTableWhere(cat []vsql.Column, t publishedTable, column string) string {
+	q := selectTable(cat, t)
+	i := strings.LastIndex(q, " ORDER BY ")
+	return q[:i] + " WHERE " + vsql.QuoteIdent(column) + " = ?" + q[i:]
+}
+
+// addFile records a published file; rows < 0 means a part of a table.
 func (r *Report) addFile(dir, name string, rows int64) error {
 	size, sum, err := sources.FileDigest(filepath.Join(dir, name))
 	if err != nil {
@@ -203,19 +352,24 @@ func parquetMetadata(cat []vsql.Column, t publishedTable, rep *Report) (map[stri
 	}, nil
 }
 
-func aboutSheet(cat []vsql.Column, rep *Report) output.AboutSheet {
+func aboutSheet(rep *Report, wb workbookSpec) output.AboutSheet {
 	a := output.AboutSheet{
-		Title: "visastats: Schengen visa statistics",
+		Title: wb.title,
 		Paragraphs: []string{
-			"Visa applications and decisions at the consulates of the Schengen States, per country where the consulates are located and per Schengen State, from the European Commission's yearly \"Visa statistics for consulates\" workbooks. Every number is computed from the published workbooks; totals, refusal rates and changes are recomputed, not copied.",
-			"Important: the EC data count applications lodged at consulates located in a country, not applications by its nationals. \"Russia\" here means applications lodged at Schengen consulates located in Russia, whatever the applicants' nationality.",
-			"The EC not-issued (refusal) rate is N / (J + M + N): uniform visas not issued divided by uniform visas issued, LTVs issued and uniform visas not issued. Changes are fractions shown as percentages (-24.3% means a fall by a quarter).",
+			"Schengen visa applications and decisions per country where the consulates are located and per Schengen State (European Commission, Visa statistics for consulates); asylum applicants and first-instance decisions by citizenship (Eurostat) beside UNHCR's counts; visas issued by Russia as published by its Foreign Ministry; and published claims checked against these data. Totals, rates and changes are recomputed from the published files, never copied.",
+			"Important: the EC data count applications lodged at consulates located in a country, not applications by its nationals. \"Russia\" there means applications lodged at Schengen consulates located in Russia, whatever the applicants' nationality. Asylum figures, by contrast, are by citizenship (Eurostat) or origin (UNHCR).",
+			"The EC not-issued (refusal) rate is N / (J + M + N): uniform visas not issued divided by uniform visas issued, LTVs issued and uniform visas not issued. Changes and rates are fractions shown as percentages. Eurostat rounds its counts to 5, so parts need not add up to totals.",
+			"Flags are Eurostat's, as published: b break in series, c/C confidential, d definition differs, e estimated, p provisional, u low reliability; an empty cell is not available (never 0). The Headlines sheet says how each key figure was computed and from which file; the Claims sheet shows which published figures these data reproduce. Every column is defined on the Definitions sheet.",
+			"How to cite: visastats release " + rep.Release + ", built from the sources below (cite them too, as their licences require).",
 		},
 		Facts: [][2]string{
 			{"Release", rep.Release},
 			{"Generated at (UTC)", rep.GeneratedAt.Format("2006-01-02 15:04:05")},
 			{"Generated by", "visastats " + Version},
 		},
+	}
+	if wb.country != "" {
+		a.Facts = append(a.Facts, [2]string{"Topic", "rows concerning " + wb.country + " only (as host country of consulates, citizenship or origin, or issuer); the full tables are in " + WorkbookName})
 	}
 	for _, s := range sourceNotes {
 		var files []string
@@ -227,27 +381,26 @@ func aboutSheet(cat []vsql.Column, rep *Report) output.AboutSheet {
 		s.Files = strings.Join(files, "\n")
 		a.Sources = append(a.Sources, s)
 	}
-	for _, t := range publishedTables {
-		if !t.sheet {
-			continue
-		}
-		for _, c := range cat {
-			if c.Table == t.name {
-				a.Definitions = append(a.Definitions, output.Definition{Sheet: t.name, Column: c.Name, Unit: c.Unit, Meaning: c.Description})
-			}
-		}
-	}
 	return a
 }
 
-// verifyParquet reads a written Parquet file back and compares it, row for
-// row, with the query it was written from: a file that does not round-trip
-// is never published.
-func verifyParquet(ctx context.Context, conn *sql.Conn, path, query string) error {
-	var missing, extra int64
+// verifyParquet reads a written Parquet file (or partitioned folder) back
+// and compares it, row for row and column by name, with the table it was
+// written from: a file that does not round-trip is never published.
+func verifyParquet(ctx context.Context, conn *sql.Conn, path string, cat []vsql.Column, t publishedTable) error {
+	var cols []string
+	for _, c := range cat {
+		if c.Table == t.name {
+			cols = append(cols, vsql.QuoteIdent(c.Name))
+		}
+	}
+	list := strings.Join(cols, ", ")
+	want := `SELECT ` + list + ` FROM ` + vsql.QuoteIdent(t.name)
+	got := `SELECT ` + list + ` FROM read_parquet($1, hive_partitioning = true)`
 	q := `SELECT
-		(SELECT count(*) FROM (SELECT * FROM (` + query + `) EXCEPT ALL SELECT * FROM read_parquet($1))),
-		(SELECT count(*) FROM (SELECT * FROM read_parquet($1) EXCEPT ALL SELECT * FROM (` + query + `)))`
+		(SELECT count(*) FROM (` + want + ` EXCEPT ALL ` + got + `)),
+		(SELECT count(*) FROM (` + got + ` EXCEPT ALL ` + want + `))`
+	var missing, extra int64
 	if err := conn.QueryRowContext(ctx, q, path).Scan(&missing, &extra); err != nil {
 		return fmt.Errorf("verify %s: %w", filepath.Base(path), err)
 	}

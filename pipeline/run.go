@@ -192,7 +192,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (re
 
 	prevObs := ""
 	if prev != nil {
-		prevObs = filepath.Join(releasesDir, prev.Release, "observations.parquet")
+		prevObs = observationsPath(filepath.Join(releasesDir, prev.Release))
 	}
 	if err := buildDatabase(ctx, conn, srcs, inputs, prevObs, rep, log); err != nil {
 		return rep, err
@@ -212,7 +212,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (re
 	if rep.Headlines, err = headlines(ctx, conn); err != nil {
 		return rep, err
 	}
-	if err := writeRelease(ctx, conn, partial, rep, log); err != nil {
+	if err := writeRelease(ctx, conn, partial, cfg.Output, rep, log); err != nil {
 		return rep, err
 	}
 	rep.Status = StatusPublished

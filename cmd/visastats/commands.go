@@ -79,8 +79,17 @@ func cmdRun(ctx context.Context, g *globals, args []string, stdout, stderr io.Wr
 func printSummary(w io.Writer, rep *pipeline.Report) {
 	fmt.Fprintf(w, "Published release %s in %s\n", rep.Release, rep.Latest)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	parts := map[string][2]int64{} // partitioned folders: files, bytes
 	for _, f := range rep.Files {
+		if dir, _, ok := strings.Cut(f.Name, string(filepath.Separator)); ok {
+			p := parts[dir]
+			parts[dir] = [2]int64{p[0] + 1, p[1] + f.Size}
+			continue
+		}
 		fmt.Fprintf(tw, "  %s\t%s rows\t%s\t\n", filepath.Join(rep.Latest, f.Name), thousands(f.Rows), humanBytes(f.Size))
+	}
+	for dir, p := range parts {
+		fmt.Fprintf(tw, "  %s/\t%s files\t%s\t\n", filepath.Join(rep.Latest, dir), thousands(p[0]), humanBytes(p[1]))
 	}
 	tw.Flush()
 	if len(rep.Headlines) == 0 {

@@ -70,6 +70,7 @@ func commands() []command {
 		{"check", "build the data and run the checks without publishing", cmdCheck},
 		{"runs", "list past runs: published, skipped and failed", cmdRuns},
 		{"diff", "show what changed between two releases: diff [OLDER NEWER]", cmdDiff},
+		{"serve", "serve the published releases over HTTP (read-only)", cmdServe},
 		{"sources", "list each source's input files with sizes and hashes", cmdSources},
 		{"query", "run read-only SQL on the database: query [--format table|csv] \"SQL\"", cmdQuery},
 		{"version", "print the version", cmdVersion},

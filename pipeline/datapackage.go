@@ -1,0 +1,120 @@
+package pipeline
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/visastats/visastats/output"
+	vsql "github.com/visastats/visastats/sql"
+)
+
+// DataPackageName is the Frictionless Data Package descriptor of a release.
+const DataPackageName = "datapackage.json"
+
+var packageLicenses = []output.License{
+	{Name: "CC-BY-4.0", Path: "https://creativecommons.org/licenses/by/4.0/", Title: "Creative Commons Attribution 4.0 (Eurostat, UNHCR)"},
+	{Path: "https://eur-lex.europa.eu/eli/dec/2011/833/oj", Title: "European Commission reuse policy, Decision 2011/833/EU (EC visa statistics), attribution required"},
+}
+
+// writeDataPackage describes every Parquet and CSV file of the release:
+// schema (types, units, meanings), primary key, rows, bytes, hash, sources
+// and licences.
+func writeDataPackage(dir string, cat []vsql.Column, cfg OutputConfig, rep *Report) error {
+	var sources []output.Source
+	for _, s := range sourceNotes {
+		sources = append(sources, output.Source{Title: s.Publisher, Path: strings.Fields(s.URL)[0]})
+	}
+	pkg := output.DataPackage{
+		Profile:     "tabular-data-package",
+		Name:        "visastats",
+		Title:       "visastats: Schengen visa and asylum statistics",
+		Description: "Schengen visa statistics per consulate location and Schengen State (European Commission), asylum applicants and decisions (Eurostat, UNHCR), Russian MFA visa figures, and published claims checked against them. Counts, rates as fractions, flags as published.",
+		Version:     rep.Release,
+		Created:     rep.GeneratedAt.Format(time.RFC3339),
+		Licenses:    packageLicenses,
+		Sources:     sources,
+	}
+	byName := map[string][]FileInfo{}
+	for _, f := range rep.Files {
+		byName[f.Name] = append(byName[f.Name], f)
+	}
+	for _, t := range publishedTables {
+		var fields []output.Field
+		for _, c := range cat {
+			if c.Table != t.name {
+				continue
+			}
+			typ, err := output.TableSchemaType(c.Type)
+			if err != nil {
+				return fmt.Errorf("datapackage %s.%s: %w", t.name, c.Name, err)
+			}
+			fields = append(fields, output.Field{Name: c.Name, Type: typ, Title: c.Label, Description: c.Description, Unit: c.Unit})
+		}
+		schema := &output.TableSchema{Fields: fields, PrimaryKey: t.key, MissingValues: []string{""}}
+		type variant struct {
+			format, media, ext string
+		}
+		for _, v := range []variant{{"parquet", "application/vnd.apache.parquet", ".parquet"}, {"csv", "text/csv", ".csv"}} {
+			var paths []string
+			var rows int64 = -1
+			if f, ok := byName[t.name+v.ext]; ok {
+				paths, rows = []string{f[0].Name}, f[0].Rows
+			} else if v.ext == ".parquet" {
+				for _, f := range rep.Files {
+					if strings.HasPrefix(f.Name, t.name+string(filepath.Separator)) && strings.HasSuffix(f.Name, ".parquet") {
+						paths = append(paths, f.Name)
+					}
+				}
+				sort.Strings(paths)
+				if len(paths) > 0 {
+					rows = rep.Tables[t.name]
+				}
+			}
+			if len(paths) == 0 {
+				continue
+			}
+			var bytes int64
+			for _, p := range paths {
+				size, _, err := output.FileDigest(filepath.Join(dir, p))
+				if err != nil {
+					return err
+				}
+				bytes += size
+			}
+			res := output.Resource{
+				Name:      strings.ReplaceAll(t.name, "_", "-") + "-" + v.format,
+				Path:      output.ResourcePath(paths),
+				Profile:   "tabular-data-resource",
+				Title:     t.title,
+				Format:    v.format,
+				Mediatype: v.media,
+				Bytes:     bytes,
+				Schema:    schema,
+				Sources:   sources,
+				Licenses:  packageLicenses,
+			}
+			if v.format == "csv" {
+				res.Encoding = "utf-8"
+			}
+			if len(paths) == 1 {
+				_, hash, err := output.FileDigest(filepath.Join(dir, paths[0]))
+				if err != nil {
+					return err
+				}
+				res.Hash = hash
+			}
+			if rows >= 0 {
+				r := rows
+				res.Rows = &r
+			}
+			pkg.Resources = append(pkg.Resources, res)
+		}
+	}
+	if err := output.WriteDataPackage(filepath.Join(dir, DataPackageName), pkg); err != nil {
+		return err
+	}
+	return nil
+}
