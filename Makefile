@@ -5,7 +5,7 @@ BIN     := bin/visastats
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/visastats/visastats/pipeline.Version=$(VERSION)
 
-.PHONY: build run test lint bench fuzz clean
+.PHONY: build run serve test lint bench bench-quick fuzz clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/visastats
@@ -13,20 +13,31 @@ build:
 run: build
 	./$(BIN) --config config.yaml run
 
+serve: build
+	./$(BIN) --config config.yaml serve --addr 127.0.0.1:8080 --schema docs/schema.md
+
 test:
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 
 lint:
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-# Benchmarks print their measurements side by side; nothing asserts timings.
+# Benchmarks print their measurements side by side in one run; nothing
+# asserts timings. The Eurostat ingest runs at 5M and 50M cells (minutes).
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 90m ./...
 
-# Short fuzzing of every parser, seeded from the real files.
+# The same without the 50M-cell Eurostat case.
+bench-quick:
+	$(GO) test -run '^$$' -bench '^(BenchmarkReadECWorkbook|BenchmarkExports|BenchmarkEurostatIngest/5M)$$' -benchtime 1x -timeout 30m ./...
+
+# Fuzz every parser for FUZZTIME each, seeded from the real files.
+FUZZTIME ?= 30s
 fuzz:
-	$(GO) test ./sources -run '^$$' -fuzz FuzzECSchengenRows -fuzztime 30s
+	@for f in $$($(GO) test ./sources -list '^Fuzz' | grep '^Fuzz'); do \
+		echo "== $$f"; $(GO) test ./sources -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
 
 clean:
 	rm -rf bin out

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"time"
 
 	"github.com/visastats/visastats/pipeline"
+	"github.com/visastats/visastats/sources"
 )
 
 func cmdVersion(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
@@ -344,5 +347,41 @@ func cmdDiff(ctx context.Context, g *globals, args []string, stdout, stderr io.W
 	for _, r := range revs {
 		fmt.Fprintf(stdout, "  %s\n", r.Describe())
 	}
+	return exitOK
+}
+
+func cmdSynth(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("synth-eurostat", flag.ContinueOnError)
+	series := fs.Int("series", 250000, "number of series (rows)")
+	periods := fs.Int("periods", 200, "number of monthly periods (columns)")
+	seed := fs.Int64("seed", 1, "random seed; the same arguments give the same bytes")
+	out := fs.String("out", "", "file to write (required); never data: for benchmarks and tests only")
+	if ok, code := parseFlags(fs, g, args, stderr); !ok {
+		return code
+	}
+	if *out == "" || fs.NArg() > 0 || *series <= 0 || *periods <= 0 {
+		fmt.Fprintln(stderr, "usage: visastats synth-eurostat --out FILE [--series 250000] [--periods 200] [--seed 1]")
+		return exitUsage
+	}
+	f, err := os.Create(*out)
+	if err != nil {
+		fmt.Fprintf(stderr, "visastats synth-eurostat: %v\n", err)
+		return exitFailed
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	err = sources.WriteSyntheticEurostatTSV(w, *series, *periods, *seed)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(*out)
+		fmt.Fprintf(stderr, "visastats synth-eurostat: %v\n", err)
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "wrote %s: %s series x %d months = %s cells of synthetic migr_asyappctzm TSV (not data)\n",
+		*out, thousands(int64(*series)), *periods, thousands(int64(*series)*int64(*periods)))
 	return exitOK
 }

@@ -73,6 +73,7 @@ func commands() []command {
 		{"serve", "serve the published releases over HTTP (read-only)", cmdServe},
 		{"sources", "list each source's input files with sizes and hashes", cmdSources},
 		{"query", "run read-only SQL on the database: query [--format table|csv] \"SQL\"", cmdQuery},
+		{"synth-eurostat", "write a synthetic Eurostat monthly TSV for benchmarks (never data)", cmdSynth},
 		{"version", "print the version", cmdVersion},
 	}
 }
@@ -81,7 +82,7 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: visastats [--config config.yaml] [--log-level info] <command> [flags]")
 	fmt.Fprintln(w, "\ncommands:")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-15s %s\n", c.name, c.summary)
 	}
 }
 
