@@ -31,9 +31,31 @@ func openDB(path string, readOnly bool) (*sql.DB, error) {
 }
 
 // queryArrow runs query on conn and passes its result, as Arrow record
-// batches, to fn. The reader is only valid inside fn.
+// batches in Go-managed memory, to fn. go-duckdb materialises a whole Arrow
+// result before returning, so a large result is read in slices of
+// arrowSliceRows rows (query must order rows completely, as the published
+// tables' key orders do) and memory stays bounded by a slice. The reader is
+// only valid inside fn.
 func queryArrow(ctx context.Context, conn *sql.Conn, query string, fn func(array.RecordReader) error, args ...any) error {
-	return conn.Raw(func(dc any) error {
+	var total int64
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM ("+query+")", args...).Scan(&total); err != nil {
+		return fmt.Errorf("arrow query: %w", err)
+	}
+	sr := &slicedReader{ctx: ctx, conn: conn, query: query, args: args, total: total, slice: arrowSliceRows}
+	defer sr.Release()
+	if err := sr.open(); err != nil {
+		return err
+	}
+	return fn(sr)
+}
+
+// arrowSliceRows is how many rows one Arrow query of a large result reads.
+const arrowSliceRows = 1 << 20
+
+// arrowQuery runs one query through go-duckdb's Arrow interface.
+func arrowQuery(ctx context.Context, conn *sql.Conn, query string, args ...any) (array.RecordReader, error) {
+	var rdr array.RecordReader
+	err := conn.Raw(func(dc any) error {
 		c, ok := dc.(driver.Conn)
 		if !ok {
 			return fmt.Errorf("arrow query: connection is %T, not a DuckDB connection", dc)
@@ -42,15 +64,92 @@ func queryArrow(ctx context.Context, conn *sql.Conn, query string, fn func(array
 		if err != nil {
 			return fmt.Errorf("arrow query: %w", err)
 		}
-		rdr, err := ar.QueryContext(ctx, query, args...)
+		rdr, err = ar.QueryContext(ctx, query, args...)
 		if err != nil {
 			return fmt.Errorf("arrow query: %w", err)
 		}
-		defer rdr.Release()
-		cr := &copyingReader{src: rdr, batchRows: arrowBatchRows}
-		defer cr.Release()
-		return fn(cr)
+		return nil
 	})
+	return rdr, err
+}
+
+// slicedReader reads a query's result slice after slice (LIMIT/OFFSET),
+// each regrouped and copied by a copyingReader.
+type slicedReader struct {
+	ctx    context.Context
+	conn   *sql.Conn
+	query  string
+	args   []any
+	total  int64
+	slice  int64
+	offset int64
+	src    array.RecordReader
+	cur    *copyingReader
+	err    error
+}
+
+func (r *slicedReader) open() error {
+	q := r.query
+	if r.total > r.slice {
+		q = fmt.Sprintf("SELECT * FROM (%s) LIMIT %d OFFSET %d", r.query, r.slice, r.offset)
+	}
+	src, err := arrowQuery(r.ctx, r.conn, q, r.args...)
+	if err != nil {
+		return err
+	}
+	r.src = src
+	r.cur = &copyingReader{src: src, batchRows: arrowBatchRows}
+	r.offset += r.slice
+	return nil
+}
+
+func (r *slicedReader) closeSlice() {
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
+	}
+	if r.src != nil {
+		r.src.Release()
+		r.src = nil
+	}
+}
+
+func (r *slicedReader) Retain()               {}
+func (r *slicedReader) Schema() *arrow.Schema { return r.cur.Schema() }
+func (r *slicedReader) Record() arrow.Record  { return r.cur.Record() }
+func (r *slicedReader) Err() error            { return r.err }
+func (r *slicedReader) Release()              { r.closeSlice() }
+
+func (r *slicedReader) Next() bool {
+	for {
+		if r.cur == nil {
+			return false
+		}
+		if r.cur.Next() {
+			return true
+		}
+		if err := r.cur.Err(); err != nil {
+			r.err = err
+			return false
+		}
+		if r.offset >= r.total {
+			return false
+		}
+		schema := r.cur.Schema()
+		r.closeSlice()
+		if err := r.ctx.Err(); err != nil {
+			r.err = err
+			return false
+		}
+		if err := r.open(); err != nil {
+			r.err = err
+			return false
+		}
+		if !r.cur.Schema().Equal(schema) {
+			r.err = fmt.Errorf("arrow query: slices disagree on the schema")
+			return false
+		}
+	}
 }
 
 // arrowBatchRows is the size of the record batches handed to writers.
