@@ -43,4 +43,3 @@ func TestSlicedReader(t *testing.T) {
 		sr.Release()
 	}
 }
-
