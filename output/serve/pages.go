@@ -246,6 +246,11 @@ func rawValue(v json.RawMessage) string {
 		if i, err := n.Int64(); err == nil {
 			return thousands(i)
 		}
+		// Computed figures are shown to two decimals (the exact value is in
+		// claims.parquet and run.json).
+		if f, err := n.Float64(); err == nil {
+			return strconv.FormatFloat(f, 'f', 2, 64)
+		}
 		return n.String()
 	}
 	var str string
