@@ -246,10 +246,10 @@ func rawValue(v json.RawMessage) string {
 		if i, err := n.Int64(); err == nil {
 			return thousands(i)
 		}
-		// Computed figures are shown to two decimals (the exact value is in
-		// claims.parquet and run.json).
+		// Computed figures are shown to four decimals at most (the exact
+		// value is in claims.parquet and run.json).
 		if f, err := n.Float64(); err == nil {
-			return strconv.FormatFloat(f, 'f', 2, 64)
+			return strconv.FormatFloat(math.Round(f*1e4)/1e4, 'f', -1, 64)
 		}
 		return n.String()
 	}
