@@ -64,6 +64,20 @@ var publishedTables = []publishedTable{
 		title: "Every published number in long format, one row per number"},
 }
 
+// tableDatasets names the datasets (observations' dataset values) each
+// published table is built from, for the files' metadata.
+var tableDatasets = map[string]string{
+	"headlines":                  "ec_schengen_consulates, eurostat_migr_asyappctza, unhcr_asylum_applications, ru_mfa_published",
+	"claims":                     "claims registry (data/curated/claims.csv) over the tables of this release",
+	"schengen_host_country_year": "ec_schengen_consulates",
+	"schengen_state_year":        "ec_schengen_consulates",
+	"asylum_citizenship_year":    "eurostat_migr_asyappctza, eurostat_migr_asydcfsta",
+	"asylum_sources_compared":    "eurostat_migr_asyappctza, unhcr_asylum_applications",
+	"ru_mfa_visas_published":     "ru_mfa_published",
+	"observation_changes":        "all datasets of observations",
+	"observations":               "ec_schengen_consulates, eurostat_migr_asyappctza, eurostat_migr_asyappctzm, eurostat_migr_asydcfsta, unhcr_asylum_applications, unhcr_asylum_decisions, ru_mfa_published",
+}
+
 // sourceNotes documents each upstream source for the workbook and the
 // Parquet metadata.
 var sourceNotes = []output.SourceNote{
@@ -340,6 +354,7 @@ func parquetMetadata(cat []vsql.Column, t publishedTable, rep *Report) (map[stri
 		licences = append(licences, s.Name+": "+s.Licence)
 	}
 	return map[string]string{
+		"dataset":      tableDatasets[t.name],
 		"table":        t.name,
 		"title":        t.title,
 		"source":       strings.Join(srcs, "; "),

@@ -154,7 +154,7 @@ func TestRunRealFigures(t *testing.T) {
 		meta[k] = v
 	}
 	mrows.Close()
-	for _, k := range []string{"source", "licence", "release", "generated_at", "columns"} {
+	for _, k := range []string{"dataset", "source", "licence", "release", "generated_at", "columns", "column_units"} {
 		if meta[k] == "" {
 			t.Errorf("parquet metadata %q missing", k)
 		}
