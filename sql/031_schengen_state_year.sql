@@ -1,51 +1,26 @@
 -- Purpose: Schengen visa applications, decisions and the EC refusal rate per
 --          Schengen State whose consulates handled them, and year.
--- Inputs:  observations (dataset ec_schengen_consulates), ref_countries.
+-- Inputs:  schengen_state_host_year, ref_countries.
 -- Grain:   one row per state and year.
 CREATE OR REPLACE TABLE schengen_state_year AS
-WITH w AS (
-    SELECT
-        reporter AS state,
-        year,
-        count(DISTINCT partner || '|' || location) AS consulates,
-        CAST(sum(value) FILTER (WHERE indicator = 'atv_applied') AS BIGINT) AS atv_applied,
-        CAST(sum(value) FILTER (WHERE indicator = 'uniform_applied') AS BIGINT) AS uniform_applied,
-        CAST(sum(value) FILTER (WHERE indicator = 'atv_issued') AS BIGINT) AS atv_issued,
-        CAST(sum(value) FILTER (WHERE indicator = 'uniform_issued') AS BIGINT) AS uniform_issued,
-        CAST(sum(value) FILTER (WHERE indicator = 'ltv_issued') AS BIGINT) AS ltv_issued,
-        CAST(sum(value) FILTER (WHERE indicator = 'atv_not_issued') AS BIGINT) AS atv_not_issued,
-        CAST(sum(value) FILTER (WHERE indicator = 'uniform_not_issued') AS BIGINT) AS uniform_not_issued
-    FROM observations
-    WHERE dataset = 'ec_schengen_consulates'
-    GROUP BY reporter, year
-),
-m AS (
-    SELECT
-        state,
-        year,
-        atv_applied + uniform_applied AS applications,
-        uniform_applied,
-        atv_issued + uniform_issued + ltv_issued AS issued,
-        uniform_issued,
-        ltv_issued,
-        atv_not_issued + uniform_not_issued AS not_issued,
-        uniform_not_issued,
-        uniform_not_issued / nullif(uniform_issued + ltv_issued + uniform_not_issued, 0) AS not_issued_rate,
-        consulates
-    FROM w
+WITH m AS (
+    SELECT state, year,
+        CAST(sum(applications) AS BIGINT) AS applications,
+        CAST(sum(uniform_applied) AS BIGINT) AS uniform_applied,
+        CAST(sum(issued) AS BIGINT) AS issued,
+        CAST(sum(uniform_issued) AS BIGINT) AS uniform_issued,
+        CAST(sum(ltv_issued) AS BIGINT) AS ltv_issued,
+        CAST(sum(not_issued) AS BIGINT) AS not_issued,
+        CAST(sum(uniform_not_issued) AS BIGINT) AS uniform_not_issued,
+        CAST(sum(consulates) AS BIGINT) AS consulates
+    FROM schengen_state_host_year
+    GROUP BY state, year
 )
 SELECT
-    m.state,
-    c.name AS state_name,
-    m.year,
-    m.applications,
-    m.uniform_applied,
-    m.issued,
-    m.uniform_issued,
-    m.ltv_issued,
-    m.not_issued,
-    m.uniform_not_issued,
-    m.not_issued_rate,
+    m.state, c.name AS state_name, m.year,
+    m.applications, m.uniform_applied, m.issued, m.uniform_issued, m.ltv_issued,
+    m.not_issued, m.uniform_not_issued,
+    m.uniform_not_issued / nullif(m.uniform_issued + m.ltv_issued + m.uniform_not_issued, 0) AS not_issued_rate,
     CASE WHEN lag(m.year) OVER win = m.year - 1
          THEN m.applications / nullif(lag(m.applications) OVER win, 0) - 1
     END AS applications_yoy_change,
