@@ -261,25 +261,40 @@ func writeWorkbook(ctx context.Context, path string, about AboutSheet, sheets []
 		return nil, fmt.Errorf("workbook %s: %w", path, err)
 	}
 	defs := fillLabels(about.Definitions, sheets, opt.Charts)
-	if opt.Definitions == DefinitionsOnSheet {
-		if err := wb.writeDefinitions(defs); err != nil {
-			return nil, fmt.Errorf("workbook %s sheet %s: %w", path, DefinitionsSheet, err)
-		}
-	}
+	// Sheet order: About, the first table (the headlines), the charts, the
+	// other tables, and the Definitions last, for reference.
 	counts := map[string]int64{}
-	for _, c := range opt.Charts {
-		n, err := wb.writeChart(ctx, c)
-		if err != nil {
-			return nil, fmt.Errorf("workbook %s sheet %q: %w", path, c.Name, err)
+	writeCharts := func() error {
+		for _, c := range opt.Charts {
+			n, err := wb.writeChart(ctx, c)
+			if err != nil {
+				return fmt.Errorf("workbook %s sheet %q: %w", path, c.Name, err)
+			}
+			counts[c.Name] = n
 		}
-		counts[c.Name] = n
+		return nil
 	}
-	for _, sh := range sheets {
+	for i, sh := range sheets {
 		n, err := wb.writeTable(ctx, sh)
 		if err != nil {
 			return nil, fmt.Errorf("workbook %s sheet %q: %w", path, sh.Name, err)
 		}
 		counts[sh.Name] = n
+		if i == 0 {
+			if err := writeCharts(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(sheets) == 0 {
+		if err := writeCharts(); err != nil {
+			return nil, err
+		}
+	}
+	if opt.Definitions == DefinitionsOnSheet {
+		if err := wb.writeDefinitions(defs); err != nil {
+			return nil, fmt.Errorf("workbook %s sheet %s: %w", path, DefinitionsSheet, err)
+		}
 	}
 	if opt.Definitions == DefinitionsOnSheet {
 		about.Definitions = nil

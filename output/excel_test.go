@@ -184,7 +184,7 @@ func TestWorkbookDefinitionsSheet(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := openWorkbook(t, path)
-	if got, want := f.GetSheetList(), []string{"About", DefinitionsSheet, "host"}; !reflect.DeepEqual(got, want) {
+	if got, want := f.GetSheetList(), []string{"About", "host", DefinitionsSheet}; !reflect.DeepEqual(got, want) {
 		t.Errorf("sheets %v, want %v", got, want)
 	}
 	rows, err := f.GetRows(DefinitionsSheet)
@@ -388,7 +388,7 @@ func TestWorkbookChart(t *testing.T) {
 		t.Errorf("counts %v", counts)
 	}
 	f := openWorkbook(t, path)
-	if got, want := f.GetSheetList(), []string{"About", "Russia chart", "Rate", "host"}; !reflect.DeepEqual(got, want) {
+	if got, want := f.GetSheetList(), []string{"About", "host", "Russia chart", "Rate"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("sheets %v, want %v", got, want)
 	}
 	rows, _ := f.GetRows("Russia chart")
@@ -515,7 +515,7 @@ func TestTopicWorkbooks(t *testing.T) {
 	if _, err := WriteWorkbookOptions(ctx, filepath.Join(dir, "russia.xlsx"), AboutSheet{Title: "Russia"}, russia, WorkbookOptions{Definitions: DefinitionsOnSheet}); err != nil {
 		t.Fatal(err)
 	}
-	for file, want := range map[string][]string{"visastats.xlsx": {"About", "schengen_host_country_year"}, "russia.xlsx": {"About", "Definitions", "Russia"}} {
+	for file, want := range map[string][]string{"visastats.xlsx": {"About", "schengen_host_country_year"}, "russia.xlsx": {"About", "Russia", "Definitions"}} {
 		f := openWorkbook(t, filepath.Join(dir, file))
 		if got := f.GetSheetList(); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s sheets %v, want %v", file, got, want)
