@@ -202,17 +202,22 @@ func newStyles(f *excelize.File) (*styles, error) {
 	})
 	// Text and codes carry the text format (@) so that a code such as
 	// "001" or a flag stays what it is when someone edits the cell.
-	s.byFormat[FormatText] = add(&excelize.Style{NumFmt: 49, Alignment: &excelize.Alignment{Horizontal: "left"}})
-	s.byFormat[FormatCode] = add(&excelize.Style{NumFmt: 49, Alignment: &excelize.Alignment{Horizontal: "left"}})
-	s.byFormat[FormatYear] = add(&excelize.Style{NumFmt: 1})
-	s.byFormat[FormatInteger] = add(&excelize.Style{NumFmt: 1})
-	s.byFormat[FormatCount] = add(&excelize.Style{NumFmt: 3})  // #,##0
-	s.byFormat[FormatNumber] = add(&excelize.Style{NumFmt: 4}) // #,##0.00
-	s.byFormat[FormatRate] = add(&excelize.Style{NumFmt: 10})  // 0.00%
+	// Long text wraps within its (capped) column instead of running over
+	// the next cells.
+	s.byFormat[FormatText] = add(&excelize.Style{NumFmt: 49, Alignment: &excelize.Alignment{Horizontal: "left", Vertical: "top", WrapText: true}})
+	// Every cell sits at the top of its row, so that a row made tall by
+	// wrapped text still reads as one line.
+	top := func() *excelize.Alignment { return &excelize.Alignment{Vertical: "top"} }
+	s.byFormat[FormatCode] = add(&excelize.Style{NumFmt: 49, Alignment: &excelize.Alignment{Horizontal: "left", Vertical: "top"}})
+	s.byFormat[FormatYear] = add(&excelize.Style{NumFmt: 1, Alignment: top()})
+	s.byFormat[FormatInteger] = add(&excelize.Style{NumFmt: 1, Alignment: top()})
+	s.byFormat[FormatCount] = add(&excelize.Style{NumFmt: 3, Alignment: top()})  // #,##0
+	s.byFormat[FormatNumber] = add(&excelize.Style{NumFmt: 4, Alignment: top()}) // #,##0.00
+	s.byFormat[FormatRate] = add(&excelize.Style{NumFmt: 10, Alignment: top()})  // 0.00%
 	change := "+0.0%;-0.0%;0.0%"
-	s.byFormat[FormatChange] = add(&excelize.Style{CustomNumFmt: &change})
+	s.byFormat[FormatChange] = add(&excelize.Style{CustomNumFmt: &change, Alignment: top()})
 	date := "yyyy-mm-dd"
-	s.byFormat[FormatDate] = add(&excelize.Style{CustomNumFmt: &date})
+	s.byFormat[FormatDate] = add(&excelize.Style{CustomNumFmt: &date, Alignment: top()})
 	return s, err
 }
 
@@ -698,6 +703,9 @@ func (wb *workbook) writeTable(ctx context.Context, sh TableSheet) (int64, error
 		}
 		cell, _ := excelize.CoordinatesToCellName(1, written+2)
 		written++
+		if h := wrappedHeight(sh.Columns, widths, r); h > 0 {
+			return sw.SetRow(cell, out, excelize.RowOpts{Height: h})
+		}
 		return sw.SetRow(cell, out)
 	}
 	if err := start(); err != nil {
@@ -786,6 +794,30 @@ func (wb *workbook) tableName(sheet string) string {
 	}
 	wb.tables[strings.ToLower(name)] = true
 	return name
+}
+
+// wrappedHeight is the height a row needs when a text cell wraps over
+// several lines (spreadsheet programs do not measure streamed rows), or 0
+// for a one-line row.
+func wrappedHeight(cols []Column, widths []float64, row []any) float64 {
+	lines := 1
+	for i, c := range cols {
+		text, ok := row[i].(string)
+		if c.Format != FormatText || !ok {
+			continue
+		}
+		n := 0
+		for _, part := range strings.Split(text, "\n") {
+			n += int(math.Ceil(float64(utf8.RuneCountInString(part)+1) / (widths[i] * 1.05)))
+		}
+		if n > lines {
+			lines = n
+		}
+	}
+	if lines == 1 {
+		return 0
+	}
+	return float64(15 * lines)
 }
 
 // fitWidths sizes each column to its header, wrapped on at most two
