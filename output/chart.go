@@ -19,23 +19,12 @@ func (wb *workbook) writeChart(ctx context.Context, c ChartSheet) (int64, error)
 	if err := printLayout(f, c.Name); err != nil {
 		return 0, err
 	}
-	rows, err := c.Query(ctx)
+	rows, vals, ptrs, err := openSheetQuery(ctx, c.Query, len(c.Columns))
 	if err != nil {
 		return 0, err
 	}
 	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return 0, err
-	}
-	if len(cols) != len(c.Columns) {
-		return 0, fmt.Errorf("query returns %d columns, the sheet declares %d", len(cols), len(c.Columns))
-	}
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
+	ncol := len(vals)
 	var data [][]any
 	for rows.Next() {
 		if len(data) == ChartMaxRows {
@@ -44,7 +33,7 @@ func (wb *workbook) writeChart(ctx context.Context, c ChartSheet) (int64, error)
 		if err := rows.Scan(ptrs...); err != nil {
 			return 0, fmt.Errorf("row %d: %w", len(data)+1, err)
 		}
-		r := make([]any, len(cols))
+		r := make([]any, ncol)
 		for i, v := range vals {
 			r[i] = cellValue(v)
 		}
@@ -57,7 +46,7 @@ func (wb *workbook) writeChart(ctx context.Context, c ChartSheet) (int64, error)
 		return 0, fmt.Errorf("query returns no rows: nothing to draw")
 	}
 
-	header := make([]any, len(cols))
+	header := make([]any, ncol)
 	for i, col := range c.Columns {
 		header[i] = col.title()
 	}
@@ -81,7 +70,7 @@ func (wb *workbook) writeChart(ctx context.Context, c ChartSheet) (int64, error)
 			return 0, err
 		}
 	}
-	end, _ := excelize.CoordinatesToCellName(len(cols), 1)
+	end, _ := excelize.CoordinatesToCellName(ncol, 1)
 	if err := f.SetCellStyle(c.Name, "A1", end, wb.st.header); err != nil {
 		return 0, err
 	}
@@ -93,7 +82,7 @@ func (wb *workbook) writeChart(ctx context.Context, c ChartSheet) (int64, error)
 	}
 
 	chart := chartOf(c, last)
-	anchor, _ := excelize.CoordinatesToCellName(len(cols)+2, 2)
+	anchor, _ := excelize.CoordinatesToCellName(ncol+2, 2)
 	if err := f.AddChart(c.Name, anchor, chart); err != nil {
 		return 0, fmt.Errorf("chart: %w", err)
 	}

@@ -602,23 +602,12 @@ func (wb *workbook) writeDefinitions(defs []Definition) error {
 const sampleRows = 1000
 
 func (wb *workbook) writeTable(ctx context.Context, sh TableSheet) (int64, error) {
-	rows, err := sh.Query(ctx)
+	rows, vals, ptrs, err := openSheetQuery(ctx, sh.Query, len(sh.Columns))
 	if err != nil {
 		return 0, err
 	}
 	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return 0, err
-	}
-	if len(cols) != len(sh.Columns) {
-		return 0, fmt.Errorf("query returns %d columns, the sheet declares %d", len(cols), len(sh.Columns))
-	}
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
+	ncol := len(vals)
 	var n int64
 	next := func(dst []any) (bool, error) {
 		if n%4096 == 0 {
@@ -642,7 +631,7 @@ func (wb *workbook) writeTable(ctx context.Context, sh TableSheet) (int64, error
 	// bounded sample is read ahead to fit them.
 	var sample [][]any
 	for len(sample) < sampleRows {
-		r := make([]any, len(cols))
+		r := make([]any, ncol)
 		ok, err := next(r)
 		if err != nil {
 			return n, err
@@ -676,7 +665,7 @@ func (wb *workbook) writeTable(ctx context.Context, sh TableSheet) (int64, error
 	}
 	finish := func() error {
 		if written > 0 {
-			last, _ := excelize.CoordinatesToCellName(len(cols), written+1)
+			last, _ := excelize.CoordinatesToCellName(ncol, written+1)
 			stripes := true
 			if err := sw.AddTable(&excelize.Table{Range: "A1:" + last, Name: wb.tableName(parts[len(parts)-1]), StyleName: "TableStyleLight1", ShowRowStripes: &stripes}); err != nil {
 				return err
@@ -684,7 +673,7 @@ func (wb *workbook) writeTable(ctx context.Context, sh TableSheet) (int64, error
 		}
 		return sw.Flush()
 	}
-	out := make([]any, len(cols))
+	out := make([]any, ncol)
 	emit := func(r []any) error {
 		if written+2 > wb.maxRows {
 			if sh.Overflow != OverflowSplit {
@@ -717,7 +706,7 @@ func (wb *workbook) writeTable(ctx context.Context, sh TableSheet) (int64, error
 		}
 	}
 	sample = nil
-	r := make([]any, len(cols))
+	r := make([]any, ncol)
 	for {
 		ok, err := next(r)
 		if err != nil {
@@ -986,4 +975,29 @@ func printLayout(f *excelize.File, sheet string) error {
 		return err
 	}
 	return f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit})
+}
+
+// openSheetQuery runs a sheet's query, checks that it returns the declared
+// number of columns, and returns scan targets for its rows: ptrs points at
+// vals. The caller closes the rows.
+func openSheetQuery(ctx context.Context, query func(context.Context) (*sql.Rows, error), want int) (*sql.Rows, []any, []any, error) {
+	rows, err := query(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cols, err := rows.Columns()
+	if err != nil {
+		rows.Close()
+		return nil, nil, nil, err
+	}
+	if len(cols) != want {
+		rows.Close()
+		return nil, nil, nil, fmt.Errorf("query returns %d columns, the sheet declares %d", len(cols), want)
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	return rows, vals, ptrs, nil
 }

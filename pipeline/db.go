@@ -31,20 +31,17 @@ func openDB(path string, readOnly bool) (*sql.DB, error) {
 }
 
 // queryArrow runs query on conn and passes its result, as Arrow record
-// batches in Go-managed memory, to fn. go-duckdb materialises a whole Arrow
-// result before returning, so a large result is read in slices of
-// arrowSliceRows rows (query must order rows completely, as the published
-// tables' key orders do) and memory stays bounded by a slice. The reader is
-// only valid inside fn.
-func queryArrow(ctx context.Context, conn *sql.Conn, query string, fn func(array.RecordReader) error, args ...any) error {
-	var total int64
-	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM ("+query+")", args...).Scan(&total); err != nil {
-		return fmt.Errorf("arrow query: %w", err)
-	}
-	sr := &slicedReader{ctx: ctx, conn: conn, query: query, args: args, total: total, slice: arrowSliceRows}
+// batches in Go-managed memory, to fn, returning what fn returns. go-duckdb
+// materialises a whole Arrow result before returning, so a result of more
+// than arrowSliceRows rows (rows is its size, known to the caller) is read in
+// slices (query must order rows completely, as the published tables' key
+// orders do) and memory stays bounded by a slice. The reader is only valid
+// inside fn.
+func queryArrow(ctx context.Context, conn *sql.Conn, query string, rows int64, fn func(array.RecordReader) (int64, error)) (int64, error) {
+	sr := &slicedReader{ctx: ctx, conn: conn, query: query, total: rows, slice: arrowSliceRows}
 	defer sr.Release()
 	if err := sr.open(); err != nil {
-		return err
+		return 0, err
 	}
 	return fn(sr)
 }
@@ -79,7 +76,6 @@ type slicedReader struct {
 	ctx    context.Context
 	conn   *sql.Conn
 	query  string
-	args   []any
 	total  int64
 	slice  int64
 	offset int64
@@ -93,7 +89,7 @@ func (r *slicedReader) open() error {
 	if r.total > r.slice {
 		q = fmt.Sprintf("SELECT * FROM (%s) LIMIT %d OFFSET %d", r.query, r.slice, r.offset)
 	}
-	src, err := arrowQuery(r.ctx, r.conn, q, r.args...)
+	src, err := arrowQuery(r.ctx, r.conn, q)
 	if err != nil {
 		return err
 	}

@@ -141,7 +141,7 @@ func writeRelease(ctx context.Context, conn *sql.Conn, dir string, cfg OutputCon
 			pt.orderBy = "dataset, year, " + t.orderBy
 			query = selectTable(cat, pt)
 			var files []string
-			n, err := arrowCopy(ctx, conn, query, func(r array.RecordReader) (int64, error) {
+			n, err := queryArrow(ctx, conn, query, rep.Tables[t.name], func(r array.RecordReader) (int64, error) {
 				var n int64
 				var err error
 				n, files, err = output.WriteParquetPartitioned(ctx, filepath.Join(dir, "observations"), r, []string{"dataset", "year"}, output.ParquetOptions{Metadata: meta})
@@ -166,7 +166,7 @@ func writeRelease(ctx context.Context, conn *sql.Conn, dir string, cfg OutputCon
 			continue
 		}
 		file := t.name + ".parquet"
-		n, err := arrowCopy(ctx, conn, query, func(r array.RecordReader) (int64, error) {
+		n, err := queryArrow(ctx, conn, query, rep.Tables[t.name], func(r array.RecordReader) (int64, error) {
 			return output.WriteParquet(ctx, filepath.Join(dir, file), r, output.ParquetOptions{Metadata: meta})
 		})
 		if err != nil {

@@ -14,8 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/apache/arrow/go/v17/arrow/array"
-
 	"github.com/visastats/visastats/pipeline/snapshot"
 	"github.com/visastats/visastats/sources"
 	vsql "github.com/visastats/visastats/sql"
@@ -479,15 +477,4 @@ func writeJSON(path string, v any) error {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
-}
-
-// arrowCopy streams a query's result through fn as Arrow record batches.
-func arrowCopy(ctx context.Context, conn *sql.Conn, query string, fn func(array.RecordReader) (int64, error)) (int64, error) {
-	var n int64
-	err := queryArrow(ctx, conn, query, func(r array.RecordReader) error {
-		var err error
-		n, err = fn(r)
-		return err
-	})
-	return n, err
 }

@@ -2,7 +2,6 @@ package sources
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
@@ -23,22 +22,6 @@ func ecFile(t testing.TB, year string) string {
 		t.Fatalf("want one shipped workbook for %s, got %v (%v)", year, files, err)
 	}
 	return files[0]
-}
-
-// openTestDB opens a private in-memory DuckDB database for one test.
-func openTestDB(t testing.TB) *sql.Conn {
-	t.Helper()
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	conn, err := db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
 }
 
 func sumCol(sh *ECSheet, host string, indicators ...string) int64 {

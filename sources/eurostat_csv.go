@@ -162,33 +162,7 @@ func parseEurostatSDMX(ctx context.Context, r io.Reader, meta *eurostatFileMeta,
 	timeCol, valCol := cols["time_period"], cols["obs_value"]
 
 	var ids [esNDict]int32
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return eurostatCSVError(path, err)
-		}
-		line, _ := cr.FieldPos(0)
-		ln := int64(line)
-		if ln%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-		}
-		perr := func(col int, err error) error {
-			return &EurostatParseError{File: path, Line: ln, Column: col + 1, Field: header[col], Value: rec[col], Err: err}
-		}
-		if len(rec) != len(header) {
-			return &EurostatParseError{File: path, Line: ln, Column: min(len(rec), len(header)) + 1,
-				Err: fmt.Errorf("%w: found %d fields, want %d", ErrEurostatRagged, len(rec), len(header))}
-		}
-		for i, f := range rec {
-			if !utf8.ValidString(f) {
-				return perr(i, ErrEurostatEncoding)
-			}
-		}
+	return eachEurostatCSVRecord(ctx, cr, path, header, func(ln int64, rec []string, perr func(int, error) error) error {
 		if ds, err := eurostatDataflow(rec[flow]); err != nil {
 			return perr(flow, err)
 		} else if ds != meta.dataset {
@@ -218,27 +192,12 @@ func parseEurostatSDMX(ctx context.Context, r io.Reader, meta *eurostatFileMeta,
 			return perr(dimCols[esFreq], fmt.Errorf("freq %s does not match period %s", f, period))
 		}
 		ids[esPeriod] = b.dicts[esPeriod].idString(period)
-		flags := ""
-		if hasFlag {
-			flags = strings.TrimSpace(rec[flagCol])
-			if i := eurostatCheckFlags([]byte(flags)); i >= 0 {
-				return perr(flagCol, fmt.Errorf("%w %q", ErrEurostatUnknownFlag, flags[i:i+1]))
-			}
+		flagCol := flagCol
+		if !hasFlag {
+			flagCol = -1
 		}
-		ids[esFlags] = b.dicts[esFlags].idString(flags)
-		raw := strings.TrimSpace(rec[valCol])
-		var v float64
-		ok := false
-		if raw != "" && raw != ":" {
-			if v, ok = eurostatNumber([]byte(raw), false); !ok {
-				return perr(valCol, ErrEurostatValue)
-			}
-		}
-		b.add(ln, &ids, v, ok)
-		if err := b.endLine(); err != nil {
-			return err
-		}
-	}
+		return b.addCSVCell(ln, &ids, rec, flagCol, valCol, false, perr)
+	})
 }
 
 // parseEurostatAppsso reads a legacy appsso CSV export from r into b;
@@ -294,6 +253,43 @@ func parseEurostatAppsso(ctx context.Context, r io.Reader, utf8OK bool, meta *eu
 	timeCol, valCol := cols["time"], cols["value"]
 
 	var ids [esNDict]int32
+	return eachEurostatCSVRecord(ctx, cr, path, header, func(ln int64, rec []string, perr func(int, error) error) error {
+		period, freq, err := eurostatPeriod([]byte(strings.TrimSpace(rec[timeCol])))
+		if err != nil {
+			return perr(timeCol, err)
+		}
+		ids[esApplicant] = b.dicts[esApplicant].idString("")
+		ids[esDecision] = b.dicts[esDecision].idString("")
+		for _, d := range dims {
+			v := strings.TrimSpace(rec[d.col])
+			if v == "" {
+				return perr(d.col, errors.New("empty label"))
+			}
+			if d.label {
+				code, ok := eurostatDimLabel(esDictNames[d.k], v)
+				if !ok {
+					return perr(d.col, ErrEurostatUnknownLabel)
+				}
+				v = code
+			}
+			ids[d.k] = b.dicts[d.k].idString(v)
+		}
+		ids[esFreq] = b.dicts[esFreq].idString(string([]byte{freq}))
+		ids[esPeriod] = b.dicts[esPeriod].idString(period)
+		flagCol := flagCol
+		if !hasFlag {
+			flagCol = -1
+		}
+		return b.addCSVCell(ln, &ids, rec, flagCol, valCol, true, perr)
+	})
+}
+
+// eachEurostatCSVRecord reads the records below the header and calls fn with
+// each one, its line and an error maker for its cells, after the checks
+// both CSV formats share: a ragged record and invalid UTF-8 are errors, and
+// ctx is checked as the file goes.
+func eachEurostatCSVRecord(ctx context.Context, cr *csv.Reader, path string, header []string,
+	fn func(ln int64, rec []string, perr func(int, error) error) error) error {
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
@@ -321,47 +317,33 @@ func parseEurostatAppsso(ctx context.Context, r io.Reader, utf8OK bool, meta *eu
 				return perr(i, ErrEurostatEncoding)
 			}
 		}
-		period, freq, err := eurostatPeriod([]byte(strings.TrimSpace(rec[timeCol])))
-		if err != nil {
-			return perr(timeCol, err)
-		}
-		ids[esApplicant] = b.dicts[esApplicant].idString("")
-		ids[esDecision] = b.dicts[esDecision].idString("")
-		for _, d := range dims {
-			v := strings.TrimSpace(rec[d.col])
-			if v == "" {
-				return perr(d.col, errors.New("empty label"))
-			}
-			if d.label {
-				code, ok := eurostatDimLabel(esDictNames[d.k], v)
-				if !ok {
-					return perr(d.col, ErrEurostatUnknownLabel)
-				}
-				v = code
-			}
-			ids[d.k] = b.dicts[d.k].idString(v)
-		}
-		ids[esFreq] = b.dicts[esFreq].idString(string([]byte{freq}))
-		ids[esPeriod] = b.dicts[esPeriod].idString(period)
-		flags := ""
-		if hasFlag {
-			flags = strings.TrimSpace(rec[flagCol])
-			if i := eurostatCheckFlags([]byte(flags)); i >= 0 {
-				return perr(flagCol, fmt.Errorf("%w %q", ErrEurostatUnknownFlag, flags[i:i+1]))
-			}
-		}
-		ids[esFlags] = b.dicts[esFlags].idString(flags)
-		raw := strings.TrimSpace(rec[valCol])
-		var v float64
-		ok := false
-		if raw != ":" {
-			if v, ok = eurostatNumber([]byte(raw), true); !ok {
-				return perr(valCol, ErrEurostatValue)
-			}
-		}
-		b.add(ln, &ids, v, ok)
-		if err := b.endLine(); err != nil {
+		if err := fn(ln, rec, perr); err != nil {
 			return err
 		}
 	}
+}
+
+// addCSVCell finishes one CSV record: its flags (flagCol < 0: none), its
+// value (":" is not available; thousands allows "17,445"; an empty value is
+// not available unless thousands, the appsso export, where it is an error),
+// and hands the cell to the batcher.
+func (b *eurostatBatcher) addCSVCell(ln int64, ids *[esNDict]int32, rec []string, flagCol, valCol int, thousands bool, perr func(int, error) error) error {
+	flags := ""
+	if flagCol >= 0 {
+		flags = strings.TrimSpace(rec[flagCol])
+		if i := eurostatCheckFlags([]byte(flags)); i >= 0 {
+			return perr(flagCol, fmt.Errorf("%w %q", ErrEurostatUnknownFlag, flags[i:i+1]))
+		}
+	}
+	ids[esFlags] = b.dicts[esFlags].idString(flags)
+	raw := strings.TrimSpace(rec[valCol])
+	var v float64
+	ok := false
+	if raw != ":" && (thousands || raw != "") {
+		if v, ok = eurostatNumber([]byte(raw), thousands); !ok {
+			return perr(valCol, ErrEurostatValue)
+		}
+	}
+	b.add(ln, ids, v, ok)
+	return b.endLine()
 }

@@ -25,17 +25,8 @@ const (
 // loadEurostatForTest loads paths into a fresh in-memory DuckDB.
 func loadEurostatForTest(t *testing.T, paths ...string) (*sql.Conn, Stats) {
 	t.Helper()
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
 	ctx := context.Background()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := openTestDB(t)
 	st, err := NewEurostat(EurostatConfig{Paths: paths}).Load(ctx, conn)
 	if err != nil {
 		t.Fatalf("load %v: %v", paths, err)
@@ -332,17 +323,8 @@ func TestEurostatBadInputs(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			db, err := sql.Open("duckdb", "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
-			conn, err := db.Conn(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			_, err = NewEurostat(EurostatConfig{Paths: []string{tc.path}}).Load(context.Background(), conn)
+			conn := openTestDB(t)
+			_, err := NewEurostat(EurostatConfig{Paths: []string{tc.path}}).Load(context.Background(), conn)
 			var pe *EurostatParseError
 			if !errors.As(err, &pe) {
 				t.Fatalf("error %v (%T), want *EurostatParseError", err, err)
@@ -369,30 +351,12 @@ func TestEurostatBadInputs(t *testing.T) {
 	}
 
 	t.Run("no dataset id in the name", func(t *testing.T) {
-		conn, err := openEurostatTestConn(t)
-		if err != nil {
-			t.Fatal(err)
-		}
+		conn := openTestDB(t)
 		_, err = NewEurostat(EurostatConfig{Paths: []string{bad("asylum_monthly_no_dataset_id.tsv")}}).Load(context.Background(), conn)
 		if err == nil || !strings.Contains(err.Error(), "migr_asyappctza") {
 			t.Errorf("error %v, want one that asks for the dataset id in the file name", err)
 		}
 	})
-}
-
-func openEurostatTestConn(t *testing.T) (*sql.Conn, error) {
-	t.Helper()
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		return nil, err
-	}
-	t.Cleanup(func() { db.Close() })
-	conn, err := db.Conn(context.Background())
-	if err != nil {
-		return nil, err
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn, nil
 }
 
 func TestEurostatInputs(t *testing.T) {
@@ -440,13 +404,10 @@ func TestEurostatInputs(t *testing.T) {
 }
 
 func TestEurostatLoadCancelled(t *testing.T) {
-	conn, err := openEurostatTestConn(t)
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := openTestDB(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = NewEurostat(EurostatConfig{Paths: []string{esSDMXDec}}).Load(ctx, conn)
+	_, err := NewEurostat(EurostatConfig{Paths: []string{esSDMXDec}}).Load(ctx, conn)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v, want context.Canceled", err)
 	}

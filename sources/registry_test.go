@@ -2,6 +2,7 @@ package sources
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"
@@ -47,4 +48,21 @@ func TestEverySourceLoadsItsRealData(t *testing.T) {
 			}
 		})
 	}
+}
+
+// openTestDB opens a private in-memory DuckDB database for one test; every
+// source test uses it, so that tests share no state.
+func openTestDB(t testing.TB) *sql.Conn {
+	t.Helper()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	conn, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }

@@ -12,7 +12,7 @@ import (
 const ruMFACSV = "testdata/ru_mfa_published/ru_mfa_visas_published.csv"
 
 func TestRUMFARowsAndCitations(t *testing.T) {
-	conn := unhcrOpenConn(t)
+	conn := openTestDB(t)
 	st, err := NewRUMFA(RUMFAConfig{Path: ruMFACSV}).Load(context.Background(), conn)
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +86,7 @@ func TestRUMFABadInputs(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := unhcrWriteTemp(t, "ru_mfa.csv", tc.data())
-			_, err := NewRUMFA(RUMFAConfig{Path: p}).Load(context.Background(), unhcrOpenConn(t))
+			_, err := NewRUMFA(RUMFAConfig{Path: p}).Load(context.Background(), openTestDB(t))
 			var re *RecordError
 			if !errors.As(err, &re) {
 				t.Fatalf("err = %v, want a *RecordError", err)

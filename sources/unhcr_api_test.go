@@ -176,7 +176,7 @@ func TestUNHCRAPI(t *testing.T) {
 			if tc.timeout != 0 {
 				cfg.API.Timeout = tc.timeout
 			}
-			conn := unhcrOpenConn(t)
+			conn := openTestDB(t)
 			st, err := NewUNHCR(cfg, WithUNHCRHTTPClient(hs.Client()), withUNHCRBackoff(time.Millisecond)).Load(context.Background(), conn)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
@@ -209,7 +209,7 @@ func TestUNHCRAPIRetryAfter(t *testing.T) {
 		}
 		return false
 	})
-	_, err := NewUNHCR(unhcrAPIConfig(hs.URL), WithUNHCRHTTPClient(hs.Client()), withUNHCRBackoff(time.Millisecond)).Load(context.Background(), unhcrOpenConn(t))
+	_, err := NewUNHCR(unhcrAPIConfig(hs.URL), WithUNHCRHTTPClient(hs.Client()), withUNHCRBackoff(time.Millisecond)).Load(context.Background(), openTestDB(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +224,7 @@ func TestUNHCRAPIRetryAfter(t *testing.T) {
 // they came from.
 func TestUNHCRAPIRequests(t *testing.T) {
 	srv, hs := newUNHCRAPIServer(t, nil)
-	conn := unhcrOpenConn(t)
+	conn := openTestDB(t)
 	cfg := unhcrAPIConfig(hs.URL)
 	cfg.API.Limit = 100
 	if _, err := NewUNHCR(cfg, WithUNHCRHTTPClient(hs.Client())).Load(context.Background(), conn); err != nil {
@@ -263,7 +263,7 @@ func TestUNHCRAPICancel(t *testing.T) {
 		}
 		return false
 	})
-	_, err := NewUNHCR(unhcrAPIConfig(hs.URL), WithUNHCRHTTPClient(hs.Client())).Load(ctx, unhcrOpenConn(t))
+	_, err := NewUNHCR(unhcrAPIConfig(hs.URL), WithUNHCRHTTPClient(hs.Client())).Load(ctx, openTestDB(t))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}

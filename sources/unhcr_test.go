@@ -21,26 +21,10 @@ const (
 	unhcrDecisionsPage   = "testdata/unhcr/api_v1_asylum-decisions_coo-DZA_page1.json"
 )
 
-// unhcrOpenConn opens a fresh in-memory DuckDB and returns one connection.
-func unhcrOpenConn(t *testing.T) *sql.Conn {
-	t.Helper()
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	conn, err := db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
-}
-
 // unhcrLoad loads the unhcr source from paths into a fresh database.
 func unhcrLoad(t *testing.T, paths ...string) (*sql.Conn, Stats) {
 	t.Helper()
-	conn := unhcrOpenConn(t)
+	conn := openTestDB(t)
 	st, err := NewUNHCR(UNHCRConfig{Paths: paths}).Load(context.Background(), conn)
 	if err != nil {
 		t.Fatalf("load %v: %v", paths, err)
@@ -139,7 +123,7 @@ func TestUNHCRApplicationsCodesAsPublished(t *testing.T) {
 // and checks the rows land with line numbers that count the preamble.
 func TestUNHCRPreamble(t *testing.T) {
 	t.Run("solutions table rejected after the preamble", func(t *testing.T) {
-		conn := unhcrOpenConn(t)
+		conn := openTestDB(t)
 		_, err := NewUNHCR(UNHCRConfig{Paths: []string{unhcrSolutionsCSV}}).Load(context.Background(), conn)
 		var re *RecordError
 		if !errors.As(err, &re) {
@@ -263,7 +247,7 @@ func TestUNHCRDecisionsPage(t *testing.T) {
 // independently of the parser through DuckDB's JSON reader.
 func unhcrPageSum(t *testing.T, field string) float64 {
 	t.Helper()
-	conn := unhcrOpenConn(t)
+	conn := openTestDB(t)
 	p, err := filepath.Abs(unhcrDecisionsPage)
 	if err != nil {
 		t.Fatal(err)
@@ -346,7 +330,7 @@ func TestUNHCRBadInputs(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := unhcrWriteTemp(t, tc.file, tc.data())
-			conn := unhcrOpenConn(t)
+			conn := openTestDB(t)
 			_, err := NewUNHCR(UNHCRConfig{Paths: []string{p}}).Load(context.Background(), conn)
 			if err == nil {
 				t.Fatal("load succeeded, want an error")
@@ -454,7 +438,7 @@ func TestUNHCRDashes(t *testing.T) {
 // row (UNHCR's AUS and ISO's AUT both give AT).
 func TestUNHCRCountryAliases(t *testing.T) {
 	ctx := context.Background()
-	conn := unhcrOpenConn(t)
+	conn := openTestDB(t)
 	if _, err := NewUNHCR(UNHCRConfig{Paths: []string{"../data/unhcr"}}).Load(ctx, conn); err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/visastats/visastats/output"
 	"github.com/visastats/visastats/pipeline"
 	"github.com/visastats/visastats/sources"
 )
@@ -27,6 +28,21 @@ func cmdVersion(ctx context.Context, g *globals, args []string, stdout, stderr i
 	}
 	fmt.Fprintf(stdout, "visastats %s\n", pipeline.Version)
 	return exitOK
+}
+
+// setup makes the logger and loads the configuration for a command that
+// needs both; a code other than exitOK has been explained on stderr.
+func (g *globals) setup(stderr io.Writer) (pipeline.Config, *slog.Logger, int) {
+	log, err := g.logger(stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "visastats: %v\n", err)
+		return pipeline.Config{}, nil, exitUsage
+	}
+	cfg, ok := loadConfig(g, stderr)
+	if !ok {
+		return cfg, nil, exitFailed
+	}
+	return cfg, log, exitOK
 }
 
 func loadConfig(g *globals, stderr io.Writer) (pipeline.Config, bool) {
@@ -49,14 +65,9 @@ func cmdRun(ctx context.Context, g *globals, args []string, stdout, stderr io.Wr
 		fmt.Fprintf(stderr, "visastats run: unexpected arguments %q\n", fs.Args())
 		return exitUsage
 	}
-	log, err := g.logger(stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "visastats: %v\n", err)
-		return exitUsage
-	}
-	cfg, ok := loadConfig(g, stderr)
-	if !ok {
-		return exitFailed
+	cfg, log, code := g.setup(stderr)
+	if code != exitOK {
+		return code
 	}
 	rep, err := pipeline.Run(ctx, cfg, log, pipeline.RunOptions{Force: *force, Offline: *offline})
 	if err != nil {
@@ -89,10 +100,10 @@ func printSummary(w io.Writer, rep *pipeline.Report) {
 			parts[dir] = [2]int64{p[0] + 1, p[1] + f.Size}
 			continue
 		}
-		fmt.Fprintf(tw, "  %s\t%s rows\t%s\t\n", filepath.Join(rep.Latest, f.Name), thousands(f.Rows), humanBytes(f.Size))
+		fmt.Fprintf(tw, "  %s\t%s rows\t%s\t\n", filepath.Join(rep.Latest, f.Name), output.Thousands(f.Rows), output.HumanBytes(f.Size))
 	}
 	for dir, p := range parts {
-		fmt.Fprintf(tw, "  %s/\t%s files\t%s\t\n", filepath.Join(rep.Latest, dir), thousands(p[0]), humanBytes(p[1]))
+		fmt.Fprintf(tw, "  %s/\t%s files\t%s\t\n", filepath.Join(rep.Latest, dir), output.Thousands(p[0]), output.HumanBytes(p[1]))
 	}
 	tw.Flush()
 	if len(rep.Headlines) == 0 {
@@ -102,7 +113,7 @@ func printSummary(w io.Writer, rep *pipeline.Report) {
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "  year\tapplications\tchange\tEC refusal rate\t")
 	for _, h := range rep.Headlines {
-		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t\n", h.Year, thousands(h.Applications), percent(h.Change, true), percent(h.NotIssuedRate, false))
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t\n", h.Year, output.Thousands(h.Applications), output.Percent(h.Change, true), output.Percent(h.NotIssuedRate, false))
 	}
 	tw.Flush()
 }
@@ -128,7 +139,7 @@ func cmdSources(ctx context.Context, g *globals, args []string, stdout, stderr i
 		if in.Year != 0 {
 			year = strconv.Itoa(in.Year)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", in.Source, year, thousands(in.Size), in.SHA256, in.Path)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", in.Source, year, output.Thousands(in.Size), in.SHA256, in.Path)
 	}
 	tw.Flush()
 	return exitOK
@@ -201,57 +212,15 @@ func formatRow(r []any, human bool) []string {
 	return out
 }
 
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
-func percent(v *float64, signed bool) string {
-	if v == nil || math.IsNaN(*v) {
-		return "-"
-	}
-	if signed {
-		return fmt.Sprintf("%+.1f%%", *v*100)
-	}
-	return fmt.Sprintf("%.2f%%", *v*100)
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
-
 func cmdCheck(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	offline := fs.Bool("offline", false, "use the last snapshot of every fetched input instead of the network")
 	if ok, code := parseFlags(fs, g, args, stderr); !ok {
 		return code
 	}
-	log, err := g.logger(stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "visastats: %v\n", err)
-		return exitUsage
-	}
-	cfg, ok := loadConfig(g, stderr)
-	if !ok {
-		return exitFailed
+	cfg, log, code := g.setup(stderr)
+	if code != exitOK {
+		return code
 	}
 	rep, err := pipeline.Check(ctx, cfg, log, pipeline.RunOptions{Offline: *offline})
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
@@ -312,7 +281,7 @@ func cmdRuns(ctx context.Context, g *globals, args []string, stdout, stderr io.W
 			msg = msg[:77] + "..."
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", rep.Release, status, rep.GeneratedAt.Format("2006-01-02 15:04:05"),
-			rep.Duration.Round(time.Millisecond), thousands(rep.Tables["observations"]), changes, failed, msg)
+			rep.Duration.Round(time.Millisecond), output.Thousands(rep.Tables["observations"]), changes, failed, msg)
 	}
 	tw.Flush()
 	return exitOK
@@ -343,7 +312,7 @@ func cmdDiff(ctx context.Context, g *globals, args []string, stdout, stderr io.W
 		return exitFailed
 	}
 	fmt.Fprintf(stdout, "Against release %s: %s new, %s removed, %s revised observations.\n",
-		sum.Previous, thousands(sum.New), thousands(sum.Removed), thousands(sum.Revised))
+		sum.Previous, output.Thousands(sum.New), output.Thousands(sum.Removed), output.Thousands(sum.Revised))
 	for _, r := range revs {
 		fmt.Fprintf(stdout, "  %s\n", r.Describe())
 	}
@@ -382,6 +351,6 @@ func cmdSynth(ctx context.Context, g *globals, args []string, stdout, stderr io.
 		return exitFailed
 	}
 	fmt.Fprintf(stdout, "wrote %s: %s series x %d months = %s cells of synthetic migr_asyappctzm TSV (not data)\n",
-		*out, thousands(int64(*series)), *periods, thousands(int64(*series)*int64(*periods)))
+		*out, output.Thousands(int64(*series)), *periods, output.Thousands(int64(*series)*int64(*periods)))
 	return exitOK
 }

@@ -26,14 +26,9 @@ func cmdServe(ctx context.Context, g *globals, args []string, stdout, stderr io.
 		fmt.Fprintf(stderr, "visastats serve: --addr %q: want host:port, e.g. 127.0.0.1:8080\n", *addr)
 		return exitUsage
 	}
-	log, err := g.logger(stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "visastats: %v\n", err)
-		return exitUsage
-	}
-	cfg, ok := loadConfig(g, stderr)
-	if !ok {
-		return exitFailed
+	cfg, log, code := g.setup(stderr)
+	if code != exitOK {
+		return code
 	}
 	srv, err := serve.New(serve.Options{Dir: cfg.Output.Dir, SchemaPath: *schema, Log: log})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/visastats/visastats/output"
 	"html/template"
 	"io/fs"
 	"math"
@@ -260,40 +261,16 @@ func rawValue(v json.RawMessage) string {
 	return string(v)
 }
 
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "−" + b.String()
-	}
-	return b.String()
-}
+// thousands and percent are output's formats with the typographic minus
+// sign and dash of the page.
+func thousands(n int64) string { return strings.Replace(output.Thousands(n), "-", "−", 1) }
 
 func percent(v *float64, signed bool) string {
-	if v == nil || math.IsNaN(*v) || math.IsInf(*v, 0) {
+	s := output.Percent(v, signed)
+	if s == "-" {
 		return "–"
 	}
-	if signed {
-		s := fmt.Sprintf("%+.1f%%", *v*100)
-		return strings.Replace(s, "-", "−", 1)
-	}
-	return fmt.Sprintf("%.2f%%", *v*100)
+	return strings.Replace(s, "-", "−", 1)
 }
 
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
+func humanBytes(n int64) string { return output.HumanBytes(n) }
