@@ -149,9 +149,12 @@ func Runs(cfg Config) ([]RunSummary, error) {
 	return out, nil
 }
 
-// tableCounts returns the exact rows of every table of the database.
+// tableCounts returns the exact rows of every table and view of the
+// database (observations is a view).
 func tableCounts(ctx context.Context, conn *sql.Conn) (map[string]int64, error) {
-	rows, err := conn.QueryContext(ctx, `SELECT table_name FROM duckdb_tables() WHERE NOT temporary ORDER BY table_name`)
+	rows, err := conn.QueryContext(ctx, `SELECT table_name FROM duckdb_tables() WHERE NOT temporary
+		UNION ALL SELECT view_name FROM duckdb_views() WHERE NOT internal AND NOT temporary
+		ORDER BY 1`)
 	if err != nil {
 		return nil, fmt.Errorf("count tables: %w", err)
 	}

@@ -249,8 +249,39 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (re
 	return rep, nil
 }
 
+// observationsTransform is the transform after which every source's
+// numbers are in observations: the end of the ingest.
+const observationsTransform = "observations"
+
 // buildDatabase fills a fresh database: inputs, sources, transforms, checks.
 func buildDatabase(ctx context.Context, conn *sql.Conn, srcs []sources.Source, inputs []InputInfo, prevObs string, rep *Report, log *slog.Logger) error {
+	if err := build(ctx, conn, srcs, inputs, prevObs, rep, log, ""); err != nil {
+		return err
+	}
+	tables, err := tableCounts(ctx, conn)
+	if err != nil {
+		return err
+	}
+	rep.Tables = tables
+	if rep.Changes, err = changeSummary(ctx, conn, rep.Previous); err != nil {
+		return err
+	}
+	start := time.Now()
+	if rep.Claims, err = evaluateClaims(ctx, conn); err != nil {
+		return err
+	}
+	rep.stage(log, "claims", "claims", int64(len(rep.Claims)), start)
+	for _, c := range rep.Claims {
+		log.Info("claim", "claim", c.ID, "status", c.Status, "note", c.Explanation)
+	}
+	return nil
+}
+
+// build records the inputs, loads the sources and runs the transforms in
+// order, each followed by the checks declared after it. With stopAfter set
+// it stops after that transform and its checks; otherwise it runs them
+// all, then the catalogue check and the checks that follow everything.
+func build(ctx context.Context, conn *sql.Conn, srcs []sources.Source, inputs []InputInfo, prevObs string, rep *Report, log *slog.Logger, stopAfter string) error {
 	if err := recordInputs(ctx, conn, inputs); err != nil {
 		return err
 	}
@@ -320,7 +351,7 @@ func buildDatabase(ctx context.Context, conn *sql.Conn, srcs []sources.Source, i
 		}
 		n, _ := res.RowsAffected()
 		rep.stage(log, "transform", t.Name, n, start)
-		if t.Name == "observations" {
+		if t.Name == observationsTransform {
 			// The previous release is compared against from here on.
 			if err := loadPrevious(ctx, conn, prevObs); err != nil {
 				return err
@@ -329,30 +360,17 @@ func buildDatabase(ctx context.Context, conn *sql.Conn, srcs []sources.Source, i
 		if err := runChecksAfter(t.Name); err != nil {
 			return err
 		}
+		if t.Name == stopAfter {
+			return nil
+		}
+	}
+	if stopAfter != "" {
+		return fmt.Errorf("build: no transform named %q", stopAfter)
 	}
 	if err := checkCatalogue(ctx, conn); err != nil {
 		return err
 	}
-	if err := runChecksAfter(""); err != nil {
-		return err
-	}
-	tables, err := tableCounts(ctx, conn)
-	if err != nil {
-		return err
-	}
-	rep.Tables = tables
-	if rep.Changes, err = changeSummary(ctx, conn, rep.Previous); err != nil {
-		return err
-	}
-	start := time.Now()
-	if rep.Claims, err = evaluateClaims(ctx, conn); err != nil {
-		return err
-	}
-	rep.stage(log, "claims", "claims", int64(len(rep.Claims)), start)
-	for _, c := range rep.Claims {
-		log.Info("claim", "claim", c.ID, "status", c.Status, "note", c.Explanation)
-	}
-	return nil
+	return runChecksAfter("")
 }
 
 func orAll(after string) string {

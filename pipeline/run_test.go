@@ -201,6 +201,47 @@ func TestRunRealFigures(t *testing.T) {
 	if seenClaims != len(want) {
 		t.Errorf("claims.parquet has %d claims, want %d", seenClaims, len(want))
 	}
+
+	// Two shipped files publish France's 2015 and 2016 decisions on all
+	// citizenships (the legacy export and the SDMX-CSV extract): the raw
+	// view keeps both, observations the SDMX figure once, with that file's
+	// release hash.
+	pub, err := sql.Open("duckdb", cfg.Database+"?access_mode=READ_ONLY")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	var sdmxRelease string
+	if err := pub.QueryRow(`SELECT left(sha256, 12) FROM inputs WHERE path LIKE '%migr_asydcfsta_sdmx-csv_FR_2015-2019.csv'`).Scan(&sdmxRelease); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		decision, period string
+		value            float64
+	}{{"TOTAL_POS", "2015", 20630}, {"TOTAL_POS", "2016", 28755}, {"REJECTED", "2015", 57280}, {"REJECTED", "2016", 58730}} {
+		var raw, files int64
+		if err := pub.QueryRow(`SELECT count(*), count(DISTINCT file) FROM raw_eurostat_asylum
+			WHERE dataset = 'migr_asydcfsta' AND geo IN ('FR', 'France') AND citizen IN ('TOTAL', 'Total')
+			  AND sex = 'T' AND age = 'TOTAL' AND decision = ? AND period = ? AND value = ?`, c.decision, c.period, c.value).Scan(&raw, &files); err != nil {
+			t.Fatal(err)
+		}
+		if raw != 2 || files != 2 {
+			t.Errorf("FR %s %s: %d raw cells in %d files, want 2 in 2", c.decision, c.period, raw, files)
+		}
+		var n int64
+		var value float64
+		var release string
+		if err := db.QueryRow(`SELECT count(*), max(value), max(release) FROM read_parquet(?)
+			WHERE dataset = 'eurostat_migr_asydcfsta' AND reporter = 'FR' AND partner = 'TOTAL'
+			  AND sex = 'T' AND age = 'TOTAL' AND decision = ? AND period = ?`,
+			filepath.Join(latest, "observations.parquet"), c.decision, c.period).Scan(&n, &value, &release); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 || value != c.value || release != sdmxRelease {
+			t.Errorf("FR %s %s in observations: %d rows, value %v, release %s; want 1 row, %v, %s (the SDMX file)",
+				c.decision, c.period, n, value, release, c.value, sdmxRelease)
+		}
+	}
 }
 
 // TestClaimThatDiffers: a registry whose expected figure is wrong reports

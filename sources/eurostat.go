@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -25,28 +27,60 @@ type EurostatConfig struct {
 	Paths []string `mapstructure:"paths"`
 }
 
-// eurostatTable is the one raw table the source writes.
-const eurostatTable = "raw_eurostat_asylum"
+// The raw tables the source writes (see eurostat_arrow.go for why the
+// cells are stored apart from their series), and the view that joins them
+// into one row per published cell.
+const (
+	eurostatSeriesTable  = "raw_eurostat_series"
+	eurostatCellsTable   = "raw_eurostat_cells"
+	eurostatPeriodsTable = "raw_eurostat_periods"
+	eurostatFlagsTable   = "raw_eurostat_flags"
+	eurostatView         = "raw_eurostat_asylum"
+)
 
-// eurostatDDL is the raw table contract the SQL transforms depend on.
-const eurostatDDL = `CREATE TABLE raw_eurostat_asylum (
-	dataset VARCHAR,
-	file VARCHAR,
-	line BIGINT,
-	format VARCHAR,
-	freq VARCHAR,
-	unit VARCHAR,
-	citizen VARCHAR,
-	sex VARCHAR,
-	age VARCHAR,
-	applicant VARCHAR,
-	decision VARCHAR,
-	geo VARCHAR,
-	coding VARCHAR,
-	period VARCHAR,
-	value DOUBLE,
-	flags VARCHAR
-)`
+// eurostatDDL is the raw contract the SQL transforms depend on.
+var eurostatDDL = []string{
+	`CREATE TABLE raw_eurostat_series (
+	series_id INTEGER NOT NULL, -- numbers series across the files of a run
+	dataset VARCHAR NOT NULL,
+	file VARCHAR NOT NULL,
+	line BIGINT NOT NULL,       -- where the series is first seen
+	format VARCHAR NOT NULL,
+	coding VARCHAR NOT NULL,    -- code, or label in the legacy exports
+	unit VARCHAR NOT NULL,
+	citizen VARCHAR NOT NULL,
+	sex VARCHAR NOT NULL,
+	age VARCHAR NOT NULL,
+	applicant VARCHAR NOT NULL, -- '' in decision datasets
+	decision VARCHAR NOT NULL,  -- '' in applicant datasets
+	geo VARCHAR NOT NULL
+)`,
+	`CREATE TABLE raw_eurostat_cells (
+	series_id INTEGER NOT NULL,
+	period_id USMALLINT NOT NULL,
+	line INTEGER,               -- NULL when it is the series' line
+	value DOUBLE,               -- NULL for ':'
+	flag_id USMALLINT NOT NULL
+)`,
+	`CREATE TABLE raw_eurostat_periods (
+	period_id USMALLINT NOT NULL,
+	period VARCHAR NOT NULL,    -- 2023 or 2023-05
+	freq VARCHAR NOT NULL,      -- A or M
+	year INTEGER NOT NULL,
+	month INTEGER               -- NULL for annual periods
+)`,
+	`CREATE TABLE raw_eurostat_flags (
+	flag_id USMALLINT NOT NULL,
+	flags VARCHAR NOT NULL      -- as published, '' for none
+)`,
+	`CREATE VIEW raw_eurostat_asylum AS
+SELECT s.dataset, s.file, coalesce(c.line, s.line) AS line, s.format, p.freq, s.unit, s.citizen,
+       s.sex, s.age, s.applicant, s.decision, s.geo, s.coding, p.period, c.value, f.flags
+FROM raw_eurostat_cells c
+JOIN raw_eurostat_series s USING (series_id)
+JOIN raw_eurostat_periods p USING (period_id)
+JOIN raw_eurostat_flags f USING (flag_id)`,
+}
 
 // Formats, as written to the format column.
 const (
@@ -74,6 +108,8 @@ var (
 	ErrEurostatTruncated = errors.New("compressed file is truncated or corrupt")
 	// ErrEurostatValue marks a cell that is neither a number nor ':'.
 	ErrEurostatValue = errors.New("not a number or ':'")
+	// ErrEurostatDuplicate marks a series a TSV file publishes twice.
+	ErrEurostatDuplicate = errors.New("duplicate series")
 	// ErrEurostatHeader marks a header the source cannot read.
 	ErrEurostatHeader = errors.New("unexpected header")
 )
@@ -196,15 +232,15 @@ func eurostatDataName(name string) bool {
 	return false
 }
 
-// Load implements Source: it drops and creates raw_eurostat_asylum and
-// loads every input into it, one INSERT per file.
+// Load implements Source: it drops and creates the raw tables and loads
+// every input into them, one INSERT of cells per file.
 func (s *eurostatSource) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 	var st Stats
 	inputs, err := s.Inputs(ctx)
 	if err != nil {
 		return st, err
 	}
-	if err := createEurostatTable(ctx, conn); err != nil {
+	if err := createEurostatTables(ctx, conn); err != nil {
 		return st, err
 	}
 	restore, err := eurostatUnorderedInserts(ctx, conn)
@@ -212,17 +248,54 @@ func (s *eurostatSource) Load(ctx context.Context, conn *sql.Conn) (Stats, error
 		return st, err
 	}
 	defer restore()
+	store := &eurostatStore{}
+	st.add(eurostatCellsTable, 0)
+	st.add(eurostatSeriesTable, 0)
 	for _, in := range inputs {
-		n, err := loadEurostatFile(ctx, conn, in.Path)
+		cells, series, err := loadEurostatFile(ctx, conn, store, in.Path)
 		if err != nil {
 			return st, err
 		}
-		st.add(eurostatTable, n)
+		st.add(eurostatCellsTable, cells)
+		st.add(eurostatSeriesTable, series)
 	}
-	if st.Tables == nil {
-		st.add(eurostatTable, 0)
+	periods, flags, err := insertEurostatCodes(ctx, conn, store)
+	if err != nil {
+		return st, err
 	}
+	st.add(eurostatPeriodsTable, periods)
+	st.add(eurostatFlagsTable, flags)
 	return st, nil
+}
+
+// insertEurostatCodes writes the numbered periods and flag strings.
+func insertEurostatCodes(ctx context.Context, conn *sql.Conn, store *eurostatStore) (periods, flags int64, err error) {
+	periods, err = appendRows(ctx, conn, eurostatPeriodsTable, func(add func(vals ...driver.Value) error) error {
+		for i, p := range store.dicts[esPeriod].values {
+			year, _ := strconv.Atoi(p[:4])
+			freq, month := "A", any(nil)
+			if len(p) == 7 {
+				m, _ := strconv.Atoi(p[5:])
+				freq, month = "M", int32(m)
+			}
+			if err := add(uint16(i), p, freq, int32(year), month); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	flags, err = appendRows(ctx, conn, eurostatFlagsTable, func(add func(vals ...driver.Value) error) error {
+		for i, f := range store.dicts[esFlags].values {
+			if err := add(uint16(i), f); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return periods, flags, err
 }
 
 // eurostatUnorderedInserts lets DuckDB insert with all its threads instead
@@ -249,12 +322,15 @@ func eurostatUnorderedInserts(ctx context.Context, conn *sql.Conn) (func(), erro
 	}, nil
 }
 
-func createEurostatTable(ctx context.Context, conn *sql.Conn) error {
-	if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+eurostatTable); err != nil {
-		return fmt.Errorf("drop %s: %w", eurostatTable, err)
+func createEurostatTables(ctx context.Context, conn *sql.Conn) error {
+	drops := []string{"DROP VIEW IF EXISTS " + eurostatView}
+	for _, t := range []string{eurostatSeriesTable, eurostatCellsTable, eurostatPeriodsTable, eurostatFlagsTable} {
+		drops = append(drops, "DROP TABLE IF EXISTS "+t)
 	}
-	if _, err := conn.ExecContext(ctx, eurostatDDL); err != nil {
-		return fmt.Errorf("create %s: %w", eurostatTable, err)
+	for _, q := range append(drops, eurostatDDL...) {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("eurostat_asylum raw tables: %w", err)
+		}
 	}
 	return nil
 }
@@ -337,20 +413,20 @@ func eurostatDatasetFromName(path string) string {
 	return strings.ToLower(eurostatDatasetRe.FindString(filepath.Base(path)))
 }
 
-// loadEurostatFile parses one file and inserts its cells.
-func loadEurostatFile(ctx context.Context, conn *sql.Conn, path string) (int64, error) {
+// loadEurostatFile parses one file and inserts its cells and series.
+func loadEurostatFile(ctx context.Context, conn *sql.Conn, store *eurostatStore, path string) (cells, series int64, err error) {
 	br, closer, err := eurostatOpen(path)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer closer.Close()
 	format, err := eurostatDetect(path, br)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	meta := eurostatFileMeta{path: path, dataset: eurostatDatasetFromName(path), format: format, coding: "code"}
 	if format != eurostatFormatSDMX && meta.dataset == "" {
-		return 0, &EurostatParseError{File: path, Err: errors.New("cannot tell the dataset: put its id (e.g. migr_asyappctza) in the file name")}
+		return 0, 0, &EurostatParseError{File: path, Err: errors.New("cannot tell the dataset: put its id (e.g. migr_asyappctza) in the file name")}
 	}
 	var parse func(ctx context.Context, b *eurostatBatcher) error
 	switch format {
@@ -363,7 +439,7 @@ func loadEurostatFile(ctx context.Context, conn *sql.Conn, path string) (int64, 
 		// record before the insert needs it.
 		ds, err := sniffSDMXDataset(path, br)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		meta.dataset = ds
 		parse = func(ctx context.Context, b *eurostatBatcher) error {
@@ -373,13 +449,13 @@ func loadEurostatFile(ctx context.Context, conn *sql.Conn, path string) (int64, 
 		meta.coding = "label"
 		utf8OK, err := eurostatValidUTF8(ctx, path)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		parse = func(ctx context.Context, b *eurostatBatcher) error {
 			return parseEurostatAppsso(ctx, br, utf8OK, &meta, b)
 		}
 	}
-	return insertEurostat(ctx, conn, &meta, parse)
+	return insertEurostat(ctx, conn, store, &meta, parse)
 }
 
 // eurostatValidUTF8 reports whether the whole (decompressed) file is valid

@@ -173,6 +173,9 @@ func parseEurostatSDMX(ctx context.Context, r io.Reader, meta *eurostatFileMeta,
 			return perr(timeCol, err)
 		}
 		for k, c := range dimCols {
+			if k == esPeriod || k == esFlags {
+				continue // set below
+			}
 			if c < 0 {
 				ids[k] = b.dicts[k].idString("")
 				continue
@@ -344,6 +347,8 @@ func (b *eurostatBatcher) addCSVCell(ln int64, ids *[esNDict]int32, rec []string
 			return perr(valCol, ErrEurostatValue)
 		}
 	}
-	b.add(ln, ids, v, ok)
+	if err := b.add(ln, ids, v, ok); err != nil {
+		return err
+	}
 	return b.endLine()
 }

@@ -33,30 +33,51 @@ type esParsedRow struct {
 
 func parseForFuzz(t *testing.T, data []byte, parse func(*bufio.Reader, *eurostatBatcher) error) ([]esParsedRow, error) {
 	t.Helper()
-	var rows []esParsedRow
+	type cell struct {
+		series, period, flag int
+		line                 int64
+		hasLine              bool
+		value                float64
+		hasVal               bool
+	}
+	var cells []cell
 	// Small batches keep each run cheap and cross batch boundaries.
-	b := newEurostatBatcher(7, func(rec arrow.Record) error {
+	st := &eurostatStore{nextSeries: 3}
+	b := newEurostatBatcher(st, "fuzz", 7, func(rec arrow.Record) error {
 		defer rec.Release()
-		line := rec.Column(0).(*array.Int64)
-		val := rec.Column(1 + esFlags).(*array.Float64)
+		sid := rec.Column(0).(*array.Int32)
+		period := rec.Column(1).(*array.Uint16)
+		line := rec.Column(2).(*array.Int32)
+		val := rec.Column(3).(*array.Float64)
+		flag := rec.Column(4).(*array.Uint16)
 		for i := 0; i < int(rec.NumRows()); i++ {
-			r := esParsedRow{line: line.Value(i), hasVal: val.IsValid(i), value: val.Value(i)}
-			for k := 0; k < esNDict; k++ {
-				col := 1 + k
-				if k == esFlags {
-					col++
-				}
-				d := rec.Column(col).(*array.Dictionary)
-				r.dims[k] = d.Dictionary().(*array.String).Value(d.GetValueIndex(i))
-			}
-			rows = append(rows, r)
+			cells = append(cells, cell{series: int(sid.Value(i)), period: int(period.Value(i)), flag: int(flag.Value(i)),
+				line: int64(line.Value(i)), hasLine: line.IsValid(i), value: val.Value(i), hasVal: val.IsValid(i)})
 		}
 		return nil
 	})
-	defer b.release()
 	err := parse(bufio.NewReader(bytes.NewReader(data)), b)
 	if err == nil {
 		err = b.flush()
+	}
+	rows := make([]esParsedRow, 0, len(cells))
+	for _, c := range cells {
+		s := b.series[c.series-int(b.first)]
+		r := esParsedRow{line: s.line, hasVal: c.hasVal, value: c.value}
+		if c.hasLine {
+			r.line = c.line
+		}
+		for j, k := range esSeriesDims {
+			r.dims[k] = st.dicts[k].values[s.key[j]]
+		}
+		r.dims[esPeriod] = st.dicts[esPeriod].values[c.period]
+		r.dims[esFlags] = st.dicts[esFlags].values[c.flag]
+		if len(r.dims[esPeriod]) == 7 {
+			r.dims[esFreq] = "M"
+		} else {
+			r.dims[esFreq] = "A"
+		}
+		rows = append(rows, r)
 	}
 	return rows, err
 }

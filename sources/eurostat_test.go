@@ -70,7 +70,7 @@ var esNull = sql.NullFloat64{}
 
 func TestEurostatRealFigures(t *testing.T) {
 	conn, st := loadEurostatForTest(t, esAppssoApps, esAppssoDec, esSDMXDec)
-	if got, want := st.Rows(), int64(34680+1836+23100); got != want {
+	if got, want := st.Tables["raw_eurostat_cells"], int64(34680+1836+23100); got != want {
 		t.Errorf("rows = %d, want %d", got, want)
 	}
 	rus := func(year string) map[string]string {
@@ -234,8 +234,8 @@ func TestEurostatTSV(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			conn, st := loadEurostatForTest(t, tc.path)
-			if st.Rows() != tc.rows {
-				t.Errorf("rows = %d, want %d", st.Rows(), tc.rows)
+			if st.Tables["raw_eurostat_cells"] != tc.rows {
+				t.Errorf("rows = %d, want %d", st.Tables["raw_eurostat_cells"], tc.rows)
 			}
 			for _, w := range tc.wants {
 				where := map[string]string{}
@@ -320,6 +320,7 @@ func TestEurostatBadInputs(t *testing.T) {
 		{"sdmx not utf-8", bad("migr_asydcfsta_sdmx_latin1.csv"), ErrEurostatEncoding, 3, 5, "citizen"},
 		{"appsso unknown sex label", bad("migr_asyappctza_appsso_unknown_sex.csv"), ErrEurostatUnknownLabel, 3, 4, `"Other"`},
 		{"truncated gzip", trunc, ErrEurostatTruncated, 0, 0, "truncated"},
+		{"tsv series repeated", bad("migr_asyappctzm_repeated_series.tsv"), ErrEurostatDuplicate, 4, 1, "repeats line 2"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -522,8 +523,8 @@ func TestEurostatSynthetic(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn, st := loadEurostatForTest(t, path)
-	if st.Rows() != 2000*30 {
-		t.Fatalf("rows %d, want %d", st.Rows(), 2000*30)
+	if st.Tables["raw_eurostat_cells"] != 2000*30 {
+		t.Fatalf("rows %d, want %d", st.Tables["raw_eurostat_cells"], 2000*30)
 	}
 	var nulls, flagged, citizens, geos int
 	err := conn.QueryRowContext(context.Background(), `SELECT count(*) FILTER (value IS NULL), count(*) FILTER (flags <> ''),
@@ -531,7 +532,7 @@ func TestEurostatSynthetic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if frac := float64(nulls) / float64(st.Rows()); frac < 0.12 || frac > 0.18 {
+	if frac := float64(nulls) / float64(st.Tables["raw_eurostat_cells"]); frac < 0.12 || frac > 0.18 {
 		t.Errorf("NULL share %.3f, want about 0.15", frac)
 	}
 	if flagged == 0 || citizens < 100 || geos < 30 {
@@ -539,5 +540,70 @@ func TestEurostatSynthetic(t *testing.T) {
 	}
 	if err := WriteSyntheticEurostatTSV(&a, 1_000_000, 10, 1); err == nil {
 		t.Error("more series than combinations accepted")
+	}
+}
+
+// TestEurostatNormalisedStorage checks how cells are stored: one series row
+// per published series, narrow cell rows that carry a line only where it is
+// not their series' line, shared period and flag numbers, and a view that
+// gives back one row per cell.
+func TestEurostatNormalisedStorage(t *testing.T) {
+	api := filepath.Join(esTestdata, "migr_asyappctzm_fixture_api.tsv")
+	conn, st := loadEurostatForTest(t, api, esSDMXDec)
+	ctx := context.Background()
+	one := func(q string, dst ...any) {
+		t.Helper()
+		if err := conn.QueryRowContext(ctx, q).Scan(dst...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	// Series: the TSV's data lines, and the SDMX file's distinct
+	// dimension combinations, counted independently from the view.
+	var tsvLines int64
+	b, err := os.ReadFile(api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tsvLines = int64(bytes.Count(bytes.TrimRight(b, "\n"), []byte{'\n'}))
+	var sdmxSeries, series, ids int64
+	one(`SELECT count(*) FROM (SELECT DISTINCT unit, citizen, sex, age, decision, geo FROM raw_eurostat_asylum WHERE format = 'sdmx_csv')`, &sdmxSeries)
+	one(`SELECT count(*), count(DISTINCT series_id) FROM raw_eurostat_series`, &series, &ids)
+	if series != tsvLines+sdmxSeries || ids != series || st.Tables["raw_eurostat_series"] != series {
+		t.Errorf("series rows %d (distinct ids %d, reported %d), want %d TSV lines + %d SDMX series",
+			series, ids, st.Tables["raw_eurostat_series"], tsvLines, sdmxSeries)
+	}
+	// Lines: never stored for TSV cells; for SDMX cells stored except for
+	// the cell on which the series was first seen.
+	var tsvStored, sdmxNull int64
+	one(`SELECT count(c.line) FROM raw_eurostat_cells c JOIN raw_eurostat_series s USING (series_id) WHERE s.format = 'tsv'`, &tsvStored)
+	one(`SELECT count(*) - count(c.line) FROM raw_eurostat_cells c JOIN raw_eurostat_series s USING (series_id) WHERE s.format = 'sdmx_csv'`, &sdmxNull)
+	if tsvStored != 0 || sdmxNull != sdmxSeries {
+		t.Errorf("stored lines: %d TSV cells (want 0), %d SDMX cells without a line (want %d, one per series)", tsvStored, sdmxNull, sdmxSeries)
+	}
+	// The view has exactly one row per cell and every SDMX line once.
+	var cells, view, sdmxLines, sdmxDistinct int64
+	one(`SELECT count(*) FROM raw_eurostat_cells`, &cells)
+	one(`SELECT count(*) FROM raw_eurostat_asylum`, &view)
+	one(`SELECT count(line), count(DISTINCT line) FROM raw_eurostat_asylum WHERE format = 'sdmx_csv'`, &sdmxLines, &sdmxDistinct)
+	if view != cells || cells != st.Tables["raw_eurostat_cells"] || sdmxLines != sdmxDistinct || sdmxLines != 23100 {
+		t.Errorf("cells %d, view rows %d, reported %d; SDMX lines %d (distinct %d), want 23100", cells, view, st.Tables["raw_eurostat_cells"], sdmxLines, sdmxDistinct)
+	}
+	// Periods: one number per period across both files, with freq, year
+	// and month.
+	var periods, distinct int64
+	one(`SELECT count(*), count(DISTINCT period) FROM raw_eurostat_periods`, &periods, &distinct)
+	if periods != distinct {
+		t.Errorf("%d period rows for %d periods", periods, distinct)
+	}
+	var freq string
+	var year int
+	var month sql.NullInt64
+	one(`SELECT freq, year, month FROM raw_eurostat_periods WHERE period = '2021-12'`, &freq, &year, &month)
+	if freq != "M" || year != 2021 || month.Int64 != 12 || !month.Valid {
+		t.Errorf("2021-12: freq %s year %d month %v", freq, year, month)
+	}
+	one(`SELECT freq, year, month FROM raw_eurostat_periods WHERE period = '2019'`, &freq, &year, &month)
+	if freq != "A" || year != 2019 || month.Valid {
+		t.Errorf("2019: freq %s year %d month %v", freq, year, month)
 	}
 }

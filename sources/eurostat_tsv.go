@@ -136,7 +136,10 @@ func parseEurostatTSV(ctx context.Context, r *bufio.Reader, meta *eurostatFileMe
 	var ids [esNDict]int32
 	periodIDs := make([]int32, nper)
 	freqIDs := make([]int32, nper)
-	gen := -1
+	for j := range h.periods {
+		periodIDs[j] = b.dicts[esPeriod].idString(h.periods[j])
+		freqIDs[j] = b.dicts[esFreq].idString(string(h.freqs[j : j+1]))
+	}
 	dimVals := make([][]byte, len(h.dims))
 	for {
 		line, err := lr.next()
@@ -150,13 +153,6 @@ func parseEurostatTSV(ctx context.Context, r *bufio.Reader, meta *eurostatFileMe
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-		}
-		if gen != b.gen {
-			for j := range h.periods {
-				periodIDs[j] = b.dicts[esPeriod].idString(h.periods[j])
-				freqIDs[j] = b.dicts[esFreq].idString(string(h.freqs[j : j+1]))
-			}
-			gen = b.gen
 		}
 		// Dimensions.
 		tab := bytes.IndexByte(line, '\t')
@@ -187,6 +183,9 @@ func parseEurostatTSV(ctx context.Context, r *bufio.Reader, meta *eurostatFileMe
 				lineFreq = v[0]
 			}
 			ids[col] = b.dicts[col].id(v)
+		}
+		if err := b.newSeries(lr.line, &ids); err != nil {
+			return &EurostatParseError{File: path, Line: lr.line, Column: 1, Value: string(line[:tab]), Err: err}
 		}
 		// Cells.
 		rest := line[tab+1:]
@@ -219,7 +218,9 @@ func parseEurostatTSV(ctx context.Context, r *bufio.Reader, meta *eurostatFileMe
 			}
 			ids[esPeriod] = periodIDs[j]
 			ids[esFlags] = b.dicts[esFlags].id(flags)
-			b.add(lr.line, &ids, v, ok)
+			if err := b.add(lr.line, &ids, v, ok); err != nil {
+				return err
+			}
 		}
 		if err := b.endLine(); err != nil {
 			return err

@@ -3,7 +3,7 @@
 -- Inputs:  raw_ec_schengen_consulates, country_codes, inputs.
 -- Grain:   one row per Schengen State, host country, consulate, year and
 --          indicator (9 indicators per consulate row).
-INSERT INTO observations
+INSERT INTO observations_stored
 WITH coded AS (
     SELECT r.*, s.code AS reporter, h.code AS partner, left(i.sha256, 12) AS release
     FROM raw_ec_schengen_consulates r

@@ -5,7 +5,7 @@
 --          asylum_applicant_cases counts cases): they are never added up.
 -- Inputs:  raw_unhcr_asylum_applications, country_codes, inputs.
 -- Grain:   one row per country of asylum, origin, year and unit (P/C).
-INSERT INTO observations
+INSERT INTO observations_stored
 SELECT
     'unhcr_asylum_applications' AS dataset,
     CASE r.cases_persons WHEN 'P' THEN 'asylum_applicants' ELSE 'asylum_applicant_cases' END AS indicator,

@@ -4,7 +4,7 @@
 --          persons and cases are separate indicators (suffix _cases).
 -- Inputs:  raw_unhcr_asylum_decisions, country_codes, inputs.
 -- Grain:   one row per country of asylum, origin, year and indicator.
-INSERT INTO observations
+INSERT INTO observations_stored
 WITH long AS (
     UNPIVOT raw_unhcr_asylum_decisions
     ON dec_recognized AS decisions_recognized, dec_other AS decisions_complementary,

@@ -3,7 +3,7 @@
 --          citations stay in the ru_mfa_visas_published mart.
 -- Inputs:  raw_ru_mfa_published, country_codes, inputs.
 -- Grain:   one row per indicator, recipient and year.
-INSERT INTO observations
+INSERT INTO observations_stored
 SELECT
     'ru_mfa_published' AS dataset,
     r.indicator,

@@ -80,7 +80,7 @@ func TestCLI(t *testing.T) {
 		{"bad log level", []string{"--config", cfg, "--log-level", "loud", "run"}, exitUsage, "--log-level"},
 		{"query table", []string{"--config", cfg, "query", "SELECT applications FROM schengen_host_country_year WHERE host_country = 'RU'"}, exitOK, "520402"},
 		{"query csv", []string{"--config", cfg, "query", "--format", "csv", "SELECT host_country, year FROM schengen_host_country_year WHERE host_country = 'RU'"}, exitOK, "host_country,year\nRU,2023\n"},
-		{"query is read-only", []string{"--config", cfg, "query", "DELETE FROM observations"}, exitFailed, "read-only"},
+		{"query is read-only", []string{"--config", cfg, "query", "DELETE FROM schengen_host_country_year"}, exitFailed, "read-only"},
 		{"query bad format", []string{"--config", cfg, "query", "--format", "xml", "SELECT 1"}, exitUsage, "--format"},
 		{"sources", []string{"--config", cfg, "sources"}, exitOK, "2d3e98dd8fa0a158"},
 		{"missing config", []string{"--config", filepath.Join(dir, "nope.yaml"), "run"}, exitFailed, "nope.yaml"},

@@ -3,8 +3,8 @@
 --          stops the release instead.
 -- Severity: blocking
 -- Returns: one row per file and unit other than PER.
-SELECT file, unit, count(*) AS cells
-FROM raw_eurostat_asylum
+SELECT file, unit, count(*) AS series
+FROM raw_eurostat_series
 WHERE unit <> 'PER'
 GROUP BY ALL
 ORDER BY ALL;

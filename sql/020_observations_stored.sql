@@ -1,9 +1,11 @@
--- Purpose: the public long-format table, one row per published number (see
---          docs/schema.md); created empty here, filled per dataset by 02x files.
+-- Purpose: the observations of the sources stored row by row (EC consulates,
+--          UNHCR, Russian MFA), in the columns of observations (see
+--          docs/schema.md); created empty here, filled by 021-024. Eurostat's
+--          cells are stored normalised and joined in by observations_eurostat.
 -- Inputs:  none.
 -- Grain:   dataset, indicator, reporter, partner, partner_role, location,
 --          period, sex, age, applicant_type, decision.
-CREATE OR REPLACE TABLE observations (
+CREATE OR REPLACE TABLE observations_stored (
     dataset VARCHAR NOT NULL,
     indicator VARCHAR NOT NULL,
     reporter VARCHAR NOT NULL,
