@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"strings"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
@@ -30,15 +31,18 @@ func openDB(path string, readOnly bool) (*sql.DB, error) {
 	return db, nil
 }
 
-// queryArrow runs query on conn and passes its result, as Arrow record
-// batches in Go-managed memory, to fn, returning what fn returns. go-duckdb
-// materialises a whole Arrow result before returning, so a result of more
-// than arrowSliceRows rows (rows is its size, known to the caller) is read in
-// slices (query must order rows completely, as the published tables' key
-// orders do) and memory stays bounded by a slice. The reader is only valid
-// inside fn.
-func queryArrow(ctx context.Context, conn *sql.Conn, query string, rows int64, fn func(array.RecordReader) (int64, error)) (int64, error) {
-	sr := &slicedReader{ctx: ctx, conn: conn, query: query, total: rows, slice: arrowSliceRows}
+// queryArrow reads "SELECT cols FROM table ORDER BY orderBy" as Arrow
+// record batches in Go-managed memory and passes them to fn, returning what
+// fn returns. go-duckdb materialises a whole Arrow result before returning,
+// so a table of more than arrowSliceRows rows (rows is its size, known to
+// the caller) is read in slices of whole key ranges (see planSlices) and
+// memory stays bounded by a slice. The reader is only valid inside fn.
+func queryArrow(ctx context.Context, conn *sql.Conn, cols, table, orderBy string, rows int64, fn func(array.RecordReader) (int64, error)) (int64, error) {
+	slices, err := planSlices(ctx, conn, cols, table, orderBy, rows, arrowSliceRows)
+	if err != nil {
+		return 0, err
+	}
+	sr := &slicedReader{ctx: ctx, conn: conn, slices: slices}
 	defer sr.Release()
 	if err := sr.open(); err != nil {
 		return 0, err
@@ -46,8 +50,111 @@ func queryArrow(ctx context.Context, conn *sql.Conn, query string, rows int64, f
 	return fn(sr)
 }
 
-// arrowSliceRows is how many rows one Arrow query of a large result reads.
+// arrowSliceRows is about how many rows one Arrow query of a large result
+// reads.
 const arrowSliceRows = 1 << 20
+
+// sliceQuery is one query of a sliced read.
+type sliceQuery struct {
+	sql  string
+	args []any
+}
+
+// planSlices splits the ordered read of a table into queries that each
+// return about sliceRows rows or fewer, in key order: it counts the rows of
+// each value of the first (up to three) order columns and packs consecutive
+// groups into key ranges, so that every slice sorts only its own rows. (A
+// LIMIT/OFFSET slice sorts the whole table again for each slice.) A single
+// group larger than sliceRows is one slice. A table with NULL in a leading
+// order column is read with one query.
+func planSlices(ctx context.Context, conn *sql.Conn, cols, table, orderBy string, rows, sliceRows int64) ([]sliceQuery, error) {
+	whole := []sliceQuery{{sql: "SELECT " + cols + " FROM " + table + " ORDER BY " + orderBy}}
+	if rows <= sliceRows {
+		return whole, nil
+	}
+	var lead []string
+	seen := map[string]bool{}
+	for _, c := range strings.Split(orderBy, ",") {
+		c = strings.TrimSpace(c)
+		if !seen[c] && len(lead) < 3 {
+			seen[c] = true
+			lead = append(lead, c)
+		}
+	}
+	keys := strings.Join(lead, ", ")
+	q := "SELECT " + keys + ", count(*) FROM " + table + " GROUP BY ALL ORDER BY ALL"
+	res, err := conn.QueryContext(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("plan slices of %s: %w", table, err)
+	}
+	defer res.Close()
+	type group struct {
+		key []any
+		n   int64
+	}
+	var groups []group
+	for res.Next() {
+		vals := make([]any, len(lead)+1)
+		ptrs := make([]any, len(vals))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := res.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("plan slices of %s: %w", table, err)
+		}
+		for _, v := range vals[:len(lead)] {
+			if v == nil {
+				return whole, nil
+			}
+		}
+		n, _ := vals[len(lead)].(int64)
+		groups = append(groups, group{key: vals[:len(lead)], n: n})
+	}
+	if err := res.Err(); err != nil {
+		return nil, fmt.Errorf("plan slices of %s: %w", table, err)
+	}
+	// bound returns the condition that the lead columns are after (op
+	// ">") or before ("<") key, or equal to it, in lexicographic order.
+	bound := func(op string, key []any) (string, []any) {
+		var cond string
+		var args []any
+		for i := len(lead) - 1; i >= 0; i-- {
+			if i == len(lead)-1 {
+				cond = lead[i] + " " + op + "= ?"
+				args = []any{key[i]}
+				continue
+			}
+			cond = "(" + lead[i] + " " + op + " ? OR (" + lead[i] + " = ? AND " + cond + "))"
+			args = append([]any{key[i], key[i]}, args...)
+		}
+		return cond, args
+	}
+	var out []sliceQuery
+	for start := 0; start < len(groups); {
+		end, n := start, int64(0)
+		for end < len(groups) && (end == start || n+groups[end].n <= sliceRows) {
+			n += groups[end].n
+			end++
+		}
+		var conds []string
+		var args []any
+		if start > 0 {
+			c, a := bound(">", groups[start].key)
+			conds, args = append(conds, c), append(args, a...)
+		}
+		if end < len(groups) {
+			c, a := bound("<", groups[end-1].key)
+			conds, args = append(conds, c), append(args, a...)
+		}
+		where := ""
+		if len(conds) > 0 {
+			where = " WHERE " + strings.Join(conds, " AND ")
+		}
+		out = append(out, sliceQuery{sql: "SELECT " + cols + " FROM " + table + where + " ORDER BY " + orderBy, args: args})
+		start = end
+	}
+	return out, nil
+}
 
 // arrowQuery runs one query through go-duckdb's Arrow interface.
 func arrowQuery(ctx context.Context, conn *sql.Conn, query string, args ...any) (array.RecordReader, error) {
@@ -70,32 +177,27 @@ func arrowQuery(ctx context.Context, conn *sql.Conn, query string, args ...any) 
 	return rdr, err
 }
 
-// slicedReader reads a query's result slice after slice (LIMIT/OFFSET),
-// each regrouped and copied by a copyingReader.
+// slicedReader reads the result of its queries one after the other, each
+// regrouped and copied by a copyingReader.
 type slicedReader struct {
 	ctx    context.Context
 	conn   *sql.Conn
-	query  string
-	total  int64
-	slice  int64
-	offset int64
+	slices []sliceQuery
+	next   int
 	src    array.RecordReader
 	cur    *copyingReader
 	err    error
 }
 
 func (r *slicedReader) open() error {
-	q := r.query
-	if r.total > r.slice {
-		q = fmt.Sprintf("SELECT * FROM (%s) LIMIT %d OFFSET %d", r.query, r.slice, r.offset)
-	}
-	src, err := arrowQuery(r.ctx, r.conn, q)
+	q := r.slices[r.next]
+	src, err := arrowQuery(r.ctx, r.conn, q.sql, q.args...)
 	if err != nil {
 		return err
 	}
 	r.src = src
 	r.cur = &copyingReader{src: src, batchRows: arrowBatchRows}
-	r.offset += r.slice
+	r.next++
 	return nil
 }
 
@@ -128,7 +230,7 @@ func (r *slicedReader) Next() bool {
 			r.err = err
 			return false
 		}
-		if r.offset >= r.total {
+		if r.next >= len(r.slices) {
 			return false
 		}
 		schema := r.cur.Schema()

@@ -29,7 +29,6 @@ FROM raw_eurostat_cells c
 JOIN eurostat_series s USING (series_id)
 JOIN raw_eurostat_periods p USING (period_id)
 JOIN raw_eurostat_flags f USING (flag_id)
-WHERE NOT EXISTS (
-    SELECT 1 FROM eurostat_superseded x
-    WHERE x.series_id = c.series_id AND x.period_id = c.period_id
-);
+-- An anti join, not NOT EXISTS: DuckDB plans a correlated NOT EXISTS as a
+-- delim join that first groups every (series_id, period_id) of the cells.
+ANTI JOIN eurostat_superseded x ON x.series_id = c.series_id AND x.period_id = c.period_id;
