@@ -2,12 +2,15 @@
 --          one file) with the codes observations uses: indicator, reporting
 --          country and citizenship as ISO / Eurostat codes, applicant type and
 --          decision, the release (input hash) and the rank of its file's
---          format for overlaps (SDMX-CSV before API TSV before legacy export).
+--          format for overlaps (SDMX-CSV before API TSV before legacy export),
+--          and whether another series has the same coded key (key_repeated:
+--          two files publishing the same numbers).
 --          Counts of persons only (unit PER; the eurostat_units check stops a
 --          release with any other unit).
 -- Inputs:  raw_eurostat_series, country_codes, inputs.
 -- Grain:   one row per series_id.
 CREATE OR REPLACE TABLE eurostat_series AS
+WITH coded AS (
 SELECT
     s.series_id,
     'eurostat_' || s.dataset AS dataset,
@@ -34,4 +37,8 @@ FROM raw_eurostat_series s
 JOIN country_codes g ON g.source = 'eurostat_asylum' AND g.field = 'geo' AND g.spelling = s.geo AND g.file = s.file
 JOIN country_codes c ON c.source = 'eurostat_asylum' AND c.field = 'citizen' AND c.spelling = s.citizen AND c.file = s.file
 JOIN inputs i ON i.source = 'eurostat_asylum' AND i.path = s.file
-WHERE s.unit = 'PER';
+WHERE s.unit = 'PER'
+)
+SELECT *,
+       count(*) OVER (PARTITION BY dataset, indicator, reporter, partner, sex, age, applicant_type, decision) > 1 AS key_repeated
+FROM coded;

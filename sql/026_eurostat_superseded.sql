@@ -8,14 +8,10 @@
 -- Inputs:  eurostat_series, raw_eurostat_cells.
 -- Grain:   one row per superseded cell (series_id, period_id).
 CREATE OR REPLACE TABLE eurostat_superseded AS
-WITH repeated AS (
-    SELECT *
-    FROM eurostat_series
-    QUALIFY count(*) OVER (PARTITION BY dataset, indicator, reporter, partner, sex, age, applicant_type, decision) > 1
-)
 SELECT c.series_id, c.period_id
 FROM raw_eurostat_cells c
-JOIN repeated s USING (series_id)
+JOIN eurostat_series s USING (series_id)
+WHERE s.key_repeated
 QUALIFY row_number() OVER (
     PARTITION BY s.dataset, s.indicator, s.reporter, s.partner, s.sex, s.age, s.applicant_type, s.decision, c.period_id
     ORDER BY s.format_rank, s.file DESC, c.series_id) > 1;

@@ -4,18 +4,14 @@
 --          listed.
 -- Severity: warning
 -- Returns: one row per disagreeing key (first 100).
-WITH repeated AS (
-    SELECT *
-    FROM eurostat_series
-    QUALIFY count(*) OVER (PARTITION BY dataset, indicator, reporter, partner, sex, age, applicant_type, decision) > 1
-)
 SELECT s.dataset, s.indicator, s.reporter, s.partner, p.period, s.sex, s.age, s.applicant_type, s.decision,
        count(DISTINCT s.file) AS files,
        string_agg(DISTINCT coalesce(CAST(c.value AS VARCHAR), ':') || f.flags, ' / ') AS values_published
-FROM repeated s
+FROM eurostat_series s
 JOIN raw_eurostat_cells c USING (series_id)
 JOIN raw_eurostat_periods p USING (period_id)
 JOIN raw_eurostat_flags f USING (flag_id)
+WHERE s.key_repeated
 GROUP BY s.dataset, s.indicator, s.reporter, s.partner, p.period, s.sex, s.age, s.applicant_type, s.decision
 HAVING count(DISTINCT s.file) > 1
    AND count(DISTINCT coalesce(CAST(c.value AS VARCHAR), ':') || '|' || f.flags) > 1
