@@ -270,12 +270,16 @@ func (b *eurostatBatcher) endLine() error {
 	return b.flush()
 }
 
-func primitiveData(t arrow.DataType, n int, valid []byte, nulls int, data []byte) arrow.ArrayData {
+// primitiveArray wraps Go slices as an Arrow array of type t without
+// copying; valid is read only when nulls > 0.
+func primitiveArray(t arrow.DataType, n int, valid []byte, nulls int, data []byte) arrow.Array {
 	var bitmap *memory.Buffer
 	if nulls > 0 {
 		bitmap = memory.NewBufferBytes(valid)
 	}
-	return array.NewData(t, n, []*memory.Buffer{bitmap, memory.NewBufferBytes(data)}, nil, nulls, 0)
+	d := array.NewData(t, n, []*memory.Buffer{bitmap, memory.NewBufferBytes(data)}, nil, nulls, 0)
+	defer d.Release()
+	return array.MakeFromData(d)
 }
 
 // flush emits pending cells, if any.
@@ -284,17 +288,12 @@ func (b *eurostatBatcher) flush() error {
 		return nil
 	}
 	n := b.n
-	datas := []arrow.ArrayData{
-		primitiveData(arrow.PrimitiveTypes.Int32, n, nil, 0, arrow.Int32Traits.CastToBytes(b.sid)),
-		primitiveData(arrow.PrimitiveTypes.Uint16, n, nil, 0, arrow.Uint16Traits.CastToBytes(b.period)),
-		primitiveData(arrow.PrimitiveTypes.Int32, n, b.lineValid, b.lineNulls, arrow.Int32Traits.CastToBytes(b.line)),
-		primitiveData(arrow.PrimitiveTypes.Float64, n, b.valid, b.nulls, arrow.Float64Traits.CastToBytes(b.value)),
-		primitiveData(arrow.PrimitiveTypes.Uint16, n, nil, 0, arrow.Uint16Traits.CastToBytes(b.flag)),
-	}
-	cols := make([]arrow.Array, len(datas))
-	for i, d := range datas {
-		cols[i] = array.MakeFromData(d)
-		d.Release()
+	cols := []arrow.Array{
+		primitiveArray(arrow.PrimitiveTypes.Int32, n, nil, 0, arrow.Int32Traits.CastToBytes(b.sid)),
+		primitiveArray(arrow.PrimitiveTypes.Uint16, n, nil, 0, arrow.Uint16Traits.CastToBytes(b.period)),
+		primitiveArray(arrow.PrimitiveTypes.Int32, n, b.lineValid, b.lineNulls, arrow.Int32Traits.CastToBytes(b.line)),
+		primitiveArray(arrow.PrimitiveTypes.Float64, n, b.valid, b.nulls, arrow.Float64Traits.CastToBytes(b.value)),
+		primitiveArray(arrow.PrimitiveTypes.Uint16, n, nil, 0, arrow.Uint16Traits.CastToBytes(b.flag)),
 	}
 	rec := array.NewRecord(eurostatCellSchema(), cols, int64(n))
 	for _, c := range cols {
@@ -322,12 +321,12 @@ func (b *eurostatBatcher) seriesRecord() arrow.Record {
 		}
 	}
 	cols := []arrow.Array{
-		array.MakeFromData(primitiveData(arrow.PrimitiveTypes.Int32, n, nil, 0, arrow.Int32Traits.CastToBytes(ids))),
-		array.MakeFromData(primitiveData(arrow.PrimitiveTypes.Int64, n, nil, 0, arrow.Int64Traits.CastToBytes(lines))),
+		primitiveArray(arrow.PrimitiveTypes.Int32, n, nil, 0, arrow.Int32Traits.CastToBytes(ids)),
+		primitiveArray(arrow.PrimitiveTypes.Int64, n, nil, 0, arrow.Int64Traits.CastToBytes(lines)),
 	}
 	for j, k := range esSeriesDims {
 		dict := b.st.dicts[k].array()
-		indices := array.MakeFromData(primitiveData(arrow.PrimitiveTypes.Int32, n, nil, 0, arrow.Int32Traits.CastToBytes(idx[j])))
+		indices := primitiveArray(arrow.PrimitiveTypes.Int32, n, nil, 0, arrow.Int32Traits.CastToBytes(idx[j]))
 		cols = append(cols, array.NewDictionaryArray(schema.Field(2+j).Type, indices, dict))
 		indices.Release()
 		dict.Release()
