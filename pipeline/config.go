@@ -70,12 +70,13 @@ type TopicConfig struct {
 
 // SourcesConfig configures each source.
 type SourcesConfig struct {
-	Reference  sources.ReferenceConfig  `mapstructure:"reference"`
-	ECSchengen sources.ECSchengenConfig `mapstructure:"ec_schengen_consulates"`
-	Eurostat   sources.EurostatConfig   `mapstructure:"eurostat_asylum"`
-	UNHCR      sources.UNHCRConfig      `mapstructure:"unhcr"`
-	RUMFA      sources.RUMFAConfig      `mapstructure:"ru_mfa_published"`
-	Claims     sources.ClaimsConfig     `mapstructure:"claims"`
+	Reference  sources.ReferenceConfig      `mapstructure:"reference"`
+	ECSchengen sources.ECSchengenConfig     `mapstructure:"ec_schengen_consulates"`
+	Eurostat   sources.EurostatConfig       `mapstructure:"eurostat_asylum"`
+	UNHCR      sources.UNHCRConfig          `mapstructure:"unhcr"`
+	RUMFA      sources.RUMFAConfig          `mapstructure:"ru_mfa_published"`
+	Claims     sources.ClaimsConfig         `mapstructure:"claims"`
+	Coverage   sources.PeriodCoverageConfig `mapstructure:"period_coverage"`
 }
 
 // SourceConfig returns the sources package's view of the configuration.
@@ -87,6 +88,7 @@ func (c Config) SourceConfig() sources.Config {
 		UNHCR:      c.Sources.UNHCR,
 		RUMFA:      c.Sources.RUMFA,
 		Claims:     c.Sources.Claims,
+		Coverage:   c.Sources.Coverage,
 	}
 }
 

@@ -28,6 +28,17 @@ func SchemaMarkdown() (string, error) {
 	b.WriteString("Rates and changes are fractions (-0.2428 is -24.28%). Counts that the source says are not\n")
 	b.WriteString("available are empty (NULL), never 0. Country codes are ISO 3166-1 alpha-2 (`XK` Kosovo), or\n")
 	b.WriteString("Eurostat aggregate codes (`EU27_2020`, `EU28`, ...), `STLS` stateless, `UNK` unknown.\n")
+	b.WriteString("\n### Completeness\n\n")
+	b.WriteString("Every observation says whether its period is complete (`period_complete`) and how to read it\n")
+	b.WriteString("(`period_label`: `2023`, or `2023 (Jan-Jun)` when the input covers only those months). UNHCR publishes\n")
+	b.WriteString("a mid-year release, whose latest year covers January-June, and a full-year release; what an input\n")
+	b.WriteString("covers is stated in `data/curated/period_coverage.csv`, one row per input (by its SHA-256) and year,\n")
+	b.WriteString("with where that is known from, so a statement applies to those exact bytes only. A period not listed\n")
+	b.WriteString("is complete as published. Marts and headlines carry the label (`unhcr_period`, `period_label`), and no\n")
+	b.WriteString("change, rate of change or difference between publishers is computed from a partial period. The\n")
+	b.WriteString("warning check `publishers_far_apart` lists whole-year figures of one publisher that are less than half\n")
+	b.WriteString("the other's, the usual sign of an input whose coverage is not yet known. Eurostat's `p` flag marks\n")
+	b.WriteString("provisional figures (kept in `flags`).\n")
 	for _, t := range publishedTables {
 		fmt.Fprintf(&b, "\n## `%s`\n\n%s.\n\n", t.name, t.title)
 		files := "`" + t.name + ".parquet`"

@@ -17,6 +17,7 @@ func shippedConfig() Config {
 		UNHCR:      UNHCRConfig{Paths: []string{"../data/unhcr"}},
 		RUMFA:      RUMFAConfig{Path: "../data/curated/ru_mfa_visas_published.csv"},
 		Claims:     ClaimsConfig{Path: "../data/curated/claims.csv"},
+		Coverage:   PeriodCoverageConfig{Path: "../data/curated/period_coverage.csv"},
 	}
 }
 

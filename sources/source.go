@@ -68,6 +68,7 @@ type Config struct {
 	UNHCR      UNHCRConfig
 	RUMFA      RUMFAConfig
 	Claims     ClaimsConfig
+	Coverage   PeriodCoverageConfig
 }
 
 // All returns every source in load order. Adding one means a file, its
@@ -80,6 +81,7 @@ func All(cfg Config) []Source {
 		NewUNHCR(cfg.UNHCR),
 		NewRUMFA(cfg.RUMFA),
 		NewClaims(cfg.Claims),
+		NewPeriodCoverage(cfg.Coverage),
 	}
 }
 

@@ -2,7 +2,11 @@
 --          origin (citizenship for Eurostat) and year, with the difference
 --          shown: the two count differently (Eurostat rounds to 5 and counts
 --          applicants by citizenship; UNHCR counts persons by origin over all
---          procedure stages), so neither is hidden behind the other.
+--          procedure stages), so neither is hidden behind the other. A UNHCR
+--          figure from an input that covers only part of the year (a
+--          mid-year release) is shown with its coverage (unhcr_period, e.g.
+--          "2023 (Jan-Jun)") and is never subtracted from Eurostat's full
+--          year: the differences are empty for it.
 -- Inputs:  observations (eurostat_migr_asyappctza, unhcr_asylum_applications),
 --          ref_countries.
 -- Grain:   one row per asylum country, origin and year present in either
@@ -18,7 +22,8 @@ WITH es AS (
     GROUP BY ALL
 ),
 un AS (
-    SELECT reporter, partner, year, CAST(value AS BIGINT) AS unhcr_asylum_applicants
+    SELECT reporter, partner, year, CAST(value AS BIGINT) AS unhcr_asylum_applicants,
+           period_complete AS unhcr_period_complete, period_label AS unhcr_period
     FROM observations
     WHERE dataset = 'unhcr_asylum_applications' AND indicator = 'asylum_applicants'
 ),
@@ -27,7 +32,7 @@ j AS (
            coalesce(es.partner, un.partner) AS origin,
            coalesce(es.year, un.year) AS year,
            es.eurostat_asylum_applicants, es.eurostat_first_time_applicants, coalesce(es.eurostat_flags, '') AS eurostat_flags,
-           un.unhcr_asylum_applicants
+           un.unhcr_asylum_applicants, un.unhcr_period_complete, un.unhcr_period
     FROM es FULL OUTER JOIN un
       ON es.reporter = un.reporter AND es.partner = un.partner AND es.year = un.year
 )
@@ -41,8 +46,10 @@ SELECT
     j.eurostat_first_time_applicants,
     j.eurostat_flags,
     j.unhcr_asylum_applicants,
-    j.unhcr_asylum_applicants - j.eurostat_asylum_applicants AS difference_vs_all_applicants,
-    j.unhcr_asylum_applicants - j.eurostat_first_time_applicants AS difference_vs_first_time
+    j.unhcr_period,
+    j.unhcr_period_complete,
+    CASE WHEN j.unhcr_period_complete THEN j.unhcr_asylum_applicants - j.eurostat_asylum_applicants END AS difference_vs_all_applicants,
+    CASE WHEN j.unhcr_period_complete THEN j.unhcr_asylum_applicants - j.eurostat_first_time_applicants END AS difference_vs_first_time
 FROM j
 JOIN ref_countries a ON a.code = j.asylum_country AND a.kind = 'country'
 JOIN ref_countries o ON o.code = j.origin

@@ -40,7 +40,9 @@ sources:
     path: %s/curated/ru_mfa_visas_published.csv
   claims:
     path: %s/curated/claims.csv
-%s`, dir, dir, data, files[0], data, data, data, data, extra)
+  period_coverage:
+    path: %s/curated/period_coverage.csv
+%s`, dir, dir, data, files[0], data, data, data, data, data, extra)
 	path := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)

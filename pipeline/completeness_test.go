@@ -1,0 +1,129 @@
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/visastats/visastats/sources"
+)
+
+// midYearExport is the shipped UNHCR export taken from a mid-year release:
+// its 2023 rows cover January to June only (data/curated/period_coverage.csv
+// says so for its SHA-256).
+const midYearExport = "../data/unhcr/rdf_asylum-applications_europe-origins_2010-2023.csv"
+
+// buildOnly builds the database of cfg in memory (sources, transforms,
+// checks) without exporting or publishing, and returns a connection to it.
+func buildOnly(t *testing.T, cfg Config) *sql.Conn {
+	t.Helper()
+	ctx := context.Background()
+	srcs := sources.All(cfg.SourceConfig())
+	inputs, err := describeInputs(ctx, srcs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := openDuck(t)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if err := buildDatabase(ctx, conn, srcs, inputs, "", &Report{}, quietLog()); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+// midYearConfig loads the 2023 EC workbook, the shipped Eurostat files and,
+// for UNHCR, only the mid-year export, with the given coverage file.
+func midYearConfig(t *testing.T, coverage string) Config {
+	cfg := testConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ecFile(t, "2023"), Year: 2023}}})
+	cfg.Sources.UNHCR = sources.UNHCRConfig{Paths: []string{midYearExport}}
+	cfg.Sources.Coverage = sources.PeriodCoverageConfig{Path: coverage}
+	return cfg
+}
+
+// TestPartialPeriodNeverComparedAsWhole follows the mid-year UNHCR export
+// through observations, the comparison with Eurostat and the headlines: its
+// 2023 is labelled "2023 (Jan-Jun)", no change is computed against 2022 and
+// no difference against another publisher's full year. Without the curated
+// statement the same file would be read as a full year, which shows where the
+// knowledge comes from.
+func TestPartialPeriodNeverComparedAsWhole(t *testing.T) {
+	ctx := context.Background()
+	type headline struct {
+		label  string
+		value  float64
+		change sql.NullFloat64
+	}
+	ruHeadline := func(t *testing.T, conn *sql.Conn) headline {
+		t.Helper()
+		var h headline
+		if err := conn.QueryRowContext(ctx, `SELECT period_label, value, change FROM headlines WHERE rank = 6`).Scan(&h.label, &h.value, &h.change); err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+
+	t.Run("curated", func(t *testing.T) {
+		conn := buildOnly(t, midYearConfig(t, "../data/curated/period_coverage.csv"))
+		var partial, complete2022 int
+		var label string
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE year = 2023 AND NOT period_complete AND period_label = '2023 (Jan-Jun)'),
+			count(*) FILTER (WHERE year = 2022 AND period_complete AND period_label = '2022'),
+			any_value(period_label) FILTER (WHERE year = 2023)
+			FROM observations WHERE dataset = 'unhcr_asylum_applications'`).Scan(&partial, &complete2022, &label); err != nil {
+			t.Fatal(err)
+		}
+		var all2023, all2022 int
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE year = 2023), count(*) FILTER (WHERE year = 2022)
+			FROM observations WHERE dataset = 'unhcr_asylum_applications'`).Scan(&all2023, &all2022); err != nil {
+			t.Fatal(err)
+		}
+		if partial == 0 || partial != all2023 || complete2022 != all2022 {
+			t.Errorf("2023 rows labelled partial: %d of %d (label %q); 2022 rows complete: %d of %d", partial, all2023, label, complete2022, all2022)
+		}
+		// Other sources' periods stay complete.
+		var otherPartial int
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM observations WHERE dataset NOT LIKE 'unhcr%' AND NOT period_complete`).Scan(&otherPartial); err != nil {
+			t.Fatal(err)
+		}
+		if otherPartial != 0 {
+			t.Errorf("%d observations of other sources marked partial", otherPartial)
+		}
+
+		h := ruHeadline(t, conn)
+		if h.label != "2023 (Jan-Jun)" || h.value != 14899 || h.change.Valid {
+			t.Errorf("UNHCR headline = %+v, want 2023 (Jan-Jun), 14899, no change", h)
+		}
+
+		var unhcr int64
+		var period string
+		var whole bool
+		var diff sql.NullInt64
+		if err := conn.QueryRowContext(ctx, `SELECT unhcr_asylum_applicants, unhcr_period, unhcr_period_complete, difference_vs_all_applicants
+			FROM asylum_sources_compared WHERE asylum_country = 'FR' AND origin = 'RU' AND year = 2023`).Scan(&unhcr, &period, &whole, &diff); err != nil {
+			t.Fatal(err)
+		}
+		if unhcr != 2169 || period != "2023 (Jan-Jun)" || whole || diff.Valid {
+			t.Errorf("France 2023 = %d %q complete=%v difference=%v, want 2169, 2023 (Jan-Jun), false, empty", unhcr, period, whole, diff)
+		}
+	})
+
+	t.Run("not curated", func(t *testing.T) {
+		empty := filepath.Join(t.TempDir(), "period_coverage.csv")
+		if err := os.WriteFile(empty, []byte("sha256,source,file,year,first_month,last_month,known_from\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		conn := buildOnly(t, midYearConfig(t, empty))
+		h := ruHeadline(t, conn)
+		// Read as a whole year, the half year looks like a fall of a quarter
+		// against 2022's 20,234: exactly what the curated statement prevents.
+		if h.label != "2023" || !h.change.Valid || h.change.Float64 > -0.26 || h.change.Float64 < -0.27 {
+			t.Errorf("UNHCR headline without curated coverage = %+v, want 2023 and a change of about -26%%", h)
+		}
+	})
+}
