@@ -38,3 +38,57 @@ func headlines(ctx context.Context, conn *sql.Conn) ([]Headline, error) {
 	}
 	return out, rows.Err()
 }
+
+// AsylumYear is one year of asylum applications and decisions for persons
+// from one origin in one country of asylum (or the EU), from UNHCR, with
+// Eurostat's first-instance decisions where loaded: the asylum part of the
+// run summary and of the download page.
+type AsylumYear struct {
+	AsylumCountry   string   `json:"asylum_country"`
+	AsylumName      string   `json:"asylum_country_name"`
+	Origin          string   `json:"origin"`
+	Year            int      `json:"year"`
+	Period          string   `json:"period_label"`
+	Complete        bool     `json:"period_complete"`
+	Applications    *int64   `json:"unhcr_applications"`
+	Decisions       *int64   `json:"unhcr_decisions_total"`
+	Recognized      *int64   `json:"unhcr_recognized"`
+	Complementary   *int64   `json:"unhcr_complementary"`
+	Rejected        *int64   `json:"unhcr_rejected"`
+	RecognitionRate *float64 `json:"unhcr_recognition_rate"`
+	EurostatRate    *float64 `json:"eurostat_recognition_rate"`
+}
+
+// The countries of asylum of the run summary's asylum figures, in the
+// order shown: France, then the EU.
+const (
+	asylumCountry   = "FR"
+	asylumAggregate = "EU27_2020"
+)
+
+// AsylumFromYear is the first year of the asylum figures of the summary.
+const AsylumFromYear = 2015
+
+func asylumStory(ctx context.Context, conn *sql.Conn) ([]AsylumYear, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT asylum_country, asylum_country_name, origin, year,
+		coalesce(unhcr_period, CAST(year AS VARCHAR)), coalesce(unhcr_period_complete, true),
+		unhcr_applications, unhcr_decisions_total, unhcr_recognized, unhcr_complementary, unhcr_rejected,
+		unhcr_recognition_rate, eurostat_recognition_rate
+		FROM asylum_decisions_compared
+		WHERE origin = $1 AND asylum_country IN ($2, $3) AND year >= $4
+		ORDER BY asylum_country = $3, year`, HeadlineCountry, asylumCountry, asylumAggregate, AsylumFromYear)
+	if err != nil {
+		return nil, fmt.Errorf("asylum figures: %w", err)
+	}
+	defer rows.Close()
+	var out []AsylumYear
+	for rows.Next() {
+		var a AsylumYear
+		if err := rows.Scan(&a.AsylumCountry, &a.AsylumName, &a.Origin, &a.Year, &a.Period, &a.Complete,
+			&a.Applications, &a.Decisions, &a.Recognized, &a.Complementary, &a.Rejected, &a.RecognitionRate, &a.EurostatRate); err != nil {
+			return nil, fmt.Errorf("asylum figures: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}

@@ -64,6 +64,7 @@ type Report struct {
 	Changes     *ChangeSummary    `json:"changes,omitempty"`
 	Files       []FileInfo        `json:"files"`
 	Headlines   []Headline        `json:"headlines"`
+	Asylum      []AsylumYear      `json:"asylum,omitempty"`
 	Claims      []ClaimResult     `json:"claims,omitempty"`
 }
 
@@ -208,6 +209,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (re
 		}
 	}()
 	if rep.Headlines, err = headlines(ctx, conn); err != nil {
+		return rep, err
+	}
+	if rep.Asylum, err = asylumStory(ctx, conn); err != nil {
 		return rep, err
 	}
 	if err := writeRelease(ctx, conn, partial, cfg.Output, rep, log); err != nil {

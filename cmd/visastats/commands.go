@@ -116,6 +116,36 @@ func printSummary(w io.Writer, rep *pipeline.Report) {
 		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t\n", h.Year, output.Thousands(h.Applications), output.Percent(h.Change, true), output.Percent(h.NotIssuedRate, false))
 	}
 	tw.Flush()
+	printAsylum(w, rep.Asylum)
+}
+
+// printAsylum prints UNHCR's asylum applications and decisions for persons
+// from the headline country, per country of asylum and year, partial years
+// labelled as such.
+func printAsylum(w io.Writer, years []pipeline.AsylumYear) {
+	count := func(v *int64) string {
+		if v == nil {
+			return "-"
+		}
+		return output.Thousands(*v)
+	}
+	place := ""
+	var tw *tabwriter.Writer
+	for _, a := range years {
+		if a.AsylumName != place {
+			if tw != nil {
+				tw.Flush()
+			}
+			place = a.AsylumName
+			fmt.Fprintf(w, "\nAsylum, persons from %s in %s (UNHCR, all procedure stages; rate = recognised / (recognised + complementary + rejected)):\n", a.Origin, place)
+			tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintln(tw, "  year\tapplications\tdecisions\trecognised\trecognition rate\t")
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t\n", a.Period, count(a.Applications), count(a.Decisions), count(a.Recognized), output.Percent(a.RecognitionRate, false))
+	}
+	if tw != nil {
+		tw.Flush()
+	}
 }
 
 func cmdSources(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {

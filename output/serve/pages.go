@@ -29,6 +29,12 @@ type pages struct {
 func newPages() (*pages, error) {
 	funcs := template.FuncMap{
 		"thousands": thousands,
+		"count": func(v *int64) string {
+			if v == nil {
+				return "–"
+			}
+			return thousands(*v)
+		},
 		"bytes":     humanBytes,
 		"date":      func(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") },
 		"isodate":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
@@ -56,6 +62,7 @@ type pageData struct {
 	Base      string // where the release's files are linked: /latest/ or /releases/<id>/
 	Files     []fileRow
 	Headlines []reportHeadline
+	Asylum    []asylumTable // asylum figures per country of asylum
 	Place     string // host country of the headline series
 	Chart     *chart
 	Claims    []claimRow
@@ -63,6 +70,14 @@ type pageData struct {
 	Others    []releaseLink
 	SchemaURL string
 	Problem   string
+}
+
+// asylumTable is the asylum figures of one country of asylum (or the EU)
+// for persons from the headline country, one row a year.
+type asylumTable struct {
+	ID, Place, Origin string
+	Partial           bool // a year is covered only in part
+	Years             []reportAsylum
 }
 
 type fileRow struct {
@@ -162,6 +177,14 @@ func (s *Server) fillRelease(d *pageData, rel *release, latest bool, base string
 	if len(d.Headlines) > 0 {
 		d.Place = d.Headlines[0].Name
 		d.Chart = newChart(d.Headlines)
+	}
+	for _, a := range rel.Report.Asylum {
+		if n := len(d.Asylum); n == 0 || d.Asylum[n-1].Place != a.AsylumName {
+			d.Asylum = append(d.Asylum, asylumTable{ID: "asylum-" + strings.ToLower(a.AsylumCountry), Place: a.AsylumName, Origin: a.Origin})
+		}
+		t := &d.Asylum[len(d.Asylum)-1]
+		t.Years = append(t.Years, a)
+		t.Partial = t.Partial || !a.Complete
 	}
 	for _, c := range rel.Report.Claims {
 		d.Claims = append(d.Claims, claimRow{Statement: c.Statement, Source: c.Source, Status: claimStatus(c.Status),

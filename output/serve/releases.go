@@ -36,7 +36,26 @@ type runReport struct {
 	Checks      []reportCheck    `json:"checks"`
 	Files       []reportFile     `json:"files"`
 	Headlines   []reportHeadline `json:"headlines"`
+	Asylum      []reportAsylum   `json:"asylum"`
 	Claims      []reportClaim    `json:"claims"`
+}
+
+// reportAsylum is one year of asylum figures for persons from the headline
+// country in one country of asylum (or the EU).
+type reportAsylum struct {
+	AsylumCountry   string   `json:"asylum_country"`
+	AsylumName      string   `json:"asylum_country_name"`
+	Origin          string   `json:"origin"`
+	Year            int      `json:"year"`
+	Period          string   `json:"period_label"`
+	Complete        bool     `json:"period_complete"`
+	Applications    *int64   `json:"unhcr_applications"`
+	Decisions       *int64   `json:"unhcr_decisions_total"`
+	Recognized      *int64   `json:"unhcr_recognized"`
+	Complementary   *int64   `json:"unhcr_complementary"`
+	Rejected        *int64   `json:"unhcr_rejected"`
+	RecognitionRate *float64 `json:"unhcr_recognition_rate"`
+	EurostatRate    *float64 `json:"eurostat_recognition_rate"`
 }
 
 type reportCheck struct {
