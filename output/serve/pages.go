@@ -35,12 +35,12 @@ func newPages() (*pages, error) {
 			}
 			return thousands(*v)
 		},
-		"bytes":     humanBytes,
-		"date":      func(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") },
-		"isodate":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"change":    func(v *float64) string { return percent(v, true) },
-		"rate":      func(v *float64) string { return percent(v, false) },
-		"sub":       func(a, b float64) float64 { return a - b },
+		"bytes":   humanBytes,
+		"date":    func(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") },
+		"isodate": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"change":  func(v *float64) string { return percent(v, true) },
+		"rate":    func(v *float64) string { return percent(v, false) },
+		"sub":     func(a, b float64) float64 { return a - b },
 	}
 	rel, err := template.New("page.html").Funcs(funcs).ParseFS(templateFS, "page.html")
 	if err != nil {
@@ -63,7 +63,7 @@ type pageData struct {
 	Files     []fileRow
 	Headlines []reportHeadline
 	Asylum    []asylumTable // asylum figures per country of asylum
-	Place     string // host country of the headline series
+	Place     string        // host country of the headline series
 	Chart     *chart
 	Claims    []claimRow
 	Checks    checkSummary
