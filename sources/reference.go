@@ -46,35 +46,35 @@ type refFiles struct {
 }
 
 func (r *Reference) files() (refFiles, error) {
-	fs := refFiles{countries: filepath.Join(r.cfg.Dir, "countries.csv")}
-	if _, err := os.Stat(fs.countries); err != nil {
-		return fs, fmt.Errorf("reference: %w", err)
+	rf := refFiles{countries: filepath.Join(r.cfg.Dir, "countries.csv")}
+	if _, err := os.Stat(rf.countries); err != nil {
+		return rf, fmt.Errorf("reference: %w", err)
 	}
 	for _, g := range []struct {
 		pattern string
 		dst     *[]string
-	}{{"country_aliases_*.csv", &fs.aliases}, {"iso3166_*.csv", &fs.names}} {
+	}{{"country_aliases_*.csv", &rf.aliases}, {"iso3166_*.csv", &rf.names}} {
 		m, err := filepath.Glob(filepath.Join(r.cfg.Dir, g.pattern))
 		if err != nil {
-			return fs, fmt.Errorf("reference: %w", err)
+			return rf, fmt.Errorf("reference: %w", err)
 		}
 		if len(m) == 0 {
-			return fs, fmt.Errorf("reference: no %s in %s", g.pattern, r.cfg.Dir)
+			return rf, fmt.Errorf("reference: no %s in %s", g.pattern, r.cfg.Dir)
 		}
 		sort.Strings(m)
 		*g.dst = m
 	}
-	return fs, nil
+	return rf, nil
 }
 
 // Inputs implements Source.
 func (r *Reference) Inputs(ctx context.Context) ([]Input, error) {
-	fs, err := r.files()
+	rf, err := r.files()
 	if err != nil {
 		return nil, err
 	}
-	out := []Input{{Path: fs.countries}}
-	for _, p := range append(append([]string{}, fs.aliases...), fs.names...) {
+	out := []Input{{Path: rf.countries}}
+	for _, p := range append(append([]string{}, rf.aliases...), rf.names...) {
 		out = append(out, Input{Path: p})
 	}
 	return out, nil
@@ -84,7 +84,7 @@ func (r *Reference) Inputs(ctx context.Context) ([]Input, error) {
 // ref_country_names.
 func (r *Reference) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 	var st Stats
-	fs, err := r.files()
+	rf, err := r.files()
 	if err != nil {
 		return st, err
 	}
@@ -99,11 +99,11 @@ func (r *Reference) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 		}
 	}
 	n, err := appendRows(ctx, conn, "ref_countries", func(add func(...driver.Value) error) error {
-		return readRefCSV(fs.countries, []string{"code", "iso3", "name", "kind"}, func(line int, rec []string) error {
+		return readRefCSV(rf.countries, []string{"code", "iso3", "name", "kind"}, func(line int, rec []string) error {
 			switch rec[3] {
 			case "country", "aggregate", "special":
 			default:
-				return &CellError{File: fs.countries, Row: line, Column: "kind", Value: rec[3], Err: errors.New("expected country, aggregate or special")}
+				return &CellError{File: rf.countries, Row: line, Column: "kind", Value: rec[3], Err: errors.New("expected country, aggregate or special")}
 			}
 			return add(rec[0], rec[1], rec[2], rec[3])
 		})
@@ -113,7 +113,7 @@ func (r *Reference) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 	}
 	st.add("ref_countries", n)
 	n, err = appendRows(ctx, conn, "ref_country_aliases", func(add func(...driver.Value) error) error {
-		for _, path := range fs.aliases {
+		for _, path := range rf.aliases {
 			err := readRefCSV(path, []string{"scheme", "alias", "code"}, func(line int, rec []string) error {
 				return add(rec[0], rec[1], rec[2], path, int32(line))
 			})
@@ -128,7 +128,7 @@ func (r *Reference) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 	}
 	st.add("ref_country_aliases", n)
 	n, err = appendRows(ctx, conn, "ref_country_names", func(add func(...driver.Value) error) error {
-		for _, path := range fs.names {
+		for _, path := range rf.names {
 			err := readRefCSV(path, []string{"code", "name", "kind"}, func(line int, rec []string) error {
 				switch rec[2] {
 				case "iso_name", "official_name", "common_name", "withdrawn", "former_name":
