@@ -5,7 +5,7 @@ BIN     := bin/visastats
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/visastats/visastats/pipeline.Version=$(VERSION)
 
-.PHONY: build run serve test lint bench bench-quick fuzz clean
+.PHONY: build run serve test lint bench bench-quick fuzz iso-names clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/visastats
@@ -38,6 +38,11 @@ fuzz:
 	@for f in $$($(GO) test ./sources -list '^Fuzz' | grep '^Fuzz'); do \
 		echo "== $$f"; $(GO) test ./sources -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; \
 	done
+
+# Regenerate data/reference/iso3166_names.csv from Debian's iso-codes lists
+# (apt-get install iso-codes); review the diff before committing it.
+iso-names:
+	$(GO) run ./cmd/isonames -iso-codes /usr/share/iso-codes/json -out data/reference/iso3166_names.csv
 
 clean:
 	rm -rf bin out

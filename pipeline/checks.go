@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 
 	vsql "github.com/visastats/visastats/sql"
@@ -14,7 +15,7 @@ type CheckResult struct {
 	Name     string   `json:"name"`
 	Blocking bool     `json:"blocking"`
 	Problems int      `json:"problems"`
-	Sample   []string `json:"sample,omitempty"` // the first problems, as text
+	Sample   []string `json:"sample,omitempty"` // the first problems (all when the check says Show: all), as text
 }
 
 // Passed says whether the check found no problem.
@@ -40,7 +41,7 @@ func runCheck(ctx context.Context, conn *sql.Conn, c vsql.Check) (CheckResult, e
 	}
 	for rows.Next() {
 		res.Problems++
-		if len(res.Sample) >= checkSample {
+		if len(res.Sample) >= checkSample && !c.ShowAll {
 			continue
 		}
 		if err := rows.Scan(ptrs...); err != nil {
@@ -48,7 +49,7 @@ func runCheck(ctx context.Context, conn *sql.Conn, c vsql.Check) (CheckResult, e
 		}
 		parts := make([]string, len(cols))
 		for i, v := range vals {
-			parts[i] = fmt.Sprintf("%s=%v", cols[i], v)
+			parts[i] = cols[i] + "=" + sampleValue(v)
 		}
 		res.Sample = append(res.Sample, strings.Join(parts, " "))
 	}
@@ -56,6 +57,17 @@ func runCheck(ctx context.Context, conn *sql.Conn, c vsql.Check) (CheckResult, e
 		return res, fmt.Errorf("check %s: %w", c.File, err)
 	}
 	return res, nil
+}
+
+// sampleValue formats one value of a problem row, quoted when it holds a
+// space or a separator so that "value=IRAN, ISLAMIC REPUBLIC OF" reads as
+// one value.
+func sampleValue(v any) string {
+	s := fmt.Sprint(v)
+	if s == "" || strings.ContainsAny(s, " =;\"\n\t") {
+		return strconv.Quote(s)
+	}
+	return s
 }
 
 // checkCatalogue verifies that the documented columns of every public table

@@ -89,12 +89,24 @@ type CheckError struct {
 	Failed []CheckResult
 }
 
+// Error lists each failed check with its problems, one a line.
 func (e *CheckError) Error() string {
-	var parts []string
+	var b strings.Builder
+	b.WriteString("blocking checks failed, nothing published:")
 	for _, c := range e.Failed {
-		parts = append(parts, fmt.Sprintf("%s (%d problems; first: %s)", c.Name, c.Problems, strings.Join(c.Sample, "; ")))
+		noun := "problems"
+		if c.Problems == 1 {
+			noun = "problem"
+		}
+		fmt.Fprintf(&b, "\n  %s: %d %s", c.Name, c.Problems, noun)
+		if len(c.Sample) < c.Problems {
+			fmt.Fprintf(&b, " (the first %d shown)", len(c.Sample))
+		}
+		for _, s := range c.Sample {
+			b.WriteString("\n    " + s)
+		}
 	}
-	return "blocking checks failed, nothing published: " + strings.Join(parts, "; ")
+	return b.String()
 }
 
 // Run executes the whole pipeline. It holds the output directory's lock,

@@ -16,14 +16,17 @@ import (
 
 // ReferenceConfig locates the project's curated reference tables.
 type ReferenceConfig struct {
-	// Dir holds countries.csv (code,iso3,name,kind) and one or more
-	// country_aliases_*.csv files (scheme,alias,code).
+	// Dir holds countries.csv (code,iso3,name,kind), one or more
+	// country_aliases_*.csv files (scheme,alias,code) and the ISO 3166 name
+	// lists iso3166_*.csv (code,name,kind).
 	Dir string `mapstructure:"dir"`
 }
 
 // Reference loads the country reference: the codes visastats uses (ISO
-// 3166-1 alpha-2, XK, Eurostat aggregates) and every published spelling of
-// them, per naming scheme. It is data, not code: a new spelling is a line in
+// 3166-1 alpha-2, XK, Eurostat aggregates), every published spelling of
+// them per naming scheme, and the ISO 3166 names (current, official, common,
+// withdrawn and former) from which the SQL transforms derive the spellings
+// that no alias file lists. It is data, not code: a new spelling is a line in
 // a CSV file.
 type Reference struct {
 	cfg ReferenceConfig
@@ -35,37 +38,60 @@ func NewReference(cfg ReferenceConfig) *Reference { return &Reference{cfg: cfg} 
 // Name implements Source.
 func (r *Reference) Name() string { return "reference" }
 
+// refFiles are the reference files by role.
+type refFiles struct {
+	countries string
+	aliases   []string
+	names     []string
+}
+
+func (r *Reference) files() (refFiles, error) {
+	rf := refFiles{countries: filepath.Join(r.cfg.Dir, "countries.csv")}
+	if _, err := os.Stat(rf.countries); err != nil {
+		return rf, fmt.Errorf("reference: %w", err)
+	}
+	for _, g := range []struct {
+		pattern string
+		dst     *[]string
+	}{{"country_aliases_*.csv", &rf.aliases}, {"iso3166_*.csv", &rf.names}} {
+		m, err := filepath.Glob(filepath.Join(r.cfg.Dir, g.pattern))
+		if err != nil {
+			return rf, fmt.Errorf("reference: %w", err)
+		}
+		if len(m) == 0 {
+			return rf, fmt.Errorf("reference: no %s in %s", g.pattern, r.cfg.Dir)
+		}
+		sort.Strings(m)
+		*g.dst = m
+	}
+	return rf, nil
+}
+
 // Inputs implements Source.
 func (r *Reference) Inputs(ctx context.Context) ([]Input, error) {
-	countries := filepath.Join(r.cfg.Dir, "countries.csv")
-	if _, err := os.Stat(countries); err != nil {
-		return nil, fmt.Errorf("reference: %w", err)
-	}
-	aliases, err := filepath.Glob(filepath.Join(r.cfg.Dir, "country_aliases_*.csv"))
+	rf, err := r.files()
 	if err != nil {
-		return nil, fmt.Errorf("reference: %w", err)
+		return nil, err
 	}
-	if len(aliases) == 0 {
-		return nil, fmt.Errorf("reference: no country_aliases_*.csv in %s", r.cfg.Dir)
-	}
-	sort.Strings(aliases)
-	out := []Input{{Path: countries}}
-	for _, a := range aliases {
-		out = append(out, Input{Path: a})
+	out := []Input{{Path: rf.countries}}
+	for _, p := range append(append([]string{}, rf.aliases...), rf.names...) {
+		out = append(out, Input{Path: p})
 	}
 	return out, nil
 }
 
-// Load implements Source: it writes ref_countries and ref_country_aliases.
+// Load implements Source: it writes ref_countries, ref_country_aliases and
+// ref_country_names.
 func (r *Reference) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 	var st Stats
-	inputs, err := r.Inputs(ctx)
+	rf, err := r.files()
 	if err != nil {
 		return st, err
 	}
 	ddl := []string{
 		`CREATE OR REPLACE TABLE ref_countries (code VARCHAR PRIMARY KEY, iso3 VARCHAR NOT NULL, name VARCHAR NOT NULL, kind VARCHAR NOT NULL)`,
 		`CREATE OR REPLACE TABLE ref_country_aliases (scheme VARCHAR NOT NULL, alias VARCHAR NOT NULL, code VARCHAR NOT NULL, file VARCHAR NOT NULL, line INTEGER NOT NULL)`,
+		`CREATE OR REPLACE TABLE ref_country_names (code VARCHAR NOT NULL, name VARCHAR NOT NULL, kind VARCHAR NOT NULL, file VARCHAR NOT NULL, line INTEGER NOT NULL)`,
 	}
 	for _, q := range ddl {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
@@ -73,11 +99,11 @@ func (r *Reference) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 		}
 	}
 	n, err := appendRows(ctx, conn, "ref_countries", func(add func(...driver.Value) error) error {
-		return readRefCSV(inputs[0].Path, []string{"code", "iso3", "name", "kind"}, func(line int, rec []string) error {
+		return readRefCSV(rf.countries, []string{"code", "iso3", "name", "kind"}, func(line int, rec []string) error {
 			switch rec[3] {
 			case "country", "aggregate", "special":
 			default:
-				return &CellError{File: inputs[0].Path, Row: line, Column: "kind", Value: rec[3], Err: errors.New("expected country, aggregate or special")}
+				return &CellError{File: rf.countries, Row: line, Column: "kind", Value: rec[3], Err: errors.New("expected country, aggregate or special")}
 			}
 			return add(rec[0], rec[1], rec[2], rec[3])
 		})
@@ -87,9 +113,9 @@ func (r *Reference) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 	}
 	st.add("ref_countries", n)
 	n, err = appendRows(ctx, conn, "ref_country_aliases", func(add func(...driver.Value) error) error {
-		for _, in := range inputs[1:] {
-			err := readRefCSV(in.Path, []string{"scheme", "alias", "code"}, func(line int, rec []string) error {
-				return add(rec[0], rec[1], rec[2], in.Path, int32(line))
+		for _, path := range rf.aliases {
+			err := readRefCSV(path, []string{"scheme", "alias", "code"}, func(line int, rec []string) error {
+				return add(rec[0], rec[1], rec[2], path, int32(line))
 			})
 			if err != nil {
 				return err
@@ -101,6 +127,26 @@ func (r *Reference) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 		return st, err
 	}
 	st.add("ref_country_aliases", n)
+	n, err = appendRows(ctx, conn, "ref_country_names", func(add func(...driver.Value) error) error {
+		for _, path := range rf.names {
+			err := readRefCSV(path, []string{"code", "name", "kind"}, func(line int, rec []string) error {
+				switch rec[2] {
+				case "iso_name", "official_name", "common_name", "withdrawn", "former_name":
+				default:
+					return &CellError{File: path, Row: line, Column: "kind", Value: rec[2], Err: errors.New("expected iso_name, official_name, common_name, withdrawn or former_name")}
+				}
+				return add(rec[0], rec[1], rec[2], path, int32(line))
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return st, err
+	}
+	st.add("ref_country_names", n)
 	return st, nil
 }
 

@@ -3,11 +3,18 @@
 -- Inputs:  none.
 -- Grain:   one row per source, field, spelling and file; code NULL when the
 --          spelling is not in the crosswalk (unmapped_countries then fails).
+--          n_rows counts the input rows with the spelling; matched says how it
+--          was mapped (alias: a line of an alias file; iso_name: derived from
+--          the ISO 3166 names in country_names); candidates lists the codes
+--          an ambiguous derived name could mean.
 CREATE OR REPLACE TABLE country_codes (
     source VARCHAR NOT NULL,
     field VARCHAR NOT NULL,
     scheme VARCHAR NOT NULL,
     spelling VARCHAR NOT NULL,
     file VARCHAR NOT NULL,
-    code VARCHAR
+    n_rows BIGINT NOT NULL,
+    code VARCHAR,
+    matched VARCHAR,
+    candidates VARCHAR
 );

@@ -6,19 +6,22 @@
 -- Grain:   one row per field (origin_iso, asylum_iso), spelling, file.
 INSERT INTO country_codes
 WITH spellings AS (
-    SELECT DISTINCT 'origin_iso' AS field, origin_iso AS spelling, file FROM raw_unhcr_asylum_applications
-    UNION
-    SELECT DISTINCT 'asylum_iso', asylum_iso, file FROM raw_unhcr_asylum_applications
-    UNION
-    SELECT DISTINCT 'origin_iso', origin_iso, file FROM raw_unhcr_asylum_decisions
-    UNION
-    SELECT DISTINCT 'asylum_iso', asylum_iso, file FROM raw_unhcr_asylum_decisions
+    SELECT field, spelling, file, sum(n) AS n FROM (
+        SELECT 'origin_iso' AS field, origin_iso AS spelling, file, count(*) AS n FROM raw_unhcr_asylum_applications GROUP BY ALL
+        UNION ALL
+        SELECT 'asylum_iso', asylum_iso, file, count(*) FROM raw_unhcr_asylum_applications GROUP BY ALL
+        UNION ALL
+        SELECT 'origin_iso', origin_iso, file, count(*) FROM raw_unhcr_asylum_decisions GROUP BY ALL
+        UNION ALL
+        SELECT 'asylum_iso', asylum_iso, file, count(*) FROM raw_unhcr_asylum_decisions GROUP BY ALL
+    ) GROUP BY ALL
 ),
 aliases AS (
     SELECT DISTINCT name_key(alias) AS k, code
     FROM ref_country_aliases
     WHERE scheme = 'iso3'
 )
-SELECT 'unhcr', s.field, 'iso3', s.spelling, s.file, a.code
+SELECT 'unhcr', s.field, 'iso3', s.spelling, s.file, s.n, a.code,
+       CASE WHEN a.code IS NOT NULL THEN 'alias' END, NULL
 FROM spellings s
 LEFT JOIN aliases a ON a.k = name_key(s.spelling);

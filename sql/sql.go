@@ -33,13 +33,18 @@ type Check struct {
 	// After names the transform after which the check runs, so that a
 	// problem is reported where it arises; "" means after all transforms.
 	After string
-	SQL   string
+	// ShowAll says that a report shows every problem the check returns, not
+	// the first few: set by a "-- Show: all" header line where each row is
+	// one thing to fix (a distinct unmapped spelling, say).
+	ShowAll bool
+	SQL     string
 }
 
 var transformName = regexp.MustCompile(`^(\d{3})_([a-z][a-z0-9_]*)\.sql$`)
 var checkName = regexp.MustCompile(`^([a-z][a-z0-9_]*)\.sql$`)
 var afterLine = regexp.MustCompile(`(?m)^-- After: ([a-z][a-z0-9_]*)\s*$`)
 var severityLine = regexp.MustCompile(`(?m)^-- Severity: (blocking|warning)\s*$`)
+var showLine = regexp.MustCompile(`(?m)^-- Show: all\s*$`)
 
 // Transforms returns the embedded transforms in number order. It fails on a
 // file whose name does not match NNN_name.sql, a duplicate number, or a file
@@ -100,7 +105,8 @@ func Checks() ([]Check, error) {
 		if a := afterLine.FindStringSubmatch(body); a != nil {
 			after = a[1]
 		}
-		out = append(out, Check{Name: m[1], File: e.Name(), Blocking: sev[1] == "blocking", After: after, SQL: body})
+		out = append(out, Check{Name: m[1], File: e.Name(), Blocking: sev[1] == "blocking", After: after,
+			ShowAll: showLine.MatchString(body), SQL: body})
 	}
 	return out, nil
 }
