@@ -51,6 +51,8 @@ func testConfig(t testing.TB, ec sources.ECSchengenConfig) Config {
 			UNHCR:      sources.UNHCRConfig{Paths: []string{"../data/unhcr"}},
 			RUMFA:      sources.RUMFAConfig{Path: "../data/curated/ru_mfa_visas_published.csv"},
 			Claims:     sources.ClaimsConfig{Path: "../data/curated/claims.csv"},
+			// The shipped acceptances: a header only.
+			UpstreamIssues: sources.UpstreamIssuesConfig{Path: "../data/curated/upstream_issues.csv"},
 		},
 	}
 }
