@@ -154,11 +154,26 @@ type WorkbookOptions struct {
 // AboutSheet is the first sheet of a workbook: what the data is, where it
 // comes from and what every column means.
 type AboutSheet struct {
-	Title       string
-	Paragraphs  []string
-	Facts       [][2]string // label, value: release, generated at, ...
-	Sources     []SourceNote
+	Title      string
+	Paragraphs []string
+	Facts      [][2]string // label, value: release, generated at, ...
+	Sources    []SourceNote
+	// Sections are short titled tables after the sources, such as the
+	// discrepancies found in the upstream files.
+	Sections    []AboutSection
 	Definitions []Definition
+}
+
+// AboutSection is a short titled table on the About sheet.
+type AboutSection struct {
+	Heading string
+	// Columns are the headers of up to four columns.
+	Columns []string
+	// Rows hold one item each, a cell per column.
+	Rows [][]string
+	// Empty is the line shown instead of the table when there are no rows,
+	// e.g. "None found."
+	Empty string
 }
 
 // SourceNote describes one upstream source on the About sheet.
@@ -544,6 +559,32 @@ func (wb *workbook) writeAbout(a AboutSheet, defsElsewhere bool) error {
 		errs = append(errs, t.put(false, cellOf(s.Name, st.wrap), cellOf(s.Publisher, st.wrap), cellOf(s.Licence, st.wrap), cellOf(s.URL+"\n"+s.Files, st.wrap)))
 	}
 	t.skip()
+	for _, sec := range a.Sections {
+		for _, r := range append([][]string{sec.Columns}, sec.Rows...) {
+			if len(r) > len(t.widths) {
+				return fmt.Errorf("section %q: %d cells in a row, the About sheet has %d columns", sec.Heading, len(r), len(t.widths))
+			}
+		}
+		errs = append(errs, t.put(false, cellOf(sec.Heading, st.heading)))
+		if len(sec.Rows) == 0 {
+			errs = append(errs, t.put(true, cellOf(sec.Empty, st.wrap)))
+			t.skip()
+			continue
+		}
+		var head []excelize.Cell
+		for _, c := range sec.Columns {
+			head = append(head, cellOf(c, st.header))
+		}
+		errs = append(errs, t.put(false, head...))
+		for _, r := range sec.Rows {
+			var cells []excelize.Cell
+			for _, v := range r {
+				cells = append(cells, cellOf(v, st.wrap))
+			}
+			errs = append(errs, t.put(false, cells...))
+		}
+		t.skip()
+	}
 	errs = append(errs, t.put(false, cellOf("Definitions", st.heading)))
 	if defsElsewhere {
 		errs = append(errs, t.put(true, cellOf("Every column of every sheet is explained on the sheet "+DefinitionsSheet+": its label, technical name, meaning, unit and formula.", st.wrap)))

@@ -70,25 +70,29 @@ type TopicConfig struct {
 
 // SourcesConfig configures each source.
 type SourcesConfig struct {
-	Reference  sources.ReferenceConfig      `mapstructure:"reference"`
-	ECSchengen sources.ECSchengenConfig     `mapstructure:"ec_schengen_consulates"`
-	Eurostat   sources.EurostatConfig       `mapstructure:"eurostat_asylum"`
-	UNHCR      sources.UNHCRConfig          `mapstructure:"unhcr"`
-	RUMFA      sources.RUMFAConfig          `mapstructure:"ru_mfa_published"`
-	Claims     sources.ClaimsConfig         `mapstructure:"claims"`
-	Coverage   sources.PeriodCoverageConfig `mapstructure:"period_coverage"`
+	Reference  sources.ReferenceConfig  `mapstructure:"reference"`
+	ECSchengen sources.ECSchengenConfig `mapstructure:"ec_schengen_consulates"`
+	Eurostat   sources.EurostatConfig   `mapstructure:"eurostat_asylum"`
+	UNHCR      sources.UNHCRConfig      `mapstructure:"unhcr"`
+	RUMFA      sources.RUMFAConfig      `mapstructure:"ru_mfa_published"`
+	Claims     sources.ClaimsConfig     `mapstructure:"claims"`
+	// UpstreamIssues is the curated file in which a maintainer accepts an
+	// investigated discrepancy of one exact upstream file and cell.
+	UpstreamIssues sources.UpstreamIssuesConfig `mapstructure:"upstream_issues"`
+	Coverage       sources.PeriodCoverageConfig `mapstructure:"period_coverage"`
 }
 
 // SourceConfig returns the sources package's view of the configuration.
 func (c Config) SourceConfig() sources.Config {
 	return sources.Config{
-		Reference:  c.Sources.Reference,
-		ECSchengen: c.Sources.ECSchengen,
-		Eurostat:   c.Sources.Eurostat,
-		UNHCR:      c.Sources.UNHCR,
-		RUMFA:      c.Sources.RUMFA,
-		Claims:     c.Sources.Claims,
-		Coverage:   c.Sources.Coverage,
+		Reference:      c.Sources.Reference,
+		ECSchengen:     c.Sources.ECSchengen,
+		Eurostat:       c.Sources.Eurostat,
+		UNHCR:          c.Sources.UNHCR,
+		RUMFA:          c.Sources.RUMFA,
+		Claims:         c.Sources.Claims,
+		UpstreamIssues: c.Sources.UpstreamIssues,
+		Coverage:       c.Sources.Coverage,
 	}
 }
 
@@ -204,6 +208,11 @@ func (c Config) Validate() error {
 	if ec.Path != "" {
 		if _, err := os.Stat(ec.Path); err != nil {
 			errs = append(errs, fmt.Errorf("sources.ec_schengen_consulates.path: %w", err))
+		}
+	}
+	if p := c.Sources.UpstreamIssues.Path; p != "" {
+		if _, err := os.Stat(p); err != nil {
+			errs = append(errs, fmt.Errorf("sources.upstream_issues.path: %w", err))
 		}
 	}
 	for i, f := range c.Fetch {

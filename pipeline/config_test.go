@@ -32,6 +32,8 @@ sources:
     path: ../data/curated/ru_mfa_visas_published.csv
   claims:
     path: ../data/curated/claims.csv
+  upstream_issues:
+    path: ../data/curated/upstream_issues.csv
 `
 
 func TestLoadConfig(t *testing.T) {
@@ -39,7 +41,8 @@ func TestLoadConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Database != "out/visastats.duckdb" || cfg.Output.Dir != "out" || cfg.Sources.ECSchengen.Path != "../data/ec_schengen_consulates" {
+	if cfg.Database != "out/visastats.duckdb" || cfg.Output.Dir != "out" || cfg.Sources.ECSchengen.Path != "../data/ec_schengen_consulates" ||
+		cfg.SourceConfig().UpstreamIssues.Path != "../data/curated/upstream_issues.csv" {
 		t.Errorf("cfg = %+v", cfg)
 	}
 }
@@ -65,6 +68,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"typo in known section", strings.Replace(baseYAML, "  dir: out", "  dri: out", 1), "dri"},
 		{"no database", strings.Replace(baseYAML, "database: out/visastats.duckdb", "database: ''", 1), "database"},
 		{"missing EC path", strings.Replace(baseYAML, "../data/ec_schengen_consulates", "../data/nope", 1), "no such file"},
+		{"missing upstream issues file", strings.Replace(baseYAML, "curated/upstream_issues.csv", "curated/nope.csv", 1), "sources.upstream_issues.path"},
 		{"negative keep", strings.Replace(baseYAML, "  dir: out", "  dir: out\n  keep: -1", 1), "output.keep"},
 	}
 	for _, tt := range tests {

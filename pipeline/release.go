@@ -60,6 +60,8 @@ var publishedTables = []publishedTable{
 	{name: "ru_mfa_visas_published", orderBy: "indicator, recipient, year, source_publisher", sheet: "ru_mfa_visas_published", csv: true,
 		country: "issuer",
 		title:   "Visas issued by Russia as published by its Foreign Ministry, with citations"},
+	{name: "upstream_issues", orderBy: "source, file, sheet, cell", csv: true, key: []string{"source", "file", "sheet", "cell"},
+		title: "Discrepancies found in the upstream files: what the file says, what its data say, why, and how visastats handled it"},
 	{name: "observation_changes", orderBy: "dataset, indicator, reporter, partner, location, period, sex, age, applicant_type, decision", csv: true,
 		title: "What changed in observations against the previous release: new, removed and revised numbers"},
 	{name: "observations", orderBy: "dataset, indicator, reporter, partner, location, year, period, sex, age, applicant_type, decision",
@@ -78,6 +80,7 @@ var tableDatasets = map[string]string{
 	"asylum_sources_compared":    "eurostat_migr_asyappctza, unhcr_asylum_applications",
 	"asylum_decisions_compared":  "unhcr_asylum_decisions, unhcr_asylum_applications, eurostat_migr_asydcfsta",
 	"ru_mfa_visas_published":     "ru_mfa_published",
+	"upstream_issues":            "ec_schengen_consulates (the workbooks' footer totals against their data rows)",
 	"observation_changes":        "all datasets of observations",
 	"observations":               "ec_schengen_consulates, eurostat_migr_asyappctza, eurostat_migr_asyappctzm, eurostat_migr_asydcfsta, unhcr_asylum_applications, unhcr_asylum_decisions, ru_mfa_published",
 }
@@ -404,6 +407,7 @@ func aboutSheet(rep *Report, wb workbookSpec) output.AboutSheet {
 		s.Files = strings.Join(files, "\n")
 		a.Sources = append(a.Sources, s)
 	}
+	a.Sections = append(a.Sections, upstreamIssuesSection(rep.UpstreamIssues))
 	return a
 }
 

@@ -66,6 +66,9 @@ type Report struct {
 	Headlines   []Headline        `json:"headlines"`
 	Asylum      []AsylumYear      `json:"asylum,omitempty"`
 	Claims      []ClaimResult     `json:"claims,omitempty"`
+	// UpstreamIssues lists the discrepancies found in the input files and
+	// how each was handled; [] when none were found.
+	UpstreamIssues []UpstreamIssue `json:"upstream_issues"`
 }
 
 // StageReport is one stage of a run.
@@ -279,6 +282,13 @@ func buildDatabase(ctx context.Context, conn *sql.Conn, srcs []sources.Source, i
 		return err
 	}
 	rep.Tables = tables
+	if rep.UpstreamIssues, err = upstreamIssues(ctx, conn); err != nil {
+		return err
+	}
+	for _, u := range rep.UpstreamIssues {
+		log.Warn("upstream issue", "source", u.Source, "file", u.File, "cell", u.Cell,
+			"printed", u.PrintedTotal, "data_rows", u.DataRowsTotal, "handling", u.Handling)
+	}
 	if rep.Changes, err = changeSummary(ctx, conn, rep.Previous); err != nil {
 		return err
 	}

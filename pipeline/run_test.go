@@ -52,6 +52,8 @@ func testConfig(t testing.TB, ec sources.ECSchengenConfig) Config {
 			RUMFA:      sources.RUMFAConfig{Path: "../data/curated/ru_mfa_visas_published.csv"},
 			Claims:     sources.ClaimsConfig{Path: "../data/curated/claims.csv"},
 			Coverage:   sources.PeriodCoverageConfig{Path: "../data/curated/period_coverage.csv"},
+			// The shipped acceptances: a header only.
+			UpstreamIssues: sources.UpstreamIssuesConfig{Path: "../data/curated/upstream_issues.csv"},
 		},
 	}
 }

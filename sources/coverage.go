@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -22,8 +21,6 @@ type PeriodCoverageConfig struct {
 
 // periodCoverageColumns is the header of the curated coverage file.
 var periodCoverageColumns = []string{"sha256", "source", "file", "year", "first_month", "last_month", "known_from"}
-
-var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // PeriodCoverage loads what is known about the coverage of a period in one
 // input file, where the file itself does not say it: for example that an

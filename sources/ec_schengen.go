@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,6 +50,9 @@ type ecColumn struct {
 	// text and formula columns.
 	indicator string
 	formula   bool
+	// parts lists the count columns a footer total of this formula column
+	// adds up (Q = E + J + M): a second view of the data rows' sums.
+	parts []string
 }
 
 // ecColumns is the layout shared by the 2014-2024 workbooks, columns A..S.
@@ -68,9 +72,9 @@ var ecColumns = []ecColumn{
 	{letter: "M", header: "total ltvs issued", indicator: "ltv_issued"},
 	{letter: "N", header: "uniform visas not issued", indicator: "uniform_not_issued"},
 	{letter: "O", header: "not issued rate for uniform visas", formula: true},
-	{letter: "P", header: "total atvs and uniform visas applied for", formula: true},
-	{letter: "Q", header: "total atvs and uniform visas issued (including multiple atvs, mevs and ltvs)", formula: true},
-	{letter: "R", header: "total atvs and uniform visas not issued", formula: true},
+	{letter: "P", header: "total atvs and uniform visas applied for", formula: true, parts: []string{"D", "I"}},
+	{letter: "Q", header: "total atvs and uniform visas issued (including multiple atvs, mevs and ltvs)", formula: true, parts: []string{"E", "J", "M"}},
+	{letter: "R", header: "total atvs and uniform visas not issued", formula: true, parts: []string{"G", "N"}},
 	{letter: "S", header: "not issued rate for atvs and uniform visas", formula: true},
 }
 
@@ -131,11 +135,15 @@ var ErrUnsupportedFormat = errors.New("unsupported format")
 
 // ECSchengen loads the EC consulate workbooks.
 type ECSchengen struct {
-	cfg ECSchengenConfig
+	cfg    ECSchengenConfig
+	issues UpstreamIssuesConfig
 }
 
-// NewECSchengen returns the source for the EC consulate workbooks.
-func NewECSchengen(cfg ECSchengenConfig) *ECSchengen { return &ECSchengen{cfg: cfg} }
+// NewECSchengen returns the source for the EC consulate workbooks. issues
+// locates the maintainers' acceptances of investigated discrepancies.
+func NewECSchengen(cfg ECSchengenConfig, issues UpstreamIssuesConfig) *ECSchengen {
+	return &ECSchengen{cfg: cfg, issues: issues}
+}
 
 // Name implements Source.
 func (s *ECSchengen) Name() string { return "ec_schengen_consulates" }
@@ -193,6 +201,25 @@ func (s *ECSchengen) Inputs(ctx context.Context) ([]Input, error) {
 		byYear[in.Year] = in.Path
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Year < out[j].Year })
+	if s.issues.Path != "" {
+		// The acceptances decide what loads, so they are an input too.
+		out = append(out, Input{Path: s.issues.Path})
+	}
+	return out, nil
+}
+
+// workbooks is Inputs without the acceptance file.
+func (s *ECSchengen) workbooks(ctx context.Context) ([]Input, error) {
+	ins, err := s.Inputs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Input
+	for _, in := range ins {
+		if in.Year != 0 {
+			out = append(out, in)
+		}
+	}
 	return out, nil
 }
 
@@ -242,32 +269,72 @@ const ecTotalsDDL = `CREATE OR REPLACE TABLE raw_ec_schengen_totals (
 	atv_not_issued BIGINT NOT NULL, uniform_applied BIGINT NOT NULL, uniform_issued BIGINT NOT NULL,
 	uniform_mev_issued BIGINT NOT NULL, ltv_issued BIGINT NOT NULL, uniform_not_issued BIGINT NOT NULL)`
 
+const ecIssuesDDL = `CREATE OR REPLACE TABLE raw_ec_schengen_issues (
+	file VARCHAR NOT NULL, file_name VARCHAR NOT NULL, sha256 VARCHAR NOT NULL, year INTEGER NOT NULL,
+	sheet VARCHAR NOT NULL, cell VARCHAR NOT NULL, "column" VARCHAR NOT NULL, indicator VARCHAR NOT NULL,
+	printed_total BIGINT NOT NULL, printed_formula VARCHAR NOT NULL, data_rows_total BIGINT NOT NULL,
+	explanation VARCHAR NOT NULL, cross_check VARCHAR NOT NULL, cross_check_status VARCHAR NOT NULL,
+	handling VARCHAR NOT NULL, decision VARCHAR NOT NULL)`
+
 // Load implements Source: it reads every workbook, checks it, and writes
 // raw_ec_schengen_consulates (one row per consulate row of the sheet, counts
-// as published with blanks as 0) and raw_ec_schengen_totals (the "Total
-// worldwide" row each file was reconciled against).
+// as published with blanks as 0), raw_ec_schengen_totals (the "Total
+// worldwide" row each file was reconciled against: as printed, except in
+// the cells of raw_ec_schengen_issues, where it is the data rows' sum) and
+// raw_ec_schengen_issues (footer totals that disagree with the data rows,
+// with what explains them). An acceptance that matches no discrepancy of
+// the loaded workbooks is an error: it is stale or mistyped.
 func (s *ECSchengen) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 	var st Stats
-	inputs, err := s.Inputs(ctx)
+	inputs, err := s.workbooks(ctx)
 	if err != nil {
 		return st, err
 	}
-	for _, ddl := range []string{ecRawDDL, ecTotalsDDL} {
+	accepted, err := ReadUpstreamAcceptances(s.issues.Path)
+	if err != nil {
+		return st, err
+	}
+	for _, ddl := range []string{ecRawDDL, ecTotalsDDL, ecIssuesDDL} {
 		if _, err := conn.ExecContext(ctx, ddl); err != nil {
 			return st, fmt.Errorf("create ec_schengen_consulates raw tables: %w", err)
 		}
 	}
 	var sheets []*ECSheet
+	used := map[string]bool{}
+	shas := map[string]string{} // sha256 -> workbook
 	for _, in := range inputs {
 		if err := ctx.Err(); err != nil {
 			return st, err
 		}
-		sh, err := ReadECWorkbook(in.Path)
+		sh, err := ReadECWorkbookOptions(in.Path, ECReadOptions{Accepted: accepted})
 		if err != nil {
 			return st, err
 		}
 		sh.Year = in.Year
 		sheets = append(sheets, sh)
+		for _, is := range sh.Issues {
+			if is.Handling == HandlingAccepted {
+				used[UpstreamAcceptance{SHA256: sh.SHA256, Sheet: is.Sheet, Cell: is.Cell}.key()] = true
+			}
+		}
+		if sh.SHA256 == "" && len(accepted) > 0 {
+			if _, sh.SHA256, err = FileDigest(in.Path); err != nil {
+				return st, err
+			}
+		}
+		shas[sh.SHA256] = in.Path
+	}
+	for _, a := range accepted {
+		if used[a.key()] {
+			continue
+		}
+		e := &CellError{File: a.File, Row: a.Line, Column: "sha256", Value: a.SHA256,
+			Err: errors.New("no loaded ec_schengen_consulates workbook has this SHA-256; remove the row if the file was replaced")}
+		if wb, ok := shas[a.SHA256]; ok {
+			e.Column, e.Value = "cell", a.Cell
+			e.Err = fmt.Errorf("%s sheet %q cell %s reconciles with its data rows or is not a footer total; there is nothing to accept", wb, a.Sheet, a.Cell)
+		}
+		return st, e
 	}
 	n, err := appendRows(ctx, conn, "raw_ec_schengen_consulates", func(add func(...driver.Value) error) error {
 		for _, sh := range sheets {
@@ -303,6 +370,21 @@ func (s *ECSchengen) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 		return st, err
 	}
 	st.add("raw_ec_schengen_totals", n)
+	n, err = appendRows(ctx, conn, "raw_ec_schengen_issues", func(add func(...driver.Value) error) error {
+		for _, sh := range sheets {
+			for _, is := range sh.Issues {
+				if err := add(sh.File, filepath.Base(sh.File), sh.SHA256, int32(sh.Year), is.Sheet, is.Cell, is.Column, is.Indicator,
+					is.Printed, is.Formula, is.DataRows, is.Explanation, is.CrossCheck, is.CrossCheckStatus, is.Handling, is.Decision); err != nil {
+					return fmt.Errorf("load %s issue at %s: %w", sh.File, is.Cell, err)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return st, err
+	}
+	st.add("raw_ec_schengen_issues", n)
 	return st, nil
 }
 
@@ -321,12 +403,61 @@ type ECSheet struct {
 	File string
 	Year int
 	Rows []ECRow
-	// Total is the "Total worldwide" footer row; its Consulate field holds
-	// the label as published.
+	// Total is the "Total worldwide" footer row the data rows were
+	// reconciled against; its Consulate field holds the label as published.
+	// Its counts are as printed, except in the cells of Issues, where they
+	// are the data rows' sums.
 	Total ECRow
 	// FootnoteRows counts rows inside the data block that carry a note in
 	// column A and no host country; they are not data.
 	FootnoteRows int
+	// Issues lists the footer totals that disagree with the data rows,
+	// with what explains each and how it was handled.
+	Issues []ECIssue
+	// SHA256 is the file's hex SHA-256, set when it was needed (a
+	// discrepancy was found, or acceptances were given).
+	SHA256 string
+}
+
+// Cross-check outcomes of an ECIssue.
+const (
+	CrossCheckConfirmed    = "confirmed"
+	CrossCheckContradicted = "contradicted"
+	CrossCheckNone         = "not available"
+)
+
+// ECIssue is a footer total of an EC workbook that disagrees with the sum
+// of the data rows above it, with what explains it and what was done.
+type ECIssue struct {
+	Sheet     string
+	Cell      string // e.g. M2042
+	Column    string // e.g. M
+	Indicator string // e.g. ltv_issued
+	// Printed is the footer cell's value as published; Formula its formula
+	// with a leading "=", "" when the cell holds a typed value.
+	Printed int64
+	Formula string
+	// DataRows is the sum of the column over every data row.
+	DataRows int64
+	// Explanation says why the two differ, or that nothing in the file
+	// explains it.
+	Explanation string
+	// CrossCheck compares a second footer total that includes this column
+	// (Q = E + J + M, P = D + I, R = G + N) with the data rows' sums;
+	// CrossCheckStatus is one of the CrossCheck* constants.
+	CrossCheck       string
+	CrossCheckStatus string
+	// Handling is HandlingLoadedDataRows or HandlingAccepted; Decision is the
+	// maintainer's acceptance (who, when, why), "" when there is none.
+	Handling string
+	Decision string
+}
+
+// ECReadOptions are the choices of ReadECWorkbookOptions.
+type ECReadOptions struct {
+	// Accepted lets exactly these files (by SHA-256) and cells through when
+	// their footer total does not reconcile and nothing explains it.
+	Accepted []UpstreamAcceptance
 }
 
 var (
@@ -337,8 +468,20 @@ var (
 // ReadECWorkbook reads and checks the data sheet of one EC workbook: the
 // header must match the known layout after normalisation, every count cell
 // must be blank or a whole non-negative number, and the data rows must sum to
-// the file's "Total worldwide" row in every count column.
+// the file's "Total worldwide" row in every count column, unless the footer
+// cell's own formula explains the difference (see ReadECWorkbookOptions).
 func ReadECWorkbook(path string) (*ECSheet, error) {
+	return ReadECWorkbookOptions(path, ECReadOptions{})
+}
+
+// ReadECWorkbookOptions is ReadECWorkbook with acceptances. When a footer
+// total does not reconcile, its formula is read: a SUM or SUBTOTAL(9, ...)
+// whose range leaves data rows out, and over whose range the data rows sum
+// to the printed total, explains the difference; the data rows are then
+// loaded and the discrepancy recorded in ECSheet.Issues. A difference that
+// nothing explains fails with a *CellError naming both sums and the
+// formula, unless opt accepts that exact file and cell.
+func ReadECWorkbookOptions(path string, opt ECReadOptions) (*ECSheet, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open workbook %s: %w", path, err)
@@ -369,7 +512,35 @@ func ReadECWorkbook(path string) (*ECSheet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %s sheet %q: %w", path, ECSchengenSheet, err)
 	}
-	return parseECRows(path, rows)
+	var sha string
+	footer := &ecFooter{
+		formula: func(cell string) (string, error) { return wb.GetCellFormula(ECSchengenSheet, cell) },
+		sha256: func() (string, error) {
+			if sha == "" {
+				_, sum, err := FileDigest(path)
+				if err != nil {
+					return "", err
+				}
+				sha = sum
+			}
+			return sha, nil
+		},
+		accepted: opt.Accepted,
+	}
+	sh, err := parseECSheet(path, rows, footer)
+	if err != nil {
+		return nil, err
+	}
+	sh.SHA256 = sha
+	return sh, nil
+}
+
+// ecFooter gives the reconciliation what the cell values alone do not:
+// the footer cells' formulas, the file's hash and the acceptances.
+type ecFooter struct {
+	formula  func(cell string) (string, error)
+	sha256   func() (string, error)
+	accepted []UpstreamAcceptance
 }
 
 // NormaliseHeader folds the drift seen in EC header cells: case, repeated
@@ -406,7 +577,13 @@ func cell(row []string, i int) string {
 
 func cleanName(s string) string { return strings.Join(strings.Fields(s), " ") }
 
+// parseECRows parses and reconciles a data sheet from its cell values
+// alone: a footer total that does not reconcile is an error.
 func parseECRows(path string, rows [][]string) (*ECSheet, error) {
+	return parseECSheet(path, rows, nil)
+}
+
+func parseECSheet(path string, rows [][]string, footer *ecFooter) (*ECSheet, error) {
 	cellErr := func(row int, col int, value string, err error) error {
 		e := &CellError{File: path, Sheet: ECSchengenSheet, Row: row, Value: value, Err: err}
 		if col >= 0 {
@@ -502,17 +679,169 @@ func parseECRows(path string, rows [][]string) (*ECSheet, error) {
 	if !totalFound {
 		return nil, cellErr(0, -1, "", errors.New("no \"Total worldwide\" row below the data (label in column C); cannot reconcile the data rows"))
 	}
-	sums := make([]int64, len(counts))
-	for _, r := range sh.Rows {
-		for k, v := range r.Counts {
-			sums[k] += v
-		}
-	}
-	for k, ci := range counts {
-		if sums[k] != sh.Total.Counts[k] {
-			return nil, cellErr(sh.Total.Row, ci, cell(rows[sh.Total.Row-1], ci),
-				fmt.Errorf("data rows do not reconcile with %q: they sum to %d, the total row says %d", sh.Total.Consulate, sums[k], sh.Total.Counts[k]))
-		}
+	if err := sh.reconcile(path, rows, counts, footer); err != nil {
+		return nil, err
 	}
 	return sh, nil
+}
+
+// footerFormula matches a footer total's formula over one column range:
+// SUM(M2:M2036) or SUBTOTAL(9,M2:M2036), "=" and "$" anchors optional.
+var footerFormula = regexp.MustCompile(`(?i)^=?\s*(?:SUM\(|SUBTOTAL\(\s*(?:9|109)\s*,)\s*\$?([A-Z]{1,3})\$?([0-9]+)\s*:\s*\$?([A-Z]{1,3})\$?([0-9]+)\s*\)\s*$`)
+
+// reconcile compares the data rows' sums with the footer total in every
+// count column (counts holds their indexes in ecColumns). A difference is
+// explained by the footer cell's formula, or accepted, or an error.
+func (sh *ECSheet) reconcile(path string, rows [][]string, counts []int, footer *ecFooter) error {
+	sums := map[string]int64{} // by column letter
+	for k, ci := range counts {
+		for _, r := range sh.Rows {
+			sums[ecColumns[ci].letter] += r.Counts[k]
+		}
+	}
+	totalRow := rows[sh.Total.Row-1]
+	first, last := sh.Rows[0].Row, sh.Rows[len(sh.Rows)-1].Row
+	for k, ci := range counts {
+		col := ecColumns[ci]
+		printed, sum := sh.Total.Counts[k], sums[col.letter]
+		if printed == sum {
+			continue
+		}
+		cellName := col.letter + strconv.Itoa(sh.Total.Row)
+		is := ECIssue{Sheet: ECSchengenSheet, Cell: cellName, Column: col.letter, Indicator: col.indicator, Printed: printed, DataRows: sum}
+		explained := false
+		why := "its formula was not read"
+		if footer != nil {
+			f, err := footer.formula(cellName)
+			if err != nil {
+				return fmt.Errorf("read %s sheet %q cell %s formula: %w", path, ECSchengenSheet, cellName, err)
+			}
+			if f != "" && !strings.HasPrefix(f, "=") {
+				f = "=" + f
+			}
+			is.Formula = f
+			explained, why = sh.explainFormula(f, k, col.letter, printed, first, last)
+		}
+		var accepted *UpstreamAcceptance
+		sha := ""
+		if footer != nil {
+			var err error
+			if sha, err = footer.sha256(); err != nil {
+				return err
+			}
+			for i, a := range footer.accepted {
+				if a.SHA256 == sha && a.Sheet == ECSchengenSheet && a.Cell == cellName {
+					accepted = &footer.accepted[i]
+				}
+			}
+		}
+		if !explained && accepted == nil {
+			msg := fmt.Sprintf("data rows do not reconcile with %q: they sum to %d, the total row says %d; %s", sh.Total.Consulate, sum, printed, why)
+			if sha != "" {
+				msg += fmt.Sprintf("; after investigating, a maintainer can accept this file (sha256 %s) and cell %s in the upstream issues file", sha, cellName)
+			}
+			return &CellError{File: path, Sheet: ECSchengenSheet, Row: sh.Total.Row, Column: col.letter, Header: col.header,
+				Value: cell(totalRow, ci), Err: errors.New(msg)}
+		}
+		if explained {
+			is.Explanation = why
+			is.Handling = HandlingLoadedDataRows
+		} else {
+			is.Explanation = "nothing in the file explains it: " + why
+		}
+		if accepted != nil {
+			is.Handling = HandlingAccepted
+			is.Decision = fmt.Sprintf("accepted by %s on %s: %s (%s line %d)", accepted.DecidedBy, accepted.Date, accepted.Reason, filepath.Base(accepted.File), accepted.Line)
+		}
+		is.CrossCheck, is.CrossCheckStatus = crossCheck(col.letter, totalRow, sh.Total.Row, sums, footer)
+		sh.Issues = append(sh.Issues, is)
+		// The data rows are what is loaded and what later checks reconcile.
+		sh.Total.Counts[k] = sum
+	}
+	return nil
+}
+
+// explainFormula says whether the footer formula f of the count column at
+// index k (letter col) explains the printed total: its range must leave
+// data rows out (the data block is rows first..last) and the data rows
+// inside it must sum to the printed total. The text says why, either way.
+func (sh *ECSheet) explainFormula(f string, k int, col string, printed int64, first, last int) (bool, string) {
+	if f == "" {
+		return false, "the cell holds a typed value, not a formula"
+	}
+	m := footerFormula.FindStringSubmatch(f)
+	if m == nil {
+		return false, fmt.Sprintf("its formula %s is not a SUM or SUBTOTAL(9, ...) over one column", f)
+	}
+	if !strings.EqualFold(m[1], col) || !strings.EqualFold(m[3], col) {
+		return false, fmt.Sprintf("its formula %s does not sum column %s", f, col)
+	}
+	from, _ := strconv.Atoi(m[2])
+	to, _ := strconv.Atoi(m[4])
+	if from > to {
+		from, to = to, from
+	}
+	if from <= first && to >= last {
+		return false, fmt.Sprintf("its formula %s covers every data row (%d-%d)", f, first, last)
+	}
+	var inRange int64
+	var left []int
+	for _, r := range sh.Rows {
+		if r.Row >= from && r.Row <= to {
+			inRange += r.Counts[k]
+		} else {
+			left = append(left, r.Row)
+		}
+	}
+	if inRange != printed {
+		return false, fmt.Sprintf("its formula %s leaves out data rows, but the data rows in its range sum to %d, not to the printed %d", f, inRange, printed)
+	}
+	var out []string
+	if from > first {
+		out = append(out, fmt.Sprintf("rows %d-%d", first, from-1))
+	}
+	if to < last {
+		out = append(out, fmt.Sprintf("rows %d-%d", to+1, last))
+	}
+	var total int64
+	for _, r := range sh.Rows {
+		total += r.Counts[k]
+	}
+	return true, fmt.Sprintf("the footer formula %s sums rows %d-%d only, leaving out %d data rows (%s) that hold %d; the data rows inside its range sum to %d, the printed total",
+		f, from, to, len(left), strings.Join(out, " and "), total-inRange, inRange)
+}
+
+// crossCheck compares the footer total of the formula column that adds up
+// col (Q = E + J + M, P = D + I, R = G + N) with the data rows' sums of its
+// parts. The total's cached value is read; its formula is quoted when known.
+func crossCheck(col string, totalRow []string, row int, sums map[string]int64, footer *ecFooter) (string, string) {
+	for i, c := range ecColumns {
+		if !slices.Contains(c.parts, col) {
+			continue
+		}
+		cellName := c.letter + strconv.Itoa(row)
+		if footer != nil {
+			if f, err := footer.formula(cellName); err == nil && f != "" {
+				cellName += " (=" + strings.TrimPrefix(f, "=") + ")"
+			}
+		}
+		raw := strings.TrimSpace(cell(totalRow, i))
+		v, err := strconv.ParseFloat(raw, 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Sprintf("%s holds no number (found %q), so %s = %s cannot be checked", cellName, raw, c.letter, strings.Join(c.parts, " + ")), CrossCheckNone
+		}
+		printed := int64(math.Round(v))
+		var want int64
+		var terms []string
+		for _, p := range c.parts {
+			want += sums[p]
+			terms = append(terms, strconv.FormatInt(sums[p], 10))
+		}
+		rel := fmt.Sprintf("%s of the data rows (%s = %d)", strings.Join(c.parts, " + "), strings.Join(terms, " + "), want)
+		if printed == want {
+			return fmt.Sprintf("%s is %d = %s: the data rows are confirmed", cellName, printed, rel), CrossCheckConfirmed
+		}
+		return fmt.Sprintf("%s is %d, but %s: the data rows are not confirmed", cellName, printed, rel), CrossCheckContradicted
+	}
+	return "no other footer total includes column " + col, CrossCheckNone
 }

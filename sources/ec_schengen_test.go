@@ -92,7 +92,7 @@ func TestECSchengenRealFigures(t *testing.T) {
 // TestECSchengenEveryShippedYearReconciles reads every shipped workbook: each
 // must pass the header check and reconcile with its "Total worldwide" row.
 func TestECSchengenEveryShippedYearReconciles(t *testing.T) {
-	src := NewECSchengen(ECSchengenConfig{Path: ecDataDir})
+	src := NewECSchengen(ECSchengenConfig{Path: ecDataDir}, UpstreamIssuesConfig{})
 	inputs, err := src.Inputs(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -109,6 +109,9 @@ func TestECSchengenEveryShippedYearReconciles(t *testing.T) {
 		if len(sh.Rows) < 1500 {
 			t.Errorf("%d: only %d data rows", in.Year, len(sh.Rows))
 		}
+		if len(sh.Issues) != 0 {
+			t.Errorf("%d: upstream issues found in a file that reconciles: %+v", in.Year, sh.Issues)
+		}
 		for i, ind := range ECIndicators() {
 			if got := sumCol(sh, "", ind); got != sh.Total.Counts[i] {
 				t.Errorf("%d %s: rows sum to %d, total row says %d", in.Year, ind, got, sh.Total.Counts[i])
@@ -123,7 +126,7 @@ func TestECSchengenLoad(t *testing.T) {
 	src := NewECSchengen(ECSchengenConfig{Files: []ECSchengenFile{
 		{Path: ecFile(t, "2022"), Year: 2022},
 		{Path: ecFile(t, "2023"), Year: 2023},
-	}})
+	}}, UpstreamIssuesConfig{Path: "../data/curated/upstream_issues.csv"})
 	st, err := src.Load(ctx, conn)
 	if err != nil {
 		t.Fatal(err)
@@ -332,14 +335,14 @@ func TestECSchengenInputs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ins, err := NewECSchengen(ECSchengenConfig{Path: dir}).Inputs(context.Background())
+	ins, err := NewECSchengen(ECSchengenConfig{Path: dir}, UpstreamIssuesConfig{}).Inputs(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(ins) != 2 || ins[0].Year != 2021 || ins[1].Year != 2022 {
 		t.Errorf("inputs = %+v, want the 2021 and 2022 workbooks only", ins)
 	}
-	_, err = NewECSchengen(ECSchengenConfig{Path: dir, Files: []ECSchengenFile{{Path: "x.xlsx", Year: 2022}}}).Inputs(context.Background())
+	_, err = NewECSchengen(ECSchengenConfig{Path: dir, Files: []ECSchengenFile{{Path: "x.xlsx", Year: 2022}}}, UpstreamIssuesConfig{}).Inputs(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "two workbooks for 2022") {
 		t.Errorf("duplicate year: err = %v", err)
 	}

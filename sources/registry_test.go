@@ -11,13 +11,14 @@ import (
 // shippedConfig points every source at the real sample data in data/.
 func shippedConfig() Config {
 	return Config{
-		Reference:  ReferenceConfig{Dir: "../data/reference"},
-		ECSchengen: ECSchengenConfig{Path: ecDataDir},
-		Eurostat:   EurostatConfig{Paths: []string{"../data/eurostat"}},
-		UNHCR:      UNHCRConfig{Paths: []string{"../data/unhcr"}},
-		RUMFA:      RUMFAConfig{Path: "../data/curated/ru_mfa_visas_published.csv"},
-		Claims:     ClaimsConfig{Path: "../data/curated/claims.csv"},
-		Coverage:   PeriodCoverageConfig{Path: "../data/curated/period_coverage.csv"},
+		Reference:      ReferenceConfig{Dir: "../data/reference"},
+		ECSchengen:     ECSchengenConfig{Path: ecDataDir},
+		Eurostat:       EurostatConfig{Paths: []string{"../data/eurostat"}},
+		UNHCR:          UNHCRConfig{Paths: []string{"../data/unhcr"}},
+		RUMFA:          RUMFAConfig{Path: "../data/curated/ru_mfa_visas_published.csv"},
+		Claims:         ClaimsConfig{Path: "../data/curated/claims.csv"},
+		UpstreamIssues: UpstreamIssuesConfig{Path: "../data/curated/upstream_issues.csv"},
+		Coverage:       PeriodCoverageConfig{Path: "../data/curated/period_coverage.csv"},
 	}
 }
 

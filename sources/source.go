@@ -69,6 +69,9 @@ type Config struct {
 	RUMFA      RUMFAConfig
 	Claims     ClaimsConfig
 	Coverage   PeriodCoverageConfig
+	// UpstreamIssues is read by the sources whose loaders find upstream
+	// discrepancies (the EC workbooks).
+	UpstreamIssues UpstreamIssuesConfig
 }
 
 // All returns every source in load order. Adding one means a file, its
@@ -76,7 +79,7 @@ type Config struct {
 func All(cfg Config) []Source {
 	return []Source{
 		NewReference(cfg.Reference),
-		NewECSchengen(cfg.ECSchengen),
+		NewECSchengen(cfg.ECSchengen, cfg.UpstreamIssues),
 		NewEurostat(cfg.Eurostat),
 		NewUNHCR(cfg.UNHCR),
 		NewRUMFA(cfg.RUMFA),

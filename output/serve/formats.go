@@ -45,6 +45,8 @@ func describe(name string) string {
 		return "Data package: schema, units, sources, licences and row counts of the tables"
 	case "claims.parquet":
 		return "Published claims checked against the data, with their status"
+	case "upstream_issues.parquet", "upstream_issues.csv":
+		return "Totals printed in the input files that disagree with their data rows: why, and how this release handled them"
 	case "russia.xlsx":
 		return "A workbook on applications at consulates located in Russia"
 	}

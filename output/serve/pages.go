@@ -66,6 +66,7 @@ type pageData struct {
 	Place     string        // host country of the headline series
 	Chart     *chart
 	Claims    []claimRow
+	Issues    []reportIssue // discrepancies found in the upstream files
 	Checks    checkSummary
 	Others    []releaseLink
 	SchemaURL string
@@ -190,6 +191,7 @@ func (s *Server) fillRelease(d *pageData, rel *release, latest bool, base string
 		d.Claims = append(d.Claims, claimRow{Statement: c.Statement, Source: c.Source, Status: claimStatus(c.Status),
 			StatusClass: statusClass(c.Status), Expected: rawValue(c.Expected), Actual: rawValue(c.Actual), Note: c.Note})
 	}
+	d.Issues = rel.Report.Issues
 	for _, c := range rel.Report.Checks {
 		d.Checks.Total++
 		if c.Problems == 0 {

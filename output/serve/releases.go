@@ -38,6 +38,25 @@ type runReport struct {
 	Headlines   []reportHeadline `json:"headlines"`
 	Asylum      []reportAsylum   `json:"asylum"`
 	Claims      []reportClaim    `json:"claims"`
+	Issues      []reportIssue    `json:"upstream_issues"`
+}
+
+// reportIssue is a discrepancy found in an upstream file and how the run
+// handled it.
+type reportIssue struct {
+	Source           string `json:"source"`
+	File             string `json:"file"`
+	SHA256           string `json:"sha256"`
+	Sheet            string `json:"sheet"`
+	Cell             string `json:"cell"`
+	PrintedTotal     int64  `json:"printed_total"`
+	PrintedFormula   string `json:"printed_formula"`
+	DataRowsTotal    int64  `json:"data_rows_total"`
+	Explanation      string `json:"explanation"`
+	CrossCheck       string `json:"cross_check"`
+	CrossCheckStatus string `json:"cross_check_status"`
+	Handling         string `json:"handling"`
+	Decision         string `json:"decision"`
 }
 
 // reportAsylum is one year of asylum figures for persons from the headline

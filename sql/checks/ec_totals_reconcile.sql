@@ -1,7 +1,10 @@
 -- Purpose: the EC observations of each year add up to the workbook's own
 --          "Total worldwide" row in every count column (the loader checks each
 --          file; this checks nothing was lost or doubled on the way to
---          observations).
+--          observations). Where a footer cell is an upstream issue (its
+--          formula leaves data rows out, or a maintainer accepted it),
+--          raw_ec_schengen_totals holds the data rows' sum and upstream_issues
+--          the printed total.
 -- Severity: blocking
 -- Returns: one row per year and indicator that does not reconcile.
 WITH totals AS (

@@ -1,0 +1,80 @@
+package pipeline
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/visastats/visastats/output"
+)
+
+// UpstreamIssue is a discrepancy found in an upstream file (a row of the
+// upstream_issues table), as run.json reports it.
+type UpstreamIssue struct {
+	Source           string `json:"source"`
+	File             string `json:"file"`
+	SHA256           string `json:"sha256"`
+	Year             int    `json:"year"`
+	Sheet            string `json:"sheet"`
+	Cell             string `json:"cell"`
+	Indicator        string `json:"indicator"`
+	PrintedTotal     int64  `json:"printed_total"`
+	PrintedFormula   string `json:"printed_formula"`
+	DataRowsTotal    int64  `json:"data_rows_total"`
+	Explanation      string `json:"explanation"`
+	CrossCheck       string `json:"cross_check"`
+	CrossCheckStatus string `json:"cross_check_status"`
+	Handling         string `json:"handling"`
+	Decision         string `json:"decision"`
+}
+
+// upstreamIssues reads the upstream_issues table; an empty result is an
+// empty, non-nil list, so that run.json says none were found.
+func upstreamIssues(ctx context.Context, conn *sql.Conn) ([]UpstreamIssue, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT source, file, sha256, year, sheet, cell, indicator, printed_total,
+		printed_formula, data_rows_total, explanation, cross_check, cross_check_status, handling, decision
+		FROM upstream_issues ORDER BY source, file, sheet, cell`)
+	if err != nil {
+		return nil, fmt.Errorf("read upstream_issues: %w", err)
+	}
+	defer rows.Close()
+	out := []UpstreamIssue{}
+	for rows.Next() {
+		var u UpstreamIssue
+		if err := rows.Scan(&u.Source, &u.File, &u.SHA256, &u.Year, &u.Sheet, &u.Cell, &u.Indicator, &u.PrintedTotal,
+			&u.PrintedFormula, &u.DataRowsTotal, &u.Explanation, &u.CrossCheck, &u.CrossCheckStatus, &u.Handling, &u.Decision); err != nil {
+			return nil, fmt.Errorf("read upstream_issues: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read upstream_issues: %w", err)
+	}
+	return out, nil
+}
+
+// upstreamIssuesSection is the About sheet's list of the issues, or a line
+// saying that none were found.
+func upstreamIssuesSection(issues []UpstreamIssue) output.AboutSection {
+	sec := output.AboutSection{
+		Heading: "Upstream issues",
+		Columns: []string{"File and cell", "What the file says, what the data say", "Handled", "Why they differ"},
+		Empty:   "None found: every footer total of the EC workbooks agrees with the data rows it sums.",
+	}
+	for _, u := range issues {
+		says := fmt.Sprintf("File: %s", output.Thousands(u.PrintedTotal))
+		if u.PrintedFormula != "" {
+			says += " (" + u.PrintedFormula + ")"
+		}
+		says += "\nData rows: " + output.Thousands(u.DataRowsTotal)
+		why := u.Explanation + ".\nCross-check (" + u.CrossCheckStatus + "): " + u.CrossCheck + "."
+		if u.Decision != "" {
+			why += "\nMaintainer: " + u.Decision
+		}
+		sec.Rows = append(sec.Rows, []string{
+			fmt.Sprintf("%s\nsheet %q, cell %s (%s)\nsha256 %s", u.File, u.Sheet, u.Cell, u.Indicator, u.SHA256[:12]),
+			says, u.Handling, why,
+		})
+	}
+	return sec
+}
