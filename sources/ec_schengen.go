@@ -282,8 +282,10 @@ const ecIssuesDDL = `CREATE OR REPLACE TABLE raw_ec_schengen_issues (
 // worldwide" row each file was reconciled against: as printed, except in
 // the cells of raw_ec_schengen_issues, where it is the data rows' sum) and
 // raw_ec_schengen_issues (footer totals that disagree with the data rows,
-// with what explains them). An acceptance that matches no discrepancy of
-// the loaded workbooks is an error: it is stale or mistyped.
+// with what explains them). An acceptance for a loaded workbook that names
+// a cell without a discrepancy is an error (it is mistyped); one for a file
+// that is not loaded (replaced by a corrected one) lets nothing through and
+// stops nothing.
 func (s *ECSchengen) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 	var st Stats
 	inputs, err := s.workbooks(ctx)
@@ -328,13 +330,15 @@ func (s *ECSchengen) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 		if used[a.key()] {
 			continue
 		}
-		e := &CellError{File: a.File, Row: a.Line, Column: "sha256", Value: a.SHA256,
-			Err: errors.New("no loaded ec_schengen_consulates workbook has this SHA-256; remove the row if the file was replaced")}
-		if wb, ok := shas[a.SHA256]; ok {
-			e.Column, e.Value = "cell", a.Cell
-			e.Err = fmt.Errorf("%s sheet %q cell %s reconciles with its data rows or is not a footer total; there is nothing to accept", wb, a.Sheet, a.Cell)
+		wb, ok := shas[a.SHA256]
+		if !ok {
+			// The accepted file is not loaded in this run: the publisher
+			// replaced it (a corrected file must load without the row) or
+			// the configuration leaves it out. Nothing to let through.
+			continue
 		}
-		return st, e
+		return st, &CellError{File: a.File, Row: a.Line, Column: "cell", Value: a.Cell,
+			Err: fmt.Errorf("%s sheet %q cell %s reconciles with its data rows or is not a footer total; there is nothing to accept", wb, a.Sheet, a.Cell)}
 	}
 	n, err := appendRows(ctx, conn, "raw_ec_schengen_consulates", func(add func(...driver.Value) error) error {
 		for _, sh := range sheets {
