@@ -20,6 +20,7 @@ const (
 	esAppssoDec  = "../data/eurostat/migr_asydcfsta_legacy-appsso-csv_labels_2008-2016.csv"
 	esSDMXDec    = "../data/eurostat/migr_asydcfsta_sdmx-csv_FR_2015-2019.csv"
 	esTestdata   = "testdata/eurostat_asylum"
+	esCodeLists  = "../data/reference"
 )
 
 // loadEurostatForTest loads paths into a fresh in-memory DuckDB.
@@ -27,7 +28,7 @@ func loadEurostatForTest(t *testing.T, paths ...string) (*sql.Conn, Stats) {
 	t.Helper()
 	ctx := context.Background()
 	conn := openTestDB(t)
-	st, err := NewEurostat(EurostatConfig{Paths: paths}).Load(ctx, conn)
+	st, err := NewEurostat(EurostatConfig{Paths: paths, CodeLists: esCodeLists}).Load(ctx, conn)
 	if err != nil {
 		t.Fatalf("load %v: %v", paths, err)
 	}
@@ -208,7 +209,7 @@ func TestEurostatTSV(t *testing.T) {
 		{m("citizen", "EL", "geo", "EU27_2020", "period", "2021-10", "sex", "F", "age", "Y_LT14", "applicant", "NASY_APP"), esCell{3, esNull, "c"}},
 		{m("citizen", "EL", "geo", "EU27_2020", "period", "2021-11"), esCell{3, num(0), ""}},
 		{m("citizen", "EL", "geo", "EU27_2020", "period", "2021-12"), esCell{3, num(12345), ""}},
-		{m("citizen", "UK", "geo", "EL", "period", "2021-10", "applicant", "SUBS", "age", "Y18-34", "sex", "M"), esCell{4, num(17), "e"}},
+		{m("citizen", "UK", "geo", "EL", "period", "2021-10", "applicant", "SSEQ", "age", "Y18-34", "sex", "M"), esCell{4, num(17), "e"}},
 		{m("citizen", "UK", "geo", "EL", "period", "2021-12"), esCell{4, esNull, ""}},
 	}
 	tests := []struct {
@@ -325,7 +326,7 @@ func TestEurostatBadInputs(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			conn := openTestDB(t)
-			_, err := NewEurostat(EurostatConfig{Paths: []string{tc.path}}).Load(context.Background(), conn)
+			_, err := NewEurostat(EurostatConfig{Paths: []string{tc.path}, CodeLists: esCodeLists}).Load(context.Background(), conn)
 			var pe *EurostatParseError
 			if !errors.As(err, &pe) {
 				t.Fatalf("error %v (%T), want *EurostatParseError", err, err)
@@ -353,7 +354,7 @@ func TestEurostatBadInputs(t *testing.T) {
 
 	t.Run("no dataset id in the name", func(t *testing.T) {
 		conn := openTestDB(t)
-		_, err = NewEurostat(EurostatConfig{Paths: []string{bad("asylum_monthly_no_dataset_id.tsv")}}).Load(context.Background(), conn)
+		_, err = NewEurostat(EurostatConfig{Paths: []string{bad("asylum_monthly_no_dataset_id.tsv")}, CodeLists: esCodeLists}).Load(context.Background(), conn)
 		if err == nil || !strings.Contains(err.Error(), "migr_asyappctza") {
 			t.Errorf("error %v, want one that asks for the dataset id in the file name", err)
 		}
@@ -374,8 +375,8 @@ func TestEurostatInputs(t *testing.T) {
 		want    []string
 		wantErr string
 	}{
-		{"directory sorted and filtered", []string{dir}, []string{"a_migr_x.csv", "b_migr_x.tsv.gz", "c_migr_x.TSV", "d.csv.gz"}, ""},
-		{"file as given", []string{filepath.Join(dir, "notes.txt")}, []string{"notes.txt"}, ""},
+		{"directory sorted and filtered", []string{dir}, []string{"eurostat_codes.csv", "eurostat_flags.csv", "a_migr_x.csv", "b_migr_x.tsv.gz", "c_migr_x.TSV", "d.csv.gz"}, ""},
+		{"file as given", []string{filepath.Join(dir, "notes.txt")}, []string{"eurostat_codes.csv", "eurostat_flags.csv", "notes.txt"}, ""},
 		{"empty directory", []string{empty}, nil, "holds no"},
 		{"missing path", []string{filepath.Join(dir, "nope.csv")}, nil, "no such file"},
 		{"twice", []string{dir, filepath.Join(dir, "a_migr_x.csv")}, nil, "configured twice"},
@@ -383,7 +384,7 @@ func TestEurostatInputs(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			in, err := NewEurostat(EurostatConfig{Paths: tc.paths}).Inputs(context.Background())
+			in, err := NewEurostat(EurostatConfig{Paths: tc.paths, CodeLists: esCodeLists}).Inputs(context.Background())
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error %v, want %q", err, tc.wantErr)
@@ -408,13 +409,24 @@ func TestEurostatLoadCancelled(t *testing.T) {
 	conn := openTestDB(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := NewEurostat(EurostatConfig{Paths: []string{esSDMXDec}}).Load(ctx, conn)
+	_, err := NewEurostat(EurostatConfig{Paths: []string{esSDMXDec}, CodeLists: esCodeLists}).Load(ctx, conn)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v, want context.Canceled", err)
 	}
 }
 
+// testCodeLists reads the shipped code lists.
+func testCodeLists(t testing.TB) *eurostatCodeLists {
+	t.Helper()
+	cl, err := readEurostatCodeLists(esCodeLists)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
 func TestEurostatFlagCodelist(t *testing.T) {
+	cl := testCodeLists(t)
 	b, err := os.ReadFile(filepath.Join(esTestdata, "codelist_obs_flag.tsv"))
 	if err != nil {
 		t.Fatal(err)
@@ -426,21 +438,27 @@ func TestEurostatFlagCodelist(t *testing.T) {
 			continue
 		}
 		n++
-		if i := eurostatCheckFlags([]byte(code)); i >= 0 {
+		if i := cl.cellFlags.check([]byte(code)); i >= 0 {
 			t.Errorf("flag %q of the code list is rejected at %d", code, i)
 		}
 	}
 	if n < 40 {
 		t.Errorf("read %d codes from the code list, want at least 40", n)
 	}
-	for _, ok := range []string{"c", "C", "s", "z", "ep", ""} {
-		if eurostatCheckFlags([]byte(ok)) >= 0 {
+	for _, ok := range []string{"c", "C", "N", "P", "s", "z", "r", "ep", "pC", ""} {
+		if cl.cellFlags.check([]byte(ok)) >= 0 {
 			t.Errorf("flag %q rejected", ok)
 		}
 	}
-	for _, bad := range []string{"x", "P", "e p", ":", "1", "é"} {
-		if eurostatCheckFlags([]byte(bad)) < 0 {
+	for _, bad := range []string{"x", "S", "e p", ":", "1", "é"} {
+		if cl.cellFlags.check([]byte(bad)) < 0 {
 			t.Errorf("flag %q accepted", bad)
+		}
+	}
+	// CONF_STATUS takes the confidentiality letters only.
+	for f, want := range map[string]int{"C": -1, "N": -1, "P": -1, "c": 0, "p": 0, "CX": 1} {
+		if got := cl.confFlags.check([]byte(f)); got != want {
+			t.Errorf("CONF_STATUS %q: check %d, want %d", f, got, want)
 		}
 	}
 }
