@@ -201,6 +201,14 @@ func FuzzEurostatSDMX(f *testing.F) {
 		filepath.Join(esTestdata, "migr_asydcfsta_sdmx_excerpt.csv"),
 		filepath.Join(esTestdata, "bad", "migr_asydcfsta_sdmx_latin1.csv"),
 	)
+	// A seed in the current API's form: a CONF_STATUS column after
+	// OBS_FLAG, the current decision codes, new flag letters.
+	cur := `DATAFLOW,LAST UPDATE,freq,unit,citizen,sex,age,decision,geo,TIME_PERIOD,OBS_VALUE,OBS_FLAG,CONF_STATUS
+ESTAT:MIGR_ASYDCFSTA(1.0),03/06/21 11:00:00,A,PER,AF,T,TOTAL,NEG,FR,2024,140,p,
+ESTAT:MIGR_ASYDCFSTA(1.0),03/06/21 11:00:00,A,PER,AF,T,TOTAL,POS_RFG,FR,2024,:,p,C
+ESTAT:MIGR_ASYDCFSTA(1.0),03/06/21 11:00:00,A,PER,AF,T,TOTAL,POS,FR,2023,1200,i,
+`
+	f.Add([]byte(cur))
 	cl := testCodeLists(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ds, err := sniffSDMXDataset("fuzz.csv", bufio.NewReader(bytes.NewReader(data)))

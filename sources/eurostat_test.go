@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -623,5 +624,175 @@ func TestEurostatNormalisedStorage(t *testing.T) {
 	one(`SELECT freq, year, month FROM raw_eurostat_periods WHERE period = '2019'`, &freq, &year, &month)
 	if freq != "A" || year != 2019 || month.Valid {
 		t.Errorf("2019: freq %s year %d month %v", freq, year, month)
+	}
+}
+
+// TestEurostatUnknownCode: a code the code list does not hold stops the
+// load with an error naming dataset, dimension, code, file, line and the
+// code list to update. SUBS is such a code: subsequent applicants are SSEQ.
+func TestEurostatUnknownCode(t *testing.T) {
+	dir := t.TempDir()
+	api := filepath.Join(esTestdata, "migr_asyappctzm_fixture_api.tsv")
+	b, err := os.ReadFile(api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subs := filepath.Join(dir, "migr_asyappctzm_subs.tsv")
+	if err := os.WriteFile(subs, bytes.Replace(b, []byte(",SSEQ,"), []byte(",SUBS,"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sdmx, err := os.ReadFile(filepath.Join(esTestdata, "migr_asydcfsta_sdmx_excerpt.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	newDec := filepath.Join(dir, "migr_asydcfsta_new_code.csv")
+	if err := os.WriteFile(newDec, bytes.Replace(sdmx, []byte(",REJECTED,"), []byte(",POS_XYZ,"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	appsso, err := os.ReadFile(filepath.Join(esTestdata, "migr_asyappctza_appsso_excerpt.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	label := filepath.Join(dir, "migr_asyappctza_label.csv")
+	if err := os.WriteFile(label, bytes.Replace(appsso, []byte("First time applicant"), []byte("Repeat applicant"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	codes := filepath.Join(esCodeLists, "eurostat_codes.csv")
+	tests := []struct {
+		name  string
+		path  string
+		line  int64
+		parts []string
+	}{
+		{"tsv SUBS", subs, 4, []string{"line 4", "column 1 (applicant)", `value "SUBS"`, `applicant code "SUBS" of dataset migr_asyappctzm`, codes}},
+		{"sdmx new decision", newDec, 2, []string{"line 2", "(decision)", `decision code "POS_XYZ" of dataset migr_asydcfsta`, codes}},
+		{"appsso new label", label, 2, []string{"line 2", "(ASYL_APP)", `applicant label "Repeat applicant" of dataset migr_asyappctza`, codes}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewEurostat(EurostatConfig{Paths: []string{tc.path}, CodeLists: esCodeLists}).Load(context.Background(), openTestDB(t))
+			var pe *EurostatParseError
+			if !errors.As(err, &pe) || !errors.Is(err, ErrEurostatUnknownLabel) {
+				t.Fatalf("error %v, want an EurostatParseError for an unknown code", err)
+			}
+			if pe.File != tc.path || pe.Line != tc.line {
+				t.Errorf("located at %s line %d, want %s line %d", pe.File, pe.Line, tc.path, tc.line)
+			}
+			for _, p := range append(tc.parts, tc.path) {
+				if !strings.Contains(err.Error(), p) {
+					t.Errorf("message %q does not contain %q", err, p)
+				}
+			}
+		})
+	}
+}
+
+// TestEurostatConfStatus reads an SDMX-CSV of the current API: the
+// CONF_STATUS letters follow the OBS_FLAG letters in flags, and a letter
+// that is not a confidentiality status is an error.
+func TestEurostatConfStatus(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(esTestdata, "migr_asydcfsta_sdmx_excerpt.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	edit := func(conf map[int]string, flag map[int]string) string {
+		out := []string{lines[0] + ",CONF_STATUS"}
+		for i, l := range lines[1:] {
+			if f, ok := flag[i+2]; ok {
+				l = strings.TrimSuffix(l, ",") + "," + f
+			}
+			out = append(out, l+","+conf[i+2])
+		}
+		p := filepath.Join(t.TempDir(), "migr_asydcfsta_conf.csv")
+		if err := os.WriteFile(p, []byte(strings.Join(out, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := edit(map[int]string{2: "C", 3: "N"}, map[int]string{2: "p", 4: "i"})
+	conn, _ := loadEurostatForTest(t, good)
+	rows, err := conn.QueryContext(context.Background(), `SELECT line, flags FROM raw_eurostat_asylum WHERE line <= 5 ORDER BY line`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var line int
+		var flags string
+		if err := rows.Scan(&line, &flags); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%d:%s", line, flags))
+	}
+	rows.Close()
+	if want := "2:pC 3:N 4:i 5:"; strings.Join(got, " ") != want {
+		t.Errorf("flags %q, want %q", strings.Join(got, " "), want)
+	}
+
+	bad := edit(map[int]string{3: "c"}, nil)
+	_, err = NewEurostat(EurostatConfig{Paths: []string{bad}, CodeLists: esCodeLists}).Load(context.Background(), openTestDB(t))
+	var pe *EurostatParseError
+	if !errors.As(err, &pe) || !errors.Is(err, ErrEurostatUnknownFlag) || pe.Line != 3 || pe.Field != "CONF_STATUS" ||
+		!strings.Contains(err.Error(), "eurostat_flags.csv") {
+		t.Errorf("error %v, want an unknown flag at line 3 column CONF_STATUS naming eurostat_flags.csv", err)
+	}
+}
+
+// TestEurostatCodeListErrors: a malformed line of a code list stops the
+// load with file, line and column.
+func TestEurostatCodeListErrors(t *testing.T) {
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(esCodeLists, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	codes, flags := read(EurostatCodesFile), read(EurostatFlagsFile)
+	tests := []struct {
+		name         string
+		file         string
+		from, to     string // the edit
+		line         int
+		column, want string
+	}{
+		{"unknown dimension", EurostatCodesFile, "freq,A,all,,Annual,", "frequency,A,all,,Annual,", 2, "dimension", "expected freq, unit"},
+		{"code twice", EurostatCodesFile, "sex,F,all,,Females,Females", "sex,M,all,,Females,Females", 7, "code", "listed twice"},
+		{"decision without indicator", EurostatCodesFile, "decision,NEG,current,decisions_rejected,", "decision,NEG,current,,", 34, "indicator", "need the indicator"},
+		{"bad generation", EurostatCodesFile, "applicant,SSEQ,all,", "applicant,SSEQ,new,", 22, "generation", "all, legacy or current"},
+		{"label twice", EurostatCodesFile, "applicant,ASY_APP,legacy,asylum_applicants,Asylum applicant,Asylum applicant",
+			"applicant,ASY_APP,legacy,asylum_applicants,Asylum applicant,First time applicant", 19, "appsso_label", "already given to another code on line 18"},
+		{"lower-case conf_status", EurostatFlagsFile, "C,conf_status,", "x,conf_status,", 11, "letter", "upper case"},
+		{"canonical letter unknown", EurostatFlagsFile, "s,legacy,Eurostat estimate,i,", "s,legacy,Eurostat estimate,q,", 15, "canonical_letter", "gives itself"},
+		{"canonical meaning differs", EurostatFlagsFile, "c,legacy,confidential,C,confidential,", "c,legacy,confidential,C,secret,", 14, "canonical_meaning", "line 11 gives C"},
+		{"bad date", EurostatFlagsFile, "r,legacy,revised,r,revised,,2025-01-26", "r,legacy,revised,r,revised,,26/01/2025", 17, "valid_to", "YYYY-MM-DD"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			c, f := codes, flags
+			src := &c
+			if tc.file == EurostatFlagsFile {
+				src = &f
+			}
+			if !strings.Contains(*src, tc.from) {
+				t.Fatalf("%s has no %q", tc.file, tc.from)
+			}
+			*src = strings.Replace(*src, tc.from, tc.to, 1)
+			for name, body := range map[string]string{EurostatCodesFile: c, EurostatFlagsFile: f} {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := NewEurostat(EurostatConfig{Paths: []string{esSDMXDec}, CodeLists: dir}).Load(context.Background(), openTestDB(t))
+			var ce *CellError
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %v (%T), want a *CellError", err, err)
+			}
+			if ce.File != filepath.Join(dir, tc.file) || ce.Row != tc.line || ce.Column != tc.column || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v at %s line %d column %s, want %s line %d column %s saying %q", err, ce.File, ce.Row, ce.Column, tc.file, tc.line, tc.column, tc.want)
+			}
+		})
 	}
 }
