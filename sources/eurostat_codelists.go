@@ -380,3 +380,38 @@ func writeEurostatCodeLists(ctx context.Context, conn *sql.Conn, cl *eurostatCod
 	})
 	return codes, flags, err
 }
+
+// EurostatCode is one line of eurostat_codes.csv, for documentation.
+type EurostatCode struct {
+	Dimension, Code, Generation, Indicator, Label, AppssoLabel string
+}
+
+// EurostatFlag is one line of eurostat_flags.csv, for documentation; the
+// dates are YYYY-MM-DD or empty.
+type EurostatFlag struct {
+	Letter, List, Meaning, CanonicalLetter, CanonicalMeaning, ValidFrom, ValidTo string
+}
+
+// ReadEurostatCodeLists reads and checks the Eurostat code lists in dir as
+// the source does, and returns their lines in file order.
+func ReadEurostatCodeLists(dir string) ([]EurostatCode, []EurostatFlag, error) {
+	cl, err := readEurostatCodeLists(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	codes := make([]EurostatCode, 0, len(cl.codeRows))
+	for _, r := range cl.codeRows {
+		codes = append(codes, EurostatCode{r.dimension, r.code, r.generation, r.indicator, r.label, r.appssoLabel})
+	}
+	date := func(v any) string {
+		if d, ok := v.(time.Time); ok {
+			return d.Format(time.DateOnly)
+		}
+		return ""
+	}
+	flags := make([]EurostatFlag, 0, len(cl.flagRows))
+	for _, r := range cl.flagRows {
+		flags = append(flags, EurostatFlag{r.letter, r.list, r.meaning, r.canonicalLetter, r.canonicalMeaning, date(r.validFrom), date(r.validTo)})
+	}
+	return codes, flags, nil
+}
