@@ -95,6 +95,12 @@ func (cl *eurostatCodeLists) code(k int, v []byte) bool {
 	return ok
 }
 
+// codeString is code for a string.
+func (cl *eurostatCodeLists) codeString(k int, v string) bool {
+	_, ok := cl.codes[k][v]
+	return ok
+}
+
 // label maps a label of the legacy appsso export to its code. Labels
 // compare case-insensitively with runs of space folded.
 func (cl *eurostatCodeLists) label(k int, label string) (string, bool) {

@@ -194,7 +194,7 @@ func parseEurostatSDMX(ctx context.Context, r io.Reader, meta *eurostatFileMeta,
 			if v == "" {
 				return perr(c, errors.New("empty code"))
 			}
-			if k != esCitizen && k != esGeo && !codes.code(k, []byte(v)) {
+			if k != esCitizen && k != esGeo && !codes.codeString(k, v) {
 				return perr(c, codes.unknownCode(meta.dataset, k, v, "code"))
 			}
 			ids[k] = b.dicts[k].idString(v)
