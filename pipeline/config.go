@@ -83,11 +83,17 @@ type SourcesConfig struct {
 }
 
 // SourceConfig returns the sources package's view of the configuration.
+// The Eurostat code lists live beside the country reference unless
+// sources.eurostat_asylum.code_lists says otherwise.
 func (c Config) SourceConfig() sources.Config {
+	eurostat := c.Sources.Eurostat
+	if eurostat.CodeLists == "" {
+		eurostat.CodeLists = c.Sources.Reference.Dir
+	}
 	return sources.Config{
 		Reference:      c.Sources.Reference,
 		ECSchengen:     c.Sources.ECSchengen,
-		Eurostat:       c.Sources.Eurostat,
+		Eurostat:       eurostat,
 		UNHCR:          c.Sources.UNHCR,
 		RUMFA:          c.Sources.RUMFA,
 		Claims:         c.Sources.Claims,

@@ -4,13 +4,16 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/visastats/visastats/sources"
 	vsql "github.com/visastats/visastats/sql"
 )
 
 // SchemaMarkdown documents the public tables of a release (docs/schema.md):
 // every table with its files and key, every column with its type, unit and
-// meaning, from the same catalogue the pipeline checks the tables against.
-func SchemaMarkdown() (string, error) {
+// meaning, from the same catalogue the pipeline checks the tables against;
+// then the Eurostat codings and flags, from the code lists in
+// eurostatCodeLists (the directory of eurostat_codes.csv).
+func SchemaMarkdown(eurostatCodeLists string) (string, error) {
 	cat, err := vsql.Catalogue()
 	if err != nil {
 		return "", err
@@ -60,5 +63,71 @@ func SchemaMarkdown() (string, error) {
 			}
 		}
 	}
+	if err := eurostatCodingsMarkdown(&b, eurostatCodeLists); err != nil {
+		return "", err
+	}
 	return b.String(), nil
+}
+
+// eurostatCodingsMarkdown documents how both Eurostat codings meet in one
+// vocabulary, what the flags mean, and the rounding tolerance.
+func eurostatCodingsMarkdown(b *strings.Builder, dir string) error {
+	codes, flags, err := sources.ReadEurostatCodeLists(dir)
+	if err != nil {
+		return err
+	}
+	b.WriteString("\n## Eurostat: one vocabulary for both codings\n\n")
+	b.WriteString("Eurostat recoded its asylum datasets: older extracts count applicants with `asyl_app`\n")
+	b.WriteString("(`ASY_APP` all, `NASY_APP` first time) and decisions as `TOTAL_POS`, `GENCONV`, `HUMSTAT`, `SUB_PROT`,\n")
+	b.WriteString("`TEMP_PROT`, `REJECTED`; current ones use `applicant` (`TOTAL` = `FRST` + `SSEQ`) and `POS` (= `POS_RFG` +\n")
+	b.WriteString("`POS_HUM` + `POS_SPROT`), `NEG`. In `observations` the `indicator` says what is counted, the same for\n")
+	b.WriteString("both codings, while `applicant_type` and `decision` keep the code as published. So one query,\n")
+	b.WriteString("`indicator = 'decisions_positive'`, reads `TOTAL_POS` before the change and `POS` after it. The\n")
+	b.WriteString("mapping is data, `data/reference/eurostat_codes.csv` (table `ref_eurostat_codes` in the database);\n")
+	b.WriteString("a code it does not hold stops the run, naming the file, line and code and the code list to add it to.\n\n")
+	b.WriteString("| indicator | older coding | current coding | both |\n|---|---|---|---|\n")
+	var order []string
+	byInd := map[string]*[3][]string{}
+	for _, c := range codes {
+		if c.Indicator == "" {
+			continue
+		}
+		g, ok := byInd[c.Indicator]
+		if !ok {
+			g = &[3][]string{}
+			byInd[c.Indicator] = g
+			order = append(order, c.Indicator)
+		}
+		i := map[string]int{"legacy": 0, "current": 1, "all": 2}[c.Generation]
+		name := "`" + c.Code + "`"
+		if c.AppssoLabel != "" {
+			name += " (\"" + c.AppssoLabel + "\")"
+		}
+		g[i] = append(g[i], name)
+	}
+	for _, ind := range order {
+		g := byInd[ind]
+		fmt.Fprintf(b, "| `%s` | %s | %s | %s |\n", ind, strings.Join(g[0], ", "), strings.Join(g[1], ", "), strings.Join(g[2], ", "))
+	}
+	b.WriteString("\nLabels in quotes are those of the legacy appsso export. When two files publish the same indicator,\n")
+	b.WriteString("reporter, citizenship, sex, age and period, `observations` keeps one number: a file of the current\n")
+	b.WriteString("coding first, then SDMX-CSV before API TSV before the legacy export, then the later file name. Both\n")
+	b.WriteString("stay in `raw_eurostat_asylum`; the check `eurostat_overlaps` lists overlaps that disagree.\n\n")
+	b.WriteString("**Flags.** `flags` keeps the letters as published. Since 27 January 2025 Eurostat splits them into\n")
+	b.WriteString("observation status (lower case) and confidentiality status (upper case); SDMX-CSV gives them in two\n")
+	b.WriteString("columns, `OBS_FLAG` and `CONF_STATUS`, and `flags` holds the `OBS_FLAG` letters followed by the\n")
+	b.WriteString("`CONF_STATUS` letters (`pC`), which is how the TSV prints them. One column rather than two keeps\n")
+	b.WriteString("the contract, makes the same figure read the same from either format, and stays unambiguous by\n")
+	b.WriteString("case. Old and new letters share a canonical meaning (`data/reference/eurostat_flags.csv`, table\n")
+	b.WriteString("`ref_eurostat_flags`); the marts use it (a row is provisional when a letter means provisional).\n\n")
+	b.WriteString("| letter | list | meaning | canonical letter | canonical meaning | from | until |\n|---|---|---|---|---|---|---|\n")
+	for _, f := range flags {
+		fmt.Fprintf(b, "| `%s` | %s | %s | `%s` | %s | %s | %s |\n", f.Letter, f.List, f.Meaning, f.CanonicalLetter, f.CanonicalMeaning, f.ValidFrom, f.ValidTo)
+	}
+	b.WriteString("\n**Rounding.** Eurostat rounds every count to the nearest 5, so a figure is off by at most 2 from\n")
+	b.WriteString("the count it stands for, and a sum of n parts may differ from its published total by up to\n")
+	b.WriteString("2 × (n + 1) persons: 6 for `POS` + `NEG` (or `TOTAL_POS` + `REJECTED`) against `TOTAL`, 8 for\n")
+	b.WriteString("`POS_RFG` + `POS_HUM` + `POS_SPROT` against `POS`; in practice 0 or 5. The warning check\n")
+	b.WriteString("`eurostat_decisions_reconcile` lists the rows beyond that tolerance.\n")
+	return nil
 }

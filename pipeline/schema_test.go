@@ -17,7 +17,7 @@ import (
 // column is in its file with the documented type, and nothing else is.
 // The run's datapackage.json must pass the Data Package v1 checks.
 func TestSchemaDoc(t *testing.T) {
-	want, err := SchemaMarkdown()
+	want, err := SchemaMarkdown(refDir)
 	if err != nil {
 		t.Fatal(err)
 	}

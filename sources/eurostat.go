@@ -25,6 +25,11 @@ type EurostatConfig struct {
 	// *.csv, *.tsv, *.csv.gz and *.tsv.gz file directly in it, sorted by
 	// name. The format of each file is detected from its content.
 	Paths []string `mapstructure:"paths"`
+	// CodeLists is the directory of eurostat_codes.csv (the codes and
+	// legacy labels of the small dimensions, with the indicator each
+	// applicant and decision code counts) and eurostat_flags.csv (the flag
+	// letters, old and new, with their canonical meaning).
+	CodeLists string `mapstructure:"code_lists"`
 }
 
 // The raw tables the source writes (see eurostat_arrow.go for why the
@@ -96,8 +101,9 @@ var (
 	// in Eurostat's code list (old or new codes).
 	ErrEurostatUnknownFlag = errors.New("unknown observation flag")
 	// ErrEurostatUnknownLabel marks a code or label of a small dimension
-	// (unit, sex, age, applicant, decision, freq) that the source does not
-	// know; add it to the mapping only after checking what it means.
+	// (unit, sex, age, applicant, decision, freq) that the code list
+	// (eurostat_codes.csv) does not hold; add it there only after checking
+	// what it means.
 	ErrEurostatUnknownLabel = errors.New("unknown code or label")
 	// ErrEurostatRagged marks a row whose number of fields differs from
 	// the header's.
@@ -176,10 +182,40 @@ type eurostatSource struct {
 // Name implements Source.
 func (s *eurostatSource) Name() string { return "eurostat_asylum" }
 
-// Inputs implements Source. Directories expand to their data files in name
-// order; an empty directory or a missing path is an error, so that a
-// misconfigured run does not publish silently without Eurostat data.
+// Inputs implements Source: the two code lists, then the data files.
+// Directories expand to their data files in name order; an empty directory
+// or a missing path is an error, so that a misconfigured run does not
+// publish silently without Eurostat data.
 func (s *eurostatSource) Inputs(ctx context.Context) ([]Input, error) {
+	lists, err := s.codeListInputs()
+	if err != nil {
+		return nil, err
+	}
+	data, err := s.dataInputs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append(lists, data...), nil
+}
+
+// codeListInputs returns the code list files, which must exist.
+func (s *eurostatSource) codeListInputs() ([]Input, error) {
+	if s.cfg.CodeLists == "" {
+		return nil, errors.New("eurostat_asylum: no code_lists directory configured (the directory of eurostat_codes.csv and eurostat_flags.csv)")
+	}
+	var out []Input
+	for _, name := range []string{EurostatCodesFile, EurostatFlagsFile} {
+		p := filepath.Join(s.cfg.CodeLists, name)
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("eurostat_asylum: code list: %w", err)
+		}
+		out = append(out, Input{Path: p})
+	}
+	return out, nil
+}
+
+// dataInputs returns the data files.
+func (s *eurostatSource) dataInputs(ctx context.Context) ([]Input, error) {
 	if len(s.cfg.Paths) == 0 {
 		return nil, errors.New("eurostat_asylum: no paths configured")
 	}
@@ -232,14 +268,28 @@ func eurostatDataName(name string) bool {
 	return false
 }
 
-// Load implements Source: it drops and creates the raw tables and loads
-// every input into them, one INSERT of cells per file.
+// Load implements Source: it reads and checks the code lists, writes them
+// to ref_eurostat_codes and ref_eurostat_flags, drops and creates the raw
+// tables and loads every data file into them, one INSERT of cells per file.
 func (s *eurostatSource) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 	var st Stats
-	inputs, err := s.Inputs(ctx)
+	if _, err := s.codeListInputs(); err != nil {
+		return st, err
+	}
+	inputs, err := s.dataInputs(ctx)
 	if err != nil {
 		return st, err
 	}
+	codes, err := readEurostatCodeLists(s.cfg.CodeLists)
+	if err != nil {
+		return st, fmt.Errorf("eurostat_asylum: %w", err)
+	}
+	nCodes, nFlags, err := writeEurostatCodeLists(ctx, conn, codes)
+	if err != nil {
+		return st, err
+	}
+	st.add("ref_eurostat_codes", nCodes)
+	st.add("ref_eurostat_flags", nFlags)
 	if err := createEurostatTables(ctx, conn); err != nil {
 		return st, err
 	}
@@ -252,7 +302,7 @@ func (s *eurostatSource) Load(ctx context.Context, conn *sql.Conn) (Stats, error
 	st.add(eurostatCellsTable, 0)
 	st.add(eurostatSeriesTable, 0)
 	for _, in := range inputs {
-		cells, series, err := loadEurostatFile(ctx, conn, store, in.Path)
+		cells, series, err := loadEurostatFile(ctx, conn, store, codes, in.Path)
 		if err != nil {
 			return st, err
 		}
@@ -341,6 +391,7 @@ type eurostatFileMeta struct {
 	dataset string // lower case; from the file name, SDMX overrides it
 	format  string
 	coding  string // "code" or "label"
+	codes   *eurostatCodeLists
 }
 
 // eurostatOpen opens path and, when it starts with the gzip magic,
@@ -414,7 +465,7 @@ func eurostatDatasetFromName(path string) string {
 }
 
 // loadEurostatFile parses one file and inserts its cells and series.
-func loadEurostatFile(ctx context.Context, conn *sql.Conn, store *eurostatStore, path string) (cells, series int64, err error) {
+func loadEurostatFile(ctx context.Context, conn *sql.Conn, store *eurostatStore, codes *eurostatCodeLists, path string) (cells, series int64, err error) {
 	br, closer, err := eurostatOpen(path)
 	if err != nil {
 		return 0, 0, err
@@ -424,7 +475,7 @@ func loadEurostatFile(ctx context.Context, conn *sql.Conn, store *eurostatStore,
 	if err != nil {
 		return 0, 0, err
 	}
-	meta := eurostatFileMeta{path: path, dataset: eurostatDatasetFromName(path), format: format, coding: "code"}
+	meta := eurostatFileMeta{path: path, dataset: eurostatDatasetFromName(path), format: format, coding: "code", codes: codes}
 	if format != eurostatFormatSDMX && meta.dataset == "" {
 		return 0, 0, &EurostatParseError{File: path, Err: errors.New("cannot tell the dataset: put its id (e.g. migr_asyappctza) in the file name")}
 	}

@@ -2,144 +2,8 @@ package sources
 
 import (
 	"errors"
-	"fmt"
 	"strconv"
-	"strings"
 )
-
-// Code lists of the small dimensions. They are switch statements rather
-// than package-level maps so that nothing global can be changed. A code or
-// label that is not listed is an error: a new breakdown upstream must be
-// looked at before it reaches the observations.
-
-// eurostatDimCode validates a code of dimension dim ("unit", "sex", "age",
-// "applicant", "decision", "freq") and returns it unchanged.
-func eurostatDimCode(dim, code string) (string, bool) {
-	ok := false
-	switch dim {
-	case "freq":
-		ok = code == "A" || code == "M"
-	case "unit":
-		ok = code == "PER"
-	case "sex":
-		switch code {
-		case "T", "F", "M", "UNK":
-			ok = true
-		}
-	case "age":
-		switch code {
-		case "TOTAL", "Y_LT14", "Y14-17", "Y_LT18", "Y18-34", "Y35-64", "Y_GE65", "Y_GE18", "UNK":
-			ok = true
-		}
-	case "applicant":
-		// asyl_app used ASY_APP (asylum applicant) and NASY_APP (first
-		// time applicant); applicant uses FRST, SUBS and NASY_APP.
-		switch code {
-		case "ASY_APP", "NASY_APP", "FRST", "SUBS", "TOTAL":
-			ok = true
-		}
-	case "decision":
-		switch code {
-		case "TOTAL", "TOTAL_POS", "REJECTED", "GENCONV", "HUMSTAT", "SUB_PROT", "TEMP_PROT":
-			ok = true
-		}
-	}
-	return code, ok
-}
-
-// eurostatDimLabel maps a label of the legacy appsso export to its code.
-// Labels compare case-insensitively with surrounding space removed.
-func eurostatDimLabel(dim, label string) (string, bool) {
-	l := strings.ToLower(strings.Join(strings.Fields(label), " "))
-	code := ""
-	switch dim {
-	case "unit":
-		if l == "person" {
-			code = "PER"
-		}
-	case "sex":
-		switch l {
-		case "total":
-			code = "T"
-		case "females":
-			code = "F"
-		case "males":
-			code = "M"
-		case "unknown":
-			code = "UNK"
-		}
-	case "age":
-		switch l {
-		case "total":
-			code = "TOTAL"
-		case "less than 14 years":
-			code = "Y_LT14"
-		case "from 14 to 17 years":
-			code = "Y14-17"
-		case "less than 18 years":
-			code = "Y_LT18"
-		case "from 18 to 34 years":
-			code = "Y18-34"
-		case "from 35 to 64 years":
-			code = "Y35-64"
-		case "65 years or over":
-			code = "Y_GE65"
-		case "18 years or over":
-			code = "Y_GE18"
-		case "unknown":
-			code = "UNK"
-		}
-	case "applicant":
-		switch l {
-		case "asylum applicant":
-			code = "ASY_APP"
-		case "first time applicant":
-			code = "NASY_APP"
-		case "subsequent applicant":
-			code = "SUBS"
-		}
-	case "decision":
-		switch l {
-		case "total":
-			code = "TOTAL"
-		case "total positive decisions":
-			code = "TOTAL_POS"
-		case "rejected":
-			code = "REJECTED"
-		case "geneva convention status":
-			code = "GENCONV"
-		case "humanitarian status":
-			code = "HUMSTAT"
-		case "subsidiary protection status":
-			code = "SUB_PROT"
-		case "temporary protection status":
-			code = "TEMP_PROT"
-		}
-	}
-	return code, code != ""
-}
-
-// eurostatFlagLetter reports whether c is an observation flag letter of
-// Eurostat's code list: b d e f i m n p u (current list), c s z r (codes
-// before 27 January 2025) and C (confidential since then).
-func eurostatFlagLetter(c byte) bool {
-	switch c {
-	case 'b', 'd', 'e', 'f', 'i', 'm', 'n', 'p', 'u', 'c', 's', 'z', 'r', 'C':
-		return true
-	}
-	return false
-}
-
-// eurostatCheckFlags returns the position (0-based) of the first byte of
-// flags that is not a known flag letter, or -1.
-func eurostatCheckFlags(flags []byte) int {
-	for i := 0; i < len(flags); i++ {
-		if !eurostatFlagLetter(flags[i]) {
-			return i
-		}
-	}
-	return -1
-}
 
 var errEurostatNoPeriod = errors.New("period is not YYYY, YYYY-MM or YYYYMmm")
 
@@ -246,8 +110,9 @@ func eurostatNumber(b []byte, thousands bool) (float64, bool) {
 
 // eurostatCell splits a TSV cell such as "5 p", ": ", ": c", "1 ep" or
 // "17" into its number and flags. It returns ok false for ':' (not
-// available). A non-nil error is ErrEurostatValue or ErrEurostatUnknownFlag.
-func eurostatCell(cell []byte) (v float64, ok bool, flags []byte, err error) {
+// available). A non-nil error is ErrEurostatValue or ErrEurostatUnknownFlag;
+// cl gives the flag letters a cell may carry.
+func eurostatCell(cell []byte, cl *eurostatCodeLists) (v float64, ok bool, flags []byte, err error) {
 	end := len(cell)
 	for end > 0 && cell[end-1] == ' ' {
 		end--
@@ -264,8 +129,8 @@ func eurostatCell(cell []byte) (v float64, ok bool, flags []byte, err error) {
 			break
 		}
 	}
-	if i := eurostatCheckFlags(flags); i >= 0 {
-		return 0, false, nil, fmt.Errorf("%w %q", ErrEurostatUnknownFlag, flags[i:i+1])
+	if i := cl.cellFlags.check(flags); i >= 0 {
+		return 0, false, nil, cl.unknownFlag(flags[i : i+1])
 	}
 	if len(num) == 1 && num[0] == ':' {
 		return 0, false, flags, nil

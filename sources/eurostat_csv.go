@@ -110,7 +110,7 @@ func parseEurostatSDMX(ctx context.Context, r io.Reader, meta *eurostatFileMeta,
 	cols, err := eurostatCSVColumns(path, header, func(n string) bool {
 		switch n {
 		case "dataflow", "structure", "structure_id", "action", "last update",
-			"time_period", "obs_value", "obs_flag":
+			"time_period", "obs_value", "obs_flag", "conf_status":
 			return true
 		}
 		_, ok := eurostatDimColumn(n)
@@ -147,6 +147,16 @@ func parseEurostatSDMX(ctx context.Context, r io.Reader, meta *eurostatFileMeta,
 		return &EurostatParseError{File: path, Line: 1, Err: fmt.Errorf("%w: expected exactly one of applicant (asyl_app) and decision", ErrEurostatHeader)}
 	}
 	flagCol, hasFlag := cols["obs_flag"]
+	if !hasFlag {
+		flagCol = -1
+	}
+	// Since 27 January 2025 the confidentiality status comes in a column
+	// of its own; its letters are appended to OBS_FLAG's.
+	confCol, hasConf := cols["conf_status"]
+	if !hasConf {
+		confCol = -1
+	}
+	codes := meta.codes
 	dimCols := [esNDict]int{}
 	for k := range dimCols {
 		dimCols[k] = -1
@@ -184,10 +194,8 @@ func parseEurostatSDMX(ctx context.Context, r io.Reader, meta *eurostatFileMeta,
 			if v == "" {
 				return perr(c, errors.New("empty code"))
 			}
-			if k != esCitizen && k != esGeo {
-				if _, ok := eurostatDimCode(esDictNames[k], v); !ok {
-					return perr(c, ErrEurostatUnknownLabel)
-				}
+			if k != esCitizen && k != esGeo && !codes.codeString(k, v) {
+				return perr(c, codes.unknownCode(meta.dataset, k, v, "code"))
 			}
 			ids[k] = b.dicts[k].idString(v)
 		}
@@ -195,11 +203,7 @@ func parseEurostatSDMX(ctx context.Context, r io.Reader, meta *eurostatFileMeta,
 			return perr(dimCols[esFreq], fmt.Errorf("freq %s does not match period %s", f, period))
 		}
 		ids[esPeriod] = b.dicts[esPeriod].idString(period)
-		flagCol := flagCol
-		if !hasFlag {
-			flagCol = -1
-		}
-		return b.addCSVCell(ln, &ids, rec, flagCol, valCol, false, perr)
+		return b.addCSVCell(ln, &ids, rec, codes, flagCol, confCol, valCol, false, perr)
 	})
 }
 
@@ -239,6 +243,10 @@ func parseEurostatAppsso(ctx context.Context, r io.Reader, utf8OK bool, meta *eu
 		return &EurostatParseError{File: path, Line: 1, Err: fmt.Errorf("%w: expected exactly one of ASYL_APP and DECISION", ErrEurostatHeader)}
 	}
 	flagCol, hasFlag := cols["flag and footnotes"]
+	if !hasFlag {
+		flagCol = -1
+	}
+	codes := meta.codes
 	type dimCol struct {
 		k     int
 		col   int
@@ -269,9 +277,9 @@ func parseEurostatAppsso(ctx context.Context, r io.Reader, utf8OK bool, meta *eu
 				return perr(d.col, errors.New("empty label"))
 			}
 			if d.label {
-				code, ok := eurostatDimLabel(esDictNames[d.k], v)
+				code, ok := codes.label(d.k, v)
 				if !ok {
-					return perr(d.col, ErrEurostatUnknownLabel)
+					return perr(d.col, codes.unknownCode(meta.dataset, d.k, v, "label"))
 				}
 				v = code
 			}
@@ -279,11 +287,7 @@ func parseEurostatAppsso(ctx context.Context, r io.Reader, utf8OK bool, meta *eu
 		}
 		ids[esFreq] = b.dicts[esFreq].idString(string([]byte{freq}))
 		ids[esPeriod] = b.dicts[esPeriod].idString(period)
-		flagCol := flagCol
-		if !hasFlag {
-			flagCol = -1
-		}
-		return b.addCSVCell(ln, &ids, rec, flagCol, valCol, true, perr)
+		return b.addCSVCell(ln, &ids, rec, codes, flagCol, -1, valCol, true, perr)
 	})
 }
 
@@ -326,17 +330,27 @@ func eachEurostatCSVRecord(ctx context.Context, cr *csv.Reader, path string, hea
 	}
 }
 
-// addCSVCell finishes one CSV record: its flags (flagCol < 0: none), its
-// value (":" is not available; thousands allows "17,445"; an empty value is
-// not available unless thousands, the appsso export, where it is an error),
-// and hands the cell to the batcher.
-func (b *eurostatBatcher) addCSVCell(ln int64, ids *[esNDict]int32, rec []string, flagCol, valCol int, thousands bool, perr func(int, error) error) error {
+// addCSVCell finishes one CSV record: its flags (flagCol < 0: none; the
+// letters of confCol, the SDMX CONF_STATUS, are appended, so that the
+// flags read as in the TSV: "pC"), its value (":" is not available;
+// thousands allows "17,445"; an empty value is not available unless
+// thousands, the appsso export, where it is an error), and hands the cell
+// to the batcher.
+func (b *eurostatBatcher) addCSVCell(ln int64, ids *[esNDict]int32, rec []string, codes *eurostatCodeLists, flagCol, confCol, valCol int, thousands bool, perr func(int, error) error) error {
 	flags := ""
 	if flagCol >= 0 {
 		flags = strings.TrimSpace(rec[flagCol])
-		if i := eurostatCheckFlags([]byte(flags)); i >= 0 {
-			return perr(flagCol, fmt.Errorf("%w %q", ErrEurostatUnknownFlag, flags[i:i+1]))
+		if i := codes.cellFlags.check([]byte(flags)); i >= 0 {
+			return perr(flagCol, codes.unknownFlag([]byte(flags[i:i+1])))
 		}
+	}
+	if confCol >= 0 {
+		conf := strings.TrimSpace(rec[confCol])
+		if i := codes.confFlags.check([]byte(conf)); i >= 0 {
+			return perr(confCol, fmt.Errorf("%w %q: CONF_STATUS holds only the conf_status letters of %s",
+				ErrEurostatUnknownFlag, conf[i:i+1], codes.flagsFile))
+		}
+		flags += conf
 	}
 	ids[esFlags] = b.dicts[esFlags].idString(flags)
 	raw := strings.TrimSpace(rec[valCol])

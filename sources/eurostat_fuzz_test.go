@@ -124,8 +124,9 @@ func FuzzEurostatTSV(f *testing.F) {
 		filepath.Join(esTestdata, "bad", "migr_asyappctzm_ragged.tsv"),
 		filepath.Join(esTestdata, "bad", "migr_asyappctzm_unknown_flag.tsv"),
 	)
+	cl := testCodeLists(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		meta := &eurostatFileMeta{path: "fuzz.tsv", dataset: "migr_fuzz", format: eurostatFormatTSV, coding: "code"}
+		meta := &eurostatFileMeta{path: "fuzz.tsv", dataset: "migr_fuzz", format: eurostatFormatTSV, coding: "code", codes: cl}
 		rows, err := parseForFuzz(t, data, func(r *bufio.Reader, b *eurostatBatcher) error {
 			return parseEurostatTSV(context.Background(), r, meta, b)
 		})
@@ -200,12 +201,21 @@ func FuzzEurostatSDMX(f *testing.F) {
 		filepath.Join(esTestdata, "migr_asydcfsta_sdmx_excerpt.csv"),
 		filepath.Join(esTestdata, "bad", "migr_asydcfsta_sdmx_latin1.csv"),
 	)
+	// A seed in the current API's form: a CONF_STATUS column after
+	// OBS_FLAG, the current decision codes, new flag letters.
+	cur := `DATAFLOW,LAST UPDATE,freq,unit,citizen,sex,age,decision,geo,TIME_PERIOD,OBS_VALUE,OBS_FLAG,CONF_STATUS
+ESTAT:MIGR_ASYDCFSTA(1.0),03/06/21 11:00:00,A,PER,AF,T,TOTAL,NEG,FR,2024,140,p,
+ESTAT:MIGR_ASYDCFSTA(1.0),03/06/21 11:00:00,A,PER,AF,T,TOTAL,POS_RFG,FR,2024,:,p,C
+ESTAT:MIGR_ASYDCFSTA(1.0),03/06/21 11:00:00,A,PER,AF,T,TOTAL,POS,FR,2023,1200,i,
+`
+	f.Add([]byte(cur))
+	cl := testCodeLists(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ds, err := sniffSDMXDataset("fuzz.csv", bufio.NewReader(bytes.NewReader(data)))
 		if err != nil {
 			return
 		}
-		meta := &eurostatFileMeta{path: "fuzz.csv", dataset: ds, format: eurostatFormatSDMX, coding: "code"}
+		meta := &eurostatFileMeta{path: "fuzz.csv", dataset: ds, format: eurostatFormatSDMX, coding: "code", codes: cl}
 		rows, err := parseForFuzz(t, data, func(r *bufio.Reader, b *eurostatBatcher) error {
 			return parseEurostatSDMX(context.Background(), r, meta, b)
 		})
@@ -213,7 +223,7 @@ func FuzzEurostatSDMX(f *testing.F) {
 			return
 		}
 		header, recs := csvRecordsByLine(t, bytes.NewReader(data))
-		vi, fi := headerIndex(header, "OBS_VALUE"), headerIndex(header, "OBS_FLAG")
+		vi, fi, ci := headerIndex(header, "OBS_VALUE"), headerIndex(header, "OBS_FLAG"), headerIndex(header, "CONF_STATUS")
 		for _, r := range rows {
 			rec, ok := recs[r.line]
 			if !ok {
@@ -223,6 +233,9 @@ func FuzzEurostatSDMX(f *testing.F) {
 			flags := ""
 			if fi >= 0 {
 				flags = strings.TrimSpace(rec[fi])
+			}
+			if ci >= 0 {
+				flags += strings.TrimSpace(rec[ci])
 			}
 			if r.dims[esFlags] != flags {
 				t.Fatalf("line %d: flags %q from %q", r.line, r.dims[esFlags], flags)
@@ -237,9 +250,10 @@ func FuzzEurostatAppsso(f *testing.F) {
 		filepath.Join(esTestdata, "migr_asydcfsta_appsso_excerpt.csv"),
 		filepath.Join(esTestdata, "bad", "migr_asyappctza_appsso_unknown_sex.csv"),
 	)
+	cl := testCodeLists(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		utf8OK := utf8.Valid(data)
-		meta := &eurostatFileMeta{path: "fuzz.csv", dataset: "migr_fuzz", format: eurostatFormatAppsso, coding: "label"}
+		meta := &eurostatFileMeta{path: "fuzz.csv", dataset: "migr_fuzz", format: eurostatFormatAppsso, coding: "label", codes: cl}
 		rows, err := parseForFuzz(t, data, func(r *bufio.Reader, b *eurostatBatcher) error {
 			return parseEurostatAppsso(context.Background(), r, utf8OK, meta, b)
 		})

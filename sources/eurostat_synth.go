@@ -19,7 +19,7 @@ const (
 	synthGeos     = "AT BE BG CH CY CZ DE DK EE EL ES EU27_2020 FI FR HR HU IE IS IT LI LT LU LV MT NL NO PL PT RO SE SI SK TOTAL UK XK"
 	synthSexes    = "F M T UNK"
 	synthAges     = "TOTAL UNK Y14-17 Y18-34 Y35-64 Y_GE65 Y_LT14 Y_LT18"
-	synthApps     = "FRST NASY_APP SUBS"
+	synthApps     = "FRST SSEQ TOTAL"
 )
 
 // WriteSyntheticEurostatTSV writes a synthetic monthly asylum applications

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,6 +21,7 @@ const (
 	esAppssoDec  = "../data/eurostat/migr_asydcfsta_legacy-appsso-csv_labels_2008-2016.csv"
 	esSDMXDec    = "../data/eurostat/migr_asydcfsta_sdmx-csv_FR_2015-2019.csv"
 	esTestdata   = "testdata/eurostat_asylum"
+	esCodeLists  = "../data/reference"
 )
 
 // loadEurostatForTest loads paths into a fresh in-memory DuckDB.
@@ -27,7 +29,7 @@ func loadEurostatForTest(t *testing.T, paths ...string) (*sql.Conn, Stats) {
 	t.Helper()
 	ctx := context.Background()
 	conn := openTestDB(t)
-	st, err := NewEurostat(EurostatConfig{Paths: paths}).Load(ctx, conn)
+	st, err := NewEurostat(EurostatConfig{Paths: paths, CodeLists: esCodeLists}).Load(ctx, conn)
 	if err != nil {
 		t.Fatalf("load %v: %v", paths, err)
 	}
@@ -208,7 +210,7 @@ func TestEurostatTSV(t *testing.T) {
 		{m("citizen", "EL", "geo", "EU27_2020", "period", "2021-10", "sex", "F", "age", "Y_LT14", "applicant", "NASY_APP"), esCell{3, esNull, "c"}},
 		{m("citizen", "EL", "geo", "EU27_2020", "period", "2021-11"), esCell{3, num(0), ""}},
 		{m("citizen", "EL", "geo", "EU27_2020", "period", "2021-12"), esCell{3, num(12345), ""}},
-		{m("citizen", "UK", "geo", "EL", "period", "2021-10", "applicant", "SUBS", "age", "Y18-34", "sex", "M"), esCell{4, num(17), "e"}},
+		{m("citizen", "UK", "geo", "EL", "period", "2021-10", "applicant", "SSEQ", "age", "Y18-34", "sex", "M"), esCell{4, num(17), "e"}},
 		{m("citizen", "UK", "geo", "EL", "period", "2021-12"), esCell{4, esNull, ""}},
 	}
 	tests := []struct {
@@ -325,7 +327,7 @@ func TestEurostatBadInputs(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			conn := openTestDB(t)
-			_, err := NewEurostat(EurostatConfig{Paths: []string{tc.path}}).Load(context.Background(), conn)
+			_, err := NewEurostat(EurostatConfig{Paths: []string{tc.path}, CodeLists: esCodeLists}).Load(context.Background(), conn)
 			var pe *EurostatParseError
 			if !errors.As(err, &pe) {
 				t.Fatalf("error %v (%T), want *EurostatParseError", err, err)
@@ -353,7 +355,7 @@ func TestEurostatBadInputs(t *testing.T) {
 
 	t.Run("no dataset id in the name", func(t *testing.T) {
 		conn := openTestDB(t)
-		_, err = NewEurostat(EurostatConfig{Paths: []string{bad("asylum_monthly_no_dataset_id.tsv")}}).Load(context.Background(), conn)
+		_, err = NewEurostat(EurostatConfig{Paths: []string{bad("asylum_monthly_no_dataset_id.tsv")}, CodeLists: esCodeLists}).Load(context.Background(), conn)
 		if err == nil || !strings.Contains(err.Error(), "migr_asyappctza") {
 			t.Errorf("error %v, want one that asks for the dataset id in the file name", err)
 		}
@@ -374,8 +376,8 @@ func TestEurostatInputs(t *testing.T) {
 		want    []string
 		wantErr string
 	}{
-		{"directory sorted and filtered", []string{dir}, []string{"a_migr_x.csv", "b_migr_x.tsv.gz", "c_migr_x.TSV", "d.csv.gz"}, ""},
-		{"file as given", []string{filepath.Join(dir, "notes.txt")}, []string{"notes.txt"}, ""},
+		{"directory sorted and filtered", []string{dir}, []string{"eurostat_codes.csv", "eurostat_flags.csv", "a_migr_x.csv", "b_migr_x.tsv.gz", "c_migr_x.TSV", "d.csv.gz"}, ""},
+		{"file as given", []string{filepath.Join(dir, "notes.txt")}, []string{"eurostat_codes.csv", "eurostat_flags.csv", "notes.txt"}, ""},
 		{"empty directory", []string{empty}, nil, "holds no"},
 		{"missing path", []string{filepath.Join(dir, "nope.csv")}, nil, "no such file"},
 		{"twice", []string{dir, filepath.Join(dir, "a_migr_x.csv")}, nil, "configured twice"},
@@ -383,7 +385,7 @@ func TestEurostatInputs(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			in, err := NewEurostat(EurostatConfig{Paths: tc.paths}).Inputs(context.Background())
+			in, err := NewEurostat(EurostatConfig{Paths: tc.paths, CodeLists: esCodeLists}).Inputs(context.Background())
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error %v, want %q", err, tc.wantErr)
@@ -408,13 +410,24 @@ func TestEurostatLoadCancelled(t *testing.T) {
 	conn := openTestDB(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err := NewEurostat(EurostatConfig{Paths: []string{esSDMXDec}}).Load(ctx, conn)
+	_, err := NewEurostat(EurostatConfig{Paths: []string{esSDMXDec}, CodeLists: esCodeLists}).Load(ctx, conn)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v, want context.Canceled", err)
 	}
 }
 
+// testCodeLists reads the shipped code lists.
+func testCodeLists(t testing.TB) *eurostatCodeLists {
+	t.Helper()
+	cl, err := readEurostatCodeLists(esCodeLists)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
 func TestEurostatFlagCodelist(t *testing.T) {
+	cl := testCodeLists(t)
 	b, err := os.ReadFile(filepath.Join(esTestdata, "codelist_obs_flag.tsv"))
 	if err != nil {
 		t.Fatal(err)
@@ -426,21 +439,27 @@ func TestEurostatFlagCodelist(t *testing.T) {
 			continue
 		}
 		n++
-		if i := eurostatCheckFlags([]byte(code)); i >= 0 {
+		if i := cl.cellFlags.check([]byte(code)); i >= 0 {
 			t.Errorf("flag %q of the code list is rejected at %d", code, i)
 		}
 	}
 	if n < 40 {
 		t.Errorf("read %d codes from the code list, want at least 40", n)
 	}
-	for _, ok := range []string{"c", "C", "s", "z", "ep", ""} {
-		if eurostatCheckFlags([]byte(ok)) >= 0 {
+	for _, ok := range []string{"c", "C", "N", "P", "s", "z", "r", "ep", "pC", ""} {
+		if cl.cellFlags.check([]byte(ok)) >= 0 {
 			t.Errorf("flag %q rejected", ok)
 		}
 	}
-	for _, bad := range []string{"x", "P", "e p", ":", "1", "é"} {
-		if eurostatCheckFlags([]byte(bad)) < 0 {
+	for _, bad := range []string{"x", "S", "e p", ":", "1", "é"} {
+		if cl.cellFlags.check([]byte(bad)) < 0 {
 			t.Errorf("flag %q accepted", bad)
+		}
+	}
+	// CONF_STATUS takes the confidentiality letters only.
+	for f, want := range map[string]int{"C": -1, "N": -1, "P": -1, "c": 0, "p": 0, "CX": 1} {
+		if got := cl.confFlags.check([]byte(f)); got != want {
+			t.Errorf("CONF_STATUS %q: check %d, want %d", f, got, want)
 		}
 	}
 }
@@ -605,5 +624,175 @@ func TestEurostatNormalisedStorage(t *testing.T) {
 	one(`SELECT freq, year, month FROM raw_eurostat_periods WHERE period = '2019'`, &freq, &year, &month)
 	if freq != "A" || year != 2019 || month.Valid {
 		t.Errorf("2019: freq %s year %d month %v", freq, year, month)
+	}
+}
+
+// TestEurostatUnknownCode: a code the code list does not hold stops the
+// load with an error naming dataset, dimension, code, file, line and the
+// code list to update. SUBS is such a code: subsequent applicants are SSEQ.
+func TestEurostatUnknownCode(t *testing.T) {
+	dir := t.TempDir()
+	api := filepath.Join(esTestdata, "migr_asyappctzm_fixture_api.tsv")
+	b, err := os.ReadFile(api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subs := filepath.Join(dir, "migr_asyappctzm_subs.tsv")
+	if err := os.WriteFile(subs, bytes.Replace(b, []byte(",SSEQ,"), []byte(",SUBS,"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sdmx, err := os.ReadFile(filepath.Join(esTestdata, "migr_asydcfsta_sdmx_excerpt.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	newDec := filepath.Join(dir, "migr_asydcfsta_new_code.csv")
+	if err := os.WriteFile(newDec, bytes.Replace(sdmx, []byte(",REJECTED,"), []byte(",POS_XYZ,"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	appsso, err := os.ReadFile(filepath.Join(esTestdata, "migr_asyappctza_appsso_excerpt.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	label := filepath.Join(dir, "migr_asyappctza_label.csv")
+	if err := os.WriteFile(label, bytes.Replace(appsso, []byte("First time applicant"), []byte("Repeat applicant"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	codes := filepath.Join(esCodeLists, "eurostat_codes.csv")
+	tests := []struct {
+		name  string
+		path  string
+		line  int64
+		parts []string
+	}{
+		{"tsv SUBS", subs, 4, []string{"line 4", "column 1 (applicant)", `value "SUBS"`, `applicant code "SUBS" of dataset migr_asyappctzm`, codes}},
+		{"sdmx new decision", newDec, 2, []string{"line 2", "(decision)", `decision code "POS_XYZ" of dataset migr_asydcfsta`, codes}},
+		{"appsso new label", label, 2, []string{"line 2", "(ASYL_APP)", `applicant label "Repeat applicant" of dataset migr_asyappctza`, codes}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewEurostat(EurostatConfig{Paths: []string{tc.path}, CodeLists: esCodeLists}).Load(context.Background(), openTestDB(t))
+			var pe *EurostatParseError
+			if !errors.As(err, &pe) || !errors.Is(err, ErrEurostatUnknownLabel) {
+				t.Fatalf("error %v, want an EurostatParseError for an unknown code", err)
+			}
+			if pe.File != tc.path || pe.Line != tc.line {
+				t.Errorf("located at %s line %d, want %s line %d", pe.File, pe.Line, tc.path, tc.line)
+			}
+			for _, p := range append(tc.parts, tc.path) {
+				if !strings.Contains(err.Error(), p) {
+					t.Errorf("message %q does not contain %q", err, p)
+				}
+			}
+		})
+	}
+}
+
+// TestEurostatConfStatus reads an SDMX-CSV of the current API: the
+// CONF_STATUS letters follow the OBS_FLAG letters in flags, and a letter
+// that is not a confidentiality status is an error.
+func TestEurostatConfStatus(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(esTestdata, "migr_asydcfsta_sdmx_excerpt.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	edit := func(conf map[int]string, flag map[int]string) string {
+		out := []string{lines[0] + ",CONF_STATUS"}
+		for i, l := range lines[1:] {
+			if f, ok := flag[i+2]; ok {
+				l = strings.TrimSuffix(l, ",") + "," + f
+			}
+			out = append(out, l+","+conf[i+2])
+		}
+		p := filepath.Join(t.TempDir(), "migr_asydcfsta_conf.csv")
+		if err := os.WriteFile(p, []byte(strings.Join(out, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := edit(map[int]string{2: "C", 3: "N"}, map[int]string{2: "p", 4: "i"})
+	conn, _ := loadEurostatForTest(t, good)
+	rows, err := conn.QueryContext(context.Background(), `SELECT line, flags FROM raw_eurostat_asylum WHERE line <= 5 ORDER BY line`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var line int
+		var flags string
+		if err := rows.Scan(&line, &flags); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%d:%s", line, flags))
+	}
+	rows.Close()
+	if want := "2:pC 3:N 4:i 5:"; strings.Join(got, " ") != want {
+		t.Errorf("flags %q, want %q", strings.Join(got, " "), want)
+	}
+
+	bad := edit(map[int]string{3: "c"}, nil)
+	_, err = NewEurostat(EurostatConfig{Paths: []string{bad}, CodeLists: esCodeLists}).Load(context.Background(), openTestDB(t))
+	var pe *EurostatParseError
+	if !errors.As(err, &pe) || !errors.Is(err, ErrEurostatUnknownFlag) || pe.Line != 3 || pe.Field != "CONF_STATUS" ||
+		!strings.Contains(err.Error(), "eurostat_flags.csv") {
+		t.Errorf("error %v, want an unknown flag at line 3 column CONF_STATUS naming eurostat_flags.csv", err)
+	}
+}
+
+// TestEurostatCodeListErrors: a malformed line of a code list stops the
+// load with file, line and column.
+func TestEurostatCodeListErrors(t *testing.T) {
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(esCodeLists, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	codes, flags := read(EurostatCodesFile), read(EurostatFlagsFile)
+	tests := []struct {
+		name         string
+		file         string
+		from, to     string // the edit
+		line         int
+		column, want string
+	}{
+		{"unknown dimension", EurostatCodesFile, "freq,A,all,,Annual,", "frequency,A,all,,Annual,", 2, "dimension", "expected freq, unit"},
+		{"code twice", EurostatCodesFile, "sex,F,all,,Females,Females", "sex,M,all,,Females,Females", 7, "code", "listed twice"},
+		{"decision without indicator", EurostatCodesFile, "decision,NEG,current,decisions_rejected,", "decision,NEG,current,,", 34, "indicator", "need the indicator"},
+		{"bad generation", EurostatCodesFile, "applicant,SSEQ,all,", "applicant,SSEQ,new,", 22, "generation", "all, legacy or current"},
+		{"label twice", EurostatCodesFile, "applicant,ASY_APP,legacy,asylum_applicants,Asylum applicant,Asylum applicant",
+			"applicant,ASY_APP,legacy,asylum_applicants,Asylum applicant,First time applicant", 19, "appsso_label", "already given to another code on line 18"},
+		{"lower-case conf_status", EurostatFlagsFile, "C,conf_status,", "x,conf_status,", 11, "letter", "upper case"},
+		{"canonical letter unknown", EurostatFlagsFile, "s,legacy,Eurostat estimate,i,", "s,legacy,Eurostat estimate,q,", 15, "canonical_letter", "gives itself"},
+		{"canonical meaning differs", EurostatFlagsFile, "c,legacy,confidential,C,confidential,", "c,legacy,confidential,C,secret,", 14, "canonical_meaning", "line 11 gives C"},
+		{"bad date", EurostatFlagsFile, "r,legacy,revised,r,revised,,2025-01-26", "r,legacy,revised,r,revised,,26/01/2025", 17, "valid_to", "YYYY-MM-DD"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			c, f := codes, flags
+			src := &c
+			if tc.file == EurostatFlagsFile {
+				src = &f
+			}
+			if !strings.Contains(*src, tc.from) {
+				t.Fatalf("%s has no %q", tc.file, tc.from)
+			}
+			*src = strings.Replace(*src, tc.from, tc.to, 1)
+			for name, body := range map[string]string{EurostatCodesFile: c, EurostatFlagsFile: f} {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := NewEurostat(EurostatConfig{Paths: []string{esSDMXDec}, CodeLists: dir}).Load(context.Background(), openTestDB(t))
+			var ce *CellError
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %v (%T), want a *CellError", err, err)
+			}
+			if ce.File != filepath.Join(dir, tc.file) || ce.Row != tc.line || ce.Column != tc.column || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v at %s line %d column %s, want %s line %d column %s saying %q", err, ce.File, ce.Row, ce.Column, tc.file, tc.line, tc.column, tc.want)
+			}
+		})
 	}
 }

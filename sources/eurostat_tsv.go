@@ -141,6 +141,7 @@ func parseEurostatTSV(ctx context.Context, r *bufio.Reader, meta *eurostatFileMe
 		freqIDs[j] = b.dicts[esFreq].idString(string(h.freqs[j : j+1]))
 	}
 	dimVals := make([][]byte, len(h.dims))
+	codes := meta.codes
 	for {
 		line, err := lr.next()
 		if err == io.EOF {
@@ -174,10 +175,9 @@ func parseEurostatTSV(ctx context.Context, r *bufio.Reader, meta *eurostatFileMe
 			if len(v) == 0 {
 				return &EurostatParseError{File: path, Line: lr.line, Column: 1, Field: h.names[k], Err: errors.New("empty code")}
 			}
-			if col != esCitizen && col != esGeo {
-				if _, ok := eurostatDimCode(esDictNames[col], string(v)); !ok {
-					return &EurostatParseError{File: path, Line: lr.line, Column: 1, Field: h.names[k], Value: string(v), Err: ErrEurostatUnknownLabel}
-				}
+			if col != esCitizen && col != esGeo && !codes.code(col, v) {
+				return &EurostatParseError{File: path, Line: lr.line, Column: 1, Field: h.names[k], Value: string(v),
+					Err: codes.unknownCode(meta.dataset, col, string(v), "code")}
 			}
 			if col == esFreq {
 				lineFreq = v[0]
@@ -204,7 +204,7 @@ func parseEurostatTSV(ctx context.Context, r *bufio.Reader, meta *eurostatFileMe
 			default:
 				cell = rest
 			}
-			v, ok, flags, err := eurostatCell(cell)
+			v, ok, flags, err := eurostatCell(cell, codes)
 			if err != nil {
 				return &EurostatParseError{File: path, Line: lr.line, Column: j + 2, Field: h.labels[j], Value: string(cell), Err: err}
 			}

@@ -13,7 +13,7 @@ func shippedConfig() Config {
 	return Config{
 		Reference:      ReferenceConfig{Dir: "../data/reference"},
 		ECSchengen:     ECSchengenConfig{Path: ecDataDir},
-		Eurostat:       EurostatConfig{Paths: []string{"../data/eurostat"}},
+		Eurostat:       EurostatConfig{Paths: []string{"../data/eurostat"}, CodeLists: "../data/reference"},
 		UNHCR:          UNHCRConfig{Paths: []string{"../data/unhcr"}},
 		RUMFA:          RUMFAConfig{Path: "../data/curated/ru_mfa_visas_published.csv"},
 		Claims:         ClaimsConfig{Path: "../data/curated/claims.csv"},

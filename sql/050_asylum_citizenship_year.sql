@@ -1,10 +1,12 @@
 -- Purpose: asylum applicants and first-instance decisions per reporting
 --          country (or EU aggregate) and citizenship per year, from Eurostat's
---          annual datasets, all sexes and ages, with the flags of every figure
---          the row is built from carried along (a row built from a provisional
---          value is marked provisional).
+--          annual datasets, all sexes and ages, both codings of applicants and
+--          decisions through their common indicators (first_time_applicants is
+--          NASY_APP or FRST, decisions_positive TOTAL_POS or POS, ...), with
+--          the flags of every figure the row is built from carried along (a
+--          row built from a provisional value is marked provisional).
 -- Inputs:  observations (eurostat_migr_asyappctza, eurostat_migr_asydcfsta),
---          ref_countries.
+--          ref_countries, ref_eurostat_flags.
 -- Grain:   one row per reporter, citizenship and year.
 CREATE OR REPLACE TABLE asylum_citizenship_year AS
 WITH base AS (
@@ -45,7 +47,8 @@ SELECT
          THEN w.first_time_applicants / nullif(lag(w.first_time_applicants) OVER win, 0) - 1
     END AS first_time_applicants_yoy_change,
     array_to_string(w.flag_letters, '') AS flags,
-    list_contains(w.flag_letters, 'p') AS provisional
+    -- Provisional by the canonical meaning of the letters (ref_eurostat_flags).
+    list_has_any(w.flag_letters, (SELECT list(letter) FROM ref_eurostat_flags WHERE canonical_meaning = 'provisional')) AS provisional
 FROM w
 JOIN ref_countries r ON r.code = w.reporter
 JOIN ref_countries c ON c.code = w.citizenship
