@@ -61,9 +61,19 @@ func FuzzUNHCRCSV(f *testing.F) {
 			unhcrCheckError(t, file, err)
 			return
 		}
-		width, counts := 12, []int{11}
-		if r.table == unhcrFootnotesTable {
-			width, counts = 7, nil
+		var (
+			width  int
+			counts []int
+		)
+		switch r.table {
+		case unhcrApplicationsTable:
+			width, counts = 14, []int{11}
+		case unhcrDecisionsTable:
+			width, counts = 17, []int{12, 13, 14, 15, 16}
+		case unhcrFootnotesTable:
+			width = 7
+		default:
+			t.Fatalf("rows for table %q", r.table)
 		}
 		var last int64
 		for {
@@ -101,7 +111,7 @@ func FuzzUNHCRJSON(f *testing.F) {
 			return
 		}
 		for _, row := range p.applications {
-			unhcrCheckRow(t, file, row, 12, 11)
+			unhcrCheckRow(t, file, row, 14, 11)
 		}
 		for _, row := range p.decisions {
 			unhcrCheckRow(t, file, row, 17, 12, 13, 14, 15, 16)
