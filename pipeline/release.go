@@ -57,6 +57,9 @@ var publishedTables = []publishedTable{
 	{name: "ru_mfa_visas_published", orderBy: "indicator, recipient, year, source_publisher", sheet: "ru_mfa_visas_published", csv: true,
 		country: "issuer",
 		title:   "Visas issued by Russia as published by its Foreign Ministry, with citations"},
+	{name: "unhcr_revisions", orderBy: "dataset, indicator, asylum_country, origin, year, older_file", csv: true,
+		key:   []string{"dataset", "indicator", "asylum_country", "origin", "year", "older_file"},
+		title: "UNHCR figures revised by a newer release: the older figure, the newer one (published in observations) and the difference"},
 	{name: "observation_changes", orderBy: "dataset, indicator, reporter, partner, location, period, sex, age, applicant_type, decision", csv: true,
 		title: "What changed in observations against the previous release: new, removed and revised numbers"},
 	{name: "observations", orderBy: "dataset, indicator, reporter, partner, location, year, period, sex, age, applicant_type, decision",
@@ -74,6 +77,7 @@ var tableDatasets = map[string]string{
 	"asylum_citizenship_year":    "eurostat_migr_asyappctza, eurostat_migr_asydcfsta",
 	"asylum_sources_compared":    "eurostat_migr_asyappctza, unhcr_asylum_applications",
 	"ru_mfa_visas_published":     "ru_mfa_published",
+	"unhcr_revisions":            "unhcr_asylum_applications, unhcr_asylum_decisions",
 	"observation_changes":        "all datasets of observations",
 	"observations":               "ec_schengen_consulates, eurostat_migr_asyappctza, eurostat_migr_asyappctzm, eurostat_migr_asydcfsta, unhcr_asylum_applications, unhcr_asylum_decisions, ru_mfa_published",
 }
