@@ -47,13 +47,19 @@ func unhcrCheckError(t *testing.T, file string, err error) {
 }
 
 // FuzzUNHCRCSV feeds the CSV reader mutations of the real exports: the
-// applications export, the solutions export with its preamble, and the
-// footnotes with their multi-line record.
+// applications and decisions exports, the solutions export with its
+// preamble (alone and before the decisions), the footnotes with their
+// multi-line record, and both tables of the refugees package (one with an R
+// NA in a count).
 func FuzzUNHCRCSV(f *testing.F) {
 	f.Add(unhcrHead(f, unhcrApplicationsCSV, 30))
 	f.Add(unhcrHead(f, unhcrSolutionsCSV, 20))
 	f.Add(unhcrHead(f, unhcrFootnotesCSV, 30))
 	f.Add(append(unhcrHead(f, unhcrSolutionsCSV, 15), unhcrHead(f, unhcrApplicationsCSV, 10)...))
+	f.Add(unhcrHead(f, unhcrDecisionsCSV, 30))
+	f.Add(append(unhcrHead(f, unhcrSolutionsCSV, 15), unhcrHead(f, unhcrDecisionsCSV, 10)...))
+	f.Add(unhcrHead(f, unhcrPkgApplication, 30))
+	f.Add(bytes.Replace(unhcrHead(f, unhcrPkgDecisions, 30), []byte(`"C",38,0,25,0,63`), []byte(`"C",38,NA,25,0,63`), 1))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const file = "fuzz.csv"
 		r, err := newUNHCRCSVReader(bytes.NewReader(data), file)
