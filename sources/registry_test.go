@@ -14,7 +14,7 @@ func shippedConfig() Config {
 		Reference:  ReferenceConfig{Dir: "../data/reference"},
 		ECSchengen: ECSchengenConfig{Path: ecDataDir},
 		Eurostat:   EurostatConfig{Paths: []string{"../data/eurostat"}},
-		UNHCR:      UNHCRConfig{Paths: []string{"../data/unhcr"}},
+		UNHCR:      UNHCRConfig{Paths: []string{"../data/unhcr"}, Releases: "../data/curated/unhcr_releases.csv"},
 		RUMFA:      RUMFAConfig{Path: "../data/curated/ru_mfa_visas_published.csv"},
 		Claims:     ClaimsConfig{Path: "../data/curated/claims.csv"},
 	}

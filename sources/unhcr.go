@@ -65,7 +65,8 @@ CREATE TABLE raw_unhcr_releases (
 `
 
 // UNHCRConfig configures the unhcr source: UNHCR Refugee Data Finder CSV
-// exports and pages of the UNHCR population API, saved or fetched.
+// exports, tables of UNHCR's R package refugees written as CSV, and pages of
+// the UNHCR population API, saved or fetched.
 type UNHCRConfig struct {
 	// Paths lists CSV exports and saved API JSON pages, as files or as
 	// directories. A directory contributes its *.csv and *.json files in
@@ -122,8 +123,9 @@ type unhcrSource struct {
 }
 
 // NewUNHCR returns the unhcr source: UNHCR asylum applications, asylum
-// decisions and footnotes, from Refugee Data Finder CSV exports and from
-// population API pages (saved as files, or fetched when cfg.API.URL is set).
+// decisions and footnotes, from Refugee Data Finder CSV exports, from the
+// refugees package's tables and from population API pages (saved as files,
+// or fetched when cfg.API.URL is set), and the releases file.
 func NewUNHCR(cfg UNHCRConfig, opts ...UNHCROption) Source {
 	s := &unhcrSource{cfg: cfg, client: &http.Client{}, backoff: 500 * time.Millisecond}
 	for _, o := range opts {
@@ -227,8 +229,9 @@ func (s *unhcrSource) validate() error {
 }
 
 // Load implements Source. It recreates raw_unhcr_asylum_applications,
-// raw_unhcr_asylum_decisions and raw_unhcr_footnotes, loads every input
-// file, then every configured API dataset. An unsupported file, a malformed
+// raw_unhcr_asylum_decisions, raw_unhcr_footnotes, raw_unhcr_files (each
+// data file's layout and extraction date) and raw_unhcr_releases (the
+// releases file), loads every input file, then every configured API dataset. An unsupported file, a malformed
 // value or a failed request stops the load with an error naming the file
 // (or URL), line (or item) and column.
 func (s *unhcrSource) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
