@@ -11,8 +11,8 @@ import (
 )
 
 // midYearExport is the shipped UNHCR export taken from a mid-year release:
-// its 2023 rows cover January to June only (data/curated/period_coverage.csv
-// says so for its SHA-256).
+// its 2023 rows cover January to June only (data/curated/unhcr_releases.csv
+// says so for its SHA-256: its figures run to 30 June 2023).
 const midYearExport = "../data/unhcr/rdf_asylum-applications_europe-origins_2010-2023.csv"
 
 // buildOnly builds the database of cfg in memory (sources, transforms,
@@ -38,27 +38,34 @@ func buildOnly(t *testing.T, cfg Config) *sql.Conn {
 }
 
 // midYearConfig loads the 2023 EC workbook, the shipped Eurostat files and,
-// for UNHCR, only the mid-year export, with the given coverage file.
-func midYearConfig(t *testing.T, coverage string) Config {
+// for UNHCR, only the mid-year export, with the given UNHCR releases file
+// and curated coverage file.
+func midYearConfig(t *testing.T, releases, coverage string) Config {
 	cfg := testConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ecFile(t, "2023"), Year: 2023}}})
-	cfg.Sources.UNHCR = sources.UNHCRConfig{Paths: []string{midYearExport}}
+	cfg.Sources.UNHCR = sources.UNHCRConfig{Paths: []string{midYearExport}, Releases: releases}
 	cfg.Sources.Coverage = sources.PeriodCoverageConfig{Path: coverage}
 	return cfg
+}
+
+// writeFile writes body to name in a fresh temp dir and returns its path.
+func writeFile(t *testing.T, name, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // TestPartialPeriodNeverComparedAsWhole follows the mid-year UNHCR export
 // through observations, the comparison with Eurostat and the headlines: its
 // 2023 is labelled "2023 (Jan-Jun)", no change is computed against 2022 and
-// no difference against another publisher's full year. Without the curated
-// statement the same file would be read as a full year, which shows where the
-// knowledge comes from.
+// no difference against another publisher's full year. The knowledge comes
+// from data: the UNHCR releases file (the export's figures run to 30 June
+// 2023) or, for any input, the curated coverage file. Without either, the
+// same file would be read as a full year.
 func TestPartialPeriodNeverComparedAsWhole(t *testing.T) {
 	ctx := context.Background()
-	type headline struct {
-		label  string
-		value  float64
-		change sql.NullFloat64
-	}
 	ruHeadline := func(t *testing.T, conn *sql.Conn) headline {
 		t.Helper()
 		var h headline
@@ -68,8 +75,47 @@ func TestPartialPeriodNeverComparedAsWhole(t *testing.T) {
 		return h
 	}
 
-	t.Run("curated", func(t *testing.T) {
-		conn := buildOnly(t, midYearConfig(t, "../data/curated/period_coverage.csv"))
+	const coverageHead = "sha256,source,file,year,first_month,last_month,known_from\n"
+	const releasesHead = "sha256,file,release,data_through,mid_year,basis\n"
+	_, sha, err := sources.FileDigest(midYearExport)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, releases, coverage string
+	}{
+		{"releases file", "../data/curated/unhcr_releases.csv", "../data/curated/period_coverage.csv"},
+		{"curated coverage", writeFile(t, "unhcr_releases.csv", releasesHead),
+			writeFile(t, "period_coverage.csv", coverageHead+sha+",unhcr,export.csv,2023,1,6,mid-year release\n")},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { checkMidYear(t, midYearConfig(t, c.releases, c.coverage), ruHeadline) })
+	}
+
+	t.Run("not known", func(t *testing.T) {
+		conn := buildOnly(t, midYearConfig(t, writeFile(t, "unhcr_releases.csv", releasesHead), writeFile(t, "period_coverage.csv", coverageHead)))
+		h := ruHeadline(t, conn)
+		// Read as a whole year, the half year looks like a fall of a quarter
+		// against 2022's 20,234: exactly what the coverage statement prevents.
+		if h.label != "2023" || !h.change.Valid || h.change.Float64 > -0.26 || h.change.Float64 < -0.27 {
+			t.Errorf("UNHCR headline without coverage = %+v, want 2023 and a change of about -26%%", h)
+		}
+	})
+}
+
+type headline struct {
+	label  string
+	value  float64
+	change sql.NullFloat64
+}
+
+// checkMidYear builds cfg, whose UNHCR input is the mid-year export alone,
+// and checks that its 2023 is partial everywhere it shows.
+func checkMidYear(t *testing.T, cfg Config, ruHeadline func(*testing.T, *sql.Conn) headline) {
+	t.Helper()
+	ctx := context.Background()
+	{
+		conn := buildOnly(t, cfg)
 		var partial, complete2022 int
 		var label string
 		if err := conn.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE year = 2023 AND NOT period_complete AND period_label = '2023 (Jan-Jun)'),
@@ -111,19 +157,5 @@ func TestPartialPeriodNeverComparedAsWhole(t *testing.T) {
 		if unhcr != 2169 || period != "2023 (Jan-Jun)" || whole || diff.Valid {
 			t.Errorf("France 2023 = %d %q complete=%v difference=%v, want 2169, 2023 (Jan-Jun), false, empty", unhcr, period, whole, diff)
 		}
-	})
-
-	t.Run("not curated", func(t *testing.T) {
-		empty := filepath.Join(t.TempDir(), "period_coverage.csv")
-		if err := os.WriteFile(empty, []byte("sha256,source,file,year,first_month,last_month,known_from\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		conn := buildOnly(t, midYearConfig(t, empty))
-		h := ruHeadline(t, conn)
-		// Read as a whole year, the half year looks like a fall of a quarter
-		// against 2022's 20,234: exactly what the curated statement prevents.
-		if h.label != "2023" || !h.change.Valid || h.change.Float64 > -0.26 || h.change.Float64 < -0.27 {
-			t.Errorf("UNHCR headline without curated coverage = %+v, want 2023 and a change of about -26%%", h)
-		}
-	})
+	}
 }

@@ -28,6 +28,7 @@ sources:
     paths: [../data/eurostat]
   unhcr:
     paths: [../data/unhcr]
+    releases: ../data/curated/unhcr_releases.csv
   ru_mfa_published:
     path: ../data/curated/ru_mfa_visas_published.csv
   claims:

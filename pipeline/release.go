@@ -62,6 +62,9 @@ var publishedTables = []publishedTable{
 		title:   "Visas issued by Russia as published by its Foreign Ministry, with citations"},
 	{name: "upstream_issues", orderBy: "source, file, sheet, cell", csv: true, key: []string{"source", "file", "sheet", "cell"},
 		title: "Discrepancies found in the upstream files: what the file says, what its data say, why, and how visastats handled it"},
+	{name: "unhcr_revisions", orderBy: "dataset, indicator, asylum_country, origin, year, older_file", csv: true,
+		key:   []string{"dataset", "indicator", "asylum_country", "origin", "year", "older_file"},
+		title: "UNHCR figures revised by a newer release: the older figure, the newer one (published in observations) and the difference"},
 	{name: "observation_changes", orderBy: "dataset, indicator, reporter, partner, location, period, sex, age, applicant_type, decision", csv: true,
 		title: "What changed in observations against the previous release: new, removed and revised numbers"},
 	{name: "observations", orderBy: "dataset, indicator, reporter, partner, location, year, period, sex, age, applicant_type, decision",
@@ -81,6 +84,7 @@ var tableDatasets = map[string]string{
 	"asylum_decisions_compared":  "unhcr_asylum_decisions, unhcr_asylum_applications, eurostat_migr_asydcfsta",
 	"ru_mfa_visas_published":     "ru_mfa_published",
 	"upstream_issues":            "ec_schengen_consulates (the workbooks' footer totals against their data rows)",
+	"unhcr_revisions":            "unhcr_asylum_applications, unhcr_asylum_decisions",
 	"observation_changes":        "all datasets of observations",
 	"observations":               "ec_schengen_consulates, eurostat_migr_asyappctza, eurostat_migr_asyappctzm, eurostat_migr_asydcfsta, unhcr_asylum_applications, unhcr_asylum_decisions, ru_mfa_published",
 }

@@ -14,11 +14,13 @@ func shippedConfig() Config {
 		Reference:      ReferenceConfig{Dir: "../data/reference"},
 		ECSchengen:     ECSchengenConfig{Path: ecDataDir},
 		Eurostat:       EurostatConfig{Paths: []string{"../data/eurostat"}, CodeLists: "../data/reference"},
-		UNHCR:          UNHCRConfig{Paths: []string{"../data/unhcr"}},
+		UNHCR:          UNHCRConfig{Paths: []string{"../data/unhcr"}, Releases: "../data/curated/unhcr_releases.csv"},
 		RUMFA:          RUMFAConfig{Path: "../data/curated/ru_mfa_visas_published.csv"},
 		Claims:         ClaimsConfig{Path: "../data/curated/claims.csv"},
 		UpstreamIssues: UpstreamIssuesConfig{Path: "../data/curated/upstream_issues.csv"},
-		Coverage:       PeriodCoverageConfig{Path: "../data/curated/period_coverage.csv"},
+		// The shipped file holds its header only (UNHCR releases say what
+		// they cover); the fixture holds a real statement.
+		Coverage: PeriodCoverageConfig{Path: "testdata/period_coverage/period_coverage.csv"},
 	}
 }
 

@@ -15,11 +15,13 @@ import (
 	"time"
 )
 
-// Raw tables of the unhcr source. Load drops and recreates all three.
+// Raw tables of the unhcr source. Load drops and recreates all of them.
 const (
 	unhcrApplicationsTable = "raw_unhcr_asylum_applications"
 	unhcrDecisionsTable    = "raw_unhcr_asylum_decisions"
 	unhcrFootnotesTable    = "raw_unhcr_footnotes"
+	unhcrFilesTable        = "raw_unhcr_files"
+	unhcrReleasesTable     = "raw_unhcr_releases"
 )
 
 // The DDL is fixed text: table names and columns are ours, never read from
@@ -32,7 +34,8 @@ CREATE TABLE raw_unhcr_asylum_applications (
   asylum_name VARCHAR, asylum_iso VARCHAR,
   authority VARCHAR, application_type VARCHAR, stage VARCHAR,
   cases_persons VARCHAR,
-  applied DOUBLE
+  applied DOUBLE,
+  origin_code VARCHAR, asylum_code VARCHAR
 );
 DROP TABLE IF EXISTS raw_unhcr_asylum_decisions;
 CREATE TABLE raw_unhcr_asylum_decisions (
@@ -50,15 +53,29 @@ CREATE TABLE raw_unhcr_footnotes (
   origin_iso VARCHAR, asylum_iso VARCHAR,
   population_type VARCHAR
 );
+DROP TABLE IF EXISTS raw_unhcr_files;
+CREATE TABLE raw_unhcr_files (
+  file VARCHAR, layout VARCHAR, date_extracted TIMESTAMP
+);
+DROP TABLE IF EXISTS raw_unhcr_releases;
+CREATE TABLE raw_unhcr_releases (
+  file VARCHAR, line BIGINT,
+  sha256 VARCHAR, input VARCHAR, release VARCHAR, data_through DATE, mid_year BOOLEAN, basis VARCHAR
+);
 `
 
 // UNHCRConfig configures the unhcr source: UNHCR Refugee Data Finder CSV
-// exports and pages of the UNHCR population API, saved or fetched.
+// exports, tables of UNHCR's R package refugees written as CSV, and pages of
+// the UNHCR population API, saved or fetched.
 type UNHCRConfig struct {
 	// Paths lists CSV exports and saved API JSON pages, as files or as
 	// directories. A directory contributes its *.csv and *.json files in
 	// name order; other files in it (such as PROVENANCE.md) are not read.
 	Paths []string `mapstructure:"paths"`
+	// Releases is a CSV file that states, per input file (by SHA-256),
+	// which UNHCR release its figures come from: what a file does not say
+	// itself. Empty means none is known beyond the exports' preambles.
+	Releases string `mapstructure:"releases"`
 	// API fetches pages from the UNHCR population API. Its zero value
 	// (no URL) keeps the source offline.
 	API UNHCRAPIConfig `mapstructure:"api"`
@@ -106,8 +123,9 @@ type unhcrSource struct {
 }
 
 // NewUNHCR returns the unhcr source: UNHCR asylum applications, asylum
-// decisions and footnotes, from Refugee Data Finder CSV exports and from
-// population API pages (saved as files, or fetched when cfg.API.URL is set).
+// decisions and footnotes, from Refugee Data Finder CSV exports, from the
+// refugees package's tables and from population API pages (saved as files,
+// or fetched when cfg.API.URL is set), and the releases file.
 func NewUNHCR(cfg UNHCRConfig, opts ...UNHCROption) Source {
 	s := &unhcrSource{cfg: cfg, client: &http.Client{}, backoff: 500 * time.Millisecond}
 	for _, o := range opts {
@@ -145,6 +163,15 @@ func (s *unhcrSource) Inputs(ctx context.Context) ([]Input, error) {
 			seen[key] = true
 			inputs = append(inputs, Input{Path: f})
 		}
+	}
+	if s.cfg.Releases != "" {
+		if seen[filepath.Clean(s.cfg.Releases)] {
+			return nil, fmt.Errorf("unhcr: releases file %s is also listed in paths", s.cfg.Releases)
+		}
+		if _, err := os.Stat(s.cfg.Releases); err != nil {
+			return nil, fmt.Errorf("unhcr: releases: %w", err)
+		}
+		inputs = append(inputs, Input{Path: s.cfg.Releases})
 	}
 	return inputs, nil
 }
@@ -202,8 +229,9 @@ func (s *unhcrSource) validate() error {
 }
 
 // Load implements Source. It recreates raw_unhcr_asylum_applications,
-// raw_unhcr_asylum_decisions and raw_unhcr_footnotes, loads every input
-// file, then every configured API dataset. An unsupported file, a malformed
+// raw_unhcr_asylum_decisions, raw_unhcr_footnotes, raw_unhcr_files (each
+// data file's layout and extraction date) and raw_unhcr_releases (the
+// releases file), loads every input file, then every configured API dataset. An unsupported file, a malformed
 // value or a failed request stops the load with an error naming the file
 // (or URL), line (or item) and column.
 func (s *unhcrSource) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
@@ -215,11 +243,17 @@ func (s *unhcrSource) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 	if _, err := conn.ExecContext(ctx, unhcrDDL); err != nil {
 		return st, fmt.Errorf("unhcr: create raw tables: %w", err)
 	}
-	for _, t := range []string{unhcrApplicationsTable, unhcrDecisionsTable, unhcrFootnotesTable} {
+	for _, t := range []string{unhcrApplicationsTable, unhcrDecisionsTable, unhcrFootnotesTable, unhcrFilesTable, unhcrReleasesTable} {
 		st.add(t, 0)
 	}
 	for _, in := range inputs {
-		if err := s.loadFile(ctx, conn, in.Path, &st); err != nil {
+		var err error
+		if s.cfg.Releases != "" && in.Path == s.cfg.Releases {
+			err = loadUNHCRReleases(ctx, conn, in.Path, &st)
+		} else {
+			err = s.loadFile(ctx, conn, in.Path, &st)
+		}
+		if err != nil {
 			return st, err
 		}
 	}
@@ -262,10 +296,16 @@ func (s *unhcrSource) loadFile(ctx context.Context, conn *sql.Conn, path string,
 		if err != nil {
 			return err
 		}
+		if err := recordUNHCRFile(ctx, conn, path, "api_page", time.Time{}, st); err != nil {
+			return err
+		}
 		return appendUNHCRPage(ctx, conn, p, st)
 	}
 	r, err := newUNHCRCSVReader(f, path)
 	if err != nil {
+		return err
+	}
+	if err := recordUNHCRFile(ctx, conn, path, r.layout, r.extracted, st); err != nil {
 		return err
 	}
 	n64, err := appendRows(ctx, conn, r.table, func(add func(vals ...driver.Value) error) error {
@@ -283,6 +323,55 @@ func (s *unhcrSource) loadFile(ctx context.Context, conn *sql.Conn, path string,
 		}
 	})
 	st.add(r.table, n64)
+	return err
+}
+
+// recordUNHCRFile notes what kind of table a file is and, for exports with a
+// preamble, when it was extracted: the release of its figures is worked out
+// from this and the releases file in SQL (unhcr_input_releases).
+func recordUNHCRFile(ctx context.Context, conn *sql.Conn, file, layout string, extracted time.Time, st *Stats) error {
+	var ts driver.Value
+	if !extracted.IsZero() {
+		ts = extracted
+	}
+	n, err := appendRows(ctx, conn, unhcrFilesTable, func(add func(vals ...driver.Value) error) error {
+		return add(file, layout, ts)
+	})
+	st.add(unhcrFilesTable, n)
+	if err != nil {
+		return fmt.Errorf("unhcr: %s: %w", file, err)
+	}
+	return nil
+}
+
+// loadUNHCRReleases reads the releases file: sha256, file, release,
+// data_through (yyyy-mm-dd, the last day the release's figures cover),
+// mid_year (true or false), basis (how the release is known).
+func loadUNHCRReleases(ctx context.Context, conn *sql.Conn, path string, st *Stats) error {
+	seen := map[string]int{}
+	n, err := appendRows(ctx, conn, unhcrReleasesTable, func(add func(vals ...driver.Value) error) error {
+		return readRefCSV(path, []string{"sha256", "file", "release", "data_through", "mid_year", "basis"}, func(line int, rec []string) error {
+			if len(rec[0]) != 64 || strings.Trim(rec[0], "0123456789abcdef") != "" {
+				return &RecordError{File: path, Line: int64(line), Column: "sha256", Value: rec[0], Err: errors.New("want 64 lower-case hex digits")}
+			}
+			if prev, dup := seen[rec[0]]; dup {
+				return &RecordError{File: path, Line: int64(line), Column: "sha256", Value: rec[0], Err: fmt.Errorf("already stated on line %d; one release per file", prev)}
+			}
+			seen[rec[0]] = line
+			through, err := time.Parse("2006-01-02", rec[3])
+			if err != nil {
+				return &RecordError{File: path, Line: int64(line), Column: "data_through", Value: rec[3], Err: errors.New("want a date yyyy-mm-dd")}
+			}
+			if rec[4] != "true" && rec[4] != "false" {
+				return &RecordError{File: path, Line: int64(line), Column: "mid_year", Value: rec[4], Err: errors.New("want true or false")}
+			}
+			if rec[2] == "" {
+				return &RecordError{File: path, Line: int64(line), Column: "release", Err: errors.New("empty; name the release")}
+			}
+			return add(path, int64(line), rec[0], rec[1], rec[2], through, rec[4] == "true", rec[5])
+		})
+	})
+	st.add(unhcrReleasesTable, n)
 	return err
 }
 

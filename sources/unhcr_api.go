@@ -83,7 +83,7 @@ func parseUNHCRPage(data []byte, file string) (unhcrPage, error) {
 			row := []driver.Value{file, it.line, it.year(),
 				it.text("coo_name"), it.text("coo_iso"), it.text("coa_name"), it.text("coa_iso"),
 				it.text("procedure_type"), it.text("app_type"), it.text("dec_level"), it.casesPersons("app_pc"),
-				it.count("applied")}
+				it.count("applied"), it.text("coo"), it.text("coa")}
 			if it.err != nil {
 				return p, it.err
 			}

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -20,39 +21,101 @@ import (
 const unhcrMaxPreamble = 100
 
 // unhcrColumn maps one CSV column, found by its header, to a raw table
-// column.
+// column. An empty header is a raw column the layout does not have: it is
+// stored as "".
 type unhcrColumn struct {
 	header string
 	parse  func(string) (driver.Value, error)
 }
 
-// unhcrApplicationColumns are the columns of a Refugee Data Finder asylum
-// applications export, in raw_unhcr_asylum_applications order after file
-// and line.
-func unhcrApplicationColumns() []unhcrColumn {
-	return []unhcrColumn{
-		{"Year", unhcrYear},
-		{"Country of origin", unhcrText},
-		{"Country of origin (ISO)", unhcrText},
-		{"Country of asylum", unhcrText},
-		{"Country of asylum (ISO)", unhcrText},
-		{"Authority", unhcrText},
-		{"Application type", unhcrText},
-		{"Stage of procedure", unhcrText},
-		{"Cases / Persons", unhcrCasesPersons},
-		{"applied", unhcrCount},
-	}
+// unhcrLayout is one kind of UNHCR CSV table: the raw table its rows go to,
+// the column that identifies it, and its columns in raw table order after
+// file and line.
+type unhcrLayout struct {
+	name   string // stored in raw_unhcr_files.layout
+	table  string
+	marker string
+	cols   []unhcrColumn
 }
 
-// unhcrFootnoteColumns are the columns of the Refugee Data Finder footnotes
-// file, in raw_unhcr_footnotes order after file and line.
-func unhcrFootnoteColumns() []unhcrColumn {
-	return []unhcrColumn{
-		{"Footnote", unhcrText},
-		{"Year", unhcrYears},
-		{"Country of origin (ISO)", unhcrText},
-		{"Country of asylum (ISO)", unhcrText},
-		{"Population type", unhcrText},
+// unhcrLayouts are the CSV tables the source reads. Refugee Data Finder
+// exports name their columns in words; the refugees R package (written with
+// R write.csv) uses the population API's field names. A header is matched
+// to the first layout whose marker column it has, so a layout whose marker
+// another layout also has (applied) comes after it.
+func unhcrLayouts() []unhcrLayout {
+	return []unhcrLayout{
+		{"rdf_footnotes", unhcrFootnotesTable, "Footnote", []unhcrColumn{
+			{"Footnote", unhcrText},
+			{"Year", unhcrYears},
+			{"Country of origin (ISO)", unhcrText},
+			{"Country of asylum (ISO)", unhcrText},
+			{"Population type", unhcrText},
+		}},
+		{"refugees_asylum_applications", unhcrApplicationsTable, "app_pc", []unhcrColumn{
+			{"year", unhcrYear},
+			{"coo_name", unhcrText},
+			{"coo_iso", unhcrText},
+			{"coa_name", unhcrText},
+			{"coa_iso", unhcrText},
+			{"procedure_type", unhcrText},
+			{"app_type", unhcrText},
+			{"dec_level", unhcrText},
+			{"app_pc", unhcrCasesPersons},
+			{"applied", unhcrRCount},
+			{"coo", unhcrText},
+			{"coa", unhcrText},
+		}},
+		{"refugees_asylum_decisions", unhcrDecisionsTable, "dec_pc", []unhcrColumn{
+			{"year", unhcrYear},
+			{"coo_name", unhcrText},
+			{"coo", unhcrText},
+			{"coo_iso", unhcrText},
+			{"coa_name", unhcrText},
+			{"coa", unhcrText},
+			{"coa_iso", unhcrText},
+			{"procedure_type", unhcrText},
+			{"dec_level", unhcrText},
+			{"dec_pc", unhcrCasesPersons},
+			{"dec_recognized", unhcrRCount},
+			{"dec_other", unhcrRCount},
+			{"dec_rejected", unhcrRCount},
+			{"dec_closed", unhcrRCount},
+			{"dec_total", unhcrRCount},
+		}},
+		{"rdf_asylum_applications", unhcrApplicationsTable, "applied", []unhcrColumn{
+			{"Year", unhcrYear},
+			{"Country of origin", unhcrText},
+			{"Country of origin (ISO)", unhcrText},
+			{"Country of asylum", unhcrText},
+			{"Country of asylum (ISO)", unhcrText},
+			{"Authority", unhcrText},
+			{"Application type", unhcrText},
+			{"Stage of procedure", unhcrText},
+			{"Cases / Persons", unhcrCasesPersons},
+			{"applied", unhcrCount},
+			{"", nil}, // origin_code: exports have no UNHCR codes
+			{"", nil}, // asylum_code
+		}},
+		// Authority and stage of procedure are the API's procedure_type and
+		// dec_level: they land in the same raw columns.
+		{"rdf_asylum_decisions", unhcrDecisionsTable, "Total decisions", []unhcrColumn{
+			{"Year", unhcrYear},
+			{"Country of origin", unhcrText},
+			{"", nil},
+			{"Country of origin (ISO)", unhcrText},
+			{"Country of asylum", unhcrText},
+			{"", nil},
+			{"Country of asylum (ISO)", unhcrText},
+			{"Authority", unhcrText},
+			{"Stage of procedure", unhcrText},
+			{"Cases / Persons", unhcrCasesPersons},
+			{"Recognized decisions", unhcrCount},
+			{"Complementary protection", unhcrCount},
+			{"Rejected decisions", unhcrCount},
+			{"Otherwise closed", unhcrCount},
+			{"Total decisions", unhcrCount},
+		}},
 	}
 }
 
@@ -60,11 +123,15 @@ func unhcrFootnoteColumns() []unhcrColumn {
 type unhcrCSVReader struct {
 	file   string
 	table  string
-	cr     *csv.Reader
-	offset int64 // lines before the header line
-	header []string
-	cols   []unhcrColumn
-	pos    []int // record index of each of cols
+	layout string
+	// extracted is the "Date extracted:" of the export's preamble; zero
+	// when the file has none.
+	extracted time.Time
+	cr        *csv.Reader
+	offset    int64 // lines before the header line
+	header    []string
+	cols      []unhcrColumn
+	pos       []int // record index of each of cols
 }
 
 // newUNHCRCSVReader skips the metadata preamble, reads the header and
@@ -77,15 +144,19 @@ func newUNHCRCSVReader(r io.Reader, file string) (*unhcrCSVReader, error) {
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xEF\xBB\xBF")) {
 		br.Discard(3)
 	}
+	u := &unhcrCSVReader{file: file}
 	var headerLine string
 	var lineNo int64
 	for {
 		line, err := br.ReadString('\n')
 		if line != "" {
 			lineNo++
-			if strings.HasPrefix(line, "Year,") || strings.HasPrefix(line, "Footnote,") {
+			if strings.HasPrefix(line, "Year,") || strings.HasPrefix(line, `"year",`) || strings.HasPrefix(line, "Footnote,") {
 				headerLine = line
 				break
+			}
+			if err := u.readPreamble(line, lineNo); err != nil {
+				return nil, err
 			}
 		}
 		if err == io.EOF || lineNo >= unhcrMaxPreamble {
@@ -95,7 +166,7 @@ func newUNHCRCSVReader(r io.Reader, file string) (*unhcrCSVReader, error) {
 			return nil, fmt.Errorf("unhcr: read %s: %w", file, err)
 		}
 	}
-	u := &unhcrCSVReader{file: file, offset: lineNo - 1}
+	u.offset = lineNo - 1
 	u.cr = csv.NewReader(io.MultiReader(strings.NewReader(headerLine), br))
 	u.cr.FieldsPerRecord = -1 // checked in next, to name the missing column
 	u.cr.ReuseRecord = true
@@ -122,17 +193,22 @@ func (u *unhcrCSVReader) mapHeader() error {
 		}
 		at[h] = i
 	}
-	switch {
-	case u.header[0] == "Footnote":
-		u.table, u.cols = unhcrFootnotesTable, unhcrFootnoteColumns()
-	case slices.Contains(u.header, "applied"):
-		u.table, u.cols = unhcrApplicationsTable, unhcrApplicationColumns()
-	default:
+	for _, l := range unhcrLayouts() {
+		if _, ok := at[l.marker]; ok {
+			u.layout, u.table, u.cols = l.name, l.table, l.cols
+			break
+		}
+	}
+	if u.table == "" {
 		return &RecordError{File: u.file, Line: line, Column: "header", Value: strings.Join(u.header, ","),
-			Err: fmt.Errorf("unsupported UNHCR table (columns %s); supported: asylum applications (with an %q column) and footnotes", strings.Join(u.header, ", "), "applied")}
+			Err: fmt.Errorf("unsupported UNHCR table (columns %s); supported: asylum applications (with an %q column), asylum decisions (%q or %q) and footnotes", strings.Join(u.header, ", "), "applied", "Total decisions", "dec_total")}
 	}
 	want := map[string]bool{}
 	for _, c := range u.cols {
+		if c.header == "" {
+			u.pos = append(u.pos, -1)
+			continue
+		}
 		want[c.header] = true
 		i, ok := at[c.header]
 		if !ok {
@@ -173,6 +249,10 @@ func (u *unhcrCSVReader) next() ([]driver.Value, error) {
 	row := make([]driver.Value, 0, 2+len(u.cols))
 	row = append(row, u.file, line)
 	for i, c := range u.cols {
+		if u.pos[i] < 0 {
+			row = append(row, "")
+			continue
+		}
 		raw := rec[u.pos[i]]
 		if !utf8.ValidString(raw) {
 			return nil, &RecordError{File: u.file, Line: line, Column: c.header, Value: raw, Err: errUNHCRNotUTF8}
@@ -184,6 +264,26 @@ func (u *unhcrCSVReader) next() ([]driver.Value, error) {
 		row = append(row, v)
 	}
 	return row, nil
+}
+
+// readPreamble reads one line of a Refugee Data Finder metadata preamble,
+// keeping its "Date extracted:" (dd/mm/yyyy hh:mm), which tells which
+// release the export was taken from.
+func (u *unhcrCSVReader) readPreamble(line string, lineNo int64) error {
+	cr := csv.NewReader(strings.NewReader(line))
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = true
+	rec, err := cr.Read()
+	if err != nil || len(rec) < 2 || strings.TrimSpace(rec[0]) != "Date extracted:" {
+		return nil // other preamble lines are free text
+	}
+	v := strings.TrimSpace(rec[1])
+	t, err := time.Parse("02/01/2006 15:04", v)
+	if err != nil {
+		return &RecordError{File: u.file, Line: lineNo, Column: "Date extracted:", Value: v, Err: errors.New("want a date dd/mm/yyyy hh:mm")}
+	}
+	u.extracted = t
+	return nil
 }
 
 func (u *unhcrCSVReader) csvError(err error) error {
@@ -242,4 +342,15 @@ func unhcrCount(s string) (driver.Value, error) {
 		return nil, errors.New("negative count")
 	}
 	return f, nil
+}
+
+// unhcrRCount parses a count of a refugees package table. R write.csv
+// writes a missing number as an unquoted NA: it is not available (NULL),
+// never zero. The code columns are left as they are, because there NA is a
+// real code (app_type, dec_level) that write.csv quotes like every string.
+func unhcrRCount(s string) (driver.Value, error) {
+	if s == "NA" {
+		return nil, nil
+	}
+	return unhcrCount(s)
 }

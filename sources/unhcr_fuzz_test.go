@@ -47,13 +47,19 @@ func unhcrCheckError(t *testing.T, file string, err error) {
 }
 
 // FuzzUNHCRCSV feeds the CSV reader mutations of the real exports: the
-// applications export, the solutions export with its preamble, and the
-// footnotes with their multi-line record.
+// applications and decisions exports, the solutions export with its
+// preamble (alone and before the decisions), the footnotes with their
+// multi-line record, and both tables of the refugees package (one with an R
+// NA in a count).
 func FuzzUNHCRCSV(f *testing.F) {
 	f.Add(unhcrHead(f, unhcrApplicationsCSV, 30))
 	f.Add(unhcrHead(f, unhcrSolutionsCSV, 20))
 	f.Add(unhcrHead(f, unhcrFootnotesCSV, 30))
 	f.Add(append(unhcrHead(f, unhcrSolutionsCSV, 15), unhcrHead(f, unhcrApplicationsCSV, 10)...))
+	f.Add(unhcrHead(f, unhcrDecisionsCSV, 30))
+	f.Add(append(unhcrHead(f, unhcrSolutionsCSV, 15), unhcrHead(f, unhcrDecisionsCSV, 10)...))
+	f.Add(unhcrHead(f, unhcrPkgApplication, 30))
+	f.Add(bytes.Replace(unhcrHead(f, unhcrPkgDecisions, 30), []byte(`"C",38,0,25,0,63`), []byte(`"C",38,NA,25,0,63`), 1))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const file = "fuzz.csv"
 		r, err := newUNHCRCSVReader(bytes.NewReader(data), file)
@@ -61,9 +67,19 @@ func FuzzUNHCRCSV(f *testing.F) {
 			unhcrCheckError(t, file, err)
 			return
 		}
-		width, counts := 12, []int{11}
-		if r.table == unhcrFootnotesTable {
-			width, counts = 7, nil
+		var (
+			width  int
+			counts []int
+		)
+		switch r.table {
+		case unhcrApplicationsTable:
+			width, counts = 14, []int{11}
+		case unhcrDecisionsTable:
+			width, counts = 17, []int{12, 13, 14, 15, 16}
+		case unhcrFootnotesTable:
+			width = 7
+		default:
+			t.Fatalf("rows for table %q", r.table)
 		}
 		var last int64
 		for {
@@ -101,7 +117,7 @@ func FuzzUNHCRJSON(f *testing.F) {
 			return
 		}
 		for _, row := range p.applications {
-			unhcrCheckRow(t, file, row, 12, 11)
+			unhcrCheckRow(t, file, row, 14, 11)
 		}
 		for _, row := range p.decisions {
 			unhcrCheckRow(t, file, row, 17, 12, 13, 14, 15, 16)

@@ -16,7 +16,7 @@ WITH spellings AS (
     ) GROUP BY ALL
 ),
 aliases AS (
-    SELECT DISTINCT scheme, name_key(alias) AS k, code
+    SELECT DISTINCT scheme, alias_key(scheme, alias) AS k, code
     FROM ref_country_aliases
     WHERE scheme IN ('eurostat_code', 'eurostat_label')
 )
@@ -25,5 +25,5 @@ SELECT 'eurostat_asylum', s.field, 'eurostat_' || s.coding, s.spelling, s.file, 
        CASE WHEN a.code IS NOT NULL THEN 'alias' WHEN d.code IS NOT NULL THEN 'iso_name' END,
        CASE WHEN a.code IS NULL AND d.code IS NULL THEN d.candidates END
 FROM spellings s
-LEFT JOIN aliases a ON a.scheme = 'eurostat_' || s.coding AND a.k = name_key(s.spelling)
+LEFT JOIN aliases a ON a.scheme = 'eurostat_' || s.coding AND a.k = alias_key('eurostat_' || s.coding, s.spelling)
 LEFT JOIN country_names d ON s.coding = 'label' AND d.key = name_key(s.spelling);
