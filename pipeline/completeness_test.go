@@ -3,8 +3,10 @@ package pipeline
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/visastats/visastats/sources"
@@ -144,6 +146,18 @@ func checkMidYear(t *testing.T, cfg Config, ruHeadline func(*testing.T, *sql.Con
 		h := ruHeadline(t, conn)
 		if h.label != "2023 (Jan-Jun)" || h.value != 14899 || h.change.Valid {
 			t.Errorf("UNHCR headline = %+v, want 2023 (Jan-Jun), 14899, no change", h)
+		}
+		// The label states the coverage the data have: the countries of
+		// asylum counted, never "all countries".
+		var figure string
+		var countries int
+		if err := conn.QueryRowContext(ctx, `SELECT h.figure, (SELECT count(DISTINCT reporter) FROM observations
+			WHERE dataset = 'unhcr_asylum_applications' AND indicator = 'asylum_applicants' AND partner = 'RU' AND year = 2023)
+			FROM headlines h WHERE rank = 6`).Scan(&figure, &countries); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(figure, "all countries") || !strings.Contains(figure, fmt.Sprintf("summed over the %d countries of asylum in the UNHCR data for 2023", countries)) {
+			t.Errorf("UNHCR headline figure = %q, want the %d countries of asylum counted", figure, countries)
 		}
 
 		var unhcr int64

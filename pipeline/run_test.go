@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -253,6 +254,68 @@ func TestRunRealFigures(t *testing.T) {
 		}
 	}
 	checkUNHCRNewestRelease(t, db, pub, latest)
+	checkRussiaFranceStory(t, rep, latest)
+}
+
+// checkRussiaFranceStory checks that the asylum decisions on Russians in
+// France (UNHCR, all stages, persons) reach the topic workbook, run.json and
+// the headlines with UNHCR's published figures, each year complete.
+func checkRussiaFranceStory(t *testing.T, rep *Report, latest string) {
+	t.Helper()
+	want := map[int][2]int64{2022: {2846, 770}, 2023: {4647, 1171}, 2024: {4650, 1150}}
+
+	f, err := excelize.OpenFile(filepath.Join(latest, "russia.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := f.GetRows("asylum_decisions_compared", excelize.Options{RawCellValue: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	got := map[int][2]int64{}
+	for _, r := range rows[1:] {
+		if r[col["Country of asylum (code)"]] != "FR" || r[col["Origin (code)"]] != "RU" {
+			continue
+		}
+		y, _ := strconv.Atoi(r[col["Year"]])
+		dec, _ := strconv.ParseInt(r[col["UNHCR: decisions (persons)"]], 10, 64)
+		rec, _ := strconv.ParseInt(r[col["UNHCR: recognised as refugees"]], 10, 64)
+		if _, ok := want[y]; ok {
+			got[y] = [2]int64{dec, rec}
+			if p := r[col["UNHCR: period covered"]]; p != strconv.Itoa(y) {
+				t.Errorf("russia.xlsx FR %d period %q, want a whole year", y, p)
+			}
+		}
+	}
+	for y, w := range want {
+		if got[y] != w {
+			t.Errorf("russia.xlsx: Russians in France %d: decisions, recognised = %v, want %v", y, got[y], w)
+		}
+	}
+
+	gotReport := map[int][2]int64{}
+	for _, a := range rep.Asylum {
+		if a.AsylumCountry == "FR" && a.Decisions != nil && a.Recognized != nil {
+			gotReport[a.Year] = [2]int64{*a.Decisions, *a.Recognized}
+		}
+	}
+	for y, w := range want {
+		if gotReport[y] != w {
+			t.Errorf("run.json asylum: Russians in France %d = %v, want %v", y, gotReport[y], w)
+		}
+	}
+	var eu bool
+	for _, a := range rep.Asylum {
+		eu = eu || a.AsylumCountry == "EU27_2020"
+	}
+	if !eu {
+		t.Error("run.json asylum has no EU rows")
+	}
 }
 
 // checkUNHCRNewestRelease checks, on the published files, that the
