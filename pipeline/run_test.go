@@ -38,6 +38,20 @@ func ecFile(t testing.TB, year string) string {
 	return files[0]
 }
 
+// smallUNHCR are the shipped UNHCR inputs without the two large tables of
+// the refugees package (18 MB, 0.5 million rows): most tests are about
+// what a run does, not about those figures, and share the expensive full
+// build of all shipped data in TestRunRealFigures (fullUNHCR).
+var smallUNHCR = []string{
+	"../data/unhcr/rdf_asylum-applications_europe-origins_2010-2023.csv",
+	"../data/unhcr/rdf_asylum-decisions_2015-2023.csv",
+	"../data/unhcr/rdf_footnotes.csv",
+	"../data/unhcr/api_v1_asylum-decisions_coo-DZA_page1.json",
+}
+
+// fullUNHCR is every shipped UNHCR input, as make run loads it.
+var fullUNHCR = []string{"../data/unhcr"}
+
 // testConfig writes releases and the database into a fresh temp dir.
 func testConfig(t testing.TB, ec sources.ECSchengenConfig) Config {
 	t.Helper()
@@ -49,7 +63,7 @@ func testConfig(t testing.TB, ec sources.ECSchengenConfig) Config {
 			Reference:  sources.ReferenceConfig{Dir: refDir},
 			ECSchengen: ec,
 			Eurostat:   sources.EurostatConfig{Paths: []string{"../data/eurostat"}},
-			UNHCR:      sources.UNHCRConfig{Paths: []string{"../data/unhcr"}, Releases: "../data/curated/unhcr_releases.csv"},
+			UNHCR:      sources.UNHCRConfig{Paths: smallUNHCR, Releases: "../data/curated/unhcr_releases.csv"},
 			RUMFA:      sources.RUMFAConfig{Path: "../data/curated/ru_mfa_visas_published.csv"},
 			Claims:     sources.ClaimsConfig{Path: "../data/curated/claims.csv"},
 			Coverage:   sources.PeriodCoverageConfig{Path: "../data/curated/period_coverage.csv"},
@@ -75,6 +89,7 @@ func openDuck(t testing.TB) *sql.DB {
 // reads the published Parquet files back with DuckDB, as a researcher would.
 func TestRunRealFigures(t *testing.T) {
 	cfg := testConfig(t, sources.ECSchengenConfig{Path: ecDir})
+	cfg.Sources.UNHCR.Paths = fullUNHCR
 	rep, err := Run(context.Background(), cfg, quietLog(), RunOptions{})
 	if err != nil {
 		t.Fatal(err)
