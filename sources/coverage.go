@@ -4,13 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"encoding/csv"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strconv"
-	"strings"
 )
 
 // PeriodCoverageConfig locates the curated statements of how much of a
@@ -90,36 +87,10 @@ type periodCoverageRow struct {
 // lower-case SHA-256, a year, a month range within it, and a citation for
 // every row; one row per input and year.
 func readPeriodCoverage(path string, fn func(line int, r periodCoverageRow) error) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
-	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	head, err := r.Read()
-	if err != nil {
-		return fmt.Errorf("read %s: header: %w", path, err)
-	}
-	if strings.Join(head, ",") != strings.Join(periodCoverageColumns, ",") {
-		return &CellError{File: path, Row: 1, Value: strings.Join(head, ","), Err: fmt.Errorf("expected the header %s", strings.Join(periodCoverageColumns, ","))}
-	}
 	seen := map[string]int{}
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			return nil
-		}
-		line, _ := r.FieldPos(0)
-		if err != nil {
-			return fmt.Errorf("read %s: %w", path, err)
-		}
+	return readRefCSV(path, periodCoverageColumns, func(line int, rec []string) error {
 		bad := func(col, val string, e error) error {
 			return &CellError{File: path, Row: line, Column: col, Value: val, Err: e}
-		}
-		for i, name := range periodCoverageColumns {
-			if strings.TrimSpace(rec[i]) == "" {
-				return bad(name, "", errors.New("empty value"))
-			}
 		}
 		row := periodCoverageRow{sha256: rec[0], source: rec[1], file: rec[2], knownFrom: rec[6]}
 		if !sha256Hex.MatchString(row.sha256) {
@@ -132,6 +103,7 @@ func readPeriodCoverage(path string, fn func(line int, r periodCoverageRow) erro
 			}
 			return v, nil
 		}
+		var err error
 		if row.year, err = num(3, 1900, 2100); err != nil {
 			return err
 		}
@@ -149,8 +121,6 @@ func readPeriodCoverage(path string, fn func(line int, r periodCoverageRow) erro
 			return bad("year", rec[3], fmt.Errorf("this input and year are already stated on line %d", prev))
 		}
 		seen[key] = line
-		if err := fn(line, row); err != nil {
-			return err
-		}
-	}
+		return fn(line, row)
+	})
 }
