@@ -90,6 +90,7 @@ func openDuck(t testing.TB) *sql.DB {
 func TestRunRealFigures(t *testing.T) {
 	cfg := testConfig(t, sources.ECSchengenConfig{Path: ecDir})
 	cfg.Sources.UNHCR.Paths = fullUNHCR
+	cfg.Output.Topics = []TopicConfig{{File: "russia.xlsx", Title: "visastats: Russia", Country: "RU"}}
 	rep, err := Run(context.Background(), cfg, quietLog(), RunOptions{})
 	if err != nil {
 		t.Fatal(err)
