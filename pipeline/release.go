@@ -163,6 +163,16 @@ func writeRelease(ctx context.Context, conn *sql.Conn, dir string, cfg OutputCon
 			if err := verifyParquet(ctx, conn, filepath.Join(dir, "observations", "**", "*.parquet"), cat, t); err != nil {
 				return err
 			}
+			abs := make([]string, len(files))
+			for i, f := range files {
+				abs[i] = f
+				if !filepath.IsAbs(f) {
+					abs[i] = filepath.Join(dir, "observations", f)
+				}
+			}
+			if err := verifyParquetStrict(ctx, conn, abs, cat, t); err != nil {
+				return err
+			}
 			for _, f := range files {
 				rel := filepath.Join("observations", f) // files are relative to the folder
 				if filepath.IsAbs(f) {
@@ -183,6 +193,9 @@ func writeRelease(ctx context.Context, conn *sql.Conn, dir string, cfg OutputCon
 			return fmt.Errorf("export %s: %w", file, err)
 		}
 		if err := verifyParquet(ctx, conn, filepath.Join(dir, file), cat, t); err != nil {
+			return err
+		}
+		if err := verifyParquetStrict(ctx, conn, []string{filepath.Join(dir, file)}, cat, t); err != nil {
 			return err
 		}
 		if err := rep.addFile(dir, file, n); err != nil {

@@ -113,6 +113,14 @@ func TestRunRealFigures(t *testing.T) {
 	if r := got[2023].rate; !r.Valid || math.Round(r.Float64*10000) != 1057 {
 		t.Errorf("RU 2023 EC refusal rate = %v, want 0.1057", r)
 	}
+	// A strict reader in another language reads the published files as
+	// DuckDB does.
+	t.Run("hyparquet", func(t *testing.T) {
+		read := withHyparquet(t)
+		for _, table := range []string{"observations", "headlines", "claims", "asylum_citizenship_year"} {
+			checkWithHyparquet(t, db, read, latest, table)
+		}
+	})
 	// 2016 is not shipped: the 2017 change must be empty, not a change
 	// against 2015.
 	if c := got[2017].change; c.Valid {
