@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"database/sql"
+	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -119,6 +121,20 @@ func TestRunRealFigures(t *testing.T) {
 		read := withHyparquet(t)
 		for _, table := range []string{"observations", "headlines", "claims", "asylum_citizenship_year"} {
 			checkWithHyparquet(t, db, read, latest, table)
+		}
+	})
+	// Namibia's alpha-2 NA is read as missing by pandas and R by default:
+	// every code column of the marts' CSV has its alpha-3 beside it.
+	t.Run("csv alpha-3", func(t *testing.T) {
+		for file, col := range map[string]string{"asylum_citizenship_year.csv": "citizenship", "asylum_sources_compared.csv": "origin"} {
+			namibia := checkAlpha3(t, filepath.Join(latest, file), col)
+			if namibia == 0 {
+				t.Errorf("%s: no row for Namibia (NA)", file)
+			}
+		}
+		for file, col := range map[string]string{"schengen_host_country_year.csv": "host_country", "schengen_state_year.csv": "state",
+			"asylum_decisions_compared.csv": "asylum_country", "ru_mfa_visas_published.csv": "recipient"} {
+			checkAlpha3(t, filepath.Join(latest, file), col)
 		}
 	})
 	// 2016 is not shipped: the 2017 change must be empty, not a change
@@ -482,4 +498,51 @@ func TestRunBadInputPublishesNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkAlpha3 checks that column col of a published CSV has its ISO
+// alpha-3 column beside it, as data/reference/countries.csv gives it (NAM
+// for NA, empty for aggregates and special codes),
+// and returns the number of Namibia's rows.
+func checkAlpha3(t *testing.T, path, col string) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	i, j := slices.Index(recs[0], col), slices.Index(recs[0], col+"_iso3")
+	if i < 0 || j != i+1 {
+		t.Fatalf("%s: columns %s at %d and %s_iso3 at %d, want side by side", filepath.Base(path), col, i, col, j)
+	}
+	rf, err := os.Open(filepath.Join(refDir, "countries.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rf.Close()
+	ref, err := csv.NewReader(rf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	iso3 := map[string]string{}
+	for _, r := range ref[1:] {
+		iso3[r[0]] = r[1]
+	}
+	namibia := 0
+	for n, r := range recs[1:] {
+		if want, ok := iso3[r[i]]; !ok || r[j] != want {
+			t.Errorf("%s line %d: %s %q has alpha-3 %q, want %q", filepath.Base(path), n+2, col, r[i], r[j], want)
+		}
+		if r[i] == "NA" {
+			namibia++
+			if r[j] != "NAM" {
+				t.Errorf("%s line %d: Namibia's alpha-3 is %q", filepath.Base(path), n+2, r[j])
+			}
+		}
+	}
+	return namibia
 }
