@@ -40,7 +40,7 @@ var publishedTables = []publishedTable{
 	{name: "headlines", orderBy: "rank", sheet: "Headlines", csv: true, key: []string{"rank"},
 		title: "The key figures, each with how it was computed and from which file"},
 	{name: "claims", orderBy: "claim_id", sheet: "Claims", csv: true, key: []string{"claim_id"}, country: "*",
-		notOnSheet: []string{"metric_sql", "requires"},
+		notOnSheet: []string{"metric_sql", "requires", "implied_sql", "published_url"},
 		title:      "Figures published by others, checked against the data: reproduced, differs, or not reproducible"},
 	{name: "schengen_host_country_year", orderBy: "host_country, year", sheet: "schengen_host_country_year", csv: true,
 		key: []string{"host_country", "year"}, country: "host_country", notOnSheet: []string{"host_country_iso3"},
@@ -178,7 +178,7 @@ func writeRelease(ctx context.Context, conn *sql.Conn, dir string, cfg OutputCon
 				if filepath.IsAbs(f) {
 					rel, _ = filepath.Rel(dir, f)
 				}
-				if err := rep.addFile(dir, rel, -1); err != nil {
+				if err := rep.addFile(dir, rel, -1, t.title+" (one file of the partitioned folder)"); err != nil {
 					return err
 				}
 			}
@@ -198,7 +198,7 @@ func writeRelease(ctx context.Context, conn *sql.Conn, dir string, cfg OutputCon
 		if err := verifyParquetStrict(ctx, conn, []string{filepath.Join(dir, file)}, cat, t); err != nil {
 			return err
 		}
-		if err := rep.addFile(dir, file, n); err != nil {
+		if err := rep.addFile(dir, file, n, t.title); err != nil {
 			return err
 		}
 		rep.stage(log, "export", file, n, start)
@@ -214,7 +214,7 @@ func writeRelease(ctx context.Context, conn *sql.Conn, dir string, cfg OutputCon
 			if err != nil {
 				return fmt.Errorf("export %s: %w", file, err)
 			}
-			if err := rep.addFile(dir, file, n); err != nil {
+			if err := rep.addFile(dir, file, n, t.title); err != nil {
 				return err
 			}
 			rep.stage(log, "export", file, n, start)
@@ -231,7 +231,7 @@ func writeRelease(ctx context.Context, conn *sql.Conn, dir string, cfg OutputCon
 		if err != nil {
 			return fmt.Errorf("export %s: %w", wb.file, err)
 		}
-		if err := rep.addFile(dir, wb.file, n); err != nil {
+		if err := rep.addFile(dir, wb.file, n, wb.description()); err != nil {
 			return err
 		}
 		rep.stage(log, "export", wb.file, n, start)
@@ -253,6 +253,14 @@ func writeRelease(ctx context.Context, conn *sql.Conn, dir string, cfg OutputCon
 type workbookSpec struct {
 	file, title string
 	country     string // ISO alpha-2; "" for the main workbook
+}
+
+// description says what the workbook is, for the file lists.
+func (wb workbookSpec) description() string {
+	if wb.country == "" {
+		return "The journalists' workbook: About (sources, licences, how to cite), Definitions, a chart, Headlines, Claims, then one sheet per table"
+	}
+	return wb.title + ": the workbook's sheets restricted to " + wb.country
 }
 
 func writeWorkbook(ctx context.Context, conn *sql.Conn, dir string, cat []vsql.Column, wb workbookSpec, rep *Report) (int64, error) {
@@ -335,12 +343,12 @@ func selectTableWhere(cat []vsql.Column, t publishedTable, column string) string
 }
 
 // addFile records a published file; rows < 0 means a part of a table.
-func (r *Report) addFile(dir, name string, rows int64) error {
+func (r *Report) addFile(dir, name string, rows int64, description string) error {
 	size, sum, err := sources.FileDigest(filepath.Join(dir, name))
 	if err != nil {
 		return err
 	}
-	r.Files = append(r.Files, FileInfo{Name: name, Rows: rows, Size: size, SHA256: sum})
+	r.Files = append(r.Files, FileInfo{Name: name, Rows: rows, Size: size, SHA256: sum, Description: description})
 	return nil
 }
 

@@ -85,6 +85,8 @@ type FileInfo struct {
 	Rows   int64  `json:"rows"`
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256,omitempty"`
+	// Description says what the file holds, for people.
+	Description string `json:"description,omitempty"`
 }
 
 // CheckError reports blocking checks that failed: nothing was published.

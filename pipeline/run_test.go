@@ -228,6 +228,44 @@ func TestRunRealFigures(t *testing.T) {
 	if seenClaims != len(want) {
 		t.Errorf("claims.parquet has %d claims, want %d", seenClaims, len(want))
 	}
+	// Each claim has its unit; the reproduced one says that the data count
+	// applications lodged in Russia, not by Russians, in the CSV and in
+	// run.json; the MFA claims show the earlier figure they imply from the
+	// published 158,972: 158,972 / 1.007 and 158,972 / (1 - 0.377).
+	ccsv, err := db.Query(`SELECT claim_id, unit, caveat, implied_value FROM read_csv(?, all_varchar = true, nullstr = '')`, filepath.Join(latest, "claims.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	implied := map[string]float64{}
+	for ccsv.Next() {
+		var id, unit string
+		var caveat sql.NullString
+		var imp sql.NullFloat64
+		if err := ccsv.Scan(&id, &unit, &caveat, &imp); err != nil {
+			t.Fatal(err)
+		}
+		if unit != "percent" {
+			t.Errorf("claim %s unit %q, want percent", id, unit)
+		}
+		if (id == "ru_schengen_applications_2023_yoy") != (caveat.Valid && strings.Contains(caveat.String, "whatever the applicant's nationality")) {
+			t.Errorf("claim %s caveat %q", id, caveat.String)
+		}
+		if imp.Valid {
+			implied[id] = imp.Float64
+		}
+	}
+	ccsv.Close()
+	if math.Round(implied["ru_mfa_visas_eu_2023_vs_2022"]) != math.Round(158972/1.007) || math.Round(implied["ru_mfa_visas_eu_2023_vs_2021"]) != math.Round(158972/0.623) || len(implied) != 2 {
+		t.Errorf("implied figures %v, want 157867 (2022) and 255172 (2021) only", implied)
+	}
+	for _, c := range rep.Claims {
+		if c.ID == "ru_schengen_applications_2023_yoy" && (c.Caveat == "" || c.Status != ClaimReproduced || c.Unit != "percent") {
+			t.Errorf("run.json claim %+v lacks its caveat or unit", c)
+		}
+		if c.ID == "ru_mfa_visas_eu_2023_vs_2022" && !strings.Contains(c.Explanation, "of about 157,867 (158,972 / 1.007)") {
+			t.Errorf("run.json claim %s: %s", c.ID, c.Explanation)
+		}
+	}
 
 	// Two shipped files publish France's 2015 and 2016 decisions on all
 	// citizenships (the legacy export and the SDMX-CSV extract): the raw
@@ -277,8 +315,8 @@ func TestClaimThatDiffers(t *testing.T) {
 	cfg := testConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{
 		{Path: ecFile(t, "2022"), Year: 2022}, {Path: ecFile(t, "2023"), Year: 2023}}})
 	reg := filepath.Join(t.TempDir(), "claims.csv")
-	body := "claim_id,statement,published_in,metric,metric_sql,expected,rounding,requires,note\n" +
-		"wrong,\"a 30% fall\",test,change,\"SELECT 100 * applications_yoy_change FROM schengen_host_country_year WHERE host_country = 'RU' AND year = 2023\",-30,whole percent,EC 2022 and 2023,\n"
+	body := "claim_id,statement,published_in,metric,metric_sql,expected,rounding,requires,note,unit,caveat,published_url,implied_sql,implies\n" +
+		"wrong,\"a 30% fall\",test,change,\"SELECT 100 * applications_yoy_change FROM schengen_host_country_year WHERE host_country = 'RU' AND year = 2023\",-30,whole percent,EC 2022 and 2023,,percent,,https://example.org/a,,\n"
 	if err := os.WriteFile(reg, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
