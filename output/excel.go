@@ -1,6 +1,7 @@
 package output
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -326,9 +327,12 @@ func writeWorkbook(ctx context.Context, path string, about AboutSheet, sheets []
 	}
 	f.SetActiveSheet(0)
 	f.SetDocProps(&excelize.DocProperties{Title: about.Title, Creator: "visastats", Created: time.Now().UTC().Format(time.RFC3339)})
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("workbook %s: %w", path, err)
+	}
 	err = writeAtomic(path, func(out *os.File) error {
-		_, err := f.WriteTo(out)
-		return err
+		return writeWithDimensions(out, buf.Bytes())
 	})
 	return counts, err
 }

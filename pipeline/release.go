@@ -306,8 +306,14 @@ func writeWorkbook(ctx context.Context, conn *sql.Conn, dir string, cat []vsql.C
 			{Header: "applications", Label: "Applications (ATV + uniform)", Format: output.FormatCount},
 		},
 		Query: func(ctx context.Context) (*sql.Rows, error) {
-			return conn.QueryContext(ctx, `SELECT CAST(year AS VARCHAR) AS year, applications FROM schengen_host_country_year
-				WHERE host_country = ? AND year >= 2014 ORDER BY year`, chartCountry)
+			// Every year from the first to the last, so that a year
+			// without a file (2016) is an empty slot, not a closed gap.
+			return conn.QueryContext(ctx, `WITH h AS (
+					SELECT year, applications FROM schengen_host_country_year WHERE host_country = $1 AND year >= 2014)
+				SELECT CAST(y.year AS VARCHAR) AS year, h.applications
+				FROM (SELECT unnest(range(min(year), max(year) + 1)) AS year FROM h) y
+				LEFT JOIN h USING (year)
+				ORDER BY y.year`, chartCountry)
 		},
 	}
 	counts, err := output.WriteWorkbookOptions(ctx, filepath.Join(dir, wb.file), about, sheets,
