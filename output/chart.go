@@ -16,7 +16,7 @@ func (wb *workbook) writeChart(ctx context.Context, c ChartSheet) (int64, error)
 	if _, err := f.NewSheet(c.Name); err != nil {
 		return 0, err
 	}
-	if err := printLayout(f, c.Name); err != nil {
+	if err := printLayout(f, c.Name, nil, false); err != nil {
 		return 0, err
 	}
 	rows, vals, ptrs, err := openSheetQuery(ctx, c.Query, len(c.Columns))

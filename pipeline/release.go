@@ -270,19 +270,14 @@ func writeWorkbook(ctx context.Context, conn *sql.Conn, dir string, cat []vsql.C
 		if t.sheet == "" || (wb.country != "" && t.country == "") {
 			continue
 		}
-		sheetCat := sheetColumns(cat, t)
-		query := selectTable(sheetCat, t)
-		var args []any
-		if wb.country != "" && t.country != "*" {
-			query = selectTableWhere(sheetCat, t, t.country)
-			args = []any{wb.country}
+		query, args, sheetCat, err := sheetQuery(ctx, conn, cat, t, wb.country)
+		if err != nil {
+			return 0, err
 		}
 		var cols []output.Column
 		for _, c := range sheetCat {
-			if c.Table == t.name {
-				cols = append(cols, output.Column{Header: c.Name, Label: c.Label, Format: output.Format(c.Format)})
-				defs = append(defs, output.Definition{Sheet: t.sheet, Column: c.Name, Label: c.Label, Unit: c.Unit, Meaning: c.Description})
-			}
+			cols = append(cols, output.Column{Header: c.Name, Label: c.Label, Format: output.Format(c.Format)})
+			defs = append(defs, output.Definition{Sheet: t.sheet, Column: c.Name, Label: c.Label, Unit: c.Unit, Meaning: c.Description})
 		}
 		sheets = append(sheets, output.TableSheet{Name: t.sheet, Columns: cols, Overflow: output.OverflowSplit,
 			Query: func(ctx context.Context) (*sql.Rows, error) { return conn.QueryContext(ctx, query, args...) }})
@@ -338,14 +333,6 @@ func sheetColumns(cat []vsql.Column, t publishedTable) []vsql.Column {
 		out = append(out, c)
 	}
 	return out
-}
-
-// selectTableWhere is selectTable restricted to rows whose column equals
-// the first placeholder.
-func selectTableWhere(cat []vsql.Column, t publishedTable, column string) string {
-	q := selectTable(cat, t)
-	i := strings.LastIndex(q, " ORDER BY ")
-	return q[:i] + " WHERE " + vsql.QuoteIdent(column) + " = ?" + q[i:]
 }
 
 // addFile records a published file; rows < 0 means a part of a table.
@@ -413,6 +400,7 @@ func aboutSheet(rep *Report, wb workbookSpec) output.AboutSheet {
 			"The EC not-issued (refusal) rate is N / (J + M + N): uniform visas not issued divided by uniform visas issued, LTVs issued and uniform visas not issued. Changes and rates are fractions shown as percentages. Eurostat rounds its counts to 5, so parts need not add up to totals.",
 			"Flags are Eurostat's, as published: b break in series, c/C confidential, d definition differs, e estimated, p provisional, u low reliability; an empty cell is not available (never 0). The Headlines sheet says how each key figure was computed and from which file; the Claims sheet shows which published figures these data reproduce. Every column is defined on the Definitions sheet.",
 			"Whole and partial periods: every figure knows whether its period is complete (observations: period_complete, period_label). UNHCR publishes a mid-year release, whose latest year covers January-June only, and a full-year release. A figure from an input known to cover part of a year (from data/curated/period_coverage.csv, which names the exact file by its SHA-256 and says how this is known) is shown with the months it covers, e.g. \"2023 (Jan-Jun)\", and no change, rate of change, comparison or headline sets it beside a whole year. Labels say which countries a sum covers (for example the number of countries of asylum in the UNHCR data), not more. Eurostat's p flag marks provisional figures.",
+			"What the sheets leave out: a row whose numbers are all empty or zero (Eurostat and UNHCR list every pair of countries, most without a single application), and a column that is empty in every row (a dataset that is not loaded). The CSV and Parquet files of the same release keep every row and column.",
 			"How to cite: visastats release " + rep.Release + ", built from the sources below (cite them too, as their licences require).",
 		},
 		Facts: [][2]string{

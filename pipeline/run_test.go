@@ -115,6 +115,11 @@ func TestRunRealFigures(t *testing.T) {
 	if r := got[2023].rate; !r.Valid || math.Round(r.Float64*10000) != 1057 {
 		t.Errorf("RU 2023 EC refusal rate = %v, want 0.1057", r)
 	}
+	// What spreadsheet tools see of the workbook; 2016 has no EC file, so
+	// the chart has one empty year.
+	t.Run("workbook in other tools", func(t *testing.T) {
+		checkWorkbookForTools(t, filepath.Join(latest, WorkbookName), 1)
+	})
 	// A strict reader in another language reads the published files as
 	// DuckDB does.
 	t.Run("hyparquet", func(t *testing.T) {
