@@ -134,7 +134,7 @@ func selectTable(cat []vsql.Column, t publishedTable) string {
 }
 
 // writeRelease writes every published table as Parquet (and CSV for the
-// marts), the workbooks and datapackage.json into dir, verifying each
+// marts), the workbooks and CITATION.cff into dir, verifying each
 // Parquet file against its table, and records the files in rep.
 func writeRelease(ctx context.Context, conn *sql.Conn, dir string, cfg OutputConfig, rep *Report, log *slog.Logger) error {
 	cat, err := vsql.Catalogue()
@@ -237,14 +237,28 @@ func writeRelease(ctx context.Context, conn *sql.Conn, dir string, cfg OutputCon
 		rep.stage(log, "export", wb.file, n, start)
 	}
 
+	if err := writeCitation(dir, rep.Release, rep.GeneratedAt.Format(time.DateOnly)); err != nil {
+		return fmt.Errorf("export %s: %w", CitationName, err)
+	}
+	return rep.addFile(dir, CitationName, -1, "How to cite this release and the producers of its data (Citation File Format)")
+}
+
+// writePackage writes datapackage.json into the release folder dir, once
+// every other file, run.json included, is written, and validates it
+// against the files.
+func writePackage(dir string, cfg OutputConfig, rep *Report, log *slog.Logger) error {
 	start := time.Now()
+	cat, err := vsql.Catalogue()
+	if err != nil {
+		return err
+	}
 	if err := writeDataPackage(dir, cat, cfg, rep); err != nil {
 		return err
 	}
 	if err := output.ValidateDataPackage(dir); err != nil {
 		return fmt.Errorf("export %s: %w", DataPackageName, err)
 	}
-	rep.stage(log, "export", DataPackageName, int64(len(rep.Files)), start)
+	log.Info("export", "table", DataPackageName, "rows", len(rep.Files)+1, "duration", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -401,7 +415,7 @@ func aboutSheet(rep *Report, wb workbookSpec) output.AboutSheet {
 			"Flags are Eurostat's, as published: b break in series, c/C confidential, d definition differs, e estimated, p provisional, u low reliability; an empty cell is not available (never 0). The Headlines sheet says how each key figure was computed and from which file; the Claims sheet shows which published figures these data reproduce. Every column is defined on the Definitions sheet.",
 			"Whole and partial periods: every figure knows whether its period is complete (observations: period_complete, period_label). UNHCR publishes a mid-year release, whose latest year covers January-June only, and a full-year release. A figure from an input known to cover part of a year (from data/curated/period_coverage.csv, which names the exact file by its SHA-256 and says how this is known) is shown with the months it covers, e.g. \"2023 (Jan-Jun)\", and no change, rate of change, comparison or headline sets it beside a whole year. Labels say which countries a sum covers (for example the number of countries of asylum in the UNHCR data), not more. Eurostat's p flag marks provisional figures.",
 			"What the sheets leave out: a row whose numbers are all empty or zero (Eurostat and UNHCR list every pair of countries, most without a single application), and a column that is empty in every row (a dataset that is not loaded). The CSV and Parquet files of the same release keep every row and column.",
-			"How to cite: visastats release " + rep.Release + ", built from the sources below (cite them too, as their licences require).",
+			"How to cite: " + HowToCite(rep.Release),
 		},
 		Facts: [][2]string{
 			{"Release", rep.Release},

@@ -241,6 +241,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (re
 	if err := writeJSON(filepath.Join(partial, "run.json"), rep); err != nil {
 		return rep, err
 	}
+	if err := writePackage(partial, cfg.Output, rep, log); err != nil {
+		return rep, err
+	}
 	if err := syncDir(partial); err != nil {
 		return rep, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -115,6 +116,71 @@ func TestRunRealFigures(t *testing.T) {
 	if r := got[2023].rate; !r.Valid || math.Round(r.Float64*10000) != 1057 {
 		t.Errorf("RU 2023 EC refusal rate = %v, want 0.1057", r)
 	}
+	// datapackage.json lists every published file, each with a profile
+	// Data Package v1 allows for its format; CITATION.cff and the About
+	// sheet credit each producer with the release id.
+	t.Run("datapackage and citation", func(t *testing.T) {
+		raw, err := os.ReadFile(filepath.Join(latest, DataPackageName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pkg struct {
+			Profile   string `json:"profile"`
+			Resources []struct {
+				Path    any    `json:"path"`
+				Profile string `json:"profile"`
+				Format  string `json:"format"`
+			} `json:"resources"`
+		}
+		if err := json.Unmarshal(raw, &pkg); err != nil {
+			t.Fatal(err)
+		}
+		listed := map[string]bool{}
+		for _, r := range pkg.Resources {
+			if p, ok := r.Path.(string); ok {
+				listed[p] = true
+			}
+			if (r.Profile == "tabular-data-resource") != (r.Format == "csv") {
+				t.Errorf("resource %v: profile %s for format %s", r.Path, r.Profile, r.Format)
+			}
+		}
+		if pkg.Profile != "data-package" {
+			t.Errorf("package profile %q", pkg.Profile)
+		}
+		entries, err := os.ReadDir(latest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if !e.IsDir() && e.Name() != DataPackageName && !listed[e.Name()] {
+				t.Errorf("datapackage.json does not list %s", e.Name())
+			}
+		}
+		cff, err := os.ReadFile(filepath.Join(latest, CitationName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wb, err := excelize.OpenFile(filepath.Join(latest, WorkbookName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer wb.Close()
+		about, _ := wb.GetRows("About")
+		var cite string
+		for _, r := range about {
+			if len(r) > 0 && strings.HasPrefix(r[0], "How to cite") {
+				cite = r[0]
+			}
+		}
+		for _, want := range []string{rep.Release, "10.2908/MIGR_ASYAPPCTZA", "10.2908/MIGR_ASYDCFSTA", "European Commission", "UNHCR"} {
+			if !strings.Contains(string(cff), want) {
+				t.Errorf("CITATION.cff lacks %s", want)
+			}
+			if !strings.Contains(cite, want) {
+				t.Errorf("the About sheet's how to cite lacks %s: %q", want, cite)
+			}
+		}
+	})
 	// What spreadsheet tools see of the workbook; 2016 has no EC file, so
 	// the chart has one empty year.
 	t.Run("workbook in other tools", func(t *testing.T) {
