@@ -36,8 +36,8 @@ const (
 	// ProfileDataPackage is a package whose resources are not all
 	// tabular data resources.
 	ProfileDataPackage = "data-package"
-	MediaTypeParquet           = "application/vnd.apache.parquet"
-	MediaTypeCSV               = "text/csv"
+	MediaTypeParquet   = "application/vnd.apache.parquet"
+	MediaTypeCSV       = "text/csv"
 )
 
 // DataPackage is a Frictionless Data Package v1 descriptor
