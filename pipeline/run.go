@@ -178,10 +178,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (re
 	if prev != nil {
 		rep.Previous = prev.Release
 		if prev.Fingerprint == rep.Fingerprint && !opts.Force {
+			runID := rep.Release
 			rep.Status = StatusSkipped
 			rep.Release = prev.Release
 			rep.Latest = filepath.Join(cfg.Output.Dir, "latest")
+			rep.Duration = time.Since(started)
 			log.Info("skipped", "reason", "no input, code or configuration changed since the latest release", "release", prev.Release)
+			if err := writeSkippedReport(cfg.Output.Dir, runID, rep); err != nil {
+				return rep, fmt.Errorf("record skipped run: %w", err)
+			}
 			return rep, nil
 		}
 	}
