@@ -287,7 +287,7 @@ func resolvePath(p, base string) string {
 	return filepath.Join(base, p)
 }
 
-// invalidKeys matches mapstructure's report of unknown keys: "'' has
+// invalidKeys matches mapstructure's report of unknown keys: "” has
 // invalid keys: outptu" at the top level, "'output' has invalid keys:
 // dri" in a section.
 var invalidKeys = regexp.MustCompile(`'([^']*)' has invalid keys: ([^\n]+)`)
