@@ -287,9 +287,9 @@ func resolvePath(p, base string) string {
 	return filepath.Join(base, p)
 }
 
-// invalidKeys matches mapstructure's report of unknown keys: "” has
-// invalid keys: outptu" at the top level, "'output' has invalid keys:
-// dri" in a section.
+// invalidKeys matches mapstructure's report of unknown keys, such as
+// "'output' has invalid keys: dri" in a section, or the same with an empty
+// section name at the top level.
 var invalidKeys = regexp.MustCompile(`'([^']*)' has invalid keys: ([^\n]+)`)
 
 // plainKeyError rewrites UnmarshalExact's report of unknown keys so that it
