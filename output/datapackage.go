@@ -29,8 +29,15 @@ const DataPackageFile = "datapackage.json"
 const (
 	ProfileTabularDataPackage  = "tabular-data-package"
 	ProfileTabularDataResource = "tabular-data-resource"
-	MediaTypeParquet           = "application/vnd.apache.parquet"
-	MediaTypeCSV               = "text/csv"
+	// ProfileDataResource is a resource of any format; Data Package v1
+	// restricts tabular-data-resource to CSV, so Parquet files, workbooks
+	// and JSON are data resources (a Parquet one still has its schema).
+	ProfileDataResource = "data-resource"
+	// ProfileDataPackage is a package whose resources are not all
+	// tabular data resources.
+	ProfileDataPackage = "data-package"
+	MediaTypeParquet   = "application/vnd.apache.parquet"
+	MediaTypeCSV       = "text/csv"
 )
 
 // DataPackage is a Frictionless Data Package v1 descriptor
@@ -266,6 +273,13 @@ func ValidateDataPackage(dir string) error {
 		}
 		names[r.Name] = true
 		tabular := p.Profile == ProfileTabularDataPackage || r.Profile == ProfileTabularDataResource
+		if tabular && !strings.EqualFold(r.Format, "csv") && !strings.HasSuffix(strings.ToLower(firstPath(r.Path)), ".csv") {
+			if r.Profile == ProfileTabularDataResource {
+				v.add("%s: profile %q is for CSV files in Data Package v1; a %s file is a %q", where, r.Profile, resourceFormat(r), ProfileDataResource)
+			} else {
+				v.add("%s: a %q holds only tabular data resources (CSV); this one is %s: use profile %q for the package", where, p.Profile, resourceFormat(r), ProfileDataPackage)
+			}
+		}
 		v.resource(where, r, tabular)
 	}
 	if len(v.problems) > 0 {
@@ -297,6 +311,20 @@ func (v *validator) sources(where string, ss []Source) {
 			v.add("%s: sources[%d]: needs a title", where, i)
 		}
 	}
+}
+
+func firstPath(p ResourcePath) string {
+	if len(p) == 0 {
+		return ""
+	}
+	return p[0]
+}
+
+func resourceFormat(r Resource) string {
+	if r.Format != "" {
+		return r.Format
+	}
+	return strings.TrimPrefix(path.Ext(firstPath(r.Path)), ".")
 }
 
 func isURL(s string) bool {

@@ -64,7 +64,11 @@ func releaseDir(t *testing.T) (string, DataPackage) {
 			}
 			size += st.Size()
 		}
-		r := Resource{Name: name, Path: paths, Profile: ProfileTabularDataResource, Format: format, Mediatype: media,
+		profile := ProfileDataResource // Data Package v1: tabular data resources are CSV
+		if format == "csv" {
+			profile = ProfileTabularDataResource
+		}
+		r := Resource{Name: name, Path: paths, Profile: profile, Format: format, Mediatype: media,
 			Bytes: size, Rows: &n, Schema: &TableSchema{Fields: append([]Field(nil), fields...), PrimaryKey: []string{"host_country", "year"}},
 			Licenses: []License{{Name: "CC-BY-4.0", Path: "https://creativecommons.org/licenses/by/4.0/", Title: "Creative Commons Attribution 4.0"}}}
 		if len(paths) == 1 {
@@ -80,7 +84,8 @@ func releaseDir(t *testing.T) (string, DataPackage) {
 		partPaths = append(partPaths, "by_year/"+p)
 	}
 	p := DataPackage{
-		Name: "visastats", Title: "visastats: Schengen visa statistics", Version: "2024.1", Created: "2024-05-01T00:00:00Z",
+		Profile: ProfileDataPackage,
+		Name:    "visastats", Title: "visastats: Schengen visa statistics", Version: "2024.1", Created: "2024-05-01T00:00:00Z",
 		Licenses: []License{{Name: "CC-BY-4.0", Path: "https://creativecommons.org/licenses/by/4.0/"}},
 		Sources:  []Source{{Title: "European Commission: Visa statistics for consulates", Path: "https://home-affairs.ec.europa.eu/"}},
 		Resources: []Resource{
@@ -113,7 +118,7 @@ func TestDataPackageValid(t *testing.T) {
 	}
 	res := doc["resources"].([]any)
 	first, third := res[0].(map[string]any), res[2].(map[string]any)
-	if doc["profile"] != ProfileTabularDataPackage || first["path"] != "schengen_host_country_year.parquet" || first["rows"] != 4.0 ||
+	if doc["profile"] != ProfileDataPackage || first["profile"] != ProfileDataResource || res[1].(map[string]any)["profile"] != ProfileTabularDataResource || first["path"] != "schengen_host_country_year.parquet" || first["rows"] != 4.0 ||
 		!strings.HasPrefix(first["hash"].(string), "sha256:") {
 		t.Errorf("descriptor: %s", raw)
 	}
@@ -144,7 +149,9 @@ func TestDataPackageInvalid(t *testing.T) {
 			p.Resources[0].Schema.Fields = append(p.Resources[0].Schema.Fields, p.Resources[0].Schema.Fields[2])
 		}, `schema field "year" appears twice`},
 		{"primary key", func(_ string, p *DataPackage) { p.Resources[0].Schema.PrimaryKey = []string{"state"} }, `primaryKey names "state", which is not a field`},
-		{"no schema", func(_ string, p *DataPackage) { p.Resources[0].Schema = nil }, "a tabular resource needs a schema"},
+		{"no schema", func(_ string, p *DataPackage) { p.Resources[1].Schema = nil }, "a tabular resource needs a schema"},
+		{"parquet as a tabular data resource", func(_ string, p *DataPackage) { p.Resources[0].Profile = ProfileTabularDataResource },
+			`resources[0] "schengen_host_country_year": profile "tabular-data-resource" is for CSV files in Data Package v1; a parquet file is a "data-resource"`},
 		{"licence without name or path", func(_ string, p *DataPackage) { p.Licenses = []License{{Title: "Open"}} }, "package: licenses[0]: needs a name or a path"},
 		{"resource licence", func(_ string, p *DataPackage) { p.Resources[2].Licenses = []License{{Title: "Open"}} }, `resources[2] "by_year": licenses[0]: needs a name or a path`},
 		{"source without title", func(_ string, p *DataPackage) { p.Sources = []Source{{Path: "https://ec.europa.eu"}} }, "package: sources[0]: needs a title"},

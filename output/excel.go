@@ -1,6 +1,7 @@
 package output
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -326,9 +327,12 @@ func writeWorkbook(ctx context.Context, path string, about AboutSheet, sheets []
 	}
 	f.SetActiveSheet(0)
 	f.SetDocProps(&excelize.DocProperties{Title: about.Title, Creator: "visastats", Created: time.Now().UTC().Format(time.RFC3339)})
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("workbook %s: %w", path, err)
+	}
 	err = writeAtomic(path, func(out *os.File) error {
-		_, err := f.WriteTo(out)
-		return err
+		return writeWithDimensions(out, buf.Bytes())
 	})
 	return counts, err
 }
@@ -446,7 +450,7 @@ type textSheet struct {
 }
 
 func newTextSheet(f *excelize.File, sheet string, widths []float64) (*textSheet, error) {
-	if err := printLayout(f, sheet); err != nil {
+	if err := printLayout(f, sheet, widths, false); err != nil {
 		return nil, err
 	}
 	sw, err := f.NewStreamWriter(sheet)
@@ -774,7 +778,7 @@ func (wb *workbook) writeTable(ctx context.Context, sh TableSheet) (int64, error
 // startTable opens a stream writer on a new table sheet and writes its
 // header row.
 func (wb *workbook) startTable(sheet string, cols []Column, widths []float64) (*excelize.StreamWriter, error) {
-	if err := printLayout(wb.f, sheet); err != nil {
+	if err := printLayout(wb.f, sheet, widths, true); err != nil {
 		return nil, err
 	}
 	sw, err := wb.f.NewStreamWriter(sheet)
@@ -1007,16 +1011,58 @@ func cellValue(v any) any {
 	return fmt.Sprint(v)
 }
 
-// printLayout makes a sheet print landscape, one page wide. It must be set
-// before a stream writer takes over the sheet.
-func printLayout(f *excelize.File, sheet string) error {
-	landscape, one, zero := "landscape", 1, 0
-	fit := true
-	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &landscape, FitToWidth: &one, FitToHeight: &zero}); err != nil {
+// printLayout makes a sheet print landscape. A sheet whose columns fit a
+// page at printMinScale or more is printed one page wide; a wider one
+// (Headlines, Claims: long texts) prints at printMinScale across pages,
+// rather than shrunk to an unreadable 4 pt. widths are the sheet's column
+// widths (nil when unknown: fit to the page). With header, the first row
+// (the column titles) and the first column repeat on every printed page.
+// It must be set before a stream writer takes over the sheet.
+func printLayout(f *excelize.File, sheet string, widths []float64, header bool) error {
+	landscape := "landscape"
+	var total float64
+	for _, w := range widths {
+		total += w
+	}
+	fit := total <= printPageWidth/(float64(printMinScale)/100)
+	opts := &excelize.PageLayoutOptions{Orientation: &landscape}
+	if fit {
+		one, zero := 1, 0
+		opts.FitToWidth, opts.FitToHeight = &one, &zero
+	} else {
+		scale := uint(printMinScale)
+		opts.AdjustTo = &scale
+	}
+	if err := f.SetPageLayout(sheet, opts); err != nil {
 		return err
 	}
-	return f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit})
+	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return err
+	}
+	side, edge := printSideMargin, 0.5
+	if err := f.SetPageMargins(sheet, &excelize.PageLayoutMarginsOptions{Left: &side, Right: &side, Top: &edge, Bottom: &edge}); err != nil {
+		return err
+	}
+	if !header {
+		return nil
+	}
+	titles := quoteSheet(sheet) + "!$1:$1"
+	if !fit {
+		titles = quoteSheet(sheet) + "!$A:$A," + titles
+	}
+	return f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: titles, Scope: sheet})
 }
+
+// printPageWidth is the width of a landscape A4 page inside side margins
+// of printSideMargin inches, in column-width units (a column of width w
+// takes about 7w+5 pixels at 96 dpi) at 100%; printMinScale is the
+// smallest print scale, in percent, at which the 11 pt text stays
+// readable on paper (7.7 pt).
+const (
+	printSideMargin = 0.4
+	printPageWidth  = 145.0
+	printMinScale   = 70
+)
 
 // openSheetQuery runs a sheet's query, checks that it returns the declared
 // number of columns, and returns scan targets for its rows: ptrs points at

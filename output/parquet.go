@@ -85,6 +85,10 @@ func writerProps(schema *arrow.Schema, opt ParquetOptions) *parquet.WriterProper
 		parquet.WithDictionaryDefault(false),
 		parquet.WithStats(true),
 		parquet.WithCreatedBy("visastats"),
+		// Arrow's default marks the schema root REPEATED, which the
+		// Parquet format does not allow; lenient readers (DuckDB, polars)
+		// accept it, strict ones (hyparquet) misread every column.
+		parquet.WithRootRepetition(parquet.Repetitions.Required),
 	}
 	for _, f := range schema.Fields() {
 		switch f.Type.ID() {

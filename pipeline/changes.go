@@ -58,6 +58,14 @@ type Revision struct {
 	PreviousFlags, Flags                                            *string
 }
 
+// ErrNothingToCompare is returned by Diff when there are not two releases
+// to compare: none published yet, or only one. It is not a failure.
+var ErrNothingToCompare = errors.New("nothing to compare")
+
+// ErrNotReleaseID is returned by Diff for an argument that is not a
+// release id: a usage error.
+var ErrNotReleaseID = errors.New("not a release id")
+
 // Diff compares the observations of two published releases (a older, b
 // newer; "" means the latest release for b and the release before it for
 // a) and returns the summary and up to limit changes, revisions first.
@@ -66,7 +74,7 @@ func Diff(ctx context.Context, cfg Config, a, b string, limit int) (*ChangeSumma
 	if b == "" {
 		prev := previousRelease(cfg.Output.Dir)
 		if prev == nil {
-			return nil, nil, errors.New("no published release yet: run `visastats run` first")
+			return nil, nil, fmt.Errorf("%w: no published release yet; run `visastats run` first", ErrNothingToCompare)
 		}
 		b = prev.Release
 		if a == "" {
@@ -74,12 +82,12 @@ func Diff(ctx context.Context, cfg Config, a, b string, limit int) (*ChangeSumma
 		}
 	}
 	if a == "" {
-		return nil, nil, fmt.Errorf("release %s has no previous release to compare with", b)
+		return nil, nil, fmt.Errorf("%w: release %s is the only one, there is no earlier release to compare it with", ErrNothingToCompare, b)
 	}
 	paths := map[string]string{}
 	for _, id := range []string{a, b} {
 		if !releaseID.MatchString(id) {
-			return nil, nil, fmt.Errorf("%q is not a release id (like 20261125T174300Z)", id)
+			return nil, nil, fmt.Errorf("%q is %w (like 20261125T174300Z)", id, ErrNotReleaseID)
 		}
 		if paths[id] = observationsPath(filepath.Join(rels, id)); paths[id] == "" {
 			return nil, nil, fmt.Errorf("release %s: no observations in %s", id, filepath.Join(rels, id))

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/visastats/visastats/output"
 )
 
 // Claim statuses.
@@ -26,6 +28,18 @@ type ClaimResult struct {
 	Rounding    string   `json:"rounding"`
 	Actual      *float64 `json:"actual"`
 	Explanation string   `json:"note"`
+	// Unit is what Expected and Actual count ("percent" for a change).
+	Unit string `json:"unit"`
+	// Caveat says how the statement's wording differs from what the data
+	// measure; "" when it does not. It goes wherever the status goes.
+	Caveat string `json:"caveat,omitempty"`
+	// URL links to the publication, "" when none is recorded.
+	URL string `json:"source_url,omitempty"`
+	// Implied is, for a change that cannot be reproduced, the earlier
+	// figure the claim implies from the later one that is published, and
+	// Implies what it counts.
+	Implied *float64 `json:"implied,omitempty"`
+	Implies string   `json:"implies,omitempty"`
 }
 
 // roundAs rounds v the way a publisher rounded a figure.
@@ -50,18 +64,18 @@ func fmtNum(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 // published figure at the published rounding, and records the outcome in
 // the claims table.
 func evaluateClaims(ctx context.Context, conn *sql.Conn) ([]ClaimResult, error) {
-	rows, err := conn.QueryContext(ctx, `SELECT claim_id, statement, published_in, expected, rounding, requires, metric_sql FROM claims ORDER BY claim_id`)
+	rows, err := conn.QueryContext(ctx, `SELECT claim_id, statement, published_in, published_url, expected, unit, rounding, caveat, implies, requires, metric_sql, implied_sql FROM claims ORDER BY claim_id`)
 	if err != nil {
 		return nil, fmt.Errorf("claims: %w", err)
 	}
 	type claim struct {
 		ClaimResult
-		requires, query string
+		requires, query, impliedQuery string
 	}
 	var claims []claim
 	for rows.Next() {
 		var c claim
-		if err := rows.Scan(&c.ID, &c.Statement, &c.Source, &c.Expected, &c.Rounding, &c.requires, &c.query); err != nil {
+		if err := rows.Scan(&c.ID, &c.Statement, &c.Source, &c.URL, &c.Expected, &c.Unit, &c.Rounding, &c.Caveat, &c.Implies, &c.requires, &c.query, &c.impliedQuery); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("claims: %w", err)
 		}
@@ -79,6 +93,23 @@ func evaluateClaims(ctx context.Context, conn *sql.Conn) ([]ClaimResult, error) 
 		case actual == nil || math.IsNaN(*actual) || math.IsInf(*actual, 0):
 			r.Status = ClaimNotReproducible
 			r.Explanation = "not reproducible from the loaded data: missing " + c.requires
+			if c.impliedQuery == "" {
+				break
+			}
+			later, err := claimMetric(ctx, conn, c.impliedQuery)
+			if err != nil {
+				return nil, fmt.Errorf("claim %s: implied_sql: %w", c.ID, err)
+			}
+			if later == nil || 1+c.Expected/100 == 0 {
+				break
+			}
+			// A change of x percent from E to L means L = E * (1 + x/100).
+			factor := 1 + c.Expected/100
+			implied := *later / factor
+			r.Implied = &implied
+			r.Explanation += fmt.Sprintf(". The published %s and the claimed %+g%% imply %s of about %s (%s / %s); a published value of it would confirm or refute the claim",
+				output.Thousands(int64(math.Round(*later))), c.Expected, c.Implies, output.Thousands(int64(math.Round(implied))),
+				output.Thousands(int64(math.Round(*later))), strconv.FormatFloat(factor, 'f', -1, 64))
 		default:
 			r.Actual = actual
 			got := roundAs(*actual, c.Rounding)
@@ -90,8 +121,8 @@ func evaluateClaims(ctx context.Context, conn *sql.Conn) ([]ClaimResult, error) 
 				r.Explanation = fmt.Sprintf("published %s; the data gives %s (%s at %s)", fmtNum(c.Expected), fmtNum(math.Round(*actual*10000)/10000), fmtNum(got), c.Rounding)
 			}
 		}
-		if _, err := conn.ExecContext(ctx, `UPDATE claims SET actual = ?, status = ?, explanation = ? WHERE claim_id = ?`,
-			r.Actual, r.Status, r.Explanation, r.ID); err != nil {
+		if _, err := conn.ExecContext(ctx, `UPDATE claims SET actual = ?, status = ?, explanation = ?, implied_value = ? WHERE claim_id = ?`,
+			r.Actual, r.Status, r.Explanation, r.Implied, r.ID); err != nil {
 			return nil, fmt.Errorf("claim %s: %w", r.ID, err)
 		}
 		out = append(out, r)

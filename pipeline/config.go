@@ -132,8 +132,13 @@ func LoadConfig(path string) (Config, error) {
 	}
 	var cfg Config
 	if err := v.UnmarshalExact(&cfg); err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, plainKeyError(err))
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
 		return Config{}, fmt.Errorf("config %s: %w", path, err)
 	}
+	resolvePaths(reflect.ValueOf(&cfg).Elem(), filepath.Dir(abs))
 	if err := cfg.Validate(); err != nil {
 		return Config{}, fmt.Errorf("config %s: %w", path, err)
 	}
@@ -241,4 +246,72 @@ func (c Config) Validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// pathKeys are the configuration keys that name files or folders.
+var pathKeys = map[string]bool{"database": true, "dir": true, "path": true, "paths": true, "code_lists": true, "snapshots": true}
+
+// resolvePaths makes every relative path of the configuration (keys in
+// pathKeys, from the file or the environment) relative to base, the
+// folder of the configuration file, so that a command works the same from
+// any working directory: `visastats --config /srv/visastats/config.yaml
+// run` reads /srv/visastats/data, not ./data.
+func resolvePaths(v reflect.Value, base string) {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f, fv := t.Field(i), v.Field(i)
+		tag := f.Tag.Get("mapstructure")
+		switch {
+		case tag == "" || tag == "-":
+		case fv.Kind() == reflect.Struct:
+			resolvePaths(fv, base)
+		case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.Struct:
+			for j := 0; j < fv.Len(); j++ {
+				resolvePaths(fv.Index(j), base)
+			}
+		case !pathKeys[tag]:
+		case fv.Kind() == reflect.String:
+			fv.SetString(resolvePath(fv.String(), base))
+		case fv.Kind() == reflect.Slice && fv.Type().Elem().Kind() == reflect.String:
+			for j := 0; j < fv.Len(); j++ {
+				fv.Index(j).SetString(resolvePath(fv.Index(j).String(), base))
+			}
+		}
+	}
+}
+
+func resolvePath(p, base string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(base, p)
+}
+
+// invalidKeys matches mapstructure's report of unknown keys, such as
+// "'output' has invalid keys: dri" in a section, or the same with an empty
+// section name at the top level.
+var invalidKeys = regexp.MustCompile(`'([^']*)' has invalid keys: ([^\n]+)`)
+
+// plainKeyError rewrites UnmarshalExact's report of unknown keys so that it
+// names each key in full and says what to do; other errors pass through.
+func plainKeyError(err error) error {
+	ms := invalidKeys.FindAllStringSubmatch(err.Error(), -1)
+	if len(ms) == 0 {
+		return err
+	}
+	var keys []string
+	for _, m := range ms {
+		for _, k := range strings.Split(m[2], ",") {
+			k = strings.TrimSpace(k)
+			if m[1] != "" {
+				k = m[1] + "." + k
+			}
+			keys = append(keys, k)
+		}
+	}
+	word := "key"
+	if len(keys) > 1 {
+		word = "keys"
+	}
+	return fmt.Errorf("unknown %s %s: check the spelling against config.yaml in the repository (README, Configuration)", word, strings.Join(keys, ", "))
 }

@@ -7,9 +7,20 @@ import (
 	"testing"
 )
 
+// writeYAML writes a configuration into a temporary folder, with the
+// repository's data folder linked beside it as data/, so that the
+// configuration's relative paths (resolved against its folder) find it.
 func writeYAML(t *testing.T, body string) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "config.yaml")
+	dir := t.TempDir()
+	data, err := filepath.Abs("../data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(data, filepath.Join(dir, "data")); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -21,29 +32,36 @@ output:
   dir: out
 sources:
   reference:
-    dir: ../data/reference
+    dir: data/reference
   ec_schengen_consulates:
-    path: ../data/ec_schengen_consulates
+    path: data/ec_schengen_consulates
   eurostat_asylum:
-    paths: [../data/eurostat]
+    paths: [data/eurostat]
   unhcr:
-    paths: [../data/unhcr]
-    releases: ../data/curated/unhcr_releases.csv
+    paths: [data/unhcr]
+    releases: data/curated/unhcr_releases.csv
   ru_mfa_published:
-    path: ../data/curated/ru_mfa_visas_published.csv
+    path: data/curated/ru_mfa_visas_published.csv
   claims:
-    path: ../data/curated/claims.csv
+    path: data/curated/claims.csv
   upstream_issues:
-    path: ../data/curated/upstream_issues.csv
+    path: data/curated/upstream_issues.csv
 `
 
+// TestLoadConfig loads a configuration from another working directory:
+// its relative paths are the configuration folder's.
 func TestLoadConfig(t *testing.T) {
-	cfg, err := LoadConfig(writeYAML(t, baseYAML))
+	path := writeYAML(t, baseYAML)
+	dir := filepath.Dir(path)
+	t.Chdir(t.TempDir())
+	cfg, err := LoadConfig(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Database != "out/visastats.duckdb" || cfg.Output.Dir != "out" || cfg.Sources.ECSchengen.Path != "../data/ec_schengen_consulates" ||
-		cfg.SourceConfig().UpstreamIssues.Path != "../data/curated/upstream_issues.csv" {
+	if cfg.Database != filepath.Join(dir, "out/visastats.duckdb") || cfg.Output.Dir != filepath.Join(dir, "out") ||
+		cfg.Sources.ECSchengen.Path != filepath.Join(dir, "data/ec_schengen_consulates") ||
+		cfg.SourceConfig().UpstreamIssues.Path != filepath.Join(dir, "data/curated/upstream_issues.csv") ||
+		cfg.Sources.Eurostat.Paths[0] != filepath.Join(dir, "data/eurostat") || cfg.SourceConfig().Eurostat.CodeLists != filepath.Join(dir, "data/reference") {
 		t.Errorf("cfg = %+v", cfg)
 	}
 }
@@ -52,7 +70,7 @@ func TestLoadConfigEnvOverrides(t *testing.T) {
 	t.Setenv("VISASTATS_DATABASE", "/tmp/x.duckdb")
 	t.Setenv("VISASTATS_OUTPUT_DIR", "/srv/visastats")
 	t.Setenv("VISASTATS_OUTPUT_KEEP", "3")
-	t.Setenv("VISASTATS_SOURCES_EC_SCHENGEN_CONSULATES_PATH", "../data/ec_schengen_consulates/2023-schengen-visa-statistics-consulates_en.xlsx")
+	t.Setenv("VISASTATS_SOURCES_EC_SCHENGEN_CONSULATES_PATH", "data/ec_schengen_consulates/2023-schengen-visa-statistics-consulates_en.xlsx")
 	cfg, err := LoadConfig(writeYAML(t, baseYAML))
 	if err != nil {
 		t.Fatal(err)
@@ -65,10 +83,11 @@ func TestLoadConfigEnvOverrides(t *testing.T) {
 
 func TestLoadConfigErrors(t *testing.T) {
 	tests := []struct{ name, yaml, want string }{
-		{"unknown key", baseYAML + "  eurostat:\n    pathz: x\n", "eurostat"},
-		{"typo in known section", strings.Replace(baseYAML, "  dir: out", "  dri: out", 1), "dri"},
+		{"unknown key", baseYAML + "  eurostat:\n    pathz: x\n", "unknown key sources.eurostat:"},
+		{"typo in known section", strings.Replace(baseYAML, "  dir: out", "  dri: out", 1), "unknown key output.dri:"},
+		{"typo at the top", strings.Replace(baseYAML, "output:", "outptu:", 1), "unknown key outptu:"},
 		{"no database", strings.Replace(baseYAML, "database: out/visastats.duckdb", "database: ''", 1), "database"},
-		{"missing EC path", strings.Replace(baseYAML, "../data/ec_schengen_consulates", "../data/nope", 1), "no such file"},
+		{"missing EC path", strings.Replace(baseYAML, "data/ec_schengen_consulates", "data/nope", 1), "no such file"},
 		{"missing upstream issues file", strings.Replace(baseYAML, "curated/upstream_issues.csv", "curated/nope.csv", 1), "sources.upstream_issues.path"},
 		{"negative keep", strings.Replace(baseYAML, "  dir: out", "  dir: out\n  keep: -1", 1), "output.keep"},
 	}

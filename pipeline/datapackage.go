@@ -28,7 +28,7 @@ func writeDataPackage(dir string, cat []vsql.Column, cfg OutputConfig, rep *Repo
 		sources = append(sources, output.Source{Title: s.Publisher, Path: strings.Fields(s.URL)[0]})
 	}
 	pkg := output.DataPackage{
-		Profile:     "tabular-data-package",
+		Profile:     output.ProfileDataPackage,
 		Name:        "visastats",
 		Title:       "visastats: Schengen visa and asylum statistics",
 		Description: "Schengen visa statistics per consulate location and Schengen State (European Commission), asylum applicants and decisions (Eurostat, UNHCR), Russian MFA visa figures, and published claims checked against them. Counts, rates as fractions, flags as published.",
@@ -84,10 +84,14 @@ func writeDataPackage(dir string, cat []vsql.Column, cfg OutputConfig, rep *Repo
 				}
 				bytes += size
 			}
+			profile := output.ProfileDataResource
+			if v.format == "csv" {
+				profile = output.ProfileTabularDataResource
+			}
 			res := output.Resource{
 				Name:      strings.ReplaceAll(t.name, "_", "-") + "-" + v.format,
 				Path:      output.ResourcePath(paths),
-				Profile:   "tabular-data-resource",
+				Profile:   profile,
 				Title:     t.title,
 				Format:    v.format,
 				Mediatype: v.media,
@@ -113,8 +117,56 @@ func writeDataPackage(dir string, cat []vsql.Column, cfg OutputConfig, rep *Repo
 			pkg.Resources = append(pkg.Resources, res)
 		}
 	}
+	// The other files of the release: the workbooks, the citation and the
+	// run report (written before this descriptor, so that it can be hashed).
+	for _, f := range rep.Files {
+		var format, media string
+		switch strings.ToLower(filepath.Ext(f.Name)) {
+		case ".xlsx":
+			format, media = "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+		case ".cff":
+			format, media = "cff", "application/x-yaml"
+		default:
+			continue
+		}
+		res, err := fileResource(dir, f.Name, format, media, f.Description, sources)
+		if err != nil {
+			return err
+		}
+		pkg.Resources = append(pkg.Resources, res)
+	}
+	res, err := fileResource(dir, "run.json", "json", "application/json",
+		"The run report: inputs with their SHA-256, rows per table, checks, claims, changes, durations and versions", nil)
+	if err != nil {
+		return err
+	}
+	pkg.Resources = append(pkg.Resources, res)
 	if err := output.WriteDataPackage(filepath.Join(dir, DataPackageName), pkg); err != nil {
 		return err
 	}
 	return nil
+}
+
+// fileResource describes a file of the release that is not a table.
+func fileResource(dir, name, format, media, description string, sources []output.Source) (output.Resource, error) {
+	size, hash, err := output.FileDigest(filepath.Join(dir, name))
+	if err != nil {
+		return output.Resource{}, err
+	}
+	r := output.Resource{
+		Name:      strings.ToLower(strings.NewReplacer("_", "-", ".", "-").Replace(name)),
+		Path:      output.ResourcePath{name},
+		Profile:   output.ProfileDataResource,
+		Title:     description,
+		Format:    format,
+		Mediatype: media,
+		Bytes:     size,
+		Hash:      hash,
+		Sources:   sources,
+		Licenses:  packageLicenses,
+	}
+	if r.Title == "" {
+		r.Title = name
+	}
+	return r, nil
 }

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 
@@ -104,6 +105,35 @@ func readReport(path string) (*Report, error) {
 	return &r, nil
 }
 
+// keepSkipped is how many reports of skipped runs are kept: a nightly job
+// that finds nothing new writes one a night.
+const keepSkipped = 60
+
+// writeSkippedReport keeps the report of a run that found nothing changed
+// in <output.dir>/runs/<id>-skipped.json (id is the run's own, the report
+// names the release it kept), and removes all but the newest keepSkipped.
+func writeSkippedReport(outDir, id string, rep *Report) error {
+	dir := filepath.Join(outDir, "runs")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := writeJSON(filepath.Join(dir, id+"-skipped.json"), rep); err != nil {
+		return err
+	}
+	old, err := filepath.Glob(filepath.Join(dir, "*-skipped.json"))
+	if err != nil {
+		return err
+	}
+	sort.Strings(old) // ids sort by time
+	for len(old) > keepSkipped {
+		if err := os.Remove(old[0]); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		old = old[1:]
+	}
+	return nil
+}
+
 // writeFailedReport keeps the report of a failed run in <output.dir>/runs/.
 func writeFailedReport(outDir string, rep *Report) error {
 	dir := filepath.Join(outDir, "runs")
@@ -122,7 +152,8 @@ type RunSummary struct {
 	Location string
 }
 
-// Runs lists past runs, published and failed, oldest first.
+// Runs lists past runs, published, skipped and failed, oldest first. A
+// skipped run's Release is the release it kept.
 func Runs(cfg Config) ([]RunSummary, error) {
 	var out []RunSummary
 	latest, _ := os.Readlink(filepath.Join(cfg.Output.Dir, "latest"))
@@ -134,7 +165,11 @@ func Runs(cfg Config) ([]RunSummary, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range append(rels, failed...) {
+	skipped, err := filepath.Glob(filepath.Join(cfg.Output.Dir, "runs", "*-skipped.json"))
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range slices.Concat(rels, failed, skipped) {
 		r, err := readReport(p)
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {

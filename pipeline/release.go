@@ -40,26 +40,26 @@ var publishedTables = []publishedTable{
 	{name: "headlines", orderBy: "rank", sheet: "Headlines", csv: true, key: []string{"rank"},
 		title: "The key figures, each with how it was computed and from which file"},
 	{name: "claims", orderBy: "claim_id", sheet: "Claims", csv: true, key: []string{"claim_id"}, country: "*",
-		notOnSheet: []string{"metric_sql", "requires"},
+		notOnSheet: []string{"metric_sql", "requires", "implied_sql", "published_url"},
 		title:      "Figures published by others, checked against the data: reproduced, differs, or not reproducible"},
 	{name: "schengen_host_country_year", orderBy: "host_country, year", sheet: "schengen_host_country_year", csv: true,
-		key: []string{"host_country", "year"}, country: "host_country",
+		key: []string{"host_country", "year"}, country: "host_country", notOnSheet: []string{"host_country_iso3"},
 		title: "Schengen visas by country where the consulates are located, per year"},
 	{name: "schengen_state_year", orderBy: "state, year", sheet: "schengen_state_year", csv: true,
-		key:   []string{"state", "year"},
+		key: []string{"state", "year"}, notOnSheet: []string{"state_iso3"},
 		title: "Schengen visas by Schengen State handling the applications, per year"},
 	{name: "asylum_citizenship_year", orderBy: "reporter, citizenship, year", sheet: "asylum_citizenship_year", csv: true,
-		key: []string{"reporter", "citizenship", "year"}, country: "citizenship",
+		key: []string{"reporter", "citizenship", "year"}, country: "citizenship", notOnSheet: []string{"reporter_iso3", "citizenship_iso3"},
 		title: "Asylum applicants and first-instance decisions by reporting country and citizenship, per year (Eurostat)"},
 	{name: "asylum_sources_compared", orderBy: "asylum_country, origin, year", sheet: "asylum_sources_compared", csv: true,
-		key: []string{"asylum_country", "origin", "year"}, country: "origin",
+		key: []string{"asylum_country", "origin", "year"}, country: "origin", notOnSheet: []string{"asylum_country_iso3", "origin_iso3"},
 		title: "Eurostat and UNHCR asylum applications side by side, with the difference"},
 	{name: "asylum_decisions_compared", orderBy: "asylum_country, origin, year", sheet: "asylum_decisions_compared", csv: true,
-		key: []string{"asylum_country", "origin", "year"}, country: "origin",
+		key: []string{"asylum_country", "origin", "year"}, country: "origin", notOnSheet: []string{"asylum_country_iso3", "origin_iso3"},
 		title: "Asylum decisions and recognition rates from UNHCR and Eurostat side by side, by country of asylum (and the EU) and origin"},
 	{name: "ru_mfa_visas_published", orderBy: "indicator, recipient, year, source_publisher", sheet: "ru_mfa_visas_published", csv: true,
-		country: "issuer",
-		title:   "Visas issued by Russia as published by its Foreign Ministry, with citations"},
+		country: "issuer", notOnSheet: []string{"recipient_iso3"},
+		title: "Visas issued by Russia as published by its Foreign Ministry, with citations"},
 	{name: "upstream_issues", orderBy: "source, file, sheet, cell", csv: true, key: []string{"source", "file", "sheet", "cell"},
 		title: "Discrepancies found in the upstream files: what the file says, what its data say, why, and how visastats handled it"},
 	{name: "unhcr_revisions", orderBy: "dataset, indicator, asylum_country, origin, year, older_file", csv: true,
@@ -138,7 +138,7 @@ func selectTable(cat []vsql.Column, t publishedTable) string {
 }
 
 // writeRelease writes every published table as Parquet (and CSV for the
-// marts), the workbooks and datapackage.json into dir, verifying each
+// marts), the workbooks and CITATION.cff into dir, verifying each
 // Parquet file against its table, and records the files in rep.
 func writeRelease(ctx context.Context, conn *sql.Conn, dir string, cfg OutputConfig, rep *Report, log *slog.Logger) error {
 	cat, err := vsql.Catalogue()
@@ -167,12 +167,22 @@ func writeRelease(ctx context.Context, conn *sql.Conn, dir string, cfg OutputCon
 			if err := verifyParquet(ctx, conn, filepath.Join(dir, "observations", "**", "*.parquet"), cat, t); err != nil {
 				return err
 			}
+			abs := make([]string, len(files))
+			for i, f := range files {
+				abs[i] = f
+				if !filepath.IsAbs(f) {
+					abs[i] = filepath.Join(dir, "observations", f)
+				}
+			}
+			if err := verifyParquetStrict(ctx, conn, abs, cat, t); err != nil {
+				return err
+			}
 			for _, f := range files {
 				rel := filepath.Join("observations", f) // files are relative to the folder
 				if filepath.IsAbs(f) {
 					rel, _ = filepath.Rel(dir, f)
 				}
-				if err := rep.addFile(dir, rel, -1); err != nil {
+				if err := rep.addFile(dir, rel, -1, t.title+" (one file of the partitioned folder)"); err != nil {
 					return err
 				}
 			}
@@ -189,7 +199,10 @@ func writeRelease(ctx context.Context, conn *sql.Conn, dir string, cfg OutputCon
 		if err := verifyParquet(ctx, conn, filepath.Join(dir, file), cat, t); err != nil {
 			return err
 		}
-		if err := rep.addFile(dir, file, n); err != nil {
+		if err := verifyParquetStrict(ctx, conn, []string{filepath.Join(dir, file)}, cat, t); err != nil {
+			return err
+		}
+		if err := rep.addFile(dir, file, n, t.title); err != nil {
 			return err
 		}
 		rep.stage(log, "export", file, n, start)
@@ -205,7 +218,7 @@ func writeRelease(ctx context.Context, conn *sql.Conn, dir string, cfg OutputCon
 			if err != nil {
 				return fmt.Errorf("export %s: %w", file, err)
 			}
-			if err := rep.addFile(dir, file, n); err != nil {
+			if err := rep.addFile(dir, file, n, t.title); err != nil {
 				return err
 			}
 			rep.stage(log, "export", file, n, start)
@@ -222,20 +235,34 @@ func writeRelease(ctx context.Context, conn *sql.Conn, dir string, cfg OutputCon
 		if err != nil {
 			return fmt.Errorf("export %s: %w", wb.file, err)
 		}
-		if err := rep.addFile(dir, wb.file, n); err != nil {
+		if err := rep.addFile(dir, wb.file, n, wb.description()); err != nil {
 			return err
 		}
 		rep.stage(log, "export", wb.file, n, start)
 	}
 
+	if err := writeCitation(dir, rep.Release, rep.GeneratedAt.Format(time.DateOnly)); err != nil {
+		return fmt.Errorf("export %s: %w", CitationName, err)
+	}
+	return rep.addFile(dir, CitationName, -1, "How to cite this release and the producers of its data (Citation File Format)")
+}
+
+// writePackage writes datapackage.json into the release folder dir, once
+// every other file, run.json included, is written, and validates it
+// against the files.
+func writePackage(dir string, cfg OutputConfig, rep *Report, log *slog.Logger) error {
 	start := time.Now()
+	cat, err := vsql.Catalogue()
+	if err != nil {
+		return err
+	}
 	if err := writeDataPackage(dir, cat, cfg, rep); err != nil {
 		return err
 	}
 	if err := output.ValidateDataPackage(dir); err != nil {
 		return fmt.Errorf("export %s: %w", DataPackageName, err)
 	}
-	rep.stage(log, "export", DataPackageName, int64(len(rep.Files)), start)
+	log.Info("export", "table", DataPackageName, "rows", len(rep.Files)+1, "duration", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -246,6 +273,14 @@ type workbookSpec struct {
 	country     string // ISO alpha-2; "" for the main workbook
 }
 
+// description says what the workbook is, for the file lists.
+func (wb workbookSpec) description() string {
+	if wb.country == "" {
+		return "The journalists' workbook: About (sources, licences, how to cite), Definitions, a chart, Headlines, Claims, then one sheet per table"
+	}
+	return wb.title + ": the workbook's sheets restricted to " + wb.country
+}
+
 func writeWorkbook(ctx context.Context, conn *sql.Conn, dir string, cat []vsql.Column, wb workbookSpec, rep *Report) (int64, error) {
 	var sheets []output.TableSheet
 	var defs []output.Definition
@@ -253,19 +288,14 @@ func writeWorkbook(ctx context.Context, conn *sql.Conn, dir string, cat []vsql.C
 		if t.sheet == "" || (wb.country != "" && t.country == "") {
 			continue
 		}
-		sheetCat := sheetColumns(cat, t)
-		query := selectTable(sheetCat, t)
-		var args []any
-		if wb.country != "" && t.country != "*" {
-			query = selectTableWhere(sheetCat, t, t.country)
-			args = []any{wb.country}
+		query, args, sheetCat, err := sheetQuery(ctx, conn, cat, t, wb.country)
+		if err != nil {
+			return 0, err
 		}
 		var cols []output.Column
 		for _, c := range sheetCat {
-			if c.Table == t.name {
-				cols = append(cols, output.Column{Header: c.Name, Label: c.Label, Format: output.Format(c.Format)})
-				defs = append(defs, output.Definition{Sheet: t.sheet, Column: c.Name, Label: c.Label, Unit: c.Unit, Meaning: c.Description})
-			}
+			cols = append(cols, output.Column{Header: c.Name, Label: c.Label, Format: output.Format(c.Format)})
+			defs = append(defs, output.Definition{Sheet: t.sheet, Column: c.Name, Label: c.Label, Unit: c.Unit, Meaning: c.Description})
 		}
 		sheets = append(sheets, output.TableSheet{Name: t.sheet, Columns: cols, Overflow: output.OverflowSplit,
 			Query: func(ctx context.Context) (*sql.Rows, error) { return conn.QueryContext(ctx, query, args...) }})
@@ -289,8 +319,14 @@ func writeWorkbook(ctx context.Context, conn *sql.Conn, dir string, cat []vsql.C
 			{Header: "applications", Label: "Applications (ATV + uniform)", Format: output.FormatCount},
 		},
 		Query: func(ctx context.Context) (*sql.Rows, error) {
-			return conn.QueryContext(ctx, `SELECT CAST(year AS VARCHAR) AS year, applications FROM schengen_host_country_year
-				WHERE host_country = ? AND year >= 2014 ORDER BY year`, chartCountry)
+			// Every year from the first to the last, so that a year
+			// without a file (2016) is an empty slot, not a closed gap.
+			return conn.QueryContext(ctx, `WITH h AS (
+					SELECT year, applications FROM schengen_host_country_year WHERE host_country = $1 AND year >= 2014)
+				SELECT CAST(y.year AS VARCHAR) AS year, h.applications
+				FROM (SELECT unnest(range(min(year), max(year) + 1)) AS year FROM h) y
+				LEFT JOIN h USING (year)
+				ORDER BY y.year`, chartCountry)
 		},
 	}
 	counts, err := output.WriteWorkbookOptions(ctx, filepath.Join(dir, wb.file), about, sheets,
@@ -317,21 +353,13 @@ func sheetColumns(cat []vsql.Column, t publishedTable) []vsql.Column {
 	return out
 }
 
-// selectTableWhere is selectTable restricted to rows whose column equals
-// the first placeholder.
-func selectTableWhere(cat []vsql.Column, t publishedTable, column string) string {
-	q := selectTable(cat, t)
-	i := strings.LastIndex(q, " ORDER BY ")
-	return q[:i] + " WHERE " + vsql.QuoteIdent(column) + " = ?" + q[i:]
-}
-
 // addFile records a published file; rows < 0 means a part of a table.
-func (r *Report) addFile(dir, name string, rows int64) error {
+func (r *Report) addFile(dir, name string, rows int64, description string) error {
 	size, sum, err := sources.FileDigest(filepath.Join(dir, name))
 	if err != nil {
 		return err
 	}
-	r.Files = append(r.Files, FileInfo{Name: name, Rows: rows, Size: size, SHA256: sum})
+	r.Files = append(r.Files, FileInfo{Name: name, Rows: rows, Size: size, SHA256: sum, Description: description})
 	return nil
 }
 
@@ -390,7 +418,8 @@ func aboutSheet(rep *Report, wb workbookSpec) output.AboutSheet {
 			"The EC not-issued (refusal) rate is N / (J + M + N): uniform visas not issued divided by uniform visas issued, LTVs issued and uniform visas not issued. Changes and rates are fractions shown as percentages. Eurostat rounds its counts to 5, so parts need not add up to totals.",
 			"Flags are Eurostat's, as published: b break in series, c/C confidential, d definition differs, e estimated, p provisional, u low reliability; an empty cell is not available (never 0). The Headlines sheet says how each key figure was computed and from which file; the Claims sheet shows which published figures these data reproduce. Every column is defined on the Definitions sheet.",
 			"Whole and partial periods: every figure knows whether its period is complete (observations: period_complete, period_label). UNHCR publishes a mid-year release, whose latest year covers January-June only, and a full-year release. A figure from an input known to cover part of a year (its UNHCR release runs to 30 June, as data/curated/unhcr_releases.csv states for that exact file, or data/curated/period_coverage.csv says so for any input, each by the file's SHA-256 and with how this is known) is shown with the months it covers, e.g. \"2023 (Jan-Jun)\", and no change, rate of change, comparison or headline sets it beside a whole year. Labels say which countries a sum covers (for example the number of countries of asylum in the UNHCR data), not more. Eurostat's p flag marks provisional figures.",
-			"How to cite: visastats release " + rep.Release + ", built from the sources below (cite them too, as their licences require).",
+			"What the sheets leave out: a row whose numbers are all empty or zero (Eurostat and UNHCR list every pair of countries, most without a single application), and a column that is empty in every row (a dataset that is not loaded). The CSV and Parquet files of the same release keep every row and column.",
+			"How to cite: " + HowToCite(rep.Release),
 		},
 		Facts: [][2]string{
 			{"Release", rep.Release},

@@ -85,6 +85,8 @@ type FileInfo struct {
 	Rows   int64  `json:"rows"`
 	Size   int64  `json:"size"`
 	SHA256 string `json:"sha256,omitempty"`
+	// Description says what the file holds, for people.
+	Description string `json:"description,omitempty"`
 }
 
 // CheckError reports blocking checks that failed: nothing was published.
@@ -176,10 +178,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (re
 	if prev != nil {
 		rep.Previous = prev.Release
 		if prev.Fingerprint == rep.Fingerprint && !opts.Force {
+			runID := rep.Release
 			rep.Status = StatusSkipped
 			rep.Release = prev.Release
 			rep.Latest = filepath.Join(cfg.Output.Dir, "latest")
+			rep.Duration = time.Since(started)
 			log.Info("skipped", "reason", "no input, code or configuration changed since the latest release", "release", prev.Release)
+			if err := writeSkippedReport(cfg.Output.Dir, runID, rep); err != nil {
+				return rep, fmt.Errorf("record skipped run: %w", err)
+			}
 			return rep, nil
 		}
 	}
@@ -237,6 +244,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (re
 	rep.Latest = filepath.Join(cfg.Output.Dir, "latest")
 	rep.Duration = time.Since(started)
 	if err := writeJSON(filepath.Join(partial, "run.json"), rep); err != nil {
+		return rep, err
+	}
+	if err := writePackage(partial, cfg.Output, rep, log); err != nil {
 		return rep, err
 	}
 	if err := syncDir(partial); err != nil {

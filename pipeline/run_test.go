@@ -3,6 +3,8 @@ package pipeline
 import (
 	"context"
 	"database/sql"
+	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -130,6 +133,98 @@ func TestRunRealFigures(t *testing.T) {
 	if r := got[2023].rate; !r.Valid || math.Round(r.Float64*10000) != 1057 {
 		t.Errorf("RU 2023 EC refusal rate = %v, want 0.1057", r)
 	}
+	// datapackage.json lists every published file, each with a profile
+	// Data Package v1 allows for its format; CITATION.cff and the About
+	// sheet credit each producer with the release id.
+	t.Run("datapackage and citation", func(t *testing.T) {
+		raw, err := os.ReadFile(filepath.Join(latest, DataPackageName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pkg struct {
+			Profile   string `json:"profile"`
+			Resources []struct {
+				Path    any    `json:"path"`
+				Profile string `json:"profile"`
+				Format  string `json:"format"`
+			} `json:"resources"`
+		}
+		if err := json.Unmarshal(raw, &pkg); err != nil {
+			t.Fatal(err)
+		}
+		listed := map[string]bool{}
+		for _, r := range pkg.Resources {
+			if p, ok := r.Path.(string); ok {
+				listed[p] = true
+			}
+			if (r.Profile == "tabular-data-resource") != (r.Format == "csv") {
+				t.Errorf("resource %v: profile %s for format %s", r.Path, r.Profile, r.Format)
+			}
+		}
+		if pkg.Profile != "data-package" {
+			t.Errorf("package profile %q", pkg.Profile)
+		}
+		entries, err := os.ReadDir(latest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if !e.IsDir() && e.Name() != DataPackageName && !listed[e.Name()] {
+				t.Errorf("datapackage.json does not list %s", e.Name())
+			}
+		}
+		cff, err := os.ReadFile(filepath.Join(latest, CitationName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wb, err := excelize.OpenFile(filepath.Join(latest, WorkbookName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer wb.Close()
+		about, _ := wb.GetRows("About")
+		var cite string
+		for _, r := range about {
+			if len(r) > 0 && strings.HasPrefix(r[0], "How to cite") {
+				cite = r[0]
+			}
+		}
+		for _, want := range []string{rep.Release, "10.2908/MIGR_ASYAPPCTZA", "10.2908/MIGR_ASYDCFSTA", "European Commission", "UNHCR"} {
+			if !strings.Contains(string(cff), want) {
+				t.Errorf("CITATION.cff lacks %s", want)
+			}
+			if !strings.Contains(cite, want) {
+				t.Errorf("the About sheet's how to cite lacks %s: %q", want, cite)
+			}
+		}
+	})
+	// What spreadsheet tools see of the workbook; 2016 has no EC file, so
+	// the chart has one empty year.
+	t.Run("workbook in other tools", func(t *testing.T) {
+		checkWorkbookForTools(t, filepath.Join(latest, WorkbookName), 1)
+	})
+	// A strict reader in another language reads the published files as
+	// DuckDB does.
+	t.Run("hyparquet", func(t *testing.T) {
+		read := withHyparquet(t)
+		for _, table := range []string{"observations", "headlines", "claims", "asylum_citizenship_year"} {
+			checkWithHyparquet(t, db, read, latest, table)
+		}
+	})
+	// Namibia's alpha-2 NA is read as missing by pandas and R by default:
+	// every code column of the marts' CSV has its alpha-3 beside it.
+	t.Run("csv alpha-3", func(t *testing.T) {
+		for file, col := range map[string]string{"asylum_citizenship_year.csv": "citizenship", "asylum_sources_compared.csv": "origin"} {
+			namibia := checkAlpha3(t, filepath.Join(latest, file), col)
+			if namibia == 0 {
+				t.Errorf("%s: no row for Namibia (NA)", file)
+			}
+		}
+		for file, col := range map[string]string{"schengen_host_country_year.csv": "host_country", "schengen_state_year.csv": "state",
+			"asylum_decisions_compared.csv": "asylum_country", "ru_mfa_visas_published.csv": "recipient"} {
+			checkAlpha3(t, filepath.Join(latest, file), col)
+		}
+	})
 	// 2016 is not shipped: the 2017 change must be empty, not a change
 	// against 2015.
 	if c := got[2017].change; c.Valid {
@@ -227,6 +322,44 @@ func TestRunRealFigures(t *testing.T) {
 	crow.Close()
 	if seenClaims != len(want) {
 		t.Errorf("claims.parquet has %d claims, want %d", seenClaims, len(want))
+	}
+	// Each claim has its unit; the reproduced one says that the data count
+	// applications lodged in Russia, not by Russians, in the CSV and in
+	// run.json; the MFA claims show the earlier figure they imply from the
+	// published 158,972: 158,972 / 1.007 and 158,972 / (1 - 0.377).
+	ccsv, err := db.Query(`SELECT claim_id, unit, caveat, implied_value FROM read_csv(?, all_varchar = true, nullstr = '')`, filepath.Join(latest, "claims.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	implied := map[string]float64{}
+	for ccsv.Next() {
+		var id, unit string
+		var caveat sql.NullString
+		var imp sql.NullFloat64
+		if err := ccsv.Scan(&id, &unit, &caveat, &imp); err != nil {
+			t.Fatal(err)
+		}
+		if unit != "percent" {
+			t.Errorf("claim %s unit %q, want percent", id, unit)
+		}
+		if (id == "ru_schengen_applications_2023_yoy") != (caveat.Valid && strings.Contains(caveat.String, "whatever the applicant's nationality")) {
+			t.Errorf("claim %s caveat %q", id, caveat.String)
+		}
+		if imp.Valid {
+			implied[id] = imp.Float64
+		}
+	}
+	ccsv.Close()
+	if math.Round(implied["ru_mfa_visas_eu_2023_vs_2022"]) != math.Round(158972/1.007) || math.Round(implied["ru_mfa_visas_eu_2023_vs_2021"]) != math.Round(158972/0.623) || len(implied) != 2 {
+		t.Errorf("implied figures %v, want 157867 (2022) and 255172 (2021) only", implied)
+	}
+	for _, c := range rep.Claims {
+		if c.ID == "ru_schengen_applications_2023_yoy" && (c.Caveat == "" || c.Status != ClaimReproduced || c.Unit != "percent") {
+			t.Errorf("run.json claim %+v lacks its caveat or unit", c)
+		}
+		if c.ID == "ru_mfa_visas_eu_2023_vs_2022" && !strings.Contains(c.Explanation, "of about 157,867 (158,972 / 1.007)") {
+			t.Errorf("run.json claim %s: %s", c.ID, c.Explanation)
+		}
 	}
 
 	// Two shipped files publish France's 2015 and 2016 decisions on all
@@ -400,8 +533,8 @@ func TestClaimThatDiffers(t *testing.T) {
 	cfg := testConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{
 		{Path: ecFile(t, "2022"), Year: 2022}, {Path: ecFile(t, "2023"), Year: 2023}}})
 	reg := filepath.Join(t.TempDir(), "claims.csv")
-	body := "claim_id,statement,published_in,metric,metric_sql,expected,rounding,requires,note\n" +
-		"wrong,\"a 30% fall\",test,change,\"SELECT 100 * applications_yoy_change FROM schengen_host_country_year WHERE host_country = 'RU' AND year = 2023\",-30,whole percent,EC 2022 and 2023,\n"
+	body := "claim_id,statement,published_in,metric,metric_sql,expected,rounding,requires,note,unit,caveat,published_url,implied_sql,implies\n" +
+		"wrong,\"a 30% fall\",test,change,\"SELECT 100 * applications_yoy_change FROM schengen_host_country_year WHERE host_country = 'RU' AND year = 2023\",-30,whole percent,EC 2022 and 2023,,percent,,https://example.org/a,,\n"
 	if err := os.WriteFile(reg, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -621,4 +754,51 @@ func TestRunBadInputPublishesNothing(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkAlpha3 checks that column col of a published CSV has its ISO
+// alpha-3 column beside it, as data/reference/countries.csv gives it (NAM
+// for NA, empty for aggregates and special codes),
+// and returns the number of Namibia's rows.
+func checkAlpha3(t *testing.T, path, col string) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	i, j := slices.Index(recs[0], col), slices.Index(recs[0], col+"_iso3")
+	if i < 0 || j != i+1 {
+		t.Fatalf("%s: columns %s at %d and %s_iso3 at %d, want side by side", filepath.Base(path), col, i, col, j)
+	}
+	rf, err := os.Open(filepath.Join(refDir, "countries.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rf.Close()
+	ref, err := csv.NewReader(rf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	iso3 := map[string]string{}
+	for _, r := range ref[1:] {
+		iso3[r[0]] = r[1]
+	}
+	namibia := 0
+	for n, r := range recs[1:] {
+		if want, ok := iso3[r[i]]; !ok || r[j] != want {
+			t.Errorf("%s line %d: %s %q has alpha-3 %q, want %q", filepath.Base(path), n+2, col, r[i], r[j], want)
+		}
+		if r[i] == "NA" {
+			namibia++
+			if r[j] != "NAM" {
+				t.Errorf("%s line %d: Namibia's alpha-3 is %q", filepath.Base(path), n+2, r[j])
+			}
+		}
+	}
+	return namibia
 }

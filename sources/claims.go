@@ -19,7 +19,18 @@ type ClaimsConfig struct {
 }
 
 // claimsColumns is the registry's header.
-var claimsColumns = []string{"claim_id", "statement", "published_in", "metric", "metric_sql", "expected", "rounding", "requires", "note"}
+// unit says what the published figure counts ("percent" for a change);
+// caveat, when the statement's wording says something other than what the
+// data measure, says how they differ and is shown beside the status;
+// published_url links to the publication when one is known; implied_sql,
+// for a percent change that the data cannot reproduce, gives the later
+// figure that is known, so that the earlier figure the claim implies
+// (later / (1 + change)) can be shown, and implies says what that is.
+var claimsColumns = []string{"claim_id", "statement", "published_in", "metric", "metric_sql", "expected", "rounding", "requires", "note",
+	"unit", "caveat", "published_url", "implied_sql", "implies"}
+
+// claimsOptional are the registry columns that may be empty.
+var claimsOptional = map[string]bool{"note": true, "caveat": true, "published_url": true, "implied_sql": true, "implies": true}
 
 // ClaimRoundings are the ways a published figure may have been rounded.
 var ClaimRoundings = []string{"exact", "whole percent", "one decimal", "two decimals", "thousands"}
@@ -56,7 +67,8 @@ func (c *Claims) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TABLE raw_claims (
 		file VARCHAR NOT NULL, line INTEGER NOT NULL, claim_id VARCHAR NOT NULL, statement VARCHAR NOT NULL,
 		published_in VARCHAR NOT NULL, metric VARCHAR NOT NULL, metric_sql VARCHAR NOT NULL,
-		expected DOUBLE NOT NULL, rounding VARCHAR NOT NULL, requires VARCHAR NOT NULL, note VARCHAR NOT NULL)`); err != nil {
+		expected DOUBLE NOT NULL, rounding VARCHAR NOT NULL, requires VARCHAR NOT NULL, note VARCHAR NOT NULL,
+		unit VARCHAR NOT NULL, caveat VARCHAR NOT NULL, published_url VARCHAR NOT NULL, implied_sql VARCHAR NOT NULL, implies VARCHAR NOT NULL)`); err != nil {
 		return st, fmt.Errorf("create raw_claims: %w", err)
 	}
 	path := c.cfg.Path
@@ -88,7 +100,7 @@ func (c *Claims) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 				return &CellError{File: path, Row: line, Column: col, Value: val, Err: e}
 			}
 			for i, name := range claimsColumns {
-				if name != "note" && strings.TrimSpace(rec[i]) == "" {
+				if !claimsOptional[name] && strings.TrimSpace(rec[i]) == "" {
 					return bad(name, "", errors.New("empty value"))
 				}
 			}
@@ -97,12 +109,26 @@ func (c *Claims) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 				return bad("claim_id", id, fmt.Errorf("claim id already used on line %d", prev))
 			}
 			seen[id] = line
-			q := strings.ToUpper(strings.TrimSpace(rec[4]))
-			if !strings.HasPrefix(q, "SELECT") && !strings.HasPrefix(q, "WITH") {
-				return bad("metric_sql", rec[4], errors.New("expected one SELECT query"))
+			for _, i := range []int{4, 12} {
+				if i == 12 && rec[i] == "" {
+					continue
+				}
+				q := strings.ToUpper(strings.TrimSpace(rec[i]))
+				if !strings.HasPrefix(q, "SELECT") && !strings.HasPrefix(q, "WITH") {
+					return bad(claimsColumns[i], rec[i], errors.New("expected one SELECT query"))
+				}
+				if strings.Contains(strings.TrimSuffix(strings.TrimSpace(rec[i]), ";"), ";") {
+					return bad(claimsColumns[i], rec[i], errors.New("expected one statement"))
+				}
 			}
-			if strings.Contains(strings.TrimSuffix(strings.TrimSpace(rec[4]), ";"), ";") {
-				return bad("metric_sql", rec[4], errors.New("expected one statement"))
+			if u := rec[11]; u != "" && !strings.HasPrefix(u, "https://") && !strings.HasPrefix(u, "http://") {
+				return bad("published_url", u, errors.New("expected an http(s) URL or nothing"))
+			}
+			if (rec[12] == "") != (rec[13] == "") {
+				return bad("implies", rec[13], errors.New("implied_sql and implies go together: give both or neither"))
+			}
+			if rec[12] != "" && rec[9] != "percent" {
+				return bad("implied_sql", rec[12], errors.New("an implied figure is computed only for a change in percent (unit percent)"))
 			}
 			expected, err := strconv.ParseFloat(strings.TrimPrefix(rec[5], "+"), 64)
 			if err != nil {
@@ -115,7 +141,8 @@ func (c *Claims) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 			if !known {
 				return bad("rounding", rec[6], fmt.Errorf("expected one of %s", strings.Join(ClaimRoundings, ", ")))
 			}
-			if err := add(path, int32(line), rec[0], rec[1], rec[2], rec[3], rec[4], expected, rec[6], rec[7], rec[8]); err != nil {
+			if err := add(path, int32(line), rec[0], rec[1], rec[2], rec[3], rec[4], expected, rec[6], rec[7], rec[8],
+				rec[9], rec[10], rec[11], rec[12], rec[13]); err != nil {
 				return err
 			}
 		}

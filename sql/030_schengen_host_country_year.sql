@@ -18,7 +18,7 @@ WITH m AS (
     GROUP BY host_country, year
 )
 SELECT
-    m.host_country, c.name AS host_country_name, m.year,
+    m.host_country, nullif(c.iso3, '') AS host_country_iso3, c.name AS host_country_name, m.year,
     m.applications, m.uniform_applied, m.issued, m.uniform_issued, m.ltv_issued,
     m.not_issued, m.uniform_not_issued,
     m.uniform_not_issued / nullif(m.uniform_issued + m.ltv_issued + m.uniform_not_issued, 0) AS not_issued_rate,

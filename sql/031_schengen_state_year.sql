@@ -17,7 +17,7 @@ WITH m AS (
     GROUP BY state, year
 )
 SELECT
-    m.state, c.name AS state_name, m.year,
+    m.state, nullif(c.iso3, '') AS state_iso3, c.name AS state_name, m.year,
     m.applications, m.uniform_applied, m.issued, m.uniform_issued, m.ltv_issued,
     m.not_issued, m.uniform_not_issued,
     m.uniform_not_issued / nullif(m.uniform_issued + m.ltv_issued + m.uniform_not_issued, 0) AS not_issued_rate,

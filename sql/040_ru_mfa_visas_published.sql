@@ -7,6 +7,7 @@ SELECT
     r.indicator,
     ic.code AS issuer,
     rc.code AS recipient,
+    nullif(c.iso3, '') AS recipient_iso3,
     c.name AS recipient_name,
     r.year,
     CAST(r.value AS BIGINT) AS value,

@@ -33,8 +33,10 @@ w AS (
 )
 SELECT
     w.reporter,
+    nullif(r.iso3, '') AS reporter_iso3,
     r.name AS reporter_name,
     w.citizenship,
+    nullif(c.iso3, '') AS citizenship_iso3,
     c.name AS citizenship_name,
     w.year,
     w.first_time_applicants,

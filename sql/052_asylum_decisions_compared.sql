@@ -71,8 +71,10 @@ j AS (
 )
 SELECT
     j.asylum_country,
+    nullif(a.iso3, '') AS asylum_country_iso3,
     a.name AS asylum_country_name,
     j.origin,
+    nullif(o.iso3, '') AS origin_iso3,
     o.name AS origin_name,
     j.year,
     j.unhcr_period,

@@ -57,7 +57,9 @@ ru_decisions AS (
     QUALIFY year = max(year) OVER (PARTITION BY asylum_country)
 ),
 mfa AS (
-    SELECT year, value FROM observations
+    SELECT year, value,
+           CASE WHEN lag(year) OVER (ORDER BY year) = year - 1 THEN value / nullif(lag(value) OVER (ORDER BY year), 0) - 1 END AS change
+    FROM observations
     WHERE dataset = 'ru_mfa_published' AND indicator = 'visas_issued' AND partner = 'WORLD'
     QUALIFY year = max(year) OVER ()
 )
@@ -110,8 +112,9 @@ SELECT CASE d.asylum_country WHEN 'FR' THEN 7 ELSE 8 END, 'Asylum',
 FROM ru_decisions d
 UNION ALL
 SELECT 9, 'Russian visas', 'Visas issued by Russia (paper visas, as reported from the Foreign Ministry)',
-       m.year, CAST(m.year AS VARCHAR), m.value, NULL, NULL,
-       'Published total, rounded by the publisher; see ru_mfa_visas_published for the citation',
+       m.year, CAST(m.year AS VARCHAR), m.value, NULL, m.change,
+       'Published total, rounded by the publisher; see ru_mfa_visas_published for the citation' ||
+       CASE WHEN m.change IS NOT NULL THEN '; change against ' || (m.year - 1) || ', both totals as published (rounded to thousands)' ELSE '' END,
        'Russian MFA via news agencies'
 FROM mfa m
 ORDER BY rank;

@@ -337,7 +337,15 @@ func cmdDiff(ctx context.Context, g *globals, args []string, stdout, stderr io.W
 		return exitFailed
 	}
 	sum, revs, err := pipeline.Diff(ctx, cfg, a, b, *limit)
-	if err != nil {
+	switch {
+	case errors.Is(err, pipeline.ErrNothingToCompare):
+		// Not a failure: a first release has nothing before it.
+		fmt.Fprintf(stdout, "Nothing to compare: %v.\n", strings.TrimPrefix(err.Error(), pipeline.ErrNothingToCompare.Error()+": "))
+		return exitOK
+	case errors.Is(err, pipeline.ErrNotReleaseID):
+		fmt.Fprintf(stderr, "visastats diff: %v\n", err)
+		return exitUsage
+	case err != nil:
 		fmt.Fprintf(stderr, "visastats diff: %v\n", err)
 		return exitFailed
 	}

@@ -69,12 +69,20 @@ func TestCLI(t *testing.T) {
 		t.Errorf("workbook not published: %v", err)
 	}
 
+	// Nothing changed: the second run is skipped, and recorded.
+	if code, out, errs := runCLI("--config", cfg, "--log-level", "warn", "run"); code != exitOK || !strings.Contains(out, "Nothing changed") {
+		t.Fatalf("second run: exit %d\n%s%s", code, out, errs)
+	}
+
 	tests := []struct {
 		name     string
 		args     []string
 		code     int
 		contains string
 	}{
+		{"diff with one release", []string{"--config", cfg, "diff"}, exitOK, "Nothing to compare: release "},
+		{"diff with a wrong id", []string{"--config", cfg, "diff", "yesterday", "today"}, exitUsage, `"yesterday" is not a release id`},
+		{"runs lists the skipped run", []string{"--config", cfg, "runs"}, exitOK, "skipped"},
 		{"version", []string{"version"}, exitOK, "visastats "},
 		{"no command", nil, exitUsage, "usage: visastats"},
 		{"unknown command", []string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
@@ -120,7 +128,45 @@ func TestCLIRunFailsCleanly(t *testing.T) {
 func TestCLIUnknownConfigKey(t *testing.T) {
 	cfg, _ := writeConfig(t, "  eurostat_typo:\n    path: x\n")
 	code, _, errs := runCLI("--config", cfg, "run")
-	if code != exitFailed || !strings.Contains(errs, "eurostat_typo") {
+	if code != exitFailed || !strings.Contains(errs, "unknown key sources.eurostat_typo") || strings.Contains(errs, "''") {
 		t.Errorf("exit %d, stderr %s", code, errs)
+	}
+}
+
+// TestCLIRelativeConfig runs from another folder with an absolute --config
+// whose paths are relative: they are the config folder's.
+func TestCLIRelativeConfig(t *testing.T) {
+	dir := t.TempDir()
+	data, err := filepath.Abs("../../data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(data, filepath.Join(dir, "data")); err != nil {
+		t.Fatal(err)
+	}
+	cfg := `database: out/visastats.duckdb
+output:
+  dir: out
+sources:
+  reference: {dir: data/reference}
+  ec_schengen_consulates: {path: data/ec_schengen_consulates}
+  eurostat_asylum: {paths: [data/eurostat]}
+  unhcr: {paths: [data/unhcr]}
+  ru_mfa_published: {path: data/curated/ru_mfa_visas_published.csv}
+  claims: {path: data/curated/claims.csv}
+  period_coverage: {path: data/curated/period_coverage.csv}
+`
+	path := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	code, out, errs := runCLI("--config", path, "sources")
+	if code != exitOK || !strings.Contains(out, "2023-schengen-visa-statistics-consulates_en.xlsx") {
+		t.Errorf("sources from another folder: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = runCLI("--config", path, "runs")
+	if code != exitOK {
+		t.Errorf("runs from another folder: exit %d\n%s%s", code, out, errs)
 	}
 }

@@ -24,6 +24,8 @@ func formatOf(name string) (format, bool) {
 		return format{"text/csv; charset=utf-8", "CSV", "A table as comma-separated values (UTF-8)"}, true
 	case ".json":
 		return format{"application/json", "JSON", "Metadata in JSON"}, true
+	case ".cff":
+		return format{"text/plain; charset=utf-8", "Citation File Format", "How to cite the release and the producers of its data"}, true
 	}
 	return format{}, false
 }

@@ -23,12 +23,46 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// checkRequest refuses methods other than GET and HEAD, and paths that are
+// crossOrigin lets pages of other sites read the published files and the
+// API: DuckDB-WASM and hyparquet in a browser fetch Parquet files by range
+// request from wherever they are served. The files are public and no
+// request carries credentials, so any origin may read them; the headers a
+// range reader needs (Content-Range, ...) are exposed, and a preflight
+// (OPTIONS with Access-Control-Request-Method) is answered for GET and
+// HEAD. The pages themselves stay same-origin.
+func crossOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if !strings.HasPrefix(p, "/latest/") && !strings.HasPrefix(p, "/releases/") && !strings.HasPrefix(p, "/api/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Access-Control-Expose-Headers", "Accept-Ranges, Content-Length, Content-Range, Content-Type, ETag, Last-Modified")
+		h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+		if r.Method == http.MethodOptions && r.Header.Get("Origin") != "" {
+			switch r.Header.Get("Access-Control-Request-Method") {
+			case http.MethodGet, http.MethodHead:
+				h.Set("Access-Control-Allow-Methods", "GET, HEAD")
+				h.Set("Access-Control-Allow-Headers", "Range, If-None-Match, If-Modified-Since, If-Range")
+				h.Set("Access-Control-Max-Age", "86400")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// checkRequest refuses methods other than GET and HEAD (and a CORS
+// preflight, which crossOrigin answers), and paths that are
 // not in clean form (dot segments, doubled or encoded slashes, backslashes):
 // the server never redirects or resolves them, it says no.
 func checkRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && !preflight {
 			w.Header().Set("Allow", "GET, HEAD")
 			http.Error(w, "method not allowed: this server is read-only", http.StatusMethodNotAllowed)
 			return

@@ -89,6 +89,10 @@ type fileRow struct {
 
 type claimRow struct {
 	Statement, Source, Status, StatusClass, Expected, Actual, Note string
+	Unit, Caveat, Implied, Implies                                 string
+	// SourceURL is the publication's address, shown as a link; only
+	// http(s) addresses are linked.
+	SourceURL string
 }
 
 type checkSummary struct {
@@ -171,7 +175,11 @@ func (s *Server) fillRelease(d *pageData, rel *release, latest bool, base string
 	}
 	for _, f := range rel.Files {
 		ft, _ := formatOf(f.Name)
-		d.Files = append(d.Files, fileRow{Name: f.Name, URL: base + f.Name, Description: describe(f.Name),
+		desc := f.Description
+		if desc == "" {
+			desc = describe(f.Name)
+		}
+		d.Files = append(d.Files, fileRow{Name: f.Name, URL: base + f.Name, Description: desc,
 			Format: ft.label, Size: f.Size, Rows: f.Rows})
 	}
 	d.Headlines = rel.Report.Headlines
@@ -188,8 +196,22 @@ func (s *Server) fillRelease(d *pageData, rel *release, latest bool, base string
 		t.Partial = t.Partial || !a.Complete
 	}
 	for _, c := range rel.Report.Claims {
-		d.Claims = append(d.Claims, claimRow{Statement: c.Statement, Source: c.Source, Status: claimStatus(c.Status),
-			StatusClass: statusClass(c.Status), Expected: rawValue(c.Expected), Actual: rawValue(c.Actual), Note: c.Note})
+		row := claimRow{Statement: c.Statement, Source: c.Source, Status: claimStatus(c.Status),
+			StatusClass: statusClass(c.Status), Expected: rawValue(c.Expected), Actual: rawValue(c.Actual), Note: c.Note,
+			Unit: c.Unit, Caveat: c.Caveat, Implies: c.Implies}
+		if len(c.Implied) > 0 && string(c.Implied) != "null" {
+			var f float64
+			if json.Unmarshal(c.Implied, &f) == nil {
+				row.Implied = thousands(int64(math.Round(f)))
+			}
+		}
+		if strings.HasPrefix(c.SourceURL, "https://") || strings.HasPrefix(c.SourceURL, "http://") {
+			row.SourceURL = c.SourceURL
+		}
+		if c.Caveat != "" && c.Status == "reproduced" {
+			row.Status = "Reproduced, with a caveat"
+		}
+		d.Claims = append(d.Claims, row)
 	}
 	d.Issues = rel.Report.Issues
 	for _, c := range rel.Report.Checks {
@@ -209,7 +231,7 @@ func (s *Server) schemaLink() string {
 	return s.opts.SchemaURL
 }
 
-// handleSchema shows the schema documentation as preformatted text.
+// handleSchema shows the schema documentation (Markdown) as a page.
 func (s *Server) handleSchema(w http.ResponseWriter, r *http.Request) {
 	if s.opts.SchemaPath == "" {
 		s.notFound(w, r, fs.ErrNotExist)
@@ -220,7 +242,7 @@ func (s *Server) handleSchema(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, fmt.Errorf("read schema documentation: %w", err))
 		return
 	}
-	s.render(w, r, s.pages.schema, struct{ Text string }{string(text)})
+	s.render(w, r, s.pages.schema, struct{ HTML template.HTML }{markdownHTML(string(text))})
 }
 
 // render executes a template into a buffer first, so a template error is a

@@ -85,9 +85,10 @@ type reportCheck struct {
 }
 
 type reportFile struct {
-	Name string `json:"name"`
-	Rows *int64 `json:"rows"`
-	Size int64  `json:"size"`
+	Name        string `json:"name"`
+	Rows        *int64 `json:"rows"`
+	Size        int64  `json:"size"`
+	Description string `json:"description"`
 }
 
 type reportHeadline struct {
@@ -107,6 +108,11 @@ type reportClaim struct {
 	Expected  json.RawMessage `json:"expected"`
 	Actual    json.RawMessage `json:"actual"`
 	Note      string          `json:"note"`
+	Unit      string          `json:"unit"`
+	Caveat    string          `json:"caveat"`
+	SourceURL string          `json:"source_url"`
+	Implied   json.RawMessage `json:"implied"`
+	Implies   string          `json:"implies"`
 }
 
 // release is one published release as found on disk. Releases never change
@@ -126,6 +132,9 @@ type releaseFile struct {
 	Size    int64
 	ModTime time.Time
 	Rows    *int64 // from run.json, nil when the report does not list the file
+	// Description is what run.json says the file holds, "" when it says
+	// nothing.
+	Description string
 }
 
 // file returns the release's file called name.
@@ -265,8 +274,10 @@ func (s *store) load(id string) (*release, error) {
 	r := &release{ID: id, Dir: dir}
 	r.Report, r.ReportErr = readReport(filepath.Join(dir, reportName))
 	rows := map[string]*int64{}
+	descriptions := map[string]string{}
 	for _, f := range r.Report.Files {
 		rows[f.Name] = f.Rows
+		descriptions[f.Name] = f.Description
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -280,7 +291,7 @@ func (s *store) load(id string) (*release, error) {
 		if err != nil {
 			continue // removed since the listing
 		}
-		r.Files = append(r.Files, releaseFile{Name: e.Name(), Size: info.Size(), ModTime: info.ModTime(), Rows: rows[e.Name()]})
+		r.Files = append(r.Files, releaseFile{Name: e.Name(), Size: info.Size(), ModTime: info.ModTime(), Rows: rows[e.Name()], Description: descriptions[e.Name()]})
 	}
 	// The report's order (tables, then the workbook) first, the rest by name.
 	order := func(name string) int {

@@ -82,7 +82,8 @@ func New(opts Options) (*Server, error) {
 
 // Handler returns the HTTP handler: the page, the release pages, the
 // downloads and the JSON API, behind the access log, the security headers,
-// the method and path checks and the in-flight limit.
+// the method and path checks, the cross-origin headers of the files and
+// the API, and the in-flight limit.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.handleIndex)
@@ -92,7 +93,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /latest/{file}", s.handleLatestFile)
 	mux.HandleFunc("GET /releases/{id}/{$}", s.handleReleaseIndex)
 	mux.HandleFunc("GET /releases/{id}/{file}", s.handleReleaseFile)
-	return s.logRequests(securityHeaders(checkRequest(s.limit(mux))))
+	return s.logRequests(securityHeaders(checkRequest(crossOrigin(s.limit(mux)))))
 }
 
 // ListenAndServe listens on addr (host:port; use a loopback host unless the

@@ -136,7 +136,10 @@ func TestClaimsAndSchema(t *testing.T) {
 	rewriteReport(t, tr.path(realID, reportName), func(m map[string]any) {
 		m["claims"] = []any{
 			map[string]any{"id": "c1", "statement": "Applications in Russia fell by a quarter in 2023", "source": "A newspaper",
-				"status": "reproduced", "expected": -0.24, "actual": -0.2428, "note": "rounded"},
+				"status": "reproduced", "expected": -0.24, "actual": -0.2428, "note": "rounded", "unit": "percent",
+				"caveat": "The data count applications lodged in Russia, whatever the nationality.", "source_url": "https://example.org/article"},
+			map[string]any{"id": "c4", "statement": "158,972 visas, +0.7%", "source": "An agency", "status": "not_reproducible",
+				"expected": 0.7, "actual": nil, "unit": "percent", "implied": 157866.93, "implies": "the 2022 number", "source_url": "javascript:alert(1)"},
 			map[string]any{"id": "c2", "statement": "1.5 million applications in 2022", "source": "A ministry",
 				"status": "differs", "expected": 1500000, "actual": 687264, "note": ""},
 			map[string]any{"id": "c3", "statement": "A figure without a published basis", "source": "A blog",
@@ -144,22 +147,38 @@ func TestClaimsAndSchema(t *testing.T) {
 		}
 	})
 	schema := t.TempDir() + "/schema.md"
-	writeFile(t, schema, "# Schema\n\n| column | meaning <b> |\n")
+	writeFile(t, schema, "# Schema\n\nSee [the repo](https://example.org/r) and [bad](javascript:alert(1)).\n\n## `headlines`\n\n"+
+		"| column | meaning <b> |\n|---|---|\n| `rank` | Order <script>x</script> **now** |\n")
 	s, err := New(Options{Dir: tr.dir, SchemaPath: schema})
 	must(t, err)
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()
 
 	_, body := get(t, "GET", ts.URL+"/", nil)
-	for _, w := range []string{"Applications in Russia fell by a quarter in 2023", "Reproduced", "Differs", "Not reproducible",
-		"1,500,000", "687,264", "-0.2428", `class="status status-differs"`, `href="/schema"`} {
+	for _, w := range []string{"Applications in Russia fell by a quarter in 2023", "Reproduced, with a caveat", "Differs", "Not reproducible",
+		"1,500,000", "687,264", "-0.2428", `class="status status-differs"`, `href="/schema"`,
+		"<strong>Caveat:</strong> The data count applications lodged in Russia, whatever the nationality.",
+		`<a href="https://example.org/article">A newspaper</a>`, "-0.24 percent", "the 2022 number: about 157,867"} {
 		if !bytes.Contains(body, []byte(w)) {
 			t.Errorf("page lacks %q", w)
 		}
 	}
+	if bytes.Contains(body, []byte("javascript:")) || bytes.Contains(body, []byte("<table>\n<caption id=\"claims-caption\"")) {
+		t.Errorf("claims: an unsafe link or the wide table is back")
+	}
 	resp, body := get(t, "GET", ts.URL+"/schema", nil)
-	if resp.StatusCode != http.StatusOK || !bytes.Contains(body, []byte("| column | meaning &lt;b&gt; |")) {
-		t.Errorf("schema: status %d:\n%s", resp.StatusCode, body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("schema: status %d", resp.StatusCode)
+	}
+	for _, w := range []string{`<h1 id="schema">Schema</h1>`, `<h2 id="headlines"><code>headlines</code></h2>`,
+		`<th scope="col">meaning &lt;b&gt;</th>`, `<td><code>rank</code></td>`, `<td>Order &lt;script&gt;x&lt;/script&gt; <strong>now</strong></td>`,
+		`<a href="https://example.org/r">the repo</a>`, "and bad"} {
+		if !bytes.Contains(body, []byte(w)) {
+			t.Errorf("schema page lacks %q:\n%s", w, body)
+		}
+	}
+	if bytes.Contains(body, []byte("<script>")) || bytes.Contains(body, []byte("javascript:")) || bytes.Contains(body, []byte("|---|")) {
+		t.Errorf("schema page has raw Markdown or unsafe markup:\n%s", body)
 	}
 }
 
@@ -524,5 +543,63 @@ func TestAccessLogAndShutdown(t *testing.T) {
 func TestNewNeedsADirectory(t *testing.T) {
 	if _, err := New(Options{}); err == nil {
 		t.Error("New without a directory: no error")
+	}
+}
+
+// TestCrossOrigin: a page of another site (DuckDB-WASM, hyparquet in a
+// browser) may read the files and the API by range request; the pages
+// stay same-origin.
+func TestCrossOrigin(t *testing.T) {
+	tr := newTree(t)
+	_, ts := newTestServer(t, tr, nil)
+	origin := map[string]string{"Origin": "https://notebook.example"}
+	for _, path := range []string{"/latest/observations.parquet", "/releases/" + realID + "/run.json", "/api/releases"} {
+		resp, _ := get(t, "GET", ts.URL+path, origin)
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
+			t.Errorf("%s: status %d, Access-Control-Allow-Origin %q", path, resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"))
+		}
+	}
+	resp, body := get(t, "GET", ts.URL+"/latest/observations.parquet", map[string]string{"Origin": "https://notebook.example", "Range": "bytes=-8"})
+	if resp.StatusCode != http.StatusPartialContent || string(body[4:]) != "PAR1" || resp.Header.Get("Access-Control-Allow-Origin") != "*" ||
+		!strings.Contains(resp.Header.Get("Access-Control-Expose-Headers"), "Content-Range") {
+		t.Errorf("range request: status %d, headers %v", resp.StatusCode, resp.Header)
+	}
+	resp, _ = get(t, "OPTIONS", ts.URL+"/latest/observations.parquet", map[string]string{"Origin": "https://notebook.example",
+		"Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "range"})
+	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != "*" ||
+		!strings.Contains(resp.Header.Get("Access-Control-Allow-Headers"), "Range") || resp.Header.Get("Access-Control-Allow-Methods") != "GET, HEAD" {
+		t.Errorf("preflight: status %d, headers %v", resp.StatusCode, resp.Header)
+	}
+	resp, _ = get(t, "OPTIONS", ts.URL+"/latest/observations.parquet", map[string]string{"Origin": "https://notebook.example",
+		"Access-Control-Request-Method": "DELETE"})
+	if resp.StatusCode == http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Methods") != "" {
+		t.Errorf("preflight for DELETE: status %d, headers %v", resp.StatusCode, resp.Header)
+	}
+	resp, _ = get(t, "OPTIONS", ts.URL+"/latest/observations.parquet", nil)
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("OPTIONS without a preflight: status %d", resp.StatusCode)
+	}
+	resp, _ = get(t, "GET", ts.URL+"/", origin)
+	if resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("the page carries Access-Control-Allow-Origin %q", resp.Header.Get("Access-Control-Allow-Origin"))
+	}
+}
+
+// TestFileDescriptions: the file list says what each file holds, as the
+// run report describes it.
+func TestFileDescriptions(t *testing.T) {
+	tr := newTree(t)
+	rewriteReport(t, tr.path(realID, reportName), func(m map[string]any) {
+		for _, f := range m["files"].([]any) {
+			f := f.(map[string]any)
+			if f["name"] == "schengen_state_year.parquet" {
+				f["description"] = "Schengen visas by Schengen State handling the applications, per year <i>"
+			}
+		}
+	})
+	_, ts := newTestServer(t, tr, nil)
+	_, body := get(t, "GET", ts.URL+"/", nil)
+	if !bytes.Contains(body, []byte("Schengen visas by Schengen State handling the applications, per year &lt;i&gt;")) {
+		t.Errorf("page lacks the report's description:\n%s", body)
 	}
 }

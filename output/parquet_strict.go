@@ -1,0 +1,215 @@
+package output
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	pq "github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// StrictColumn is one column of a Parquet file as StrictReadParquet sees
+// it: its declared types and a summary of its values.
+type StrictColumn struct {
+	Name string
+	// Physical is the Parquet physical type (BYTE_ARRAY, INT32, ...) and
+	// Logical the logical type annotation ("STRING", "DATE",
+	// "INT(32,true)"), "" when there is none.
+	Physical, Logical string
+	// Nulls counts the missing values.
+	Nulls int64
+	// Sum is ValueSum over the column's values.
+	Sum uint64
+}
+
+// StrictSummary is what StrictReadParquet found in a file.
+type StrictSummary struct {
+	Rows    int64
+	Columns []StrictColumn
+}
+
+// StrictReadParquet reads the Parquet file at path with parquet-go, a
+// reader that shares no code with the Arrow writer of WriteParquet nor with
+// DuckDB, and checks what lenient readers let through: the schema root must
+// not be repeated (the format allows only a required root; hyparquet and
+// other strict readers misread every column otherwise), the schema must be
+// flat with no repeated column, and every column chunk must decode to as
+// many values as the row group has rows. It returns each column's types,
+// null count and an order-independent sum of its values, so that a caller
+// can compare them with the table the file was written from.
+func StrictReadParquet(ctx context.Context, path string) (StrictSummary, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return StrictSummary{}, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return StrictSummary{}, err
+	}
+	pf, err := pq.OpenFile(f, st.Size())
+	if err != nil {
+		return StrictSummary{}, fmt.Errorf("%s: open with parquet-go: %w", path, err)
+	}
+	md := pf.Metadata()
+	if len(md.Schema) == 0 {
+		return StrictSummary{}, fmt.Errorf("%s: no schema", path)
+	}
+	root := md.Schema[0]
+	if r, ok := root.RepetitionType.Get(); ok && r != format.Required {
+		return StrictSummary{}, fmt.Errorf("%s: schema root %q is %s; the Parquet format requires the root to be REQUIRED or unset", path, root.Name, r)
+	}
+	if n, _ := root.NumChildren.Get(); int(n) != len(md.Schema)-1 {
+		return StrictSummary{}, fmt.Errorf("%s: schema root has %d children for %d columns; nested columns are not expected", path, n, len(md.Schema)-1)
+	}
+	sum := StrictSummary{Rows: pf.NumRows()}
+	for i, el := range md.Schema[1:] {
+		if n, _ := el.NumChildren.Get(); n != 0 {
+			return StrictSummary{}, fmt.Errorf("%s: column %d %q is a group; nested columns are not expected", path, i, el.Name)
+		}
+		if r, _ := el.RepetitionType.Get(); r == format.Repeated {
+			return StrictSummary{}, fmt.Errorf("%s: column %q is REPEATED; the tables are flat", path, el.Name)
+		}
+		t, ok := el.Type.Get()
+		if !ok {
+			return StrictSummary{}, fmt.Errorf("%s: column %q has no physical type", path, el.Name)
+		}
+		sum.Columns = append(sum.Columns, StrictColumn{Name: el.Name, Physical: t.String(), Logical: el.LogicalType.String()})
+	}
+	var total int64
+	for g, rg := range pf.RowGroups() {
+		if err := ctx.Err(); err != nil {
+			return StrictSummary{}, err
+		}
+		rows := rg.NumRows()
+		total += rows
+		for c, chunk := range rg.ColumnChunks() {
+			col := &sum.Columns[c]
+			n, err := sumChunk(chunk, col)
+			if err != nil {
+				return StrictSummary{}, fmt.Errorf("%s: row group %d column %q: %w", path, g, col.Name, err)
+			}
+			if n != rows {
+				return StrictSummary{}, fmt.Errorf("%s: row group %d column %q holds %d values for %d rows", path, g, col.Name, n, rows)
+			}
+		}
+	}
+	if total != sum.Rows {
+		return StrictSummary{}, fmt.Errorf("%s: row groups hold %d rows, the footer says %d", path, total, sum.Rows)
+	}
+	return sum, nil
+}
+
+// sumChunk adds the values of one column chunk to col and returns how many
+// values (nulls included) it holds.
+func sumChunk(chunk pq.ColumnChunk, col *StrictColumn) (int64, error) {
+	r := pq.NewColumnChunkValueReader(chunk)
+	defer r.Close()
+	buf := make([]pq.Value, 1024)
+	var n int64
+	for {
+		k, err := r.ReadValues(buf)
+		for _, v := range buf[:k] {
+			n++
+			if v.IsNull() {
+				col.Nulls++
+				continue
+			}
+			s, err := canonicalParquet(v, col.Logical)
+			if err != nil {
+				return n, err
+			}
+			col.Sum += valueHash(s)
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
+// canonicalParquet is the text of a Parquet value as ValueSum spells it.
+func canonicalParquet(v pq.Value, logical string) (string, error) {
+	switch v.Kind() {
+	case pq.Boolean:
+		return strconv.FormatBool(v.Boolean()), nil
+	case pq.Int32:
+		if logical == "DATE" {
+			return time.Unix(int64(v.Int32())*86400, 0).UTC().Format(time.DateOnly), nil
+		}
+		return strconv.FormatInt(int64(v.Int32()), 10), nil
+	case pq.Int64:
+		return strconv.FormatInt(v.Int64(), 10), nil
+	case pq.Float:
+		return strconv.FormatFloat(float64(v.Float()), 'g', -1, 64), nil
+	case pq.Double:
+		return strconv.FormatFloat(v.Double(), 'g', -1, 64), nil
+	case pq.ByteArray:
+		return string(v.ByteArray()), nil
+	}
+	return "", fmt.Errorf("value of unexpected kind %s", v.Kind())
+}
+
+// ValueSum adds the hash of v, a value scanned from a database row
+// (int32, int64, float64, string, bool, time.Time for a DATE; nil is not
+// counted), to sum. Summing hashes makes the result independent of row
+// order; StrictReadParquet sums a file's values the same way.
+func ValueSum(sum uint64, v any) (uint64, error) {
+	var s string
+	switch x := v.(type) {
+	case nil:
+		return sum, nil
+	case bool:
+		s = strconv.FormatBool(x)
+	case int32:
+		s = strconv.FormatInt(int64(x), 10)
+	case int64:
+		s = strconv.FormatInt(x, 10)
+	case int:
+		s = strconv.Itoa(x)
+	case float64:
+		s = strconv.FormatFloat(x, 'g', -1, 64)
+	case string:
+		s = x
+	case []byte:
+		s = string(x)
+	case time.Time:
+		s = x.UTC().Format(time.DateOnly)
+	default:
+		return sum, fmt.Errorf("value %v of unexpected type %T", v, v)
+	}
+	return sum + valueHash(s), nil
+}
+
+func valueHash(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
+}
+
+// ParquetTypeOf is the Parquet physical and logical type a column of the
+// DuckDB type duckType is written as, in StrictColumn's spelling.
+func ParquetTypeOf(duckType string) (physical, logical string, err error) {
+	switch duckType {
+	case "VARCHAR":
+		return "BYTE_ARRAY", "STRING", nil
+	case "INTEGER":
+		return "INT32", "INT(32,true)", nil
+	case "BIGINT":
+		return "INT64", "INT(64,true)", nil
+	case "DOUBLE":
+		return "DOUBLE", "", nil
+	case "BOOLEAN":
+		return "BOOLEAN", "", nil
+	case "DATE":
+		return "INT32", "DATE", nil
+	}
+	return "", "", fmt.Errorf("no Parquet type known for %s", duckType)
+}

@@ -1,0 +1,167 @@
+package pipeline
+
+import (
+	"archive/zip"
+	"encoding/json"
+	"io"
+	"math"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// openpyxlScript prints, for every sheet of a workbook opened in openpyxl's
+// read-only mode (which trusts each sheet's declared dimension), its
+// max_row and max_column.
+const openpyxlScript = `
+import json, sys, openpyxl
+wb = openpyxl.load_workbook(sys.argv[1], read_only=True)
+print(json.dumps({ws.title: [ws.max_row, ws.max_column] for ws in wb.worksheets}))
+`
+
+// checkWorkbookForTools checks what other tools see of a published
+// workbook: each sheet's declared size (and openpyxl's read-only view of
+// it, when /usr/bin/python3 has openpyxl), no table column without a
+// value, no asylum row without a number, print titles and a readable
+// print scale, the chart's single colour, axis titles and emptyYears
+// empty slots, and the MFA headline's change.
+func checkWorkbookForTools(t *testing.T, path string, emptyYears int) {
+	t.Helper()
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	used := map[string][2]int{}
+	names := map[string]bool{}
+	for _, dn := range f.GetDefinedName() {
+		if dn.Name == "_xlnm.Print_Titles" {
+			names[dn.Scope] = true
+		}
+	}
+	for _, sheet := range f.GetSheetList() {
+		rows, err := f.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols := 0
+		for _, r := range rows {
+			cols = max(cols, len(r))
+		}
+		used[sheet] = [2]int{len(rows), cols}
+		last, _ := excelize.CoordinatesToCellName(cols, len(rows))
+		if dim, _ := f.GetSheetDimension(sheet); dim != "A1:"+last {
+			t.Errorf("sheet %s declares %q, its cells use A1:%s", sheet, dim, last)
+		}
+		table := sheet != "About" && sheet != "Definitions" && sheet != "Chart"
+		if !table {
+			continue
+		}
+		if !names[sheet] {
+			t.Errorf("sheet %s: no print titles (header row repeated on every page)", sheet)
+		}
+		pl, err := f.GetPageLayout(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		props, _ := f.GetSheetProps(sheet)
+		fit := props.FitToPage != nil && *props.FitToPage
+		if !fit && (pl.AdjustTo == nil || *pl.AdjustTo < 70) {
+			t.Errorf("sheet %s prints at %v%%, below 70%%", sheet, pl.AdjustTo)
+		}
+		for c := 0; c < cols; c++ {
+			filled := false
+			for _, r := range rows[1:] {
+				filled = filled || (c < len(r) && r[c] != "")
+			}
+			if !filled && len(rows) > 1 {
+				t.Errorf("sheet %s: column %q is empty in every row", sheet, rows[0][c])
+			}
+		}
+		if strings.HasPrefix(sheet, "asylum_") {
+			for i, r := range rows[1:] {
+				number := false
+				for c, v := range r {
+					if rows[0][c] == "Year" {
+						continue
+					}
+					if x, err := strconv.ParseFloat(strings.ReplaceAll(strings.TrimSuffix(v, "%"), ",", ""), 64); err == nil && x != 0 {
+						number = true
+					}
+				}
+				if !number {
+					t.Errorf("sheet %s row %d carries no number: %v", sheet, i+2, r)
+					break
+				}
+			}
+		}
+	}
+	if python, err := exec.LookPath("/usr/bin/python3"); err == nil {
+		out, err := exec.Command(python, "-c", openpyxlScript, path).Output()
+		if err != nil {
+			t.Logf("openpyxl check skipped (python3-openpyxl not installed?): %v", err)
+		} else {
+			var got map[string][2]int
+			if err := json.Unmarshal(out, &got); err != nil {
+				t.Fatal(err)
+			}
+			for sheet, want := range used {
+				if got[sheet] != want {
+					t.Errorf("openpyxl read-only sees sheet %s as %v rows x columns, its cells use %v", sheet, got[sheet], want)
+				}
+			}
+		}
+	}
+	// The chart: a slot for every year from the first to the last (a
+	// year without data, 2016, is an empty cell), one colour, titled axes.
+	chart, _ := f.GetRows("Chart")
+	empty := 0
+	for i := 2; i < len(chart); i++ {
+		prev, _ := strconv.Atoi(chart[i-1][0])
+		if y, _ := strconv.Atoi(chart[i][0]); y != prev+1 {
+			t.Errorf("chart rows %d and %d: years %d and %d are not consecutive", i, i+1, prev, y)
+		}
+		if len(chart[i]) < 2 || chart[i][1] == "" {
+			empty++
+		}
+	}
+	if len(chart) < 3 || empty != emptyYears {
+		t.Errorf("chart has %d rows, %d of them without data; want %d without", len(chart), empty, emptyYears)
+	}
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	for _, zf := range zr.File {
+		if !strings.HasPrefix(zf.Name, "xl/charts/chart") {
+			continue
+		}
+		rc, _ := zf.Open()
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		x := string(b)
+		for _, want := range []string{`varyColors val="0"`, `<a:t>Year</a:t>`, `<a:t>Applications (ATV + uniform)</a:t>`, `srgbClr val="1F5F99"`, `dispBlanksAs val="gap"`} {
+			if !strings.Contains(x, want) {
+				t.Errorf("%s lacks %s", zf.Name, want)
+			}
+		}
+	}
+	// The MFA headline has its change: 846,000 (2023) on 512,000 (2022).
+	rows, _ := f.GetRows("Headlines", excelize.Options{RawCellValue: true})
+	found := false
+	for _, r := range rows {
+		if len(r) > 7 && strings.HasPrefix(r[2], "Visas issued by Russia") {
+			found = true
+			if c, err := strconv.ParseFloat(r[7], 64); err != nil || math.Abs(c-(846000.0/512000-1)) > 1e-9 {
+				t.Errorf("MFA headline change %q, want %v", r[7], 846000.0/512000-1)
+			}
+		}
+	}
+	if !found {
+		t.Error("no MFA headline")
+	}
+}
