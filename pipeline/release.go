@@ -32,7 +32,18 @@ type publishedTable struct {
 	// notOnSheet lists columns left out of the sheet (kept in the files),
 	// for columns that only researchers need.
 	notOnSheet []string
+	// mainSheetWhere restricts the rows of the table's sheet in the main
+	// workbook (fixed SQL over the table's columns; topic workbooks and the
+	// files keep every row), "" for all rows.
+	mainSheetWhere string
 }
+
+// europeanAsylumSheet keeps, on the main workbook's asylum comparison
+// sheets, the countries of asylum that Eurostat reports in the loaded files
+// and the EU: where both publishers can be read side by side. UNHCR's
+// figures for the other countries of asylum (tens of thousands of rows)
+// stay in the Parquet and CSV files and in the topic workbooks.
+const europeanAsylumSheet = "asylum_country IN (SELECT DISTINCT reporter FROM eurostat_series) OR asylum_country IN ('EU27_2020', 'EU28')"
 
 // publishedTables is the closed list of what a release contains, in the
 // workbook's sheet order.
@@ -53,10 +64,12 @@ var publishedTables = []publishedTable{
 		title: "Asylum applicants and first-instance decisions by reporting country and citizenship, per year (Eurostat)"},
 	{name: "asylum_sources_compared", orderBy: "asylum_country, origin, year", sheet: "asylum_sources_compared", csv: true,
 		key: []string{"asylum_country", "origin", "year"}, country: "origin", notOnSheet: []string{"asylum_country_iso3", "origin_iso3"},
-		title: "Eurostat and UNHCR asylum applications side by side, with the difference"},
+		mainSheetWhere: europeanAsylumSheet,
+		title:          "Eurostat and UNHCR asylum applications side by side, with the difference"},
 	{name: "asylum_decisions_compared", orderBy: "asylum_country, origin, year", sheet: "asylum_decisions_compared", csv: true,
 		key: []string{"asylum_country", "origin", "year"}, country: "origin", notOnSheet: []string{"asylum_country_iso3", "origin_iso3"},
-		title: "Asylum decisions and recognition rates from UNHCR and Eurostat side by side, by country of asylum (and the EU) and origin"},
+		mainSheetWhere: europeanAsylumSheet,
+		title:          "Asylum decisions and recognition rates from UNHCR and Eurostat side by side, by country of asylum (and the EU) and origin"},
 	{name: "ru_mfa_visas_published", orderBy: "indicator, recipient, year, source_publisher", sheet: "ru_mfa_visas_published", csv: true,
 		country: "issuer", notOnSheet: []string{"recipient_iso3"},
 		title: "Visas issued by Russia as published by its Foreign Ministry, with citations"},

@@ -34,6 +34,9 @@ func sheetQuery(ctx context.Context, conn *sql.Conn, cat []vsql.Column, t publis
 		conds = append(conds, vsql.QuoteIdent(t.country)+" = ?")
 		args = append(args, country)
 	}
+	if country == "" && t.mainSheetWhere != "" {
+		conds = append(conds, "("+t.mainSheetWhere+")")
+	}
 	for _, c := range own {
 		if measureFormats[string(c.Format)] {
 			measures = append(measures, "coalesce("+vsql.QuoteIdent(c.Name)+", 0) <> 0")

@@ -100,7 +100,11 @@ func printSummary(w io.Writer, rep *pipeline.Report) {
 			parts[dir] = [2]int64{p[0] + 1, p[1] + f.Size}
 			continue
 		}
-		fmt.Fprintf(tw, "  %s\t%s rows\t%s\t\n", filepath.Join(rep.Latest, f.Name), output.Thousands(f.Rows), output.HumanBytes(f.Size))
+		rows := output.Thousands(f.Rows) + " rows"
+		if f.Rows < 0 {
+			rows = "" // not a table (CITATION.cff)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t\n", filepath.Join(rep.Latest, f.Name), rows, output.HumanBytes(f.Size))
 	}
 	for dir, p := range parts {
 		fmt.Fprintf(tw, "  %s/\t%s files\t%s\t\n", filepath.Join(rep.Latest, dir), output.Thousands(p[0]), output.HumanBytes(p[1]))
