@@ -626,8 +626,8 @@ func parseECSheet(path string, rows [][]string, footer *ecFooter) (*ECSheet, err
 			// Some count cells are formulas whose cached value carries
 			// binary floating-point noise (2015: 469.00000000000006).
 			r := math.Round(f)
-			if f < 0 || math.Abs(f-r) > 1e-6 || f > 1e15 {
-				return nil, cellErr(rowNum, ci, raw, errors.New("expected a count (a whole non-negative number)"))
+			if f < 0 || math.Abs(f-r) > 1e-6 || !plausibleCount(r) {
+				return nil, cellErr(rowNum, ci, raw, ErrImplausibleCount)
 			}
 			out[k] = int64(r)
 		}

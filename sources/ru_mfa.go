@@ -183,8 +183,8 @@ func (r *ruMFAReader) next() ([]driver.Value, error) {
 			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 				return nil, fail(i, errors.New("not a number (write 846000, without separators)"))
 			}
-			if f < 0 {
-				return nil, fail(i, errors.New("negative count"))
+			if !plausibleCount(f) {
+				return nil, fail(i, ErrImplausibleCount)
 			}
 			val = f
 		case "published":
