@@ -44,8 +44,10 @@ func TestImplausibleCounts(t *testing.T) {
 	}
 	sourcesUnderTest := []source{
 		{name: "eurostat tsv", file: "migr_asyappctzm_fixture_api.tsv",
-			data: func() []byte { return unhcrReadFixture(t, filepath.Join(esTestdata, "migr_asyappctzm_fixture_api.tsv")) },
-			old:  "M,PER,AF,T,TOTAL,FRST,DE\tV p\t", orig: "5", line: 2, column: "2", load: eurostat},
+			data: func() []byte {
+				return unhcrReadFixture(t, filepath.Join(esTestdata, "migr_asyappctzm_fixture_api.tsv"))
+			},
+			old: "M,PER,AF,T,TOTAL,FRST,DE\tV p\t", orig: "5", line: 2, column: "2", load: eurostat},
 		{name: "eurostat sdmx csv", file: filepath.Base(esSDMXDec),
 			data: func() []byte { return head(esSDMXDec, 20) },
 			old:  "TOTAL,REJECTED,FR,2015,V,\n", orig: "0", line: 2, column: "11", load: eurostat},
