@@ -226,7 +226,7 @@ func (c Config) Validate() error {
 		case f.URL == "":
 			errs = append(errs, fmt.Errorf("fetch[%d]: needs url", i))
 		case !strings.HasPrefix(f.URL, "http://") && !strings.HasPrefix(f.URL, "https://"):
-			errs = append(errs, fmt.Errorf("fetch[%d]: url %q must be http(s)", i, f.URL))
+			errs = append(errs, fmt.Errorf("fetch[%d]: url %q must be http(s)", i, snapshot.RedactURL(f.URL)))
 		}
 		switch f.Source {
 		case "ec_schengen_consulates", "eurostat_asylum", "unhcr", "ru_mfa_published":
@@ -237,7 +237,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("fetch[%d]: expect: %w", i, err))
 		}
 		if f.name() == "" || f.name() == "/" || f.name() == "." {
-			errs = append(errs, fmt.Errorf("fetch[%d]: cannot name the file from %q; set name", i, f.URL))
+			errs = append(errs, fmt.Errorf("fetch[%d]: cannot name the file from %q; set name", i, snapshot.RedactURL(f.URL)))
 		}
 	}
 	return errors.Join(errs...)

@@ -110,7 +110,7 @@ func writeFailedReport(outDir string, rep *Report) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	return writeJSON(filepath.Join(dir, rep.Release+"-failed.json"), rep)
+	return writeJSON(filepath.Join(dir, rep.Release+"-failed.json"), rep.forPublication(outDir))
 }
 
 // RunSummary is one past run for `visastats runs`.

@@ -236,7 +236,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (re
 	rep.ReleaseDir = final
 	rep.Latest = filepath.Join(cfg.Output.Dir, "latest")
 	rep.Duration = time.Since(started)
-	if err := writeJSON(filepath.Join(partial, "run.json"), rep); err != nil {
+	if err := writeJSON(filepath.Join(partial, "run.json"), rep.forPublication(cfg.Output.Dir)); err != nil {
 		return rep, err
 	}
 	if err := syncDir(partial); err != nil {
