@@ -30,6 +30,10 @@ type Config struct {
 	// Snapshots is where every input is kept, content-addressed, with its
 	// provenance; "" means <output.dir>/snapshots.
 	Snapshots string `mapstructure:"snapshots"`
+	// Limits bound what the sources read from each input file
+	// (decompressed size, line, cell and sheet sizes); zero fields take
+	// the defaults of sources.DefaultLimits.
+	Limits sources.Limits `mapstructure:"limits"`
 }
 
 // SnapshotDir is the snapshot store's directory.
@@ -90,12 +94,14 @@ func (c Config) SourceConfig() sources.Config {
 	if eurostat.CodeLists == "" {
 		eurostat.CodeLists = c.Sources.Reference.Dir
 	}
+	ec, unhcr, rumfa := c.Sources.ECSchengen, c.Sources.UNHCR, c.Sources.RUMFA
+	eurostat.Limits, ec.Limits, unhcr.Limits, rumfa.Limits = c.Limits, c.Limits, c.Limits, c.Limits
 	return sources.Config{
 		Reference:      c.Sources.Reference,
-		ECSchengen:     c.Sources.ECSchengen,
+		ECSchengen:     ec,
 		Eurostat:       eurostat,
-		UNHCR:          c.Sources.UNHCR,
-		RUMFA:          c.Sources.RUMFA,
+		UNHCR:          unhcr,
+		RUMFA:          rumfa,
 		Claims:         c.Sources.Claims,
 		UpstreamIssues: c.Sources.UpstreamIssues,
 		Coverage:       c.Sources.Coverage,
