@@ -112,7 +112,8 @@ func (e *CheckError) Error() string {
 	return b.String()
 }
 
-// Run executes the whole pipeline. It holds the output directory's lock,
+// Run executes the whole pipeline. It holds the locks of the output
+// directory and the database,
 // cleans up what a dead run left, fetches and snapshots every input, skips
 // the build when nothing changed since the latest release (unless forced),
 // builds a new database beside the configured one, loads every source, runs
@@ -124,7 +125,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (re
 	started := time.Now()
 	now := started.UTC()
 	rep = &Report{GeneratedAt: now, Database: cfg.Database, Status: StatusFailed, Versions: versions()}
-	lock, err := lockOutput(cfg.Output.Dir)
+	lock, err := lockRun(cfg.Output.Dir, cfg.Database)
 	if err != nil {
 		return rep, err
 	}
@@ -132,9 +133,6 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (re
 	releasesDir := filepath.Join(cfg.Output.Dir, "releases")
 	if err := os.MkdirAll(releasesDir, 0o755); err != nil {
 		return rep, fmt.Errorf("create %s: %w", releasesDir, err)
-	}
-	if err := os.MkdirAll(filepath.Dir(cfg.Database), 0o755); err != nil {
-		return rep, fmt.Errorf("create database directory: %w", err)
 	}
 	cleanLeftovers(releasesDir, cfg.Database)
 	rep.Release = newReleaseID(releasesDir, now)
