@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -55,4 +56,50 @@ func TestRunsShareDatabase(t *testing.T) {
 		t.Fatalf("first run: %v", err)
 	}
 	checkLatestComplete(t, first)
+}
+
+// TestDeadRunRecorded kills a run (SIGKILL) while it runs: the next run
+// finds the marker it left, records it as a failed run that says it
+// stopped before it finished, and Runs lists it.
+func TestDeadRunRecorded(t *testing.T) {
+	cfg := testConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ecFile(t, "2023"), Year: 2023}}})
+	child := startChildRun(t, cfg)
+	deadline := time.Now().Add(30 * time.Second)
+	var marker []string
+	for time.Now().Before(deadline) && len(marker) == 0 {
+		marker, _ = filepath.Glob(filepath.Join(cfg.Output.Dir, "runs", "*-running.json"))
+		time.Sleep(2 * time.Millisecond)
+	}
+	if len(marker) != 1 {
+		child.Process.Kill()
+		child.Wait()
+		t.Fatalf("no running marker: %v", marker)
+	}
+	child.Process.Signal(syscall.SIGKILL)
+	child.Wait()
+	dead := strings.TrimSuffix(filepath.Base(marker[0]), "-running.json")
+
+	// The next run fails fast (a missing input) but first records the
+	// dead one.
+	next := cfg
+	next.Sources.ECSchengen = sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: filepath.Join(t.TempDir(), "missing-2023.xlsx"), Year: 2023}}}
+	if _, err := Run(context.Background(), next, quietLog(), RunOptions{}); err == nil {
+		t.Fatal("run with a missing input succeeded")
+	}
+	runs, err := Runs(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range runs {
+		if r.Release == dead {
+			found = r.Status == StatusFailed && strings.Contains(r.Report.Error, "stopped before it finished")
+		}
+	}
+	if !found || len(runs) != 2 {
+		t.Errorf("runs = %+v, want the killed run %s failed with 'stopped before it finished', and the next one", runs, dead)
+	}
+	if left, _ := filepath.Glob(filepath.Join(cfg.Output.Dir, "runs", "*-running.json")); len(left) != 0 {
+		t.Errorf("markers left: %v", left)
+	}
 }

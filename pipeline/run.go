@@ -136,6 +136,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (re
 	}
 	cleanLeftovers(releasesDir, cfg.Database)
 	rep.Release = newReleaseID(releasesDir, now)
+	for _, id := range reapDeadRuns(cfg.Output.Dir, rep.Release) {
+		log.Warn("an earlier run stopped before it finished (killed or crashed); recorded as failed", "release", id)
+	}
+	if werr := writeRunningMarker(cfg.Output.Dir, rep); werr != nil {
+		log.Warn("keep marker of the running run", "error", werr)
+	}
 	defer func() {
 		rep.Duration = time.Since(started)
 		if err != nil {
@@ -145,6 +151,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (re
 				log.Warn("keep report of failed run", "error", werr)
 			}
 		}
+		removeRunningMarker(cfg.Output.Dir, rep.Release)
 	}()
 
 	store, err := snapshot.Open(cfg.SnapshotDir())
@@ -422,7 +429,8 @@ func newReleaseID(dir string, now time.Time) string {
 	for i := 2; ; i++ {
 		_, err1 := os.Stat(filepath.Join(dir, id))
 		_, err2 := os.Stat(filepath.Join(dir, "..", "runs", id+"-failed.json"))
-		if errors.Is(err1, os.ErrNotExist) && errors.Is(err2, os.ErrNotExist) {
+		_, err3 := os.Stat(filepath.Join(dir, "..", "runs", id+"-running.json"))
+		if errors.Is(err1, os.ErrNotExist) && errors.Is(err2, os.ErrNotExist) && errors.Is(err3, os.ErrNotExist) {
 			return id
 		}
 		id = fmt.Sprintf("%s-%d", now.Format(releaseIDLayout), i)
