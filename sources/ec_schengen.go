@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -546,6 +547,11 @@ func ReadECWorkbookOptions(path string, opt ECReadOptions) (*ECSheet, error) {
 	}
 	sh, err := parseECSheet(path, rows, footer)
 	if err != nil {
+		// excelize's row iterator stops quietly at broken XML, which
+		// then looks like a short or empty sheet: say so instead.
+		if xerr := ecSheetXMLError(path); xerr != nil {
+			return nil, fmt.Errorf("read %s sheet %q: the sheet is damaged: %w; download the file again or open and save it in Excel or LibreOffice", path, ECSchengenSheet, xerr)
+		}
 		return nil, err
 	}
 	sh.SHA256 = sha
@@ -919,4 +925,70 @@ func ecSheetRows(wb *excelize.File, path string, lim Limits) ([][]string, error)
 		rows = rows[:len(rows)-1]
 	}
 	return rows, nil
+}
+
+// ecSheetXMLError reads the data sheet's XML part of the workbook at path
+// through to its end and returns the first XML syntax error, or nil when
+// the part is well-formed (or cannot be found: other checks say so).
+func ecSheetXMLError(path string) error {
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return nil
+	}
+	defer zr.Close()
+	open := func(name string) (io.ReadCloser, error) { return zr.Open(strings.TrimPrefix(name, "/")) }
+	var wbXML struct {
+		Sheets []struct {
+			Name string `xml:"name,attr"`
+			ID   string `xml:"http://schemas.openxmlformats.org/officeDocument/2006/relationships id,attr"`
+		} `xml:"sheets>sheet"`
+	}
+	var rels struct {
+		Rels []struct {
+			ID     string `xml:"Id,attr"`
+			Target string `xml:"Target,attr"`
+		} `xml:"Relationship"`
+	}
+	for name, v := range map[string]any{"xl/workbook.xml": &wbXML, "xl/_rels/workbook.xml.rels": &rels} {
+		rc, err := open(name)
+		if err != nil {
+			return nil
+		}
+		err = xml.NewDecoder(rc).Decode(v)
+		rc.Close()
+		if err != nil {
+			return nil
+		}
+	}
+	part := ""
+	for _, sh := range wbXML.Sheets {
+		if sh.Name == ECSchengenSheet {
+			for _, r := range rels.Rels {
+				if r.ID == sh.ID {
+					part = r.Target
+					if !strings.HasPrefix(part, "/") {
+						part = "xl/" + part
+					}
+				}
+			}
+		}
+	}
+	if part == "" {
+		return nil
+	}
+	rc, err := open(part)
+	if err != nil {
+		return nil
+	}
+	defer rc.Close()
+	d := xml.NewDecoder(rc)
+	for {
+		_, err := d.RawToken()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", part, err)
+		}
+	}
 }

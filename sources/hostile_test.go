@@ -271,3 +271,49 @@ func TestLineLimitReader(t *testing.T) {
 		}
 	}
 }
+
+// TestECDamagedMessages: a zip that is not a workbook and a workbook whose
+// data sheet's XML is broken half-way each get a message that says what is
+// wrong, not "damaged or truncated: EOF" or "the sheet is empty".
+func TestECDamagedMessages(t *testing.T) {
+	dir := t.TempDir()
+	notWorkbook := filepath.Join(dir, "not-a-workbook-2023.xlsx")
+	{
+		f, err := os.Create(notWorkbook)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zw := zip.NewWriter(f)
+		w, _ := zw.Create("PROVENANCE.md")
+		w.Write(unhcrReadFixture(t, filepath.Join(ecDataDir, "PROVENANCE.md")))
+		zw.Close()
+		f.Close()
+	}
+	corrupt := filepath.Join(dir, "corrupt-sheet-2023.xlsx")
+	rewriteZip(t, ecFile(t, "2023"), corrupt, "xl/worksheets/sheet2.xml", func(orig []byte, w io.Writer) error {
+		_, err := w.Write(orig[:len(orig)/2])
+		w.Write([]byte("<<>>"))
+		return err
+	})
+	for _, tc := range []struct {
+		path string
+		is   error
+		want []string
+	}{
+		{notWorkbook, ErrUnsupportedFormat, []string{"a zip file, but not an .xlsx workbook", "xl/workbook.xml"}},
+		{corrupt, nil, []string{`sheet "Data for consulates": the sheet is damaged`, "xl/worksheets/sheet2.xml", "XML syntax error"}},
+	} {
+		_, err := ReadECWorkbook(tc.path)
+		if err == nil {
+			t.Fatalf("%s loaded", tc.path)
+		}
+		if tc.is != nil && !errors.Is(err, tc.is) {
+			t.Errorf("%v, want %v", err, tc.is)
+		}
+		for _, w := range append(tc.want, tc.path) {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("error %q lacks %q", err, w)
+			}
+		}
+	}
+}
