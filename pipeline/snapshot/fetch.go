@@ -317,7 +317,7 @@ func (f *Fetcher) attempt(ctx context.Context, client *http.Client, store *Store
 		return Result{}, transient(fmt.Errorf("GET %s: %w after %d of %d bytes", RedactURL(req.URL), ErrTruncated, tmp.size, resp.ContentLength))
 	}
 
-	if err := checkContent(tmp.f, tmp.size, req.Expect, RedactURL(req.URL)); err != nil {
+	if err := checkContent(tmp.f, tmp.size, req.Expect, RedactURL(req.URL), f.cfg.MaxBytes); err != nil {
 		return Result{}, permanent(err)
 	}
 	rec, err := store.commit(ctx, tmp, Provenance{
