@@ -177,6 +177,18 @@ func (c Config) Validate() error {
 	if strings.TrimSpace(c.Output.Dir) == "" {
 		errs = append(errs, errors.New("output.dir: must name a directory"))
 	}
+	for _, l := range []struct {
+		key string
+		v   int64
+	}{
+		{"max_expanded_bytes", c.Limits.MaxExpandedBytes}, {"max_workbook_bytes", c.Limits.MaxWorkbookBytes},
+		{"max_line_bytes", c.Limits.MaxLineBytes}, {"max_cell_bytes", int64(c.Limits.MaxCellBytes)},
+		{"max_sheet_rows", int64(c.Limits.MaxSheetRows)}, {"max_sheet_columns", int64(c.Limits.MaxSheetColumns)},
+	} {
+		if l.v < 0 {
+			errs = append(errs, fmt.Errorf("limits.%s: must be 0 (the default) or more, got %d", l.key, l.v))
+		}
+	}
 	if c.Output.Keep < 0 {
 		errs = append(errs, fmt.Errorf("output.keep: must be 0 (keep all) or more, got %d", c.Output.Keep))
 	}
