@@ -142,6 +142,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (re
 	if werr := writeRunningMarker(cfg.Output.Dir, rep); werr != nil {
 		log.Warn("keep marker of the running run", "error", werr)
 	}
+	runID := rep.Release // a skipped run reports the previous release's id
 	defer func() {
 		rep.Duration = time.Since(started)
 		if err != nil {
@@ -151,7 +152,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (re
 				log.Warn("keep report of failed run", "error", werr)
 			}
 		}
-		removeRunningMarker(cfg.Output.Dir, rep.Release)
+		removeRunningMarker(cfg.Output.Dir, runID)
 	}()
 
 	store, err := snapshot.Open(cfg.SnapshotDir())
