@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/big"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -269,7 +270,10 @@ func writeWorkbook(ctx context.Context, path string, about AboutSheet, sheets []
 	if err := validateWorkbook(sheets, opt); err != nil {
 		return nil, fmt.Errorf("workbook %s: %w", path, err)
 	}
-	f := excelize.NewFile()
+	// The stream writers spill sheets larger than 16 MB to temporary
+	// files: keep them beside the workbook, in the run's own build folder,
+	// so that they go with it if the run is killed.
+	f := excelize.NewFile(excelize.Options{TmpDir: filepath.Dir(path)})
 	defer f.Close()
 	st, err := newStyles(f)
 	if err != nil {

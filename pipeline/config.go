@@ -30,6 +30,10 @@ type Config struct {
 	// Snapshots is where every input is kept, content-addressed, with its
 	// provenance; "" means <output.dir>/snapshots.
 	Snapshots string `mapstructure:"snapshots"`
+	// Limits bound what the sources read from each input file
+	// (decompressed size, line, cell and sheet sizes); zero fields take
+	// the defaults of sources.DefaultLimits.
+	Limits sources.Limits `mapstructure:"limits"`
 }
 
 // SnapshotDir is the snapshot store's directory.
@@ -90,12 +94,14 @@ func (c Config) SourceConfig() sources.Config {
 	if eurostat.CodeLists == "" {
 		eurostat.CodeLists = c.Sources.Reference.Dir
 	}
+	ec, unhcr, rumfa := c.Sources.ECSchengen, c.Sources.UNHCR, c.Sources.RUMFA
+	eurostat.Limits, ec.Limits, unhcr.Limits, rumfa.Limits = c.Limits, c.Limits, c.Limits, c.Limits
 	return sources.Config{
 		Reference:      c.Sources.Reference,
-		ECSchengen:     c.Sources.ECSchengen,
+		ECSchengen:     ec,
 		Eurostat:       eurostat,
-		UNHCR:          c.Sources.UNHCR,
-		RUMFA:          c.Sources.RUMFA,
+		UNHCR:          unhcr,
+		RUMFA:          rumfa,
 		Claims:         c.Sources.Claims,
 		UpstreamIssues: c.Sources.UpstreamIssues,
 		Coverage:       c.Sources.Coverage,
@@ -176,6 +182,18 @@ func (c Config) Validate() error {
 	if strings.TrimSpace(c.Output.Dir) == "" {
 		errs = append(errs, errors.New("output.dir: must name a directory"))
 	}
+	for _, l := range []struct {
+		key string
+		v   int64
+	}{
+		{"max_expanded_bytes", c.Limits.MaxExpandedBytes}, {"max_workbook_bytes", c.Limits.MaxWorkbookBytes},
+		{"max_line_bytes", c.Limits.MaxLineBytes}, {"max_cell_bytes", int64(c.Limits.MaxCellBytes)},
+		{"max_sheet_rows", int64(c.Limits.MaxSheetRows)}, {"max_sheet_columns", int64(c.Limits.MaxSheetColumns)},
+	} {
+		if l.v < 0 {
+			errs = append(errs, fmt.Errorf("limits.%s: must be 0 (the default) or more, got %d", l.key, l.v))
+		}
+	}
 	if c.Output.Keep < 0 {
 		errs = append(errs, fmt.Errorf("output.keep: must be 0 (keep all) or more, got %d", c.Output.Keep))
 	}
@@ -231,7 +249,7 @@ func (c Config) Validate() error {
 		case f.URL == "":
 			errs = append(errs, fmt.Errorf("fetch[%d]: needs url", i))
 		case !strings.HasPrefix(f.URL, "http://") && !strings.HasPrefix(f.URL, "https://"):
-			errs = append(errs, fmt.Errorf("fetch[%d]: url %q must be http(s)", i, f.URL))
+			errs = append(errs, fmt.Errorf("fetch[%d]: url %q must be http(s)", i, snapshot.RedactURL(f.URL)))
 		}
 		switch f.Source {
 		case "ec_schengen_consulates", "eurostat_asylum", "unhcr", "ru_mfa_published":
@@ -242,7 +260,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("fetch[%d]: expect: %w", i, err))
 		}
 		if f.name() == "" || f.name() == "/" || f.name() == "." {
-			errs = append(errs, fmt.Errorf("fetch[%d]: cannot name the file from %q; set name", i, f.URL))
+			errs = append(errs, fmt.Errorf("fetch[%d]: cannot name the file from %q; set name", i, snapshot.RedactURL(f.URL)))
 		}
 	}
 	return errors.Join(errs...)

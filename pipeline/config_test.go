@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/visastats/visastats/sources"
 )
 
 // writeYAML writes a configuration into a temporary folder, with the
@@ -81,6 +83,22 @@ func TestLoadConfigEnvOverrides(t *testing.T) {
 	}
 }
 
+// TestLoadConfigLimits: the limits section and its environment overrides
+// reach every reader's configuration; absent keys stay zero (the default).
+func TestLoadConfigLimits(t *testing.T) {
+	t.Setenv("VISASTATS_LIMITS_MAX_CELL_BYTES", "2048")
+	cfg, err := LoadConfig(writeYAML(t, baseYAML+"limits:\n  max_line_bytes: 4096\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := cfg.SourceConfig()
+	for name, l := range map[string]sources.Limits{"eurostat": sc.Eurostat.Limits, "ec": sc.ECSchengen.Limits, "unhcr": sc.UNHCR.Limits, "mfa": sc.RUMFA.Limits} {
+		if l.MaxLineBytes != 4096 || l.MaxCellBytes != 2048 || l.MaxWorkbookBytes != 0 {
+			t.Errorf("%s limits = %+v", name, l)
+		}
+	}
+}
+
 func TestLoadConfigErrors(t *testing.T) {
 	tests := []struct{ name, yaml, want string }{
 		{"unknown key", baseYAML + "  eurostat:\n    pathz: x\n", "unknown key sources.eurostat:"},
@@ -89,6 +107,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"no database", strings.Replace(baseYAML, "database: out/visastats.duckdb", "database: ''", 1), "database"},
 		{"missing EC path", strings.Replace(baseYAML, "data/ec_schengen_consulates", "data/nope", 1), "no such file"},
 		{"missing upstream issues file", strings.Replace(baseYAML, "curated/upstream_issues.csv", "curated/nope.csv", 1), "sources.upstream_issues.path"},
+		{"negative limit", baseYAML + "limits:\n  max_line_bytes: -1\n", "limits.max_line_bytes"},
+		{"unknown limit", baseYAML + "limits:\n  max_lines: 10\n", "max_lines"},
 		{"negative keep", strings.Replace(baseYAML, "  dir: out", "  dir: out\n  keep: -1", 1), "output.keep"},
 	}
 	for _, tt := range tests {

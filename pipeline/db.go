@@ -20,6 +20,12 @@ func openDB(path string, readOnly bool) (*sql.DB, error) {
 	if readOnly {
 		dsn += "?access_mode=READ_ONLY"
 	}
+	return openDSN(path, dsn)
+}
+
+// openDSN opens the DuckDB database at path with the settings in dsn (path
+// followed by a query string of settings) and checks that it answers.
+func openDSN(path, dsn string) (*sql.DB, error) {
 	db, err := sql.Open("duckdb", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", path, err)

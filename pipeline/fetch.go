@@ -51,7 +51,8 @@ func (e FetchEntry) name() string {
 
 // FetchReport is what happened to one fetched input.
 type FetchReport struct {
-	Source      string `json:"source"`
+	Source string `json:"source"`
+	// URL is the address fetched, redacted (snapshot.RedactURL).
 	URL         string `json:"url"`
 	Name        string `json:"name"`
 	SHA256      string `json:"sha256"`
@@ -100,14 +101,14 @@ func fetchInputs(ctx context.Context, cfg Config, opts RunOptions, store *snapsh
 		name := e.name()
 		kind, err := snapshot.ParseKind(e.Expect)
 		if err != nil {
-			return sc, reports, fmt.Errorf("fetch %s: %w", e.URL, err)
+			return sc, reports, fmt.Errorf("fetch %s: %w", snapshot.RedactURL(e.URL), err)
 		}
 		var rec snapshot.Record
-		rep := FetchReport{Source: e.Source, URL: e.URL, Name: name, Offline: opts.Offline}
+		rep := FetchReport{Source: e.Source, URL: snapshot.RedactURL(e.URL), Name: name, Offline: opts.Offline}
 		if opts.Offline {
 			rec, err = store.Latest(e.Source, name)
 			if err != nil {
-				return sc, reports, fmt.Errorf("offline: no snapshot of %s (%s/%s) yet; run once without --offline: %w", e.URL, e.Source, name, err)
+				return sc, reports, fmt.Errorf("offline: no snapshot of %s (%s/%s) yet; run once without --offline: %w", snapshot.RedactURL(e.URL), e.Source, name, err)
 			}
 		} else {
 			res, err := fetcher.Fetch(ctx, client, store, snapshot.FetchRequest{Source: e.Source, Name: name, URL: e.URL, Expect: kind})
@@ -126,7 +127,7 @@ func fetchInputs(ctx context.Context, cfg Config, opts RunOptions, store *snapsh
 		if err := addInput(&sc, e, name, local); err != nil {
 			return sc, reports, err
 		}
-		log.Info("fetch", "source", e.Source, "file", name, "url", e.URL, "not_modified", rep.NotModified,
+		log.Info("fetch", "source", e.Source, "file", name, "url", rep.URL, "not_modified", rep.NotModified,
 			"offline", opts.Offline, "sha256", rec.SHA256[:12], "duration", time.Since(start).Round(time.Millisecond))
 	}
 	return sc, reports, nil
@@ -166,7 +167,7 @@ func addInput(sc *sources.Config, e FetchEntry, name, local string) error {
 		if year == 0 {
 			y, err := sources.YearFromFileName(name)
 			if err != nil {
-				return fmt.Errorf("fetch %s: %w (or set year:)", e.URL, err)
+				return fmt.Errorf("fetch %s: %w (or set year:)", snapshot.RedactURL(e.URL), err)
 			}
 			year = y
 		}
@@ -178,7 +179,7 @@ func addInput(sc *sources.Config, e FetchEntry, name, local string) error {
 	case "ru_mfa_published":
 		sc.RUMFA.Path = local
 	default:
-		return fmt.Errorf("fetch %s: source %q cannot take fetched files", e.URL, e.Source)
+		return fmt.Errorf("fetch %s: source %q cannot take fetched files", snapshot.RedactURL(e.URL), e.Source)
 	}
 	return nil
 }

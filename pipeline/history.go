@@ -140,7 +140,46 @@ func writeFailedReport(outDir string, rep *Report) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	return writeJSON(filepath.Join(dir, rep.Release+"-failed.json"), rep)
+	return writeJSON(filepath.Join(dir, rep.Release+"-failed.json"), rep.forPublication(outDir))
+}
+
+// runningMarker is the path of the marker a run keeps while it runs: its
+// report so far, removed when the run ends however it ends, unless the
+// process dies. The next run (holding the lock, so the marker's run is
+// gone) turns a marker left behind into a failed-run record.
+func runningMarker(outDir, id string) string {
+	return filepath.Join(outDir, "runs", id+"-running.json")
+}
+
+func writeRunningMarker(outDir string, rep *Report) error {
+	if err := os.MkdirAll(filepath.Join(outDir, "runs"), 0o755); err != nil {
+		return err
+	}
+	return writeJSON(runningMarker(outDir, rep.Release), rep.forPublication(outDir))
+}
+
+func removeRunningMarker(outDir, id string) { os.Remove(runningMarker(outDir, id)) }
+
+// reapDeadRuns turns every marker of a run that died into a failed-run
+// record that says so, and returns the ids of those runs. by is the id of
+// the run that found them.
+func reapDeadRuns(outDir, by string) []string {
+	markers, _ := filepath.Glob(runningMarker(outDir, "*"))
+	var ids []string
+	for _, m := range markers {
+		rep, err := readReport(m)
+		if err != nil || rep.Release == "" || rep.Release == by {
+			continue
+		}
+		rep.Status = StatusFailed
+		rep.Error = fmt.Sprintf("the run stopped before it finished (the process was killed or crashed); found by run %s", by)
+		if err := writeFailedReport(outDir, rep); err != nil {
+			continue
+		}
+		os.Remove(m)
+		ids = append(ids, rep.Release)
+	}
+	return ids
 }
 
 // RunSummary is one past run for `visastats runs`.

@@ -5,25 +5,77 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 )
 
-// ErrLocked reports that another run holds the output directory.
+// ErrLocked reports that another run holds the output directory or the
+// database.
 var ErrLocked = errors.New("another visastats run is in progress")
 
-// runLock is an exclusive advisory lock on <output.dir>/.lock. The kernel
-// releases it when the process dies, so a killed run never blocks the next.
+// runLock holds exclusive advisory locks on everything a run writes: the
+// output directory (<output.dir>/.lock) and the database (<database>.lock
+// beside it), each found by its canonical path, so that two configurations
+// that share either cannot interleave. The kernel releases the locks when
+// the process dies, so a killed run never blocks the next.
 type runLock struct {
-	f *os.File
+	files []*os.File
 }
 
-func lockOutput(dir string) (*runLock, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("lock %s: %w", dir, err)
+// lockRun takes the run's locks, in the order of their canonical paths,
+// and fails with ErrLocked, naming the holder, when another run has one.
+func lockRun(outDir, database string) (*runLock, error) {
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return nil, fmt.Errorf("lock %s: %w", outDir, err)
 	}
-	path := filepath.Join(dir, ".lock")
+	if err := os.MkdirAll(filepath.Dir(database), 0o755); err != nil {
+		return nil, fmt.Errorf("create database directory: %w", err)
+	}
+	out, err := canonicalPath(outDir)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", outDir, err)
+	}
+	db, err := canonicalPath(database)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", database, err)
+	}
+	paths := []string{filepath.Join(out, ".lock"), db + ".lock"}
+	sort.Strings(paths)
+	l := &runLock{}
+	for _, p := range paths {
+		f, err := lockFile(p)
+		if err != nil {
+			l.release()
+			return nil, err
+		}
+		l.files = append(l.files, f)
+	}
+	return l, nil
+}
+
+// canonicalPath returns the absolute path of p with symbolic links in its
+// directory resolved (p itself need not exist yet).
+func canonicalPath(p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	dir, err := filepath.EvalSymlinks(filepath.Dir(abs))
+	if err != nil {
+		return "", err
+	}
+	base := filepath.Base(abs)
+	if t, err := filepath.EvalSymlinks(abs); err == nil {
+		return t, nil
+	}
+	return filepath.Join(dir, base), nil
+}
+
+// lockFile takes an exclusive lock on path without waiting and writes the
+// process id into it, for the message of the run that finds it taken.
+func lockFile(path string) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
@@ -40,10 +92,12 @@ func lockOutput(dir string) (*runLock, error) {
 	if err := f.Truncate(0); err == nil {
 		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
-	return &runLock{f: f}, nil
+	return f, nil
 }
 
 func (l *runLock) release() {
-	syscall.Flock(int(l.f.Fd()), syscall.LOCK_UN)
-	l.f.Close()
+	for _, f := range l.files {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}
 }

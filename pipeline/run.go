@@ -114,7 +114,8 @@ func (e *CheckError) Error() string {
 	return b.String()
 }
 
-// Run executes the whole pipeline. It holds the output directory's lock,
+// Run executes the whole pipeline. It holds the locks of the output
+// directory and the database,
 // cleans up what a dead run left, fetches and snapshots every input, skips
 // the build when nothing changed since the latest release (unless forced),
 // builds a new database beside the configured one, loads every source, runs
@@ -126,7 +127,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (re
 	started := time.Now()
 	now := started.UTC()
 	rep = &Report{GeneratedAt: now, Database: cfg.Database, Status: StatusFailed, Versions: versions()}
-	lock, err := lockOutput(cfg.Output.Dir)
+	lock, err := lockRun(cfg.Output.Dir, cfg.Database)
 	if err != nil {
 		return rep, err
 	}
@@ -135,11 +136,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (re
 	if err := os.MkdirAll(releasesDir, 0o755); err != nil {
 		return rep, fmt.Errorf("create %s: %w", releasesDir, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(cfg.Database), 0o755); err != nil {
-		return rep, fmt.Errorf("create database directory: %w", err)
-	}
 	cleanLeftovers(releasesDir, cfg.Database)
 	rep.Release = newReleaseID(releasesDir, now)
+	for _, id := range reapDeadRuns(cfg.Output.Dir, rep.Release) {
+		log.Warn("an earlier run stopped before it finished (killed or crashed); recorded as failed", "release", id)
+	}
+	if werr := writeRunningMarker(cfg.Output.Dir, rep); werr != nil {
+		log.Warn("keep marker of the running run", "error", werr)
+	}
+	runID := rep.Release // a skipped run reports the previous release's id
 	defer func() {
 		rep.Duration = time.Since(started)
 		if err != nil {
@@ -149,6 +154,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (re
 				log.Warn("keep report of failed run", "error", werr)
 			}
 		}
+		removeRunningMarker(cfg.Output.Dir, runID)
 	}()
 
 	store, err := snapshot.Open(cfg.SnapshotDir())
@@ -243,7 +249,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (re
 	rep.ReleaseDir = final
 	rep.Latest = filepath.Join(cfg.Output.Dir, "latest")
 	rep.Duration = time.Since(started)
-	if err := writeJSON(filepath.Join(partial, "run.json"), rep); err != nil {
+	if err := writeJSON(filepath.Join(partial, "run.json"), rep.forPublication(cfg.Output.Dir)); err != nil {
 		return rep, err
 	}
 	if err := writePackage(partial, cfg.Output, rep, log); err != nil {
@@ -434,7 +440,8 @@ func newReleaseID(dir string, now time.Time) string {
 	for i := 2; ; i++ {
 		_, err1 := os.Stat(filepath.Join(dir, id))
 		_, err2 := os.Stat(filepath.Join(dir, "..", "runs", id+"-failed.json"))
-		if errors.Is(err1, os.ErrNotExist) && errors.Is(err2, os.ErrNotExist) {
+		_, err3 := os.Stat(filepath.Join(dir, "..", "runs", id+"-running.json"))
+		if errors.Is(err1, os.ErrNotExist) && errors.Is(err2, os.ErrNotExist) && errors.Is(err3, os.ErrNotExist) {
 			return id
 		}
 		id = fmt.Sprintf("%s-%d", now.Format(releaseIDLayout), i)

@@ -1,10 +1,12 @@
 package sources
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -33,6 +35,9 @@ type ECSchengenConfig struct {
 	// Files lists workbooks with explicit years, for names that do not
 	// carry exactly one year.
 	Files []ECSchengenFile `mapstructure:"files"`
+	// Limits bound what is read from each file; set from the top-level
+	// limits configuration, zero means the defaults.
+	Limits Limits `mapstructure:"-"`
 }
 
 // ECSchengenFile is one workbook with its reference year.
@@ -308,7 +313,7 @@ func (s *ECSchengen) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 		if err := ctx.Err(); err != nil {
 			return st, err
 		}
-		sh, err := ReadECWorkbookOptions(in.Path, ECReadOptions{Accepted: accepted})
+		sh, err := ReadECWorkbookOptions(in.Path, ECReadOptions{Accepted: accepted, Limits: s.cfg.Limits})
 		if err != nil {
 			return st, err
 		}
@@ -462,6 +467,9 @@ type ECReadOptions struct {
 	// Accepted lets exactly these files (by SHA-256) and cells through when
 	// their footer total does not reconcile and nothing explains it.
 	Accepted []UpstreamAcceptance
+	// Limits bound the workbook's unzipped size and its sheet; zero
+	// means the defaults.
+	Limits Limits
 }
 
 var (
@@ -503,18 +511,24 @@ func ReadECWorkbookOptions(path string, opt ECReadOptions) (*ECSheet, error) {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("open workbook %s: %w", path, err)
 	}
-	wb, err := excelize.OpenReader(f, excelize.Options{RawCellValue: true})
+	lim := opt.Limits.WithDefaults()
+	// Parts larger than the XML limit are unzipped to a temporary file
+	// and read from there as a stream, not held in memory; the size limit
+	// refuses a workbook whose parts unzip to more than lim allows, as
+	// declared by the zip (archive/zip fails a part that outgrows it).
+	wb, err := excelize.OpenReader(f, excelize.Options{RawCellValue: true,
+		UnzipSizeLimit: lim.MaxWorkbookBytes, UnzipXMLSizeLimit: min(lim.MaxWorkbookBytes, 16<<20)})
 	if err != nil {
-		return nil, fmt.Errorf("open workbook %s: the file is damaged or truncated: %w", path, err)
+		return nil, ecOpenError(path, err, lim)
 	}
 	defer wb.Close()
 	if idx, err := wb.GetSheetIndex(ECSchengenSheet); err != nil || idx < 0 {
 		return nil, fmt.Errorf("open workbook %s: no sheet %q (sheets: %s); this does not look like an EC \"Visa statistics for consulates\" workbook",
 			path, ECSchengenSheet, strings.Join(wb.GetSheetList(), ", "))
 	}
-	rows, err := wb.GetRows(ECSchengenSheet, excelize.Options{RawCellValue: true})
+	rows, err := ecSheetRows(wb, path, lim)
 	if err != nil {
-		return nil, fmt.Errorf("read %s sheet %q: %w", path, ECSchengenSheet, err)
+		return nil, err
 	}
 	var sha string
 	footer := &ecFooter{
@@ -533,6 +547,11 @@ func ReadECWorkbookOptions(path string, opt ECReadOptions) (*ECSheet, error) {
 	}
 	sh, err := parseECSheet(path, rows, footer)
 	if err != nil {
+		// excelize's row iterator stops quietly at broken XML, which
+		// then looks like a short or empty sheet: say so instead.
+		if xerr := ecSheetXMLError(path); xerr != nil {
+			return nil, fmt.Errorf("read %s sheet %q: the sheet is damaged: %w; download the file again or open and save it in Excel or LibreOffice", path, ECSchengenSheet, xerr)
+		}
 		return nil, err
 	}
 	sh.SHA256 = sha
@@ -626,8 +645,8 @@ func parseECSheet(path string, rows [][]string, footer *ecFooter) (*ECSheet, err
 			// Some count cells are formulas whose cached value carries
 			// binary floating-point noise (2015: 469.00000000000006).
 			r := math.Round(f)
-			if f < 0 || math.Abs(f-r) > 1e-6 || f > 1e15 {
-				return nil, cellErr(rowNum, ci, raw, errors.New("expected a count (a whole non-negative number)"))
+			if f < 0 || math.Abs(f-r) > 1e-6 || !plausibleCount(r) {
+				return nil, cellErr(rowNum, ci, raw, ErrImplausibleCount)
 			}
 			out[k] = int64(r)
 		}
@@ -848,4 +867,128 @@ func crossCheck(col string, totalRow []string, row int, sums map[string]int64, f
 		return fmt.Sprintf("%s is %d, but %s: the data rows are not confirmed", cellName, printed, rel), CrossCheckContradicted
 	}
 	return "no other footer total includes column " + col, CrossCheckNone
+}
+
+// ecOpenError says what is wrong with a file excelize cannot open: too
+// large once unzipped, a zip that is not a workbook, or a damaged file.
+func ecOpenError(path string, err error, lim Limits) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "unzip size exceeds"):
+		return fmt.Errorf("open workbook %s: %w", path, &LimitError{What: "the unzipped workbook", Max: lim.MaxWorkbookBytes, Unit: "bytes", Key: "limits.max_workbook_bytes"})
+	case errors.Is(err, zip.ErrFormat) || errors.Is(err, zip.ErrAlgorithm) || errors.Is(err, zip.ErrChecksum) || errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("open workbook %s: the file is damaged or truncated (%v); download it again", path, err)
+	case errors.Is(err, io.EOF) || strings.Contains(msg, "no such file") || strings.Contains(msg, "does not exist"):
+		return fmt.Errorf("open workbook %s: %w: a zip file, but not an .xlsx workbook (it lacks the workbook parts, such as xl/workbook.xml): %v", path, ErrUnsupportedFormat, err)
+	}
+	return fmt.Errorf("open workbook %s: %w", path, err)
+}
+
+// ecSheetRows reads the data sheet's cell values row by row through
+// excelize's streaming iterator, refusing a sheet with more rows, a row
+// with more cells, or a cell longer than lim allows. Gaps of empty rows
+// are kept as empty rows so that indexes stay sheet rows minus one.
+func ecSheetRows(wb *excelize.File, path string, lim Limits) ([][]string, error) {
+	it, err := wb.Rows(ECSchengenSheet)
+	if err != nil {
+		return nil, fmt.Errorf("read %s sheet %q: the sheet cannot be read (%v); the workbook may be damaged, open and save it again in Excel or LibreOffice", path, ECSchengenSheet, err)
+	}
+	defer it.Close()
+	var rows [][]string
+	for n := 1; it.Next(); n++ {
+		if n > lim.MaxSheetRows {
+			return nil, &CellError{File: path, Sheet: ECSchengenSheet, Row: n,
+				Err: &LimitError{What: "the sheet", Max: int64(lim.MaxSheetRows), Unit: "rows", Key: "limits.max_sheet_rows"}}
+		}
+		row, err := it.Columns(excelize.Options{RawCellValue: true})
+		if err != nil {
+			return nil, &CellError{File: path, Sheet: ECSchengenSheet, Row: n, Err: fmt.Errorf("the row cannot be read (%v); the workbook may be damaged", err)}
+		}
+		if len(row) > lim.MaxSheetColumns {
+			return nil, &CellError{File: path, Sheet: ECSchengenSheet, Row: n,
+				Err: &LimitError{What: "the row", Max: int64(lim.MaxSheetColumns), Unit: "cells", Key: "limits.max_sheet_columns"}}
+		}
+		for i, c := range row {
+			if len(c) > lim.MaxCellBytes {
+				col, _ := excelize.ColumnNumberToName(i + 1)
+				return nil, &CellError{File: path, Sheet: ECSchengenSheet, Row: n, Column: col,
+					Err: &LimitError{What: "the cell", Max: int64(lim.MaxCellBytes), Unit: "bytes", Key: "limits.max_cell_bytes"}}
+			}
+		}
+		rows = append(rows, row)
+	}
+	if err := it.Error(); err != nil {
+		return nil, fmt.Errorf("read %s sheet %q: the sheet is damaged (%v); open and save it again in Excel or LibreOffice", path, ECSchengenSheet, err)
+	}
+	// GetRows drops trailing empty rows; so does the reader.
+	for len(rows) > 0 && len(rows[len(rows)-1]) == 0 {
+		rows = rows[:len(rows)-1]
+	}
+	return rows, nil
+}
+
+// ecSheetXMLError reads the data sheet's XML part of the workbook at path
+// through to its end and returns the first XML syntax error, or nil when
+// the part is well-formed (or cannot be found: other checks say so).
+func ecSheetXMLError(path string) error {
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		return nil
+	}
+	defer zr.Close()
+	open := func(name string) (io.ReadCloser, error) { return zr.Open(strings.TrimPrefix(name, "/")) }
+	var wbXML struct {
+		Sheets []struct {
+			Name string `xml:"name,attr"`
+			ID   string `xml:"http://schemas.openxmlformats.org/officeDocument/2006/relationships id,attr"`
+		} `xml:"sheets>sheet"`
+	}
+	var rels struct {
+		Rels []struct {
+			ID     string `xml:"Id,attr"`
+			Target string `xml:"Target,attr"`
+		} `xml:"Relationship"`
+	}
+	for name, v := range map[string]any{"xl/workbook.xml": &wbXML, "xl/_rels/workbook.xml.rels": &rels} {
+		rc, err := open(name)
+		if err != nil {
+			return nil
+		}
+		err = xml.NewDecoder(rc).Decode(v)
+		rc.Close()
+		if err != nil {
+			return nil
+		}
+	}
+	part := ""
+	for _, sh := range wbXML.Sheets {
+		if sh.Name == ECSchengenSheet {
+			for _, r := range rels.Rels {
+				if r.ID == sh.ID {
+					part = r.Target
+					if !strings.HasPrefix(part, "/") {
+						part = "xl/" + part
+					}
+				}
+			}
+		}
+	}
+	if part == "" {
+		return nil
+	}
+	rc, err := open(part)
+	if err != nil {
+		return nil
+	}
+	defer rc.Close()
+	d := xml.NewDecoder(rc)
+	for {
+		_, err := d.RawToken()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", part, err)
+		}
+	}
 }

@@ -262,7 +262,7 @@ func TestECSchengenBadInput(t *testing.T) {
 		{name: "error value in a count", path: func(t *testing.T) string { return editWorkbook(t, "2023", setCell("J7", "#REF!")) },
 			want: []string{"row 7 column J", "expected a count", "#REF!"}, wantCol: "J"},
 		{name: "negative count", path: func(t *testing.T) string { return editWorkbook(t, "2023", setCell("D3", -4)) },
-			want: []string{"row 3 column D", "non-negative"}, wantCol: "D"},
+			want: []string{"row 3 column D", "whole number from 0"}, wantCol: "D"},
 		{name: "rows do not reconcile", path: func(t *testing.T) string { return editWorkbook(t, "2023", setCell("M2", 1000)) },
 			want: []string{"column M", "do not reconcile", "Total worldwide 2023", "sum to 103783", "says 102785"}, wantCol: "M"},
 		{name: "no footer", path: func(t *testing.T) string { return editWorkbook(t, "2023", setCell("C1767", "Grand total")) },

@@ -30,6 +30,9 @@ type EurostatConfig struct {
 	// applicant and decision code counts) and eurostat_flags.csv (the flag
 	// letters, old and new, with their canonical meaning).
 	CodeLists string `mapstructure:"code_lists"`
+	// Limits bound what is read from each file; set from the top-level
+	// limits configuration, zero means the defaults.
+	Limits Limits `mapstructure:"-"`
 }
 
 // The raw tables the source writes (see eurostat_arrow.go for why the
@@ -302,7 +305,7 @@ func (s *eurostatSource) Load(ctx context.Context, conn *sql.Conn) (Stats, error
 	st.add(eurostatCellsTable, 0)
 	st.add(eurostatSeriesTable, 0)
 	for _, in := range inputs {
-		cells, series, err := loadEurostatFile(ctx, conn, store, codes, in.Path)
+		cells, series, err := loadEurostatFile(ctx, conn, store, codes, in.Path, s.cfg.Limits)
 		if err != nil {
 			return st, err
 		}
@@ -396,8 +399,9 @@ type eurostatFileMeta struct {
 
 // eurostatOpen opens path and, when it starts with the gzip magic,
 // decompresses it. The returned reader reports a truncated stream as
-// ErrEurostatTruncated.
-func eurostatOpen(path string) (*bufio.Reader, io.Closer, error) {
+// ErrEurostatTruncated, and a line or a decompressed stream longer than
+// limits allow as a *LimitError.
+func eurostatOpen(path string, limits Limits) (*bufio.Reader, io.Closer, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open %s: %w", path, err)
@@ -414,9 +418,9 @@ func eurostatOpen(path string) (*bufio.Reader, io.Closer, error) {
 			f.Close()
 			return nil, nil, &EurostatParseError{File: path, Err: fmt.Errorf("%w: %v", ErrEurostatTruncated, err)}
 		}
-		return bufio.NewReaderSize(gzipErrReader{zr}, 1<<20), f, nil
+		return bufio.NewReaderSize(newLineLimitReader(gzipErrReader{zr}, limits), 1<<20), f, nil
 	}
-	return br, f, nil
+	return bufio.NewReaderSize(newLineLimitReader(br, limits), 1<<20), f, nil
 }
 
 // gzipErrReader turns the gzip reader's end-of-stream surprises into
@@ -465,8 +469,8 @@ func eurostatDatasetFromName(path string) string {
 }
 
 // loadEurostatFile parses one file and inserts its cells and series.
-func loadEurostatFile(ctx context.Context, conn *sql.Conn, store *eurostatStore, codes *eurostatCodeLists, path string) (cells, series int64, err error) {
-	br, closer, err := eurostatOpen(path)
+func loadEurostatFile(ctx context.Context, conn *sql.Conn, store *eurostatStore, codes *eurostatCodeLists, path string, limits Limits) (cells, series int64, err error) {
+	br, closer, err := eurostatOpen(path, limits)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -498,7 +502,7 @@ func loadEurostatFile(ctx context.Context, conn *sql.Conn, store *eurostatStore,
 		}
 	case eurostatFormatAppsso:
 		meta.coding = "label"
-		utf8OK, err := eurostatValidUTF8(ctx, path)
+		utf8OK, err := eurostatValidUTF8(ctx, path, limits)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -511,8 +515,8 @@ func loadEurostatFile(ctx context.Context, conn *sql.Conn, store *eurostatStore,
 
 // eurostatValidUTF8 reports whether the whole (decompressed) file is valid
 // UTF-8; the legacy appsso exports are Windows-1252 when they are not.
-func eurostatValidUTF8(ctx context.Context, path string) (bool, error) {
-	br, closer, err := eurostatOpen(path)
+func eurostatValidUTF8(ctx context.Context, path string, limits Limits) (bool, error) {
+	br, closer, err := eurostatOpen(path, limits)
 	if err != nil {
 		return false, err
 	}

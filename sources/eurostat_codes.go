@@ -110,7 +110,8 @@ func eurostatNumber(b []byte, thousands bool) (float64, bool) {
 
 // eurostatCell splits a TSV cell such as "5 p", ": ", ": c", "1 ep" or
 // "17" into its number and flags. It returns ok false for ':' (not
-// available). A non-nil error is ErrEurostatValue or ErrEurostatUnknownFlag;
+// available). A non-nil error is ErrEurostatValue, ErrImplausibleCount or
+// ErrEurostatUnknownFlag;
 // cl gives the flag letters a cell may carry.
 func eurostatCell(cell []byte, cl *eurostatCodeLists) (v float64, ok bool, flags []byte, err error) {
 	end := len(cell)
@@ -138,6 +139,9 @@ func eurostatCell(cell []byte, cl *eurostatCodeLists) (v float64, ok bool, flags
 	v, ok = eurostatNumber(num, false)
 	if !ok {
 		return 0, false, nil, ErrEurostatValue
+	}
+	if !plausibleCount(v) {
+		return 0, false, nil, ErrImplausibleCount
 	}
 	return v, true, flags, nil
 }

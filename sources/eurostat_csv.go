@@ -360,6 +360,9 @@ func (b *eurostatBatcher) addCSVCell(ln int64, ids *[esNDict]int32, rec []string
 		if v, ok = eurostatNumber([]byte(raw), thousands); !ok {
 			return perr(valCol, ErrEurostatValue)
 		}
+		if !plausibleCount(v) {
+			return perr(valCol, ErrImplausibleCount)
+		}
 	}
 	if err := b.add(ln, ids, v, ok); err != nil {
 		return err

@@ -37,6 +37,9 @@ type RUMFAConfig struct {
 	// Path is the curated CSV of figures published by the Russian Ministry
 	// of Foreign Affairs, such as data/curated/ru_mfa_visas_published.csv.
 	Path string `mapstructure:"path"`
+	// Limits bound what is read from each file; set from the top-level
+	// limits configuration, zero means the defaults.
+	Limits Limits `mapstructure:"-"`
 }
 
 type ruMFASource struct {
@@ -78,7 +81,7 @@ func (s *ruMFASource) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 		return st, fmt.Errorf("ru_mfa_published: %w", err)
 	}
 	defer f.Close()
-	r, err := newRUMFAReader(f, path)
+	r, err := newRUMFAReader(newLineLimitReader(f, s.cfg.Limits), path)
 	if err != nil {
 		return st, err
 	}
@@ -183,8 +186,8 @@ func (r *ruMFAReader) next() ([]driver.Value, error) {
 			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 				return nil, fail(i, errors.New("not a number (write 846000, without separators)"))
 			}
-			if f < 0 {
-				return nil, fail(i, errors.New("negative count"))
+			if !plausibleCount(f) {
+				return nil, fail(i, ErrImplausibleCount)
 			}
 			val = f
 		case "published":

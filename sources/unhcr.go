@@ -79,6 +79,9 @@ type UNHCRConfig struct {
 	// API fetches pages from the UNHCR population API. Its zero value
 	// (no URL) keeps the source offline.
 	API UNHCRAPIConfig `mapstructure:"api"`
+	// Limits bound what is read from each file; set from the top-level
+	// limits configuration, zero means the defaults.
+	Limits Limits `mapstructure:"-"`
 }
 
 // UNHCRAPIConfig configures the client of the UNHCR population API
@@ -301,7 +304,7 @@ func (s *unhcrSource) loadFile(ctx context.Context, conn *sql.Conn, path string,
 		}
 		return appendUNHCRPage(ctx, conn, p, st)
 	}
-	r, err := newUNHCRCSVReader(f, path)
+	r, err := newUNHCRCSVReader(newLineLimitReader(f, s.cfg.Limits), path)
 	if err != nil {
 		return err
 	}

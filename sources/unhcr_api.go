@@ -180,8 +180,8 @@ func (it *unhcrItem) count(k string) driver.Value {
 	if !ok {
 		return nil
 	}
-	if f < 0 {
-		it.fail(k, errors.New("negative count"))
+	if !plausibleCount(f) {
+		it.fail(k, ErrImplausibleCount)
 		return nil
 	}
 	return f

@@ -338,8 +338,8 @@ func unhcrCount(s string) (driver.Value, error) {
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		return nil, errors.New("not a number, \"-\" or empty")
 	}
-	if f < 0 {
-		return nil, errors.New("negative count")
+	if !plausibleCount(f) {
+		return nil, ErrImplausibleCount
 	}
 	return f, nil
 }

@@ -197,31 +197,39 @@ func cmdQuery(ctx context.Context, g *globals, args []string, stdout, stderr io.
 	if !ok {
 		return exitFailed
 	}
-	cols, rows, err := pipeline.Query(ctx, cfg, fs.Arg(0))
+	// csv is streamed row by row; the table is aligned, so tabwriter holds
+	// it until the end.
+	var header func([]string) error
+	var row func([]any) error
+	var flush func() error
+	if *format == "csv" {
+		cw := csv.NewWriter(stdout)
+		header = cw.Write
+		row = func(r []any) error { return cw.Write(formatRow(r, false)) }
+		flush = func() error { cw.Flush(); return cw.Error() }
+	} else {
+		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+		header = func(cols []string) error {
+			_, err := fmt.Fprintln(tw, strings.Join(cols, "\t"))
+			return err
+		}
+		row = func(r []any) error {
+			_, err := fmt.Fprintln(tw, strings.Join(formatRow(r, true), "\t"))
+			return err
+		}
+		flush = tw.Flush
+	}
+	n, err := pipeline.Query(ctx, cfg, fs.Arg(0), header, row)
+	if ferr := flush(); err == nil {
+		err = ferr
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "visastats query: %v\n", err)
 		return exitFailed
 	}
-	if *format == "csv" {
-		cw := csv.NewWriter(stdout)
-		cw.Write(cols)
-		for _, r := range rows {
-			cw.Write(formatRow(r, false))
-		}
-		cw.Flush()
-		if err := cw.Error(); err != nil {
-			fmt.Fprintf(stderr, "visastats query: %v\n", err)
-			return exitFailed
-		}
-		return exitOK
+	if *format != "csv" {
+		fmt.Fprintf(stdout, "(%d rows)\n", n)
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(cols, "\t"))
-	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(formatRow(r, true), "\t"))
-	}
-	tw.Flush()
-	fmt.Fprintf(stdout, "(%d rows)\n", len(rows))
 	return exitOK
 }
 

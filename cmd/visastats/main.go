@@ -28,7 +28,7 @@ const (
 	exitOK     = 0
 	exitFailed = 1
 	exitUsage  = 2
-	// exitLocked means another run holds the output directory.
+	// exitLocked means another run holds the output directory or the database.
 	exitLocked = 3
 )
 

@@ -2,8 +2,11 @@ package serve
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -66,8 +69,18 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, id, name stri
 	// The server's write timeout suits pages; a download may take longer
 	// on a slow line. Not every ResponseWriter can extend it, which is fine.
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(downloadDeadline(rf.Size)))
+	if n := strings.Count(r.Header.Get("Range"), ",") + 1; n > maxRanges {
+		h.Set("Content-Range", "bytes */"+strconv.FormatInt(rf.Size, 10))
+		http.Error(w, fmt.Sprintf("too many ranges: %d, at most %d in one request", n, maxRanges), http.StatusRequestedRangeNotSatisfiable)
+		return
+	}
 	http.ServeContent(w, r, name, rf.ModTime, f)
 }
+
+// maxRanges is the most byte ranges one request may ask for: Parquet
+// readers ask for one at a time, and a thousand one-byte ranges only cost
+// the server a thousand-part answer.
+const maxRanges = 32
 
 // downloadDeadline allows a download of size bytes the normal write timeout
 // plus the time it takes at 32 kB/s, at most six hours.

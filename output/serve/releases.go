@@ -279,12 +279,22 @@ func (s *store) load(id string) (*release, error) {
 		rows[f.Name] = f.Rows
 		descriptions[f.Name] = f.Description
 	}
+	// With a readable report, only what it lists (and the report and the
+	// data package beside it) is the release: another file placed in the
+	// directory, a hard link say, is not served.
+	listed := func(name string) bool {
+		if r.ReportErr != nil || name == reportName || name == "datapackage.json" {
+			return true
+		}
+		_, ok := rows[name]
+		return ok
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("list release %s: %w", id, err)
 	}
 	for _, e := range entries {
-		if !e.Type().IsRegular() || !servableName(e.Name()) {
+		if !e.Type().IsRegular() || !servableName(e.Name()) || !listed(e.Name()) {
 			continue
 		}
 		info, err := e.Info()

@@ -401,6 +401,11 @@ func TestSwapDuringDownload(t *testing.T) {
 	const newID = "20261126T120000Z"
 	copyDir(t, tr.path(realID, ""), tr.path(newID, ""))
 	must(t, os.WriteFile(tr.path(newID, "big.csv"), bytes.Repeat([]byte("NEW RELEASE "), size/12), 0o644))
+	for _, id := range []string{realID, newID} {
+		rewriteReport(t, tr.path(id, reportName), func(m map[string]any) {
+			m["files"] = append(m["files"].([]any), map[string]any{"name": "big.csv", "size": size})
+		})
+	}
 
 	resp, err := http.Get(ts.URL + "/latest/big.csv")
 	must(t, err)

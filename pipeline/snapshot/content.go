@@ -63,7 +63,10 @@ const sniffLen = 512
 // checkContent reads the complete file f of size bytes and returns a
 // *ContentError when it is not of kind want. It sniffs magic bytes and
 // decodes where that is cheap, never trusting what the server declared.
-func checkContent(f *os.File, size int64, want Kind, url string) error {
+// A workbook whose parts unzip to more than maxExpanded bytes, or a gzip
+// stream that decompresses to more, is refused with ErrTooLarge: the
+// fetch limit holds for the content as the sources will read it.
+func checkContent(f *os.File, size int64, want Kind, url string, maxExpanded int64) error {
 	fail := func(got string, err error) error {
 		return &ContentError{URL: url, Expected: want, Got: got, Err: err}
 	}
@@ -88,10 +91,17 @@ func checkContent(f *os.File, size int64, want Kind, url string) error {
 		if err != nil {
 			return fail("a damaged zip archive", err)
 		}
+		var unzipped uint64
+		types := false
 		for _, zf := range zr.File {
-			if zf.Name == "[Content_Types].xml" {
-				return nil
-			}
+			unzipped += zf.UncompressedSize64
+			types = types || zf.Name == "[Content_Types].xml"
+		}
+		if unzipped > uint64(maxExpanded) {
+			return fmt.Errorf("GET %s: the workbook unzips to %d bytes: %w of %d bytes (http.max_bytes)", url, unzipped, ErrTooLarge, maxExpanded)
+		}
+		if types {
+			return nil
 		}
 		return fail("a zip archive without [Content_Types].xml", nil)
 
@@ -105,8 +115,12 @@ func checkContent(f *os.File, size int64, want Kind, url string) error {
 		if err != nil {
 			return fail("a broken gzip stream", err)
 		}
-		if _, err := io.Copy(io.Discard, zr); err != nil {
+		n, err := io.Copy(io.Discard, io.LimitReader(zr, maxExpanded+1))
+		if err != nil {
 			return fail("a broken gzip stream", err)
+		}
+		if n > maxExpanded {
+			return fmt.Errorf("GET %s: the gzip stream decompresses to more than %d bytes: %w (http.max_bytes)", url, maxExpanded, ErrTooLarge)
 		}
 		return nil
 

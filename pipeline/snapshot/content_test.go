@@ -2,9 +2,11 @@ package snapshot
 
 import (
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 )
 
@@ -47,7 +49,7 @@ func TestCheckContent(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			err = checkContent(f, int64(len(tc.body)), tc.kind, "https://example.org/file")
+			err = checkContent(f, int64(len(tc.body)), tc.kind, "https://example.org/file", 1<<30)
 			if tc.wantGot == "" {
 				if err != nil {
 					t.Errorf("checkContent = %v, want success", err)
@@ -70,5 +72,43 @@ func TestParseKind(t *testing.T) {
 	}
 	if _, err := ParseKind("XLSX"); err == nil {
 		t.Error("ParseKind accepted XLSX; kinds are lower case")
+	}
+}
+
+// TestCheckContentExpandedLimit: the fetch limit holds for what a body
+// expands to: a gzip stream or a workbook that unzips to more than the
+// limit is refused with ErrTooLarge, one within it passes.
+func TestCheckContentExpandedLimit(t *testing.T) {
+	xlsx := readFixture(t, xlsxFixture, xlsxSHA256)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(bytes.Repeat([]byte("A,PER,AF,T,TOTAL,FRST,DE\t5 \n"), 1<<15)) // about 900 kB
+	zw.Close()
+	dir := t.TempDir()
+	for i, tc := range []struct {
+		name  string
+		kind  Kind
+		body  []byte
+		limit int64
+		large bool
+	}{
+		{"gzip within the limit", KindGzip, gz.Bytes(), 1 << 20, false},
+		{"gzip over the limit", KindGzip, gz.Bytes(), 64 << 10, true},
+		{"workbook within the limit", KindXLSX, xlsx, 64 << 20, false},
+		{"workbook over the limit", KindXLSX, xlsx, int64(len(xlsx)), true},
+	} {
+		p := filepath.Join(dir, strconv.Itoa(i))
+		if err := os.WriteFile(p, tc.body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = checkContent(f, int64(len(tc.body)), tc.kind, "https://example.org/file", tc.limit)
+		f.Close()
+		if tc.large != errors.Is(err, ErrTooLarge) || !tc.large && err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
 	}
 }

@@ -113,7 +113,7 @@ func (r FetchRequest) validate() error {
 		return err
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return fmt.Errorf("url %q: want an absolute http or https address", r.URL)
+		return fmt.Errorf("url %q: want an absolute http or https address", RedactURL(r.URL))
 	}
 	if _, err := ParseKind(string(r.Expect)); err != nil {
 		return err
@@ -186,7 +186,8 @@ func (f *Fetcher) Config() FetchConfig { return f.cfg }
 // Network errors, timeouts, truncated bodies, 429 and 5xx responses are
 // retried up to Retries times; other statuses (*HTTPError), oversized
 // bodies (ErrTooLarge) and wrong content (*ContentError) fail at once. On
-// any error nothing is stored or recorded. Errors name the input and URL.
+// any error nothing is stored or recorded. Errors name the input and URL,
+// and like the record they carry the URL as RedactURL returns it.
 func (f *Fetcher) Fetch(ctx context.Context, client *http.Client, store *Store, req FetchRequest) (Result, error) {
 	op := fmt.Sprintf("fetch %s/%s", req.Source, req.Name)
 	if f == nil || f.sleep == nil || f.now == nil {
@@ -203,7 +204,7 @@ func (f *Fetcher) Fetch(ctx context.Context, client *http.Client, store *Store, 
 	case errors.Is(err, ErrNoRecord):
 		prev = Record{}
 	case err != nil:
-		return Result{}, fmt.Errorf("%s from %s: %w", op, req.URL, err)
+		return Result{}, fmt.Errorf("%s from %s: %w", op, RedactURL(req.URL), err)
 	default:
 		// Without its object a previous record cannot stand in for the
 		// file, so fetch it unconditionally.
@@ -260,7 +261,7 @@ func (f *Fetcher) attempt(ctx context.Context, client *http.Client, store *Store
 
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, req.URL, nil)
 	if err != nil {
-		return Result{}, permanent(fmt.Errorf("GET %s: %w", req.URL, err))
+		return Result{}, permanent(fmt.Errorf("GET %s: %w", RedactURL(req.URL), err))
 	}
 	hreq.Header.Set("User-Agent", f.cfg.UserAgent)
 	// Ask for the file as published: the snapshot keeps its exact bytes,
@@ -276,7 +277,7 @@ func (f *Fetcher) attempt(ctx context.Context, client *http.Client, store *Store
 
 	resp, err := client.Do(hreq)
 	if err != nil {
-		return Result{}, transient(f.networkError(ctx, req.URL, err))
+		return Result{}, transient(f.networkError(ctx, RedactURL(req.URL), err))
 	}
 	defer resp.Body.Close()
 
@@ -287,7 +288,7 @@ func (f *Fetcher) attempt(ctx context.Context, client *http.Client, store *Store
 	default:
 		// Read a little of the error page so the connection can be reused.
 		io.CopyN(io.Discard, resp.Body, 4<<10)
-		herr := &HTTPError{URL: req.URL, Status: resp.StatusCode}
+		herr := &HTTPError{URL: RedactURL(req.URL), Status: resp.StatusCode}
 		if !herr.Temporary() {
 			return Result{}, permanent(herr)
 		}
@@ -297,39 +298,39 @@ func (f *Fetcher) attempt(ctx context.Context, client *http.Client, store *Store
 	}
 
 	if resp.ContentLength > f.cfg.MaxBytes {
-		return Result{}, permanent(fmt.Errorf("GET %s: Content-Length %d: %w of %d bytes", req.URL, resp.ContentLength, ErrTooLarge, f.cfg.MaxBytes))
+		return Result{}, permanent(fmt.Errorf("GET %s: Content-Length %d: %w of %d bytes", RedactURL(req.URL), resp.ContentLength, ErrTooLarge, f.cfg.MaxBytes))
 	}
 	tmp, err := store.newTemp()
 	if err != nil {
-		return Result{}, permanent(fmt.Errorf("GET %s: %w", req.URL, err))
+		return Result{}, permanent(fmt.Errorf("GET %s: %w", RedactURL(req.URL), err))
 	}
 	defer tmp.discard()
 	_, err = io.Copy(tmp, io.LimitReader(resp.Body, f.cfg.MaxBytes+1))
 	switch {
 	case err != nil && errors.Is(err, io.ErrUnexpectedEOF):
-		return Result{}, transient(fmt.Errorf("GET %s: %w after %d of %d bytes: %w", req.URL, ErrTruncated, tmp.size, resp.ContentLength, err))
+		return Result{}, transient(fmt.Errorf("GET %s: %w after %d of %d bytes: %w", RedactURL(req.URL), ErrTruncated, tmp.size, resp.ContentLength, err))
 	case err != nil:
-		return Result{}, transient(f.networkError(ctx, req.URL, err))
+		return Result{}, transient(f.networkError(ctx, RedactURL(req.URL), err))
 	case tmp.size > f.cfg.MaxBytes:
-		return Result{}, permanent(fmt.Errorf("GET %s: %w of %d bytes", req.URL, ErrTooLarge, f.cfg.MaxBytes))
+		return Result{}, permanent(fmt.Errorf("GET %s: %w of %d bytes", RedactURL(req.URL), ErrTooLarge, f.cfg.MaxBytes))
 	case resp.ContentLength >= 0 && tmp.size != resp.ContentLength:
-		return Result{}, transient(fmt.Errorf("GET %s: %w after %d of %d bytes", req.URL, ErrTruncated, tmp.size, resp.ContentLength))
+		return Result{}, transient(fmt.Errorf("GET %s: %w after %d of %d bytes", RedactURL(req.URL), ErrTruncated, tmp.size, resp.ContentLength))
 	}
 
-	if err := checkContent(tmp.f, tmp.size, req.Expect, req.URL); err != nil {
+	if err := checkContent(tmp.f, tmp.size, req.Expect, RedactURL(req.URL), f.cfg.MaxBytes); err != nil {
 		return Result{}, permanent(err)
 	}
 	rec, err := store.commit(ctx, tmp, Provenance{
 		Source:       req.Source,
 		Name:         req.Name,
-		URL:          req.URL,
+		URL:          RedactURL(req.URL),
 		RetrievedAt:  f.now(),
 		ETag:         resp.Header.Get("ETag"),
 		LastModified: resp.Header.Get("Last-Modified"),
 		ContentType:  resp.Header.Get("Content-Type"),
 	})
 	if err != nil {
-		return Result{}, permanent(fmt.Errorf("GET %s: %w", req.URL, err))
+		return Result{}, permanent(fmt.Errorf("GET %s: %w", RedactURL(req.URL), err))
 	}
 	return Result{Record: rec}, nil
 }
@@ -340,9 +341,11 @@ func (f *Fetcher) networkError(attemptCtx context.Context, rawURL string, err er
 	if errors.Is(attemptCtx.Err(), context.DeadlineExceeded) {
 		return fmt.Errorf("GET %s: attempt timed out after %v: %w", rawURL, f.cfg.Timeout, err)
 	}
-	// *url.Error already says "Get <url>: ..."; do not repeat the URL.
+	// *url.Error already says "Get <url>: ..."; do not repeat the URL,
+	// but redact it: the transport hides a password, not a token.
 	var uerr *url.Error
 	if errors.As(err, &uerr) {
+		uerr.URL = rawURL
 		return err
 	}
 	return fmt.Errorf("GET %s: %w", rawURL, err)

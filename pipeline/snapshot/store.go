@@ -332,7 +332,7 @@ func (s *Store) commit(ctx context.Context, t *tempObject, meta Provenance) (Rec
 	rec := Record{
 		Source:       meta.Source,
 		Name:         meta.Name,
-		URL:          meta.URL,
+		URL:          RedactURL(meta.URL),
 		Path:         meta.Path,
 		RetrievedAt:  meta.RetrievedAt.UTC(),
 		Size:         t.size,

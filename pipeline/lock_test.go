@@ -1,0 +1,105 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/visastats/visastats/sources"
+)
+
+// TestRunsShareDatabase: two configurations with their own output folders
+// but one database (reached once through a symbolic link) cannot both
+// proceed: while one run holds the database, the other exits with
+// ErrLocked and touches neither its output nor the database.
+func TestRunsShareDatabase(t *testing.T) {
+	ec := sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ecFile(t, "2023"), Year: 2023}}}
+	first := testConfig(t, ec)
+	second := testConfig(t, ec)
+	if err := os.MkdirAll(filepath.Dir(first.Database), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(t.TempDir(), "dblink")
+	if err := os.Symlink(filepath.Dir(first.Database), link); err != nil {
+		t.Fatal(err)
+	}
+	second.Database = filepath.Join(link, filepath.Base(first.Database))
+
+	child := startChildRun(t, first)
+	pid := strconv.Itoa(child.Process.Pid)
+	dbLock := first.Database + ".lock"
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		b, _ := os.ReadFile(dbLock)
+		if strings.TrimSpace(string(b)) == pid {
+			break
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	_, err := Run(context.Background(), second, quietLog(), RunOptions{Force: true})
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("second run: %v, want ErrLocked", err)
+	}
+	if !strings.Contains(err.Error(), pid) || !strings.Contains(err.Error(), "visastats.duckdb.lock") {
+		t.Errorf("message %q does not name the running pid %s and the database lock", err, pid)
+	}
+	if _, err := os.Stat(filepath.Join(second.Output.Dir, "releases")); err == nil {
+		t.Errorf("the refused run created %s/releases", second.Output.Dir)
+	}
+	if err := child.Wait(); err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+	checkLatestComplete(t, first)
+}
+
+// TestDeadRunRecorded kills a run (SIGKILL) while it runs: the next run
+// finds the marker it left, records it as a failed run that says it
+// stopped before it finished, and Runs lists it.
+func TestDeadRunRecorded(t *testing.T) {
+	cfg := testConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ecFile(t, "2023"), Year: 2023}}})
+	child := startChildRun(t, cfg)
+	deadline := time.Now().Add(30 * time.Second)
+	var marker []string
+	for time.Now().Before(deadline) && len(marker) == 0 {
+		marker, _ = filepath.Glob(filepath.Join(cfg.Output.Dir, "runs", "*-running.json"))
+		time.Sleep(2 * time.Millisecond)
+	}
+	if len(marker) != 1 {
+		child.Process.Kill()
+		child.Wait()
+		t.Fatalf("no running marker: %v", marker)
+	}
+	child.Process.Signal(syscall.SIGKILL)
+	child.Wait()
+	dead := strings.TrimSuffix(filepath.Base(marker[0]), "-running.json")
+
+	// The next run fails fast (a missing input) but first records the
+	// dead one.
+	next := cfg
+	next.Sources.ECSchengen = sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: filepath.Join(t.TempDir(), "missing-2023.xlsx"), Year: 2023}}}
+	if _, err := Run(context.Background(), next, quietLog(), RunOptions{}); err == nil {
+		t.Fatal("run with a missing input succeeded")
+	}
+	runs, err := Runs(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range runs {
+		if r.Release == dead {
+			found = r.Status == StatusFailed && strings.Contains(r.Report.Error, "stopped before it finished")
+		}
+	}
+	if !found || len(runs) != 2 {
+		t.Errorf("runs = %+v, want the killed run %s failed with 'stopped before it finished', and the next one", runs, dead)
+	}
+	if left, _ := filepath.Glob(filepath.Join(cfg.Output.Dir, "runs", "*-running.json")); len(left) != 0 {
+		t.Errorf("markers left: %v", left)
+	}
+}
