@@ -45,7 +45,7 @@ type FetchConfig struct {
 }
 
 // DefaultFetchConfig returns the configuration used for upstream
-// publications: bodies up to 512 MiB within 5 minutes per attempt, and
+// publications: bodies up to 4 GiB (compressed, and once expanded: a full Eurostat monthly file ten times today's size) within 5 minutes per attempt, and
 // four retries waiting up to 1, 2, 4 and 8 seconds (at most one minute).
 func DefaultFetchConfig() FetchConfig {
 	return FetchConfig{
@@ -53,7 +53,7 @@ func DefaultFetchConfig() FetchConfig {
 		Retries:     4,
 		BackoffBase: time.Second,
 		BackoffMax:  time.Minute,
-		MaxBytes:    512 << 20,
+		MaxBytes:    4 << 30,
 		UserAgent:   "visastats (+https://github.com/visastats/visastats)",
 	}
 }

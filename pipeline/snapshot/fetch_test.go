@@ -544,7 +544,7 @@ func TestNewFetcherRejectsBadConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := f.Config(), (FetchConfig{Timeout: 5 * time.Minute, BackoffBase: time.Second, BackoffMax: time.Minute, MaxBytes: 512 << 20, UserAgent: DefaultFetchConfig().UserAgent}); got != want {
+	if got, want := f.Config(), (FetchConfig{Timeout: 5 * time.Minute, BackoffBase: time.Second, BackoffMax: time.Minute, MaxBytes: 4 << 30, UserAgent: DefaultFetchConfig().UserAgent}); got != want {
 		t.Errorf("zero config became %+v, want %+v", got, want)
 	}
 }
