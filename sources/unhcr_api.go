@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/visastats/visastats/sources/redact"
 )
 
 const (
@@ -254,6 +256,9 @@ func (s *unhcrSource) fetchDataset(ctx context.Context, dataset string, emit fun
 		if err != nil {
 			return err
 		}
+		// Rows and errors name the page without the credentials a
+		// configured URL may carry.
+		pageURL = redact.URL(pageURL)
 		p, err := parseUNHCRPage(body, pageURL)
 		if err != nil {
 			return err
@@ -274,6 +279,7 @@ func (s *unhcrSource) fetchDataset(ctx context.Context, dataset string, emit fun
 // network errors with exponential backoff and jitter, and honouring
 // Retry-After.
 func (s *unhcrSource) get(ctx context.Context, rawURL string) ([]byte, error) {
+	shown := redact.URL(rawURL)
 	retries := s.cfg.API.Retries
 	if retries == 0 {
 		retries = 3
@@ -284,10 +290,10 @@ func (s *unhcrSource) get(ctx context.Context, rawURL string) ([]byte, error) {
 			return body, nil
 		}
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("unhcr: get %s: %w", rawURL, ctx.Err())
+			return nil, fmt.Errorf("unhcr: get %s: %w", shown, ctx.Err())
 		}
 		if retryAfter < 0 || attempt >= retries {
-			return nil, fmt.Errorf("unhcr: get %s (attempt %d of %d): %w", rawURL, attempt+1, retries+1, err)
+			return nil, fmt.Errorf("unhcr: get %s (attempt %d of %d): %w", shown, attempt+1, retries+1, err)
 		}
 		wait := s.backoff << attempt
 		if wait > unhcrMaxBackoff || wait <= 0 {
@@ -295,7 +301,7 @@ func (s *unhcrSource) get(ctx context.Context, rawURL string) ([]byte, error) {
 		}
 		wait = wait/2 + rand.N(wait/2+1)
 		if retryAfter > unhcrMaxRetryAfter {
-			return nil, fmt.Errorf("unhcr: get %s: server asks to retry after %s, longer than %s: %w", rawURL, retryAfter, unhcrMaxRetryAfter, err)
+			return nil, fmt.Errorf("unhcr: get %s: server asks to retry after %s, longer than %s: %w", shown, retryAfter, unhcrMaxRetryAfter, err)
 		}
 		if retryAfter > 0 {
 			wait = retryAfter
@@ -304,7 +310,7 @@ func (s *unhcrSource) get(ctx context.Context, rawURL string) ([]byte, error) {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("unhcr: get %s: %w", rawURL, ctx.Err())
+			return nil, fmt.Errorf("unhcr: get %s: %w", shown, ctx.Err())
 		case <-t.C:
 		}
 	}
@@ -329,6 +335,11 @@ func (s *unhcrSource) getOnce(ctx context.Context, rawURL string) (body []byte, 
 	req.Header.Set("User-Agent", "visastats (+https://github.com/visastats/visastats)")
 	resp, err := s.client.Do(req)
 	if err != nil {
+		// A network error names the URL it failed on: without credentials.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = redact.URL(ue.URL)
+		}
 		return nil, 0, err
 	}
 	defer resp.Body.Close()

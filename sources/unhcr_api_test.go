@@ -299,3 +299,55 @@ func TestUNHCRAPIConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestUNHCRAPIKeepsCredentialsOut: an API URL with user:password@ and a
+// token parameter is used for the requests, but neither the rows nor the
+// error of a failed page name the secrets.
+func TestUNHCRAPIKeepsCredentialsOut(t *testing.T) {
+	const user, pass, token = "alice", "s3cr3t-pw", "t0k3n-xyz"
+	srv, hs := newUNHCRAPIServer(t, func(n int, w http.ResponseWriter, r *http.Request) bool {
+		if n == 3 {
+			http.NotFound(w, r)
+			return true
+		}
+		return false
+	})
+	cfg := unhcrAPIConfig(strings.Replace(hs.URL, "http://", "http://"+user+":"+pass+"@", 1))
+	cfg.API.Params = map[string]string{"coo_iso": "DZA", "access_token": token}
+	conn := openTestDB(t)
+	_, err := NewUNHCR(cfg, WithUNHCRHTTPClient(hs.Client()), withUNHCRBackoff(time.Millisecond)).Load(context.Background(), conn)
+	if err == nil {
+		t.Fatal("want the 404 of page 3")
+	}
+	srv.mu.Lock()
+	sent := srv.requests[0].URL.Query().Get("access_token")
+	srv.mu.Unlock()
+	if sent != token {
+		t.Errorf("the request carried access_token %q, want the configured token", sent)
+	}
+	for _, secret := range []string{pass, token} {
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("error names a secret: %v", err)
+		}
+	}
+	if !strings.Contains(err.Error(), "REDACTED") {
+		t.Errorf("error does not show where the secret was: %v", err)
+	}
+	// A run that succeeds records where each row came from: the page's
+	// address without the secrets.
+	_, ok := newUNHCRAPIServer(t, nil)
+	cfg = unhcrAPIConfig(strings.Replace(ok.URL, "http://", "http://"+user+":"+pass+"@", 1))
+	cfg.API.Params = map[string]string{"coo_iso": "DZA", "access_token": token}
+	conn = openTestDB(t)
+	if _, err := NewUNHCR(cfg, WithUNHCRHTTPClient(ok.Client())).Load(context.Background(), conn); err != nil {
+		t.Fatal(err)
+	}
+	var rows, leaked int
+	if err := conn.QueryRowContext(context.Background(), `SELECT count(*), count(*) FILTER (WHERE contains(file, ?) OR contains(file, ?))
+		FROM raw_unhcr_asylum_decisions`, pass, token).Scan(&rows, &leaked); err != nil {
+		t.Fatal(err)
+	}
+	if rows == 0 || leaked > 0 {
+		t.Errorf("%d of %d rows name a secret in their file column", leaked, rows)
+	}
+}
