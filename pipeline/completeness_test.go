@@ -27,12 +27,7 @@ func buildOnly(t *testing.T, cfg Config) *sql.Conn {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := openDuck(t)
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := openDuckConn(t)
 	if err := buildDatabase(ctx, conn, srcs, inputs, "", &Report{}, quietLog()); err != nil {
 		t.Fatal(err)
 	}

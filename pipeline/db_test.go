@@ -15,13 +15,8 @@ import (
 // with groups of very different sizes (one larger than a slice) and keys
 // whose order depends on the second and third columns.
 func TestSlicedReader(t *testing.T) {
-	db := openDuck(t)
 	ctx := context.Background()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := openDuckConn(t)
 	// k1 in a..e, k2 a year, k3 a code, then a unique row number; group
 	// (a, 2001) has 60,000 rows, the others a few to a few thousand.
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE t AS
@@ -81,20 +76,10 @@ func TestSlicedReader(t *testing.T) {
 // one changed value, one missing row or a changed string is caught and
 // the message counts the rows that differ.
 func TestVerifyParquet(t *testing.T) {
-	db := openDuck(t)
 	ctx := context.Background()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := openDuckConn(t)
 	dir := t.TempDir()
-	exec := func(q string) {
-		t.Helper()
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	exec := func(q string) { t.Helper(); mustExec(t, conn, q) }
 	exec(`CREATE TABLE v AS SELECT 'ds' || (i % 3)::VARCHAR AS dataset, (2000 + i % 5)::INTEGER AS year,
 		CASE WHEN i % 7 = 0 THEN NULL ELSE i * 1.5 END AS value, 'x' || i::VARCHAR AS label FROM range(5000) r(i)`)
 	exec(`COPY v TO '` + dir + `/v.parquet' (FORMAT PARQUET)`)

@@ -88,6 +88,26 @@ func openDuck(t testing.TB) *sql.DB {
 	return db
 }
 
+// openDuckConn returns a connection to a private in-memory DuckDB
+// database, closed when the test ends.
+func openDuckConn(t testing.TB) *sql.Conn {
+	t.Helper()
+	conn, err := openDuck(t).Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// mustExec runs one statement on conn and fails the test on error.
+func mustExec(t testing.TB, conn *sql.Conn, q string, args ...any) {
+	t.Helper()
+	if _, err := conn.ExecContext(context.Background(), q, args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
 // TestRunRealFigures runs the whole pipeline on every shipped workbook and
 // reads the published Parquet files back with DuckDB, as a researcher would.
 func TestRunRealFigures(t *testing.T) {

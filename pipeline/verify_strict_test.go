@@ -13,19 +13,9 @@ import (
 )
 
 func TestVerifyParquetStrict(t *testing.T) {
-	db := openDuck(t)
 	ctx := context.Background()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	exec := func(q string) {
-		t.Helper()
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	conn := openDuckConn(t)
+	exec := func(q string) { t.Helper(); mustExec(t, conn, q) }
 	exec(`CREATE TABLE v AS SELECT 'ds' || (i % 3)::VARCHAR AS dataset, (2000 + i % 5)::INTEGER AS year,
 		CASE WHEN i % 7 = 0 THEN NULL ELSE (i * 1.5)::DOUBLE END AS value, 'x' || i::VARCHAR AS label,
 		DATE '2024-01-01' + (i % 40)::INTEGER AS day FROM range(5000) r(i)`)
