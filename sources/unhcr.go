@@ -355,21 +355,21 @@ func loadUNHCRReleases(ctx context.Context, conn *sql.Conn, path string, st *Sta
 	n, err := appendRows(ctx, conn, unhcrReleasesTable, func(add func(vals ...driver.Value) error) error {
 		return readRefCSV(path, []string{"sha256", "file", "release", "data_through", "mid_year", "basis"}, func(line int, rec []string) error {
 			if len(rec[0]) != 64 || strings.Trim(rec[0], "0123456789abcdef") != "" {
-				return &RecordError{File: path, Line: int64(line), Column: "sha256", Value: rec[0], Err: errors.New("want 64 lower-case hex digits")}
+				return &LocatedError{File: path, Line: int64(line), Column: "sha256", Value: rec[0], Err: errors.New("want 64 lower-case hex digits")}
 			}
 			if prev, dup := seen[rec[0]]; dup {
-				return &RecordError{File: path, Line: int64(line), Column: "sha256", Value: rec[0], Err: fmt.Errorf("already stated on line %d; one release per file", prev)}
+				return &LocatedError{File: path, Line: int64(line), Column: "sha256", Value: rec[0], Err: fmt.Errorf("already stated on line %d; one release per file", prev)}
 			}
 			seen[rec[0]] = line
 			through, err := time.Parse("2006-01-02", rec[3])
 			if err != nil {
-				return &RecordError{File: path, Line: int64(line), Column: "data_through", Value: rec[3], Err: errors.New("want a date yyyy-mm-dd")}
+				return &LocatedError{File: path, Line: int64(line), Column: "data_through", Value: rec[3], Err: errors.New("want a date yyyy-mm-dd")}
 			}
 			if rec[4] != "true" && rec[4] != "false" {
-				return &RecordError{File: path, Line: int64(line), Column: "mid_year", Value: rec[4], Err: errors.New("want true or false")}
+				return &LocatedError{File: path, Line: int64(line), Column: "mid_year", Value: rec[4], Err: errors.New("want true or false")}
 			}
 			if rec[2] == "" {
-				return &RecordError{File: path, Line: int64(line), Column: "release", Err: errors.New("empty; name the release")}
+				return &LocatedError{File: path, Line: int64(line), Column: "release", Err: errors.New("empty; name the release")}
 			}
 			return add(path, int64(line), rec[0], rec[1], rec[2], through, rec[4] == "true", rec[5])
 		})
@@ -406,48 +406,3 @@ func appendUNHCRPage(ctx context.Context, conn *sql.Conn, p unhcrPage, st *Stats
 	return nil
 }
 
-// RecordError reports a data problem in an input file or API page: where it
-// is (file, line or item, column) and what the value was.
-type RecordError struct {
-	// File is the path of the file, or the URL of the API page.
-	File string
-	// Line is the 1-based line of a CSV file, or the 1-based index of the
-	// item in a JSON page (when Item is true).
-	Line int64
-	// Item says Line counts JSON items rather than text lines.
-	Item bool
-	// Column is the column header of a CSV file or the field of a JSON item.
-	Column string
-	// Value is the offending value as read.
-	Value string
-	// Err is what is wrong with it.
-	Err error
-}
-
-// Error implements error.
-func (e *RecordError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		unit := "line"
-		if e.Item {
-			unit = "item"
-		}
-		fmt.Fprintf(&b, " %s %d", unit, e.Line)
-	}
-	if e.Column != "" {
-		fmt.Fprintf(&b, " column %q", e.Column)
-	}
-	if e.Value != "" {
-		v := e.Value
-		if len(v) > 60 {
-			v = v[:60] + "..."
-		}
-		fmt.Fprintf(&b, " value %q", v)
-	}
-	fmt.Fprintf(&b, ": %v", e.Err)
-	return b.String()
-}
-
-// Unwrap returns the underlying error.
-func (e *RecordError) Unwrap() error { return e.Err }

@@ -70,15 +70,15 @@ func parseUNHCRPage(data []byte, file string) (unhcrPage, error) {
 	}
 	var err error
 	if p.page, err = unhcrPageNumber(raw.Page); err != nil {
-		return p, &RecordError{File: file, Column: "page", Value: string(raw.Page), Err: err}
+		return p, &LocatedError{File: file, Column: "page", Value: string(raw.Page), Err: err}
 	}
 	if p.maxPages, err = unhcrPageNumber(raw.MaxPages); err != nil {
-		return p, &RecordError{File: file, Column: "maxPages", Value: string(raw.MaxPages), Err: err}
+		return p, &LocatedError{File: file, Column: "maxPages", Value: string(raw.MaxPages), Err: err}
 	}
 	for i, msg := range raw.Items {
 		it := unhcrItem{file: file, line: int64(i + 1)}
 		if err := json.Unmarshal(msg, &it.fields); err != nil || it.fields == nil {
-			return p, &RecordError{File: file, Line: it.line, Item: true, Value: string(msg), Err: errors.New("item is not a JSON object")}
+			return p, &LocatedError{File: file, Line: it.line, Item: true, Value: string(msg), Err: errors.New("item is not a JSON object")}
 		}
 		switch {
 		case it.has("applied"):
@@ -101,7 +101,7 @@ func parseUNHCRPage(data []byte, file string) (unhcrPage, error) {
 			}
 			p.decisions = append(p.decisions, row)
 		default:
-			return p, &RecordError{File: file, Line: it.line, Item: true, Value: string(msg),
+			return p, &LocatedError{File: file, Line: it.line, Item: true, Value: string(msg),
 				Err: errors.New("item has neither \"applied\" nor dec_* counts; only asylum-applications and asylum-decisions pages are supported")}
 		}
 	}
@@ -132,7 +132,7 @@ func (it *unhcrItem) has(k string) bool { _, ok := it.fields[k]; return ok }
 
 func (it *unhcrItem) fail(k string, err error) {
 	if it.err == nil {
-		it.err = &RecordError{File: it.file, Line: it.line, Item: true, Column: k, Value: string(it.fields[k]), Err: err}
+		it.err = &LocatedError{File: it.file, Line: it.line, Item: true, Column: k, Value: string(it.fields[k]), Err: err}
 	}
 }
 
