@@ -405,4 +405,3 @@ func appendUNHCRPage(ctx context.Context, conn *sql.Conn, p unhcrPage, st *Stats
 	}
 	return nil
 }
-
