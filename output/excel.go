@@ -46,8 +46,8 @@ const (
 	FormatDate    Format = "date"    // calendar date shown as 2006-01-02
 )
 
-// known reports whether f is one of the formats above.
-func (f Format) known() bool {
+// Valid reports whether f is one of the formats above.
+func (f Format) Valid() bool {
 	switch f {
 	case FormatText, FormatCode, FormatYear, FormatInteger, FormatCount, FormatNumber, FormatRate, FormatChange, FormatDate:
 		return true
@@ -368,7 +368,7 @@ func validateWorkbook(sheets []TableSheet, opt WorkbookOptions) error {
 			if c.Header == "" {
 				errs = append(errs, fmt.Errorf("sheet %q column %d: no header", sheet, i+1))
 			}
-			if !c.Format.known() {
+			if !c.Format.Valid() {
 				errs = append(errs, fmt.Errorf("sheet %q column %q: unknown format %q", sheet, c.Header, c.Format))
 			}
 			if t := strings.ToLower(c.title()); titles[t] {
