@@ -247,8 +247,8 @@ func (s *unhcrSource) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 	}
 	for _, in := range inputs {
 		var err error
-		if url, ok := pages[in.Path]; ok {
-			err = s.loadPage(ctx, conn, in.Path, url, &st)
+		if pageURL, ok := pages[in.Path]; ok {
+			err = s.loadPage(ctx, conn, in.Path, pageURL, &st)
 		} else if s.cfg.Releases != "" && in.Path == s.cfg.Releases {
 			err = loadUNHCRReleases(ctx, conn, in.Path, &st)
 		} else {
@@ -261,9 +261,9 @@ func (s *unhcrSource) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 	return st, nil
 }
 
-// loadPage loads the stored copy at path of the API page at url.
-func (s *unhcrSource) loadPage(ctx context.Context, conn *sql.Conn, path, url string, st *Stats) error {
-	p, err := readUNHCRPage(path, url)
+// loadPage loads the stored copy at path of the API page at pageURL.
+func (s *unhcrSource) loadPage(ctx context.Context, conn *sql.Conn, path, pageURL string, st *Stats) error {
+	p, err := readUNHCRPage(path, pageURL)
 	if err != nil {
 		return err
 	}
