@@ -173,22 +173,6 @@ func TableSchemaType(duckdbType string) (string, error) {
 	return "", fmt.Errorf("DuckDB type %q has no Table Schema type", duckdbType)
 }
 
-// FileDigest returns the size of the file at path and its hash as a Data
-// Package writes it: "sha256:<hex>".
-func FileDigest(path string) (size int64, hash string, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, "", fmt.Errorf("digest %s: %w", path, err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return 0, "", fmt.Errorf("digest %s: %w", path, err)
-	}
-	return n, "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
-}
-
 // WriteDataPackage writes p as the descriptor at path, indented. An empty
 // Profile is written as tabular-data-package. The file appears under path
 // only when complete.

@@ -46,8 +46,8 @@ const (
 	FormatDate    Format = "date"    // calendar date shown as 2006-01-02
 )
 
-// known reports whether f is one of the formats above.
-func (f Format) known() bool {
+// Valid reports whether f is one of the formats above.
+func (f Format) Valid() bool {
 	switch f {
 	case FormatText, FormatCode, FormatYear, FormatInteger, FormatCount, FormatNumber, FormatRate, FormatChange, FormatDate:
 		return true
@@ -368,7 +368,7 @@ func validateWorkbook(sheets []TableSheet, opt WorkbookOptions) error {
 			if c.Header == "" {
 				errs = append(errs, fmt.Errorf("sheet %q column %d: no header", sheet, i+1))
 			}
-			if !c.Format.known() {
+			if !c.Format.Valid() {
 				errs = append(errs, fmt.Errorf("sheet %q column %q: unknown format %q", sheet, c.Header, c.Format))
 			}
 			if t := strings.ToLower(c.title()); titles[t] {
@@ -774,7 +774,7 @@ func (wb *workbook) writeTable(ctx context.Context, sh TableSheet) (int64, error
 	if len(parts) > 1 {
 		wb.notes = append(wb.notes, fmt.Sprintf(
 			"The table %s has %s rows, more than one Excel sheet holds (%s rows with the header), so it continues on the sheets %s. Each sheet repeats the header row; together they hold every row, in order.",
-			sh.Name, thousands(n), thousands(int64(wb.maxRows)), strings.Join(parts[1:], ", ")))
+			sh.Name, Thousands(n), Thousands(int64(wb.maxRows)), strings.Join(parts[1:], ", ")))
 	}
 	return n, nil
 }
@@ -945,19 +945,6 @@ func headerHeight(cols []Column, widths []float64) float64 {
 		}
 	}
 	return float64(15*lines + 2)
-}
-
-// thousands writes n with comma separators.
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 // cellValue maps a database value to what excelize writes: numbers stay

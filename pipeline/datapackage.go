@@ -2,12 +2,14 @@ package pipeline
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/visastats/visastats/output"
+	vsources "github.com/visastats/visastats/sources"
 	vsql "github.com/visastats/visastats/sql"
 )
 
@@ -78,11 +80,11 @@ func writeDataPackage(dir string, cat []vsql.Column, cfg OutputConfig, rep *Repo
 			}
 			var bytes int64
 			for _, p := range paths {
-				size, _, err := output.FileDigest(filepath.Join(dir, p))
+				fi, err := os.Stat(filepath.Join(dir, p))
 				if err != nil {
-					return err
+					return fmt.Errorf("data package: %w", err)
 				}
-				bytes += size
+				bytes += fi.Size()
 			}
 			profile := output.ProfileDataResource
 			if v.format == "csv" {
@@ -104,11 +106,11 @@ func writeDataPackage(dir string, cat []vsql.Column, cfg OutputConfig, rep *Repo
 				res.Encoding = "utf-8"
 			}
 			if len(paths) == 1 {
-				_, hash, err := output.FileDigest(filepath.Join(dir, paths[0]))
+				_, sum, err := vsources.FileDigest(filepath.Join(dir, paths[0]))
 				if err != nil {
 					return err
 				}
-				res.Hash = hash
+				res.Hash = packageHash(sum)
 			}
 			if rows >= 0 {
 				r := rows
@@ -149,10 +151,11 @@ func writeDataPackage(dir string, cat []vsql.Column, cfg OutputConfig, rep *Repo
 
 // fileResource describes a file of the release that is not a table.
 func fileResource(dir, name, format, media, description string, sources []output.Source) (output.Resource, error) {
-	size, hash, err := output.FileDigest(filepath.Join(dir, name))
+	size, sum, err := vsources.FileDigest(filepath.Join(dir, name))
 	if err != nil {
 		return output.Resource{}, err
 	}
+	hash := packageHash(sum)
 	r := output.Resource{
 		Name:      strings.ToLower(strings.NewReplacer("_", "-", ".", "-").Replace(name)),
 		Path:      output.ResourcePath{name},
@@ -170,3 +173,6 @@ func fileResource(dir, name, format, media, description string, sources []output
 	}
 	return r, nil
 }
+
+// packageHash writes a hex SHA-256 as a Data Package resource's hash.
+func packageHash(sum string) string { return "sha256:" + sum }

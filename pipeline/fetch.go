@@ -65,13 +65,14 @@ type FetchReport struct {
 	RetrievedAt string `json:"retrieved_at"`
 }
 
-// fetchInputs fetches every configured URL into the snapshot store (or,
-// offline, takes its last snapshot) and returns the source configuration
-// with the fetched files added. Fetched files are read through a link
-// <snapshots>/current/<source>/<name> so that messages name the file.
+// fetchInputs fetches every configured URL and every page of the UNHCR
+// API into the snapshot store (or, offline, takes their last snapshots) and
+// returns the source configuration with the fetched files added. Fetched
+// files are read through a link <snapshots>/current/<source>/<name> so that
+// messages name the file.
 func fetchInputs(ctx context.Context, cfg Config, opts RunOptions, store *snapshot.Store, log *slog.Logger) (sources.Config, []FetchReport, error) {
 	sc := cfg.SourceConfig()
-	if len(cfg.Fetch) == 0 {
+	if len(cfg.Fetch) == 0 && sc.UNHCR.API.URL == "" {
 		return sc, nil, nil
 	}
 	fc := snapshot.DefaultFetchConfig()
@@ -87,50 +88,93 @@ func fetchInputs(ctx context.Context, cfg Config, opts RunOptions, store *snapsh
 	if opts.BackoffBase > 0 {
 		fc.BackoffBase, fc.BackoffMax = opts.BackoffBase, opts.BackoffBase*8
 	}
-	fetcher, err := snapshot.NewFetcher(fc)
+	files, err := snapshot.NewFetcher(fc)
 	if err != nil {
 		return sc, nil, fmt.Errorf("fetch: %w", err)
+	}
+	api := sc.UNHCR.API
+	if api.Timeout > 0 {
+		fc.Timeout = api.Timeout
+	}
+	if api.Retries > 0 {
+		fc.Retries = api.Retries
+	}
+	pages, err := snapshot.NewFetcher(fc)
+	if err != nil {
+		return sc, nil, fmt.Errorf("fetch: unhcr api: %w", err)
 	}
 	client := opts.HTTPClient
 	if client == nil {
 		client = &http.Client{}
 	}
-	var reports []FetchReport
+	f := &inputFetcher{files: files, pages: pages, client: client, store: store, offline: opts.Offline, log: log}
 	for _, e := range cfg.Fetch {
-		start := time.Now()
 		name := e.name()
 		kind, err := snapshot.ParseKind(e.Expect)
 		if err != nil {
-			return sc, reports, fmt.Errorf("fetch %s: %w", snapshot.RedactURL(e.URL), err)
+			return sc, f.reports, fmt.Errorf("fetch %s: %w", snapshot.RedactURL(e.URL), err)
 		}
-		var rec snapshot.Record
-		rep := FetchReport{Source: e.Source, URL: snapshot.RedactURL(e.URL), Name: name, Offline: opts.Offline}
-		if opts.Offline {
-			rec, err = store.Latest(e.Source, name)
-			if err != nil {
-				return sc, reports, fmt.Errorf("offline: no snapshot of %s (%s/%s) yet; run once without --offline: %w", snapshot.RedactURL(e.URL), e.Source, name, err)
-			}
-		} else {
-			res, err := fetcher.Fetch(ctx, client, store, snapshot.FetchRequest{Source: e.Source, Name: name, URL: e.URL, Expect: kind})
-			if err != nil {
-				return sc, reports, err
-			}
-			rec, rep.NotModified, rep.Attempts = res.Record, res.NotModified, res.Attempts
-		}
-		rep.SHA256, rep.Size, rep.ETag, rep.LastMod = rec.SHA256, rec.Size, rec.ETag, rec.LastModified
-		rep.RetrievedAt = rec.RetrievedAt.Format(time.RFC3339)
-		reports = append(reports, rep)
-		local, err := linkCurrent(store, e.Source, name, rec.SHA256)
+		local, err := f.fetch(ctx, f.files, e.Source, name, e.URL, kind)
 		if err != nil {
-			return sc, reports, err
+			return sc, f.reports, err
 		}
 		if err := addInput(&sc, e, name, local); err != nil {
-			return sc, reports, err
+			return sc, f.reports, err
 		}
-		log.Info("fetch", "source", e.Source, "file", name, "url", rep.URL, "not_modified", rep.NotModified,
-			"offline", opts.Offline, "sha256", rec.SHA256[:12], "duration", time.Since(start).Round(time.Millisecond))
 	}
-	return sc, reports, nil
+	sc.UNHCR.APIPages, err = sources.FetchUNHCRAPI(ctx, api, f.unhcrPage)
+	return sc, f.reports, err
+}
+
+// inputFetcher fetches remote inputs into the snapshot store, or offline
+// takes their last snapshots, and reports each.
+type inputFetcher struct {
+	// files fetches the configured files; pages the API pages, which
+	// may have their own timeout and retries.
+	files, pages *snapshot.Fetcher
+	client       *http.Client
+	store        *snapshot.Store
+	offline      bool
+	log          *slog.Logger
+	reports      []FetchReport
+}
+
+// unhcrPage implements sources.FetchPage for the UNHCR API: every page is
+// a snapshot of its own.
+func (f *inputFetcher) unhcrPage(ctx context.Context, name, rawURL string) (string, error) {
+	return f.fetch(ctx, f.pages, "unhcr", name, rawURL, snapshot.KindJSON)
+}
+
+// fetch gets rawURL through fetcher as source/name (offline: the last
+// snapshot of source/name) and returns the path of its link in
+// <snapshots>/current.
+func (f *inputFetcher) fetch(ctx context.Context, fetcher *snapshot.Fetcher, source, name, rawURL string, kind snapshot.Kind) (string, error) {
+	start := time.Now()
+	var rec snapshot.Record
+	rep := FetchReport{Source: source, URL: snapshot.RedactURL(rawURL), Name: name, Offline: f.offline}
+	if f.offline {
+		var err error
+		rec, err = f.store.Latest(source, name)
+		if err != nil {
+			return "", fmt.Errorf("offline: no snapshot of %s (%s/%s) yet; run once without --offline: %w", rep.URL, source, name, err)
+		}
+	} else {
+		res, err := fetcher.Fetch(ctx, f.client, f.store, snapshot.FetchRequest{Source: source, Name: name, URL: rawURL, Expect: kind})
+		if err != nil {
+			return "", err
+		}
+		rec, rep.NotModified, rep.Attempts = res.Record, res.NotModified, res.Attempts
+	}
+	rep.SHA256, rep.Size, rep.ETag, rep.LastMod = rec.SHA256, rec.Size, rec.ETag, rec.LastModified
+	rep.RetrievedAt = rec.RetrievedAt.Format(time.RFC3339)
+	f.reports = append(f.reports, rep)
+	local, err := linkCurrent(f.store, source, name, rec.SHA256)
+	if err != nil {
+		return "", err
+	}
+	f.log.Info("fetch", "source", source, "file", name, "url", rep.URL, "not_modified", rep.NotModified,
+		"offline", f.offline, "sha256", rec.SHA256[:12], "duration", time.Since(start).Round(time.Millisecond))
+	return local, nil
 }
 
 // linkCurrent makes <store>/current/<source>/<name> point at the object.

@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/visastats/visastats/pipeline/snapshot"
+	"github.com/visastats/visastats/sources"
 	vsql "github.com/visastats/visastats/sql"
 )
 
@@ -64,18 +65,22 @@ func fingerprint(cfg Config, inputs []InputInfo) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// snapshotInputs keeps a content-addressed copy of every input with its
-// provenance, so a release can be rebuilt exactly.
-func snapshotInputs(ctx context.Context, store *snapshot.Store, inputs []InputInfo) error {
-	for _, in := range inputs {
-		if strings.HasPrefix(in.Path, filepath.Join(store.Dir(), "current")) {
-			continue // fetched: already in the store with its URL
+// snapshotInputs lists every source's inputs and keeps a content-addressed
+// copy of each with its provenance, so a release can be rebuilt exactly.
+// Local inputs are hashed once, by the store while it copies them; fetched
+// ones are in the store already, with their URL.
+func snapshotInputs(ctx context.Context, store *snapshot.Store, srcs []sources.Source) ([]InputInfo, error) {
+	fetched := filepath.Join(store.Dir(), "current") + string(filepath.Separator)
+	return listInputs(ctx, srcs, func(ctx context.Context, source, path string) (int64, string, error) {
+		if strings.HasPrefix(path, fetched) {
+			return sources.FileDigest(path)
 		}
-		if _, err := store.PutFile(ctx, in.Path, snapshot.Provenance{Source: in.Source, Name: filepath.Base(in.Path)}); err != nil {
-			return fmt.Errorf("snapshot %s: %w", in.Path, err)
+		rec, err := store.PutFile(ctx, path, snapshot.Provenance{Source: source, Name: filepath.Base(path)})
+		if err != nil {
+			return 0, "", fmt.Errorf("snapshot %s: %w", path, err)
 		}
-	}
-	return nil
+		return rec.Size, rec.SHA256, nil
+	})
 }
 
 // previousRelease reads the run report of the release latest points to, or

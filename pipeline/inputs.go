@@ -24,7 +24,16 @@ func Inputs(ctx context.Context, cfg Config) ([]InputInfo, error) {
 	return describeInputs(ctx, sources.All(cfg.SourceConfig()))
 }
 
+// describeInputs lists every source's inputs with their sizes and hashes.
 func describeInputs(ctx context.Context, srcs []sources.Source) ([]InputInfo, error) {
+	return listInputs(ctx, srcs, func(_ context.Context, _, path string) (int64, string, error) {
+		return sources.FileDigest(path)
+	})
+}
+
+// listInputs lists every source's inputs, with the size and hex SHA-256
+// that digest returns for each.
+func listInputs(ctx context.Context, srcs []sources.Source, digest func(ctx context.Context, source, path string) (int64, string, error)) ([]InputInfo, error) {
 	var out []InputInfo
 	for _, src := range srcs {
 		ins, err := src.Inputs(ctx)
@@ -35,7 +44,7 @@ func describeInputs(ctx context.Context, srcs []sources.Source) ([]InputInfo, er
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			size, sum, err := sources.FileDigest(in.Path)
+			size, sum, err := digest(ctx, src.Name(), in.Path)
 			if err != nil {
 				return nil, fmt.Errorf("source %s: %w", src.Name(), err)
 			}

@@ -168,14 +168,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (re
 		return rep, err
 	}
 	srcs := sources.All(srcCfg)
-	inputs, err := describeInputs(ctx, srcs)
+	inputs, err := snapshotInputs(ctx, store, srcs)
 	if err != nil {
 		return rep, err
 	}
 	rep.Inputs = inputs
-	if err := snapshotInputs(ctx, store, inputs); err != nil {
-		return rep, err
-	}
 	rep.stage(log, "inputs", "inputs", int64(len(inputs)), start)
 	if rep.Fingerprint, err = fingerprint(cfg, inputs); err != nil {
 		return rep, err

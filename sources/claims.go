@@ -84,7 +84,7 @@ func (c *Claims) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 			return fmt.Errorf("read %s: header: %w", path, err)
 		}
 		if strings.Join(head, ",") != strings.Join(claimsColumns, ",") {
-			return &CellError{File: path, Row: 1, Value: strings.Join(head, ","), Err: fmt.Errorf("expected the header %s", strings.Join(claimsColumns, ","))}
+			return &LocatedError{File: path, Line: 1, Value: strings.Join(head, ","), Err: fmt.Errorf("expected the header %s", strings.Join(claimsColumns, ","))}
 		}
 		seen := map[string]int{}
 		for {
@@ -97,7 +97,7 @@ func (c *Claims) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 				return fmt.Errorf("read %s: %w", path, err)
 			}
 			bad := func(col, val string, e error) error {
-				return &CellError{File: path, Row: line, Column: col, Value: val, Err: e}
+				return &LocatedError{File: path, Line: int64(line), Column: col, Value: val, Err: e}
 			}
 			for i, name := range claimsColumns {
 				if !claimsOptional[name] && strings.TrimSpace(rec[i]) == "" {

@@ -35,9 +35,9 @@ func TestClaimsRegistryErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err := NewClaims(ClaimsConfig{Path: path}).Load(context.Background(), openTestDB(t))
-			var ce *CellError
-			if !errors.As(err, &ce) || ce.Column != tt.column || ce.Row < 2 {
-				t.Fatalf("err = %v, want a CellError at column %s", err, tt.column)
+			var ce *LocatedError
+			if !errors.As(err, &ce) || ce.Column != tt.column || ce.Line < 2 {
+				t.Fatalf("err = %v, want a *LocatedError at column %s", err, tt.column)
 			}
 		})
 	}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -87,16 +86,11 @@ func TestImplausibleCounts(t *testing.T) {
 				} else {
 					var line int64
 					var column string
-					var pe *EurostatParseError
-					var re *RecordError
-					switch {
-					case errors.As(err, &pe):
-						line, column = pe.Line, strconv.Itoa(pe.Column)
-					case errors.As(err, &re):
-						line, column = re.Line, re.Column
-					default:
+					var le *LocatedError
+					if !errors.As(err, &le) {
 						t.Fatalf("err = %v (%T), want a located error", err, err)
 					}
+					line, column = le.Line, le.Column
 					if line != src.line || column != src.column || !strings.Contains(err.Error(), p) {
 						t.Errorf("err = %v at line %d column %s, want %s line %d column %s", err, line, column, p, src.line, src.column)
 					}

@@ -90,7 +90,7 @@ func readPeriodCoverage(path string, fn func(line int, r periodCoverageRow) erro
 	seen := map[string]int{}
 	return readRefCSV(path, periodCoverageColumns, func(line int, rec []string) error {
 		bad := func(col, val string, e error) error {
-			return &CellError{File: path, Row: line, Column: col, Value: val, Err: e}
+			return &LocatedError{File: path, Line: int64(line), Column: col, Value: val, Err: e}
 		}
 		row := periodCoverageRow{sha256: rec[0], source: rec[1], file: rec[2], knownFrom: rec[6]}
 		if !sha256Hex.MatchString(row.sha256) {

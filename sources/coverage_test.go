@@ -53,9 +53,9 @@ func TestPeriodCoverageBadRows(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err := NewPeriodCoverage(PeriodCoverageConfig{Path: path}).Load(context.Background(), openTestDB(t))
-			var ce *CellError
+			var ce *LocatedError
 			if !errors.As(err, &ce) || !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("error = %v, want a CellError containing %q", err, c.want)
+				t.Fatalf("error = %v, want a *LocatedError containing %q", err, c.want)
 			}
 		})
 	}

@@ -96,44 +96,6 @@ func ECIndicators() []string {
 	return out
 }
 
-// CellError is a data problem at one cell of a workbook or CSV file.
-type CellError struct {
-	File   string
-	Sheet  string // "" for text files
-	Row    int    // 1-based sheet row, or line of a text file
-	Column string // column letter, "" when the problem is the whole row
-	Header string // the column's header as expected, for the reader
-	Value  string
-	Err    error
-}
-
-func (e *CellError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	switch {
-	case e.Sheet != "":
-		fmt.Fprintf(&b, " sheet %q", e.Sheet)
-		if e.Row > 0 {
-			fmt.Fprintf(&b, " row %d", e.Row)
-		}
-	case e.Row > 0:
-		fmt.Fprintf(&b, " line %d", e.Row)
-	}
-	if e.Column != "" {
-		fmt.Fprintf(&b, " column %s", e.Column)
-		if e.Header != "" {
-			fmt.Fprintf(&b, " (%s)", e.Header)
-		}
-	}
-	fmt.Fprintf(&b, ": %v", e.Err)
-	if e.Value != "" {
-		fmt.Fprintf(&b, " (found %q)", e.Value)
-	}
-	return b.String()
-}
-
-func (e *CellError) Unwrap() error { return e.Err }
-
 // ErrUnsupportedFormat reports an input in a format visastats cannot read,
 // such as a legacy binary .xls workbook.
 var ErrUnsupportedFormat = errors.New("unsupported format")
@@ -342,7 +304,7 @@ func (s *ECSchengen) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 			// the configuration leaves it out. Nothing to let through.
 			continue
 		}
-		return st, &CellError{File: a.File, Row: a.Line, Column: "cell", Value: a.Cell,
+		return st, &LocatedError{File: a.File, Line: int64(a.Line), Column: "cell", Value: a.Cell,
 			Err: fmt.Errorf("%s sheet %q cell %s reconciles with its data rows or is not a footer total; there is nothing to accept", wb, a.Sheet, a.Cell)}
 	}
 	n, err := appendRows(ctx, conn, "raw_ec_schengen_consulates", func(add func(...driver.Value) error) error {
@@ -491,7 +453,7 @@ func ReadECWorkbook(path string) (*ECSheet, error) {
 // whose range leaves data rows out, and over whose range the data rows sum
 // to the printed total, explains the difference; the data rows are then
 // loaded and the discrepancy recorded in ECSheet.Issues. A difference that
-// nothing explains fails with a *CellError naming both sums and the
+// nothing explains fails with a *LocatedError naming both sums and the
 // formula, unless opt accepts that exact file and cell.
 func ReadECWorkbookOptions(path string, opt ECReadOptions) (*ECSheet, error) {
 	f, err := os.Open(path)
@@ -608,7 +570,7 @@ func parseECRows(path string, rows [][]string) (*ECSheet, error) {
 
 func parseECSheet(path string, rows [][]string, footer *ecFooter) (*ECSheet, error) {
 	cellErr := func(row int, col int, value string, err error) error {
-		e := &CellError{File: path, Sheet: ECSchengenSheet, Row: row, Value: value, Err: err}
+		e := &LocatedError{File: path, Sheet: ECSchengenSheet, Line: int64(row), Value: value, Err: err}
 		if col >= 0 {
 			e.Column = ecColumns[col].letter
 			e.Header = ecColumns[col].header
@@ -763,7 +725,7 @@ func (sh *ECSheet) reconcile(path string, rows [][]string, counts []int, footer 
 			if sha != "" {
 				msg += fmt.Sprintf("; after investigating, a maintainer can accept this file (sha256 %s) and cell %s in the upstream issues file", sha, cellName)
 			}
-			return &CellError{File: path, Sheet: ECSchengenSheet, Row: sh.Total.Row, Column: col.letter, Header: col.header,
+			return &LocatedError{File: path, Sheet: ECSchengenSheet, Line: int64(sh.Total.Row), Column: col.letter, Header: col.header,
 				Value: cell(totalRow, ci), Err: errors.New(msg)}
 		}
 		if explained {
@@ -897,21 +859,21 @@ func ecSheetRows(wb *excelize.File, path string, lim Limits) ([][]string, error)
 	var rows [][]string
 	for n := 1; it.Next(); n++ {
 		if n > lim.MaxSheetRows {
-			return nil, &CellError{File: path, Sheet: ECSchengenSheet, Row: n,
+			return nil, &LocatedError{File: path, Sheet: ECSchengenSheet, Line: int64(n),
 				Err: &LimitError{What: "the sheet", Max: int64(lim.MaxSheetRows), Unit: "rows", Key: "limits.max_sheet_rows"}}
 		}
 		row, err := it.Columns(excelize.Options{RawCellValue: true})
 		if err != nil {
-			return nil, &CellError{File: path, Sheet: ECSchengenSheet, Row: n, Err: fmt.Errorf("the row cannot be read (%v); the workbook may be damaged", err)}
+			return nil, &LocatedError{File: path, Sheet: ECSchengenSheet, Line: int64(n), Err: fmt.Errorf("the row cannot be read (%v); the workbook may be damaged", err)}
 		}
 		if len(row) > lim.MaxSheetColumns {
-			return nil, &CellError{File: path, Sheet: ECSchengenSheet, Row: n,
+			return nil, &LocatedError{File: path, Sheet: ECSchengenSheet, Line: int64(n),
 				Err: &LimitError{What: "the row", Max: int64(lim.MaxSheetColumns), Unit: "cells", Key: "limits.max_sheet_columns"}}
 		}
 		for i, c := range row {
 			if len(c) > lim.MaxCellBytes {
 				col, _ := excelize.ColumnNumberToName(i + 1)
-				return nil, &CellError{File: path, Sheet: ECSchengenSheet, Row: n, Column: col,
+				return nil, &LocatedError{File: path, Sheet: ECSchengenSheet, Line: int64(n), Column: col,
 					Err: &LimitError{What: "the cell", Max: int64(lim.MaxCellBytes), Unit: "bytes", Key: "limits.max_cell_bytes"}}
 			}
 		}

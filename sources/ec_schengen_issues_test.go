@@ -175,9 +175,9 @@ func TestECSchengenUnexplainedMismatch(t *testing.T) {
 			if err == nil {
 				t.Fatal("no error")
 			}
-			var ce *CellError
-			if !errors.As(err, &ce) || ce.Column != "M" || ce.Row != fx.totalRow || ce.Sheet != ECSchengenSheet || ce.File != path {
-				t.Errorf("error %v: want a *CellError at %s %s", err, path, row)
+			var ce *LocatedError
+			if !errors.As(err, &ce) || ce.Column != "M" || ce.Line != int64(fx.totalRow) || ce.Sheet != ECSchengenSheet || ce.File != path {
+				t.Errorf("error %v: want a *LocatedError at %s %s", err, path, row)
 			}
 			for _, w := range append(tt.want, filepath.Base(path), `"Data for consulates"`, "sha256 ") {
 				if !strings.Contains(err.Error(), w) {
@@ -263,7 +263,7 @@ func TestECSchengenAcceptance(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err = ReadECWorkbookOptions(path, ECReadOptions{Accepted: l})
-		var ce *CellError
+		var ce *LocatedError
 		if !errors.As(err, &ce) || ce.Column != "N" {
 			t.Errorf("err = %v, want column N to fail", err)
 		}
@@ -340,8 +340,8 @@ func TestReadUpstreamAcceptancesBad(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err := ReadUpstreamAcceptances(p)
-			var ce *CellError
-			if !errors.As(err, &ce) || ce.File != p || ce.Row != tt.line || ce.Column != tt.column || !strings.Contains(err.Error(), tt.want) {
+			var ce *LocatedError
+			if !errors.As(err, &ce) || ce.File != p || ce.Line != int64(tt.line) || ce.Column != tt.column || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want line %d column %q: %s", err, tt.line, tt.column, tt.want)
 			}
 		})

@@ -238,7 +238,7 @@ func TestECSchengenBadInput(t *testing.T) {
 		name    string
 		path    func(t *testing.T) string
 		want    []string // substrings of the error
-		wantCol string   // column of the *CellError, if any
+		wantCol string   // column of the *LocatedError, if any
 		is      error
 	}{
 		{name: "truncated", path: func(t *testing.T) string { return write(t, "2023-cut.xlsx", body[:len(body)/2]) },
@@ -290,10 +290,10 @@ func TestECSchengenBadInput(t *testing.T) {
 			if tt.is != nil && !errors.Is(err, tt.is) {
 				t.Errorf("error %v is not %v", err, tt.is)
 			}
-			var ce *CellError
+			var ce *LocatedError
 			if tt.wantCol != "" {
 				if !errors.As(err, &ce) || ce.Column != tt.wantCol {
-					t.Errorf("error %v: want a *CellError in column %s", err, tt.wantCol)
+					t.Errorf("error %v: want a *LocatedError in column %s", err, tt.wantCol)
 				}
 			}
 		})

@@ -97,7 +97,7 @@ const (
 	eurostatFormatAppsso = "appsso_csv"
 )
 
-// Errors a Eurostat file can carry; an EurostatParseError wraps one of
+// Errors a Eurostat file can carry; a *LocatedError wraps one of
 // them, so callers can tell the kinds apart with errors.Is.
 var (
 	// ErrEurostatUnknownFlag marks an observation flag letter that is not
@@ -122,52 +122,6 @@ var (
 	// ErrEurostatHeader marks a header the source cannot read.
 	ErrEurostatHeader = errors.New("unexpected header")
 )
-
-// EurostatParseError is a data problem in a Eurostat file, located by line
-// and column so that a user can open the file and see it.
-type EurostatParseError struct {
-	File   string // path as configured
-	Line   int64  // 1-based line number; 0 when the file as a whole is wrong
-	Column int    // 1-based field number; 0 when the line as a whole is wrong
-	Field  string // header of the column, when known
-	Value  string // the offending text, when there is one
-	Err    error  // what is wrong, often one of the ErrEurostat values
-}
-
-// Error reports file, line, column, value and cause.
-func (e *EurostatParseError) Error() string {
-	var b strings.Builder
-	b.WriteString("eurostat ")
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, " line %d", e.Line)
-	}
-	if e.Column > 0 {
-		fmt.Fprintf(&b, " column %d", e.Column)
-		if e.Field != "" {
-			fmt.Fprintf(&b, " (%s)", e.Field)
-		}
-	}
-	if e.Value != "" {
-		fmt.Fprintf(&b, " value %q", truncateForError(e.Value))
-	}
-	b.WriteString(": ")
-	if e.Err != nil {
-		b.WriteString(e.Err.Error())
-	}
-	return b.String()
-}
-
-// Unwrap returns the cause.
-func (e *EurostatParseError) Unwrap() error { return e.Err }
-
-func truncateForError(s string) string {
-	const max = 80
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "..."
-}
 
 // NewEurostat returns the source for Eurostat asylum statistics
 // (migr_asyappctza, migr_asyappctzm, migr_asydcfsta and relatives) in the
@@ -416,7 +370,7 @@ func eurostatOpen(path string, limits Limits) (*bufio.Reader, io.Closer, error) 
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			f.Close()
-			return nil, nil, &EurostatParseError{File: path, Err: fmt.Errorf("%w: %v", ErrEurostatTruncated, err)}
+			return nil, nil, &LocatedError{File: path, Err: fmt.Errorf("%w: %v", ErrEurostatTruncated, err)}
 		}
 		return bufio.NewReaderSize(newLineLimitReader(gzipErrReader{zr}, limits), 1<<20), f, nil
 	}
@@ -439,7 +393,7 @@ func (g gzipErrReader) Read(p []byte) (int, error) {
 func eurostatDetect(path string, br *bufio.Reader) (string, error) {
 	head, err := br.Peek(64 << 10)
 	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
-		return "", &EurostatParseError{File: path, Line: 1, Err: err}
+		return "", &LocatedError{File: path, Line: 1, Err: err}
 	}
 	if i := bytes.IndexByte(head, '\n'); i >= 0 {
 		head = head[:i]
@@ -455,9 +409,9 @@ func eurostatDetect(path string, br *bufio.Reader) (string, error) {
 	case bytes.IndexByte(head, '\t') > 0 && bytes.IndexByte(head[:bytes.IndexByte(head, '\t')], '\\') > 0:
 		return eurostatFormatTSV, nil
 	case len(head) == 0:
-		return "", &EurostatParseError{File: path, Line: 1, Err: fmt.Errorf("%w: the file is empty", ErrEurostatHeader)}
+		return "", &LocatedError{File: path, Line: 1, Err: fmt.Errorf("%w: the file is empty", ErrEurostatHeader)}
 	}
-	return "", &EurostatParseError{File: path, Line: 1, Value: string(head),
+	return "", &LocatedError{File: path, Line: 1, Value: string(head),
 		Err: fmt.Errorf("%w: not SDMX-CSV (DATAFLOW,...), API TSV (dims\\TIME_PERIOD<TAB>...) or appsso CSV (\"TIME\",\"GEO\",...)", ErrEurostatHeader)}
 }
 
@@ -481,7 +435,7 @@ func loadEurostatFile(ctx context.Context, conn *sql.Conn, store *eurostatStore,
 	}
 	meta := eurostatFileMeta{path: path, dataset: eurostatDatasetFromName(path), format: format, coding: "code", codes: codes}
 	if format != eurostatFormatSDMX && meta.dataset == "" {
-		return 0, 0, &EurostatParseError{File: path, Err: errors.New("cannot tell the dataset: put its id (e.g. migr_asyappctza) in the file name")}
+		return 0, 0, &LocatedError{File: path, Err: errors.New("cannot tell the dataset: put its id (e.g. migr_asyappctza) in the file name")}
 	}
 	var parse func(ctx context.Context, b *eurostatBatcher) error
 	switch format {
@@ -528,7 +482,7 @@ func eurostatValidUTF8(ctx context.Context, path string, limits Limits) (bool, e
 			return true, nil
 		}
 		if err != nil {
-			return false, &EurostatParseError{File: path, Line: lr.line, Err: err}
+			return false, &LocatedError{File: path, Line: lr.line, Err: err}
 		}
 		if lr.line%65536 == 0 {
 			if err := ctx.Err(); err != nil {

@@ -229,11 +229,11 @@ func (b *eurostatBatcher) add(line int64, ids *[esNDict]int32, v float64, ok boo
 	}
 	period, flag := ids[esPeriod], ids[esFlags]
 	if period > eurostatMaxCode || flag > eurostatMaxCode {
-		return &EurostatParseError{File: b.path, Line: line,
+		return &LocatedError{File: b.path, Line: line,
 			Err: fmt.Errorf("more than %d distinct periods or flag strings", eurostatMaxCode+1)}
 	}
 	if line > 1<<31-1 {
-		return &EurostatParseError{File: b.path, Line: line, Err: errors.New("more than 2^31 lines")}
+		return &LocatedError{File: b.path, Line: line, Err: errors.New("more than 2^31 lines")}
 	}
 	if b.n%8 == 0 {
 		b.valid = append(b.valid, 0)

@@ -134,7 +134,7 @@ var (
 )
 
 // readEurostatCodeLists reads and checks eurostat_codes.csv and
-// eurostat_flags.csv in dir. A malformed line is a *CellError naming file,
+// eurostat_flags.csv in dir. A malformed line is a *LocatedError naming file,
 // line and column.
 func readEurostatCodeLists(dir string) (*eurostatCodeLists, error) {
 	cl := &eurostatCodeLists{
@@ -160,7 +160,7 @@ func (cl *eurostatCodeLists) readCodes() error {
 	labelLine := map[string]int{}
 	err := readEurostatListCSV(path, header, func(line int, rec []string) error {
 		bad := func(col int, msg string) error {
-			return &CellError{File: path, Row: line, Column: header[col], Value: rec[col], Err: errors.New(msg)}
+			return &LocatedError{File: path, Line: int64(line), Column: header[col], Value: rec[col], Err: errors.New(msg)}
 		}
 		r := eurostatCodeRow{dimension: rec[0], code: rec[1], generation: rec[2], indicator: rec[3], label: rec[4], appssoLabel: rec[5], line: line}
 		k, ok := eurostatDimColumn(r.dimension)
@@ -205,7 +205,7 @@ func (cl *eurostatCodeLists) readCodes() error {
 	}
 	for _, k := range eurostatCodeDims {
 		if len(cl.codes[k]) == 0 {
-			return &CellError{File: path, Err: fmt.Errorf("no code for dimension %s", esDictNames[k])}
+			return &LocatedError{File: path, Err: fmt.Errorf("no code for dimension %s", esDictNames[k])}
 		}
 	}
 	return nil
@@ -217,7 +217,7 @@ func (cl *eurostatCodeLists) readFlags() error {
 	seen := map[string]int{}
 	err := readEurostatListCSV(path, header, func(line int, rec []string) error {
 		bad := func(col int, msg string) error {
-			return &CellError{File: path, Row: line, Column: header[col], Value: rec[col], Err: errors.New(msg)}
+			return &LocatedError{File: path, Line: int64(line), Column: header[col], Value: rec[col], Err: errors.New(msg)}
 		}
 		r := eurostatFlagRow{letter: rec[0], list: rec[1], meaning: rec[2], canonicalLetter: rec[3], canonicalMeaning: rec[4], line: line}
 		if len(r.letter) != 1 || !(r.letter[0] >= 'a' && r.letter[0] <= 'z' || r.letter[0] >= 'A' && r.letter[0] <= 'Z') {
@@ -285,15 +285,15 @@ func (cl *eurostatCodeLists) readFlags() error {
 		t, ok := own[r.canonicalLetter]
 		switch {
 		case !ok:
-			return &CellError{File: path, Row: r.line, Column: "canonical_letter", Value: r.canonicalLetter,
+			return &LocatedError{File: path, Line: int64(r.line), Column: "canonical_letter", Value: r.canonicalLetter,
 				Err: errors.New("expected a letter whose own line gives itself as canonical letter")}
 		case t.canonicalMeaning != r.canonicalMeaning:
-			return &CellError{File: path, Row: r.line, Column: "canonical_meaning", Value: r.canonicalMeaning,
+			return &LocatedError{File: path, Line: int64(r.line), Column: "canonical_meaning", Value: r.canonicalMeaning,
 				Err: fmt.Errorf("line %d gives %s the canonical meaning %s", t.line, t.letter, t.canonicalMeaning)}
 		}
 	}
 	if len(cl.flagRows) == 0 {
-		return &CellError{File: path, Err: errors.New("no flag letters")}
+		return &LocatedError{File: path, Err: errors.New("no flag letters")}
 	}
 	return nil
 }
@@ -313,7 +313,7 @@ func readEurostatListCSV(path string, header []string, fn func(line int, rec []s
 		return fmt.Errorf("read %s: header: %w", path, err)
 	}
 	if strings.Join(head, ",") != strings.Join(header, ",") {
-		return &CellError{File: path, Row: 1, Value: strings.Join(head, ","), Err: fmt.Errorf("expected the header %s", strings.Join(header, ","))}
+		return &LocatedError{File: path, Line: 1, Value: strings.Join(head, ","), Err: fmt.Errorf("expected the header %s", strings.Join(header, ","))}
 	}
 	for {
 		rec, err := r.Read()
@@ -323,13 +323,13 @@ func readEurostatListCSV(path string, header []string, fn func(line int, rec []s
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return &CellError{File: path, Row: pe.Line, Err: pe.Err}
+				return &LocatedError{File: path, Line: int64(pe.Line), Err: pe.Err}
 			}
 			return fmt.Errorf("read %s: %w", path, err)
 		}
 		line, _ := r.FieldPos(0)
 		if len(rec) != len(header) {
-			return &CellError{File: path, Row: line, Err: fmt.Errorf("expected %d fields, got %d", len(header), len(rec))}
+			return &LocatedError{File: path, Line: int64(line), Err: fmt.Errorf("expected %d fields, got %d", len(header), len(rec))}
 		}
 		for i := range rec {
 			rec[i] = strings.TrimSpace(rec[i])

@@ -21,18 +21,18 @@ import (
 // eurostatDataflowRe reads the dataset id from "ESTAT:MIGR_ASYDCFSTA(1.0)".
 var eurostatDataflowRe = regexp.MustCompile(`^(?:[A-Za-z0-9_]+:)?([A-Za-z0-9_]+)(?:\([0-9.]+\))?$`)
 
-// eurostatCSVError turns an encoding/csv error into an EurostatParseError.
+// eurostatCSVError turns an encoding/csv error into a *LocatedError.
 func eurostatCSVError(path string, err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return &EurostatParseError{File: path, Line: int64(pe.Line), Column: pe.Column, Err: pe.Err}
+		return &LocatedError{File: path, Line: int64(pe.Line), Column: fieldNumber(pe.Column), Err: pe.Err}
 	}
-	var ep *EurostatParseError
+	var ep *LocatedError
 	if errors.As(err, &ep) {
 		return err
 	}
 	if errors.Is(err, ErrEurostatTruncated) {
-		return &EurostatParseError{File: path, Err: err}
+		return &LocatedError{File: path, Err: err}
 	}
 	return fmt.Errorf("read %s: %w", path, err)
 }
@@ -44,13 +44,13 @@ func eurostatCSVColumns(path string, header []string, known func(string) bool) (
 	for i, h := range header {
 		name := strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
 		if !utf8.ValidString(h) {
-			return nil, &EurostatParseError{File: path, Line: 1, Column: i + 1, Err: ErrEurostatEncoding}
+			return nil, &LocatedError{File: path, Line: 1, Column: fieldNumber(i + 1), Err: ErrEurostatEncoding}
 		}
 		if !known(name) {
-			return nil, &EurostatParseError{File: path, Line: 1, Column: i + 1, Value: h, Err: fmt.Errorf("%w: column %q is not known", ErrEurostatHeader, h)}
+			return nil, &LocatedError{File: path, Line: 1, Column: fieldNumber(i + 1), Value: h, Err: fmt.Errorf("%w: column %q is not known", ErrEurostatHeader, h)}
 		}
 		if _, dup := cols[name]; dup {
-			return nil, &EurostatParseError{File: path, Line: 1, Column: i + 1, Value: h, Err: fmt.Errorf("%w: column %q appears twice", ErrEurostatHeader, h)}
+			return nil, &LocatedError{File: path, Line: 1, Column: fieldNumber(i + 1), Value: h, Err: fmt.Errorf("%w: column %q appears twice", ErrEurostatHeader, h)}
 		}
 		cols[name] = i
 	}
@@ -69,7 +69,7 @@ func sniffSDMXDataset(path string, br *bufio.Reader) (string, error) {
 	}
 	rec, err := cr.Read()
 	if err != nil {
-		return "", &EurostatParseError{File: path, Line: 2, Err: fmt.Errorf("%w: no data row to read DATAFLOW from", ErrEurostatHeader)}
+		return "", &LocatedError{File: path, Line: 2, Err: fmt.Errorf("%w: no data row to read DATAFLOW from", ErrEurostatHeader)}
 	}
 	col := -1
 	for i, h := range header {
@@ -79,11 +79,11 @@ func sniffSDMXDataset(path string, br *bufio.Reader) (string, error) {
 		}
 	}
 	if col < 0 || col >= len(rec) {
-		return "", &EurostatParseError{File: path, Line: 1, Err: fmt.Errorf("%w: no DATAFLOW column", ErrEurostatHeader)}
+		return "", &LocatedError{File: path, Line: 1, Err: fmt.Errorf("%w: no DATAFLOW column", ErrEurostatHeader)}
 	}
 	ds, err := eurostatDataflow(rec[col])
 	if err != nil {
-		return "", &EurostatParseError{File: path, Line: 2, Column: col + 1, Field: header[col], Value: rec[col], Err: err}
+		return "", &LocatedError{File: path, Line: 2, Column: fieldNumber(col + 1), Header: header[col], Value: rec[col], Err: err}
 	}
 	return ds, nil
 }
@@ -129,22 +129,22 @@ func parseEurostatSDMX(ctx context.Context, r io.Reader, meta *eurostatFileMeta,
 	}
 	for _, need := range []string{"freq", "unit", "citizen", "sex", "age", "geo", "time_period", "obs_value"} {
 		if _, ok := cols[need]; !ok {
-			return &EurostatParseError{File: path, Line: 1, Err: fmt.Errorf("%w: column %s is missing", ErrEurostatHeader, need)}
+			return &LocatedError{File: path, Line: 1, Err: fmt.Errorf("%w: column %s is missing", ErrEurostatHeader, need)}
 		}
 	}
 	if !okFlow {
-		return &EurostatParseError{File: path, Line: 1, Err: fmt.Errorf("%w: column DATAFLOW is missing", ErrEurostatHeader)}
+		return &LocatedError{File: path, Line: 1, Err: fmt.Errorf("%w: column DATAFLOW is missing", ErrEurostatHeader)}
 	}
 	app, hasApp := cols["applicant"]
 	if a, ok := cols["asyl_app"]; ok {
 		if hasApp {
-			return &EurostatParseError{File: path, Line: 1, Err: fmt.Errorf("%w: both applicant and asyl_app", ErrEurostatHeader)}
+			return &LocatedError{File: path, Line: 1, Err: fmt.Errorf("%w: both applicant and asyl_app", ErrEurostatHeader)}
 		}
 		app, hasApp = a, true
 	}
 	dec, hasDec := cols["decision"]
 	if hasApp == hasDec {
-		return &EurostatParseError{File: path, Line: 1, Err: fmt.Errorf("%w: expected exactly one of applicant (asyl_app) and decision", ErrEurostatHeader)}
+		return &LocatedError{File: path, Line: 1, Err: fmt.Errorf("%w: expected exactly one of applicant (asyl_app) and decision", ErrEurostatHeader)}
 	}
 	flagCol, hasFlag := cols["obs_flag"]
 	if !hasFlag {
@@ -234,13 +234,13 @@ func parseEurostatAppsso(ctx context.Context, r io.Reader, utf8OK bool, meta *eu
 	}
 	for _, need := range []string{"time", "geo", "citizen", "sex", "age", "unit", "value"} {
 		if _, ok := cols[need]; !ok {
-			return &EurostatParseError{File: path, Line: 1, Err: fmt.Errorf("%w: column %s is missing", ErrEurostatHeader, strings.ToUpper(need))}
+			return &LocatedError{File: path, Line: 1, Err: fmt.Errorf("%w: column %s is missing", ErrEurostatHeader, strings.ToUpper(need))}
 		}
 	}
 	app, hasApp := cols["asyl_app"]
 	dec, hasDec := cols["decision"]
 	if hasApp == hasDec {
-		return &EurostatParseError{File: path, Line: 1, Err: fmt.Errorf("%w: expected exactly one of ASYL_APP and DECISION", ErrEurostatHeader)}
+		return &LocatedError{File: path, Line: 1, Err: fmt.Errorf("%w: expected exactly one of ASYL_APP and DECISION", ErrEurostatHeader)}
 	}
 	flagCol, hasFlag := cols["flag and footnotes"]
 	if !hasFlag {
@@ -313,10 +313,10 @@ func eachEurostatCSVRecord(ctx context.Context, cr *csv.Reader, path string, hea
 			}
 		}
 		perr := func(col int, err error) error {
-			return &EurostatParseError{File: path, Line: ln, Column: col + 1, Field: header[col], Value: rec[col], Err: err}
+			return &LocatedError{File: path, Line: ln, Column: fieldNumber(col + 1), Header: header[col], Value: rec[col], Err: err}
 		}
 		if len(rec) != len(header) {
-			return &EurostatParseError{File: path, Line: ln, Column: min(len(rec), len(header)) + 1,
+			return &LocatedError{File: path, Line: ln, Column: fieldNumber(min(len(rec), len(header)) + 1),
 				Err: fmt.Errorf("%w: found %d fields, want %d", ErrEurostatRagged, len(rec), len(header))}
 		}
 		for i, f := range rec {

@@ -328,9 +328,9 @@ func TestEurostatBadInputs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			conn := openTestDB(t)
 			_, err := NewEurostat(EurostatConfig{Paths: []string{tc.path}, CodeLists: esCodeLists}).Load(context.Background(), conn)
-			var pe *EurostatParseError
+			var pe *LocatedError
 			if !errors.As(err, &pe) {
-				t.Fatalf("error %v (%T), want *EurostatParseError", err, err)
+				t.Fatalf("error %v (%T), want *LocatedError", err, err)
 			}
 			if !errors.Is(err, tc.is) {
 				t.Errorf("error %v, want it to wrap %v", err, tc.is)
@@ -341,11 +341,11 @@ func TestEurostatBadInputs(t *testing.T) {
 			if tc.line > 0 && pe.Line != tc.line || pe.Line < 2 {
 				t.Errorf("line %d, want %d", pe.Line, tc.line)
 			}
-			if tc.column > 0 && pe.Column != tc.column || pe.Column < 1 {
-				t.Errorf("column %d, want %d", pe.Column, tc.column)
+			if col, _ := strconv.Atoi(pe.Column); tc.column > 0 && col != tc.column || col < 1 {
+				t.Errorf("column %s, want %d", pe.Column, tc.column)
 			}
 			msg := err.Error()
-			for _, part := range []string{tc.path, "line " + strconv.Itoa(int(pe.Line)), "column " + strconv.Itoa(pe.Column), tc.msgHasPart} {
+			for _, part := range []string{tc.path, "line " + strconv.Itoa(int(pe.Line)), "column " + pe.Column, tc.msgHasPart} {
 				if !strings.Contains(msg, part) {
 					t.Errorf("message %q does not contain %q", msg, part)
 				}
@@ -664,16 +664,16 @@ func TestEurostatUnknownCode(t *testing.T) {
 		line  int64
 		parts []string
 	}{
-		{"tsv SUBS", subs, 4, []string{"line 4", "column 1 (applicant)", `value "SUBS"`, `applicant code "SUBS" of dataset migr_asyappctzm`, codes}},
+		{"tsv SUBS", subs, 4, []string{"line 4", "column 1 (applicant)", `(found "SUBS")`, `applicant code "SUBS" of dataset migr_asyappctzm`, codes}},
 		{"sdmx new decision", newDec, 2, []string{"line 2", "(decision)", `decision code "POS_XYZ" of dataset migr_asydcfsta`, codes}},
 		{"appsso new label", label, 2, []string{"line 2", "(ASYL_APP)", `applicant label "Repeat applicant" of dataset migr_asyappctza`, codes}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := NewEurostat(EurostatConfig{Paths: []string{tc.path}, CodeLists: esCodeLists}).Load(context.Background(), openTestDB(t))
-			var pe *EurostatParseError
+			var pe *LocatedError
 			if !errors.As(err, &pe) || !errors.Is(err, ErrEurostatUnknownLabel) {
-				t.Fatalf("error %v, want an EurostatParseError for an unknown code", err)
+				t.Fatalf("error %v, want a *LocatedError for an unknown code", err)
 			}
 			if pe.File != tc.path || pe.Line != tc.line {
 				t.Errorf("located at %s line %d, want %s line %d", pe.File, pe.Line, tc.path, tc.line)
@@ -732,8 +732,8 @@ func TestEurostatConfStatus(t *testing.T) {
 
 	bad := edit(map[int]string{3: "c"}, nil)
 	_, err = NewEurostat(EurostatConfig{Paths: []string{bad}, CodeLists: esCodeLists}).Load(context.Background(), openTestDB(t))
-	var pe *EurostatParseError
-	if !errors.As(err, &pe) || !errors.Is(err, ErrEurostatUnknownFlag) || pe.Line != 3 || pe.Field != "CONF_STATUS" ||
+	var pe *LocatedError
+	if !errors.As(err, &pe) || !errors.Is(err, ErrEurostatUnknownFlag) || pe.Line != 3 || pe.Header != "CONF_STATUS" ||
 		!strings.Contains(err.Error(), "eurostat_flags.csv") {
 		t.Errorf("error %v, want an unknown flag at line 3 column CONF_STATUS naming eurostat_flags.csv", err)
 	}
@@ -786,12 +786,12 @@ func TestEurostatCodeListErrors(t *testing.T) {
 				}
 			}
 			_, err := NewEurostat(EurostatConfig{Paths: []string{esSDMXDec}, CodeLists: dir}).Load(context.Background(), openTestDB(t))
-			var ce *CellError
+			var ce *LocatedError
 			if !errors.As(err, &ce) {
-				t.Fatalf("error %v (%T), want a *CellError", err, err)
+				t.Fatalf("error %v (%T), want a *LocatedError", err, err)
 			}
-			if ce.File != filepath.Join(dir, tc.file) || ce.Row != tc.line || ce.Column != tc.column || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %v at %s line %d column %s, want %s line %d column %s saying %q", err, ce.File, ce.Row, ce.Column, tc.file, tc.line, tc.column, tc.want)
+			if ce.File != filepath.Join(dir, tc.file) || ce.Line != int64(tc.line) || ce.Column != tc.column || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v at %s line %d column %s, want %s line %d column %s saying %q", err, ce.File, ce.Line, ce.Column, tc.file, tc.line, tc.column, tc.want)
 			}
 		})
 	}

@@ -53,7 +53,7 @@ func eurostatDimColumn(name string) (int, bool) {
 
 func parseEurostatTSVHeader(path string, line []byte) (*eurostatTSVHeader, error) {
 	perr := func(col int, field, value string, err error) error {
-		return &EurostatParseError{File: path, Line: 1, Column: col, Field: field, Value: value, Err: err}
+		return &LocatedError{File: path, Line: 1, Column: fieldNumber(col), Header: field, Value: value, Err: err}
 	}
 	line = bytes.TrimPrefix(line, []byte("\xef\xbb\xbf"))
 	if !utf8.Valid(line) {
@@ -119,11 +119,11 @@ func parseEurostatTSV(ctx context.Context, r *bufio.Reader, meta *eurostatFileMe
 	lr := eurostatLineReader{r: r}
 	readErr := func(err error) error {
 		col := 1 + bytes.Count(lr.partial, []byte{'\t'})
-		return &EurostatParseError{File: path, Line: lr.line + 1, Column: col, Err: err}
+		return &LocatedError{File: path, Line: lr.line + 1, Column: fieldNumber(col), Err: err}
 	}
 	first, err := lr.next()
 	if err == io.EOF {
-		return &EurostatParseError{File: path, Line: 1, Err: fmt.Errorf("%w: the file is empty", ErrEurostatHeader)}
+		return &LocatedError{File: path, Line: 1, Err: fmt.Errorf("%w: the file is empty", ErrEurostatHeader)}
 	}
 	if err != nil {
 		return readErr(err)
@@ -158,11 +158,11 @@ func parseEurostatTSV(ctx context.Context, r *bufio.Reader, meta *eurostatFileMe
 		// Dimensions.
 		tab := bytes.IndexByte(line, '\t')
 		if tab < 0 {
-			return &EurostatParseError{File: path, Line: lr.line, Column: 2, Value: truncateForError(string(line)),
+			return &LocatedError{File: path, Line: lr.line, Column: "2", Value: truncateForError(string(line)),
 				Err: fmt.Errorf("%w: found 1 field, want %d", ErrEurostatRagged, nper+1)}
 		}
 		if err := eurostatSplitDims(line[:tab], dimVals); err != nil {
-			return &EurostatParseError{File: path, Line: lr.line, Column: 1, Value: string(line[:tab]), Err: err}
+			return &LocatedError{File: path, Line: lr.line, Column: "1", Value: string(line[:tab]), Err: err}
 		}
 		ids[esApplicant] = b.dicts[esApplicant].idString("")
 		ids[esDecision] = b.dicts[esDecision].idString("")
@@ -170,13 +170,13 @@ func parseEurostatTSV(ctx context.Context, r *bufio.Reader, meta *eurostatFileMe
 		for k, col := range h.dims {
 			v := dimVals[k]
 			if !utf8.Valid(v) {
-				return &EurostatParseError{File: path, Line: lr.line, Column: 1, Field: h.names[k], Value: string(v), Err: ErrEurostatEncoding}
+				return &LocatedError{File: path, Line: lr.line, Column: "1", Header: h.names[k], Value: string(v), Err: ErrEurostatEncoding}
 			}
 			if len(v) == 0 {
-				return &EurostatParseError{File: path, Line: lr.line, Column: 1, Field: h.names[k], Err: errors.New("empty code")}
+				return &LocatedError{File: path, Line: lr.line, Column: "1", Header: h.names[k], Err: errors.New("empty code")}
 			}
 			if col != esCitizen && col != esGeo && !codes.code(col, v) {
-				return &EurostatParseError{File: path, Line: lr.line, Column: 1, Field: h.names[k], Value: string(v),
+				return &LocatedError{File: path, Line: lr.line, Column: "1", Header: h.names[k], Value: string(v),
 					Err: codes.unknownCode(meta.dataset, col, string(v), "code")}
 			}
 			if col == esFreq {
@@ -185,7 +185,7 @@ func parseEurostatTSV(ctx context.Context, r *bufio.Reader, meta *eurostatFileMe
 			ids[col] = b.dicts[col].id(v)
 		}
 		if err := b.newSeries(lr.line, &ids); err != nil {
-			return &EurostatParseError{File: path, Line: lr.line, Column: 1, Value: string(line[:tab]), Err: err}
+			return &LocatedError{File: path, Line: lr.line, Column: "1", Value: string(line[:tab]), Err: err}
 		}
 		// Cells.
 		rest := line[tab+1:]
@@ -194,23 +194,23 @@ func parseEurostatTSV(ctx context.Context, r *bufio.Reader, meta *eurostatFileMe
 			t := bytes.IndexByte(rest, '\t')
 			switch {
 			case t >= 0 && j == nper-1:
-				return &EurostatParseError{File: path, Line: lr.line, Column: nper + 2,
+				return &LocatedError{File: path, Line: lr.line, Column: fieldNumber(nper + 2),
 					Err: fmt.Errorf("%w: found more than %d fields", ErrEurostatRagged, nper+1)}
 			case t >= 0:
 				cell, rest = rest[:t], rest[t+1:]
 			case j < nper-1:
-				return &EurostatParseError{File: path, Line: lr.line, Column: j + 3,
+				return &LocatedError{File: path, Line: lr.line, Column: fieldNumber(j + 3),
 					Err: fmt.Errorf("%w: found %d fields, want %d", ErrEurostatRagged, j+2, nper+1)}
 			default:
 				cell = rest
 			}
 			v, ok, flags, err := eurostatCell(cell, codes)
 			if err != nil {
-				return &EurostatParseError{File: path, Line: lr.line, Column: j + 2, Field: h.labels[j], Value: string(cell), Err: err}
+				return &LocatedError{File: path, Line: lr.line, Column: fieldNumber(j + 2), Header: h.labels[j], Value: string(cell), Err: err}
 			}
 			if h.hasFreq {
 				if lineFreq != h.freqs[j] {
-					return &EurostatParseError{File: path, Line: lr.line, Column: j + 2, Field: h.labels[j], Value: string(cell),
+					return &LocatedError{File: path, Line: lr.line, Column: fieldNumber(j + 2), Header: h.labels[j], Value: string(cell),
 						Err: fmt.Errorf("freq %c does not match period %s", lineFreq, h.periods[j])}
 				}
 			} else {

@@ -103,7 +103,7 @@ func (r *Reference) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 			switch rec[3] {
 			case "country", "aggregate", "special":
 			default:
-				return &CellError{File: rf.countries, Row: line, Column: "kind", Value: rec[3], Err: errors.New("expected country, aggregate or special")}
+				return &LocatedError{File: rf.countries, Line: int64(line), Column: "kind", Value: rec[3], Err: errors.New("expected country, aggregate or special")}
 			}
 			return add(rec[0], rec[1], rec[2], rec[3])
 		})
@@ -133,7 +133,7 @@ func (r *Reference) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 				switch rec[2] {
 				case "iso_name", "official_name", "common_name", "withdrawn", "former_name":
 				default:
-					return &CellError{File: path, Row: line, Column: "kind", Value: rec[2], Err: errors.New("expected iso_name, official_name, common_name, withdrawn or former_name")}
+					return &LocatedError{File: path, Line: int64(line), Column: "kind", Value: rec[2], Err: errors.New("expected iso_name, official_name, common_name, withdrawn or former_name")}
 				}
 				return add(rec[0], rec[1], rec[2], path, int32(line))
 			})
@@ -166,7 +166,7 @@ func readRefCSV(path string, header []string, fn func(line int, rec []string) er
 		return fmt.Errorf("read %s: header: %w", path, err)
 	}
 	if len(head) < len(header) || strings.Join(head[:len(header)], ",") != strings.Join(header, ",") {
-		return &CellError{File: path, Row: 1, Value: strings.Join(head, ","), Err: fmt.Errorf("expected the header to start with %s", strings.Join(header, ","))}
+		return &LocatedError{File: path, Line: 1, Value: strings.Join(head, ","), Err: fmt.Errorf("expected the header to start with %s", strings.Join(header, ","))}
 	}
 	for {
 		rec, err := r.Read()
@@ -178,13 +178,13 @@ func readRefCSV(path string, header []string, fn func(line int, rec []string) er
 			return fmt.Errorf("read %s: %w", path, err)
 		}
 		if len(rec) < len(header) {
-			return &CellError{File: path, Row: line, Err: fmt.Errorf("expected %d fields, got %d", len(header), len(rec))}
+			return &LocatedError{File: path, Line: int64(line), Err: fmt.Errorf("expected %d fields, got %d", len(header), len(rec))}
 		}
 		for i, name := range header {
 			// iso3 is empty for aggregates; an empty alias is the spelling
 			// of "no code given" (UNHCR's empty ISO code for unknown).
 			if name != "iso3" && name != "alias" && strings.TrimSpace(rec[i]) == "" {
-				return &CellError{File: path, Row: line, Column: name, Err: errors.New("empty value")}
+				return &LocatedError{File: path, Line: int64(line), Column: name, Err: errors.New("empty value")}
 			}
 		}
 		if err := fn(line, rec[:len(header)]); err != nil {

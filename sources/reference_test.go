@@ -76,11 +76,11 @@ func TestReferenceRejectsBadName(t *testing.T) {
 		}
 	}
 	_, err = NewReference(ReferenceConfig{Dir: dir}).Load(context.Background(), openTestDB(t))
-	var ce *CellError
+	var ce *LocatedError
 	if !errors.As(err, &ce) {
-		t.Fatalf("err = %v, want a CellError", err)
+		t.Fatalf("err = %v, want a *LocatedError", err)
 	}
-	if filepath.Base(ce.File) != "iso3166_former_names.csv" || ce.Row != 5 || ce.Column != "kind" || ce.Value != "old_name" {
+	if filepath.Base(ce.File) != "iso3166_former_names.csv" || ce.Line != 5 || ce.Column != "kind" || ce.Value != "old_name" {
 		t.Errorf("err = %v", err)
 	}
 }

@@ -68,7 +68,7 @@ func (s *ruMFASource) Inputs(ctx context.Context) ([]Input, error) {
 // Load implements Source. It recreates raw_ru_mfa_published from the
 // curated CSV. A row with a non-integer year, a negative or non-numeric
 // value, an unknown indicator, a missing citation or a malformed date stops
-// the load with a *RecordError naming file, line, column and value.
+// the load with a *LocatedError naming file, line, column and value.
 func (s *ruMFASource) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 	var st Stats
 	inputs, err := s.Inputs(ctx)
@@ -122,7 +122,7 @@ func newRUMFAReader(r io.Reader, file string) (*ruMFAReader, error) {
 	}
 	got := strings.TrimPrefix(strings.Join(header, ","), "\uFEFF")
 	if got != ruMFAHeader {
-		return nil, &RecordError{File: file, Line: 1, Column: "header", Value: got, Err: fmt.Errorf("want exactly %q", ruMFAHeader)}
+		return nil, &LocatedError{File: file, Line: 1, Column: "header", Value: got, Err: fmt.Errorf("want exactly %q", ruMFAHeader)}
 	}
 	return &ruMFAReader{file: file, cr: cr, header: strings.Split(ruMFAHeader, ",")}, nil
 }
@@ -130,10 +130,10 @@ func newRUMFAReader(r io.Reader, file string) (*ruMFAReader, error) {
 func ruMFACSVError(file string, err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return &RecordError{File: file, Line: int64(pe.Line), Column: fmt.Sprintf("byte %d", pe.Column), Err: pe.Err}
+		return &LocatedError{File: file, Line: int64(pe.Line), Column: fmt.Sprintf("byte %d", pe.Column), Err: pe.Err}
 	}
 	if errors.Is(err, io.EOF) {
-		return &RecordError{File: file, Line: 1, Column: "header", Err: errors.New("file is empty")}
+		return &LocatedError{File: file, Line: 1, Column: "header", Err: errors.New("file is empty")}
 	}
 	return fmt.Errorf("ru_mfa_published: read %s: %w", file, err)
 }
@@ -154,11 +154,11 @@ func (r *ruMFAReader) next() ([]driver.Value, error) {
 		if len(rec) < len(r.header) {
 			col = r.header[len(rec)]
 		}
-		return nil, &RecordError{File: r.file, Line: line, Column: col, Value: strings.Join(rec, ","),
+		return nil, &LocatedError{File: r.file, Line: line, Column: col, Value: strings.Join(rec, ","),
 			Err: fmt.Errorf("record has %d fields, header has %d", len(rec), len(r.header))}
 	}
 	fail := func(i int, err error) error {
-		return &RecordError{File: r.file, Line: line, Column: r.header[i], Value: rec[i], Err: err}
+		return &LocatedError{File: r.file, Line: line, Column: r.header[i], Value: rec[i], Err: err}
 	}
 	row := []driver.Value{r.file, line}
 	for i, v := range rec {

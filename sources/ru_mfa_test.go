@@ -87,9 +87,9 @@ func TestRUMFABadInputs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := unhcrWriteTemp(t, "ru_mfa.csv", tc.data())
 			_, err := NewRUMFA(RUMFAConfig{Path: p}).Load(context.Background(), openTestDB(t))
-			var re *RecordError
+			var re *LocatedError
 			if !errors.As(err, &re) {
-				t.Fatalf("err = %v, want a *RecordError", err)
+				t.Fatalf("err = %v, want a *LocatedError", err)
 			}
 			if re.File != p || re.Line != tc.line || re.Column != tc.column {
 				t.Errorf("error at %s line %d column %q, want %s line %d column %q (%v)", re.File, re.Line, re.Column, p, tc.line, tc.column, err)

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -79,6 +78,10 @@ type UNHCRConfig struct {
 	// API fetches pages from the UNHCR population API. Its zero value
 	// (no URL) keeps the source offline.
 	API UNHCRAPIConfig `mapstructure:"api"`
+	// APIPages are the pages of API fetched for this run by
+	// FetchUNHCRAPI, in order. They are set by the caller that fetched
+	// them (the pipeline's fetch stage), never by configuration.
+	APIPages []UNHCRAPIPage `mapstructure:"-"`
 	// Limits bound what is read from each file; set from the top-level
 	// limits configuration, zero means the defaults.
 	Limits Limits `mapstructure:"-"`
@@ -96,54 +99,36 @@ type UNHCRAPIConfig struct {
 	// Params are query filters sent with every request, such as
 	// coo_iso: RUS or yearFrom: 2015. The client sets page and limit itself.
 	Params map[string]string `mapstructure:"params"`
-	// Timeout bounds each request, body included. Zero means 60s.
+	// Timeout bounds each request, body included. Zero means the
+	// timeout of every other fetch (http.timeout).
 	Timeout time.Duration `mapstructure:"timeout"`
 	// Retries is how many times a request is repeated after a 429, a 5xx
-	// or a network error. Zero means 3.
+	// or a network error. Zero means the retries of every other fetch
+	// (http.retries).
 	Retries int `mapstructure:"retries"`
 	// Limit is the number of items asked for per page. Zero means 100.
 	Limit int `mapstructure:"limit"`
 }
 
-// UNHCROption changes how the unhcr source is built.
-type UNHCROption func(*unhcrSource)
-
-// WithUNHCRHTTPClient makes the source send API requests through c, for
-// example to reach a test server or to go through a proxy.
-func WithUNHCRHTTPClient(c *http.Client) UNHCROption {
-	return func(s *unhcrSource) { s.client = c }
-}
-
-// withUNHCRBackoff sets the first retry delay; tests shorten it.
-func withUNHCRBackoff(d time.Duration) UNHCROption {
-	return func(s *unhcrSource) { s.backoff = d }
-}
-
 type unhcrSource struct {
-	cfg     UNHCRConfig
-	client  *http.Client
-	backoff time.Duration
+	cfg UNHCRConfig
 }
 
 // NewUNHCR returns the unhcr source: UNHCR asylum applications, asylum
 // decisions and footnotes, from Refugee Data Finder CSV exports, from the
 // refugees package's tables and from population API pages (saved as files,
-// or fetched when cfg.API.URL is set), and the releases file.
-func NewUNHCR(cfg UNHCRConfig, opts ...UNHCROption) Source {
-	s := &unhcrSource{cfg: cfg, client: &http.Client{}, backoff: 500 * time.Millisecond}
-	for _, o := range opts {
-		o(s)
-	}
-	return s
+// or fetched by FetchUNHCRAPI into cfg.APIPages), and the releases file.
+func NewUNHCR(cfg UNHCRConfig) Source {
+	return &unhcrSource{cfg: cfg}
 }
 
 // Name implements Source.
 func (s *unhcrSource) Name() string { return "unhcr" }
 
-// Inputs implements Source. It lists local files only: API pages are
-// fetched during Load.
+// Inputs implements Source. It lists the local files, then the stored
+// copies of the fetched API pages.
 func (s *unhcrSource) Inputs(ctx context.Context) ([]Input, error) {
-	if err := s.validate(); err != nil {
+	if err := s.cfg.API.validate(); err != nil {
 		return nil, err
 	}
 	var (
@@ -176,6 +161,9 @@ func (s *unhcrSource) Inputs(ctx context.Context) ([]Input, error) {
 		}
 		inputs = append(inputs, Input{Path: s.cfg.Releases})
 	}
+	for _, p := range s.cfg.APIPages {
+		inputs = append(inputs, Input{Path: p.Path})
+	}
 	return inputs, nil
 }
 
@@ -203,8 +191,7 @@ func unhcrListPath(p string) ([]string, error) {
 	return files, nil
 }
 
-func (s *unhcrSource) validate() error {
-	a := s.cfg.API
+func (a UNHCRAPIConfig) validate() error {
 	if a.URL == "" {
 		return nil
 	}
@@ -234,9 +221,11 @@ func (s *unhcrSource) validate() error {
 // Load implements Source. It recreates raw_unhcr_asylum_applications,
 // raw_unhcr_asylum_decisions, raw_unhcr_footnotes, raw_unhcr_files (each
 // data file's layout and extraction date) and raw_unhcr_releases (the
-// releases file), loads every input file, then every configured API dataset. An unsupported file, a malformed
-// value or a failed request stops the load with an error naming the file
-// (or URL), line (or item) and column.
+// releases file), loads every input file, then every fetched API page. An
+// unsupported file or a malformed value stops the load with an error naming
+// the file (or URL), line (or item) and column. With api.url set, the pages
+// must have been fetched (FetchUNHCRAPI): Load itself never goes to the
+// network.
 func (s *unhcrSource) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 	var st Stats
 	inputs, err := s.Inputs(ctx)
@@ -249,9 +238,18 @@ func (s *unhcrSource) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 	for _, t := range []string{unhcrApplicationsTable, unhcrDecisionsTable, unhcrFootnotesTable, unhcrFilesTable, unhcrReleasesTable} {
 		st.add(t, 0)
 	}
+	pages := map[string]string{} // stored copy -> URL
+	for _, p := range s.cfg.APIPages {
+		pages[p.Path] = p.URL
+	}
+	if s.cfg.API.URL != "" && len(s.cfg.APIPages) == 0 {
+		return st, fmt.Errorf("unhcr: api.url is set but no API page was fetched; the pages are fetched before the load (sources.FetchUNHCRAPI)")
+	}
 	for _, in := range inputs {
 		var err error
-		if s.cfg.Releases != "" && in.Path == s.cfg.Releases {
+		if pageURL, ok := pages[in.Path]; ok {
+			err = s.loadPage(ctx, conn, in.Path, pageURL, &st)
+		} else if s.cfg.Releases != "" && in.Path == s.cfg.Releases {
 			err = loadUNHCRReleases(ctx, conn, in.Path, &st)
 		} else {
 			err = s.loadFile(ctx, conn, in.Path, &st)
@@ -260,17 +258,16 @@ func (s *unhcrSource) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 			return st, err
 		}
 	}
-	if s.cfg.API.URL != "" {
-		for _, d := range s.cfg.API.Datasets {
-			err := s.fetchDataset(ctx, d, func(p unhcrPage) error {
-				return appendUNHCRPage(ctx, conn, p, &st)
-			})
-			if err != nil {
-				return st, err
-			}
-		}
-	}
 	return st, nil
+}
+
+// loadPage loads the stored copy at path of the API page at pageURL.
+func (s *unhcrSource) loadPage(ctx context.Context, conn *sql.Conn, path, pageURL string, st *Stats) error {
+	p, err := readUNHCRPage(path, pageURL)
+	if err != nil {
+		return err
+	}
+	return appendUNHCRPage(ctx, conn, p, st)
 }
 
 func (s *unhcrSource) loadFile(ctx context.Context, conn *sql.Conn, path string, st *Stats) error {
@@ -355,21 +352,21 @@ func loadUNHCRReleases(ctx context.Context, conn *sql.Conn, path string, st *Sta
 	n, err := appendRows(ctx, conn, unhcrReleasesTable, func(add func(vals ...driver.Value) error) error {
 		return readRefCSV(path, []string{"sha256", "file", "release", "data_through", "mid_year", "basis"}, func(line int, rec []string) error {
 			if len(rec[0]) != 64 || strings.Trim(rec[0], "0123456789abcdef") != "" {
-				return &RecordError{File: path, Line: int64(line), Column: "sha256", Value: rec[0], Err: errors.New("want 64 lower-case hex digits")}
+				return &LocatedError{File: path, Line: int64(line), Column: "sha256", Value: rec[0], Err: errors.New("want 64 lower-case hex digits")}
 			}
 			if prev, dup := seen[rec[0]]; dup {
-				return &RecordError{File: path, Line: int64(line), Column: "sha256", Value: rec[0], Err: fmt.Errorf("already stated on line %d; one release per file", prev)}
+				return &LocatedError{File: path, Line: int64(line), Column: "sha256", Value: rec[0], Err: fmt.Errorf("already stated on line %d; one release per file", prev)}
 			}
 			seen[rec[0]] = line
 			through, err := time.Parse("2006-01-02", rec[3])
 			if err != nil {
-				return &RecordError{File: path, Line: int64(line), Column: "data_through", Value: rec[3], Err: errors.New("want a date yyyy-mm-dd")}
+				return &LocatedError{File: path, Line: int64(line), Column: "data_through", Value: rec[3], Err: errors.New("want a date yyyy-mm-dd")}
 			}
 			if rec[4] != "true" && rec[4] != "false" {
-				return &RecordError{File: path, Line: int64(line), Column: "mid_year", Value: rec[4], Err: errors.New("want true or false")}
+				return &LocatedError{File: path, Line: int64(line), Column: "mid_year", Value: rec[4], Err: errors.New("want true or false")}
 			}
 			if rec[2] == "" {
-				return &RecordError{File: path, Line: int64(line), Column: "release", Err: errors.New("empty; name the release")}
+				return &LocatedError{File: path, Line: int64(line), Column: "release", Err: errors.New("empty; name the release")}
 			}
 			return add(path, int64(line), rec[0], rec[1], rec[2], through, rec[4] == "true", rec[5])
 		})
@@ -405,49 +402,3 @@ func appendUNHCRPage(ctx context.Context, conn *sql.Conn, p unhcrPage, st *Stats
 	}
 	return nil
 }
-
-// RecordError reports a data problem in an input file or API page: where it
-// is (file, line or item, column) and what the value was.
-type RecordError struct {
-	// File is the path of the file, or the URL of the API page.
-	File string
-	// Line is the 1-based line of a CSV file, or the 1-based index of the
-	// item in a JSON page (when Item is true).
-	Line int64
-	// Item says Line counts JSON items rather than text lines.
-	Item bool
-	// Column is the column header of a CSV file or the field of a JSON item.
-	Column string
-	// Value is the offending value as read.
-	Value string
-	// Err is what is wrong with it.
-	Err error
-}
-
-// Error implements error.
-func (e *RecordError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.File)
-	if e.Line > 0 {
-		unit := "line"
-		if e.Item {
-			unit = "item"
-		}
-		fmt.Fprintf(&b, " %s %d", unit, e.Line)
-	}
-	if e.Column != "" {
-		fmt.Fprintf(&b, " column %q", e.Column)
-	}
-	if e.Value != "" {
-		v := e.Value
-		if len(v) > 60 {
-			v = v[:60] + "..."
-		}
-		fmt.Fprintf(&b, " value %q", v)
-	}
-	fmt.Fprintf(&b, ": %v", e.Err)
-	return b.String()
-}
-
-// Unwrap returns the underlying error.
-func (e *RecordError) Unwrap() error { return e.Err }

@@ -9,12 +9,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
-	"net/http"
 	"net/url"
+	"os"
+	"sort"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/visastats/visastats/sources/redact"
@@ -24,11 +23,6 @@ const (
 	// unhcrMaxBody caps one API page or saved JSON file; a real page of 100
 	// items is about 28 KB.
 	unhcrMaxBody = 64 << 20
-	// unhcrMaxRetryAfter is the longest Retry-After the client waits for;
-	// a longer one fails the run instead of stalling it.
-	unhcrMaxRetryAfter = 5 * time.Minute
-	// unhcrMaxBackoff caps the exponential backoff between retries.
-	unhcrMaxBackoff = 30 * time.Second
 )
 
 // unhcrPage is one page of the population API, parsed into raw table rows.
@@ -70,15 +64,15 @@ func parseUNHCRPage(data []byte, file string) (unhcrPage, error) {
 	}
 	var err error
 	if p.page, err = unhcrPageNumber(raw.Page); err != nil {
-		return p, &RecordError{File: file, Column: "page", Value: string(raw.Page), Err: err}
+		return p, &LocatedError{File: file, Column: "page", Value: string(raw.Page), Err: err}
 	}
 	if p.maxPages, err = unhcrPageNumber(raw.MaxPages); err != nil {
-		return p, &RecordError{File: file, Column: "maxPages", Value: string(raw.MaxPages), Err: err}
+		return p, &LocatedError{File: file, Column: "maxPages", Value: string(raw.MaxPages), Err: err}
 	}
 	for i, msg := range raw.Items {
 		it := unhcrItem{file: file, line: int64(i + 1)}
 		if err := json.Unmarshal(msg, &it.fields); err != nil || it.fields == nil {
-			return p, &RecordError{File: file, Line: it.line, Item: true, Value: string(msg), Err: errors.New("item is not a JSON object")}
+			return p, &LocatedError{File: file, Line: it.line, Item: true, Value: string(msg), Err: errors.New("item is not a JSON object")}
 		}
 		switch {
 		case it.has("applied"):
@@ -101,7 +95,7 @@ func parseUNHCRPage(data []byte, file string) (unhcrPage, error) {
 			}
 			p.decisions = append(p.decisions, row)
 		default:
-			return p, &RecordError{File: file, Line: it.line, Item: true, Value: string(msg),
+			return p, &LocatedError{File: file, Line: it.line, Item: true, Value: string(msg),
 				Err: errors.New("item has neither \"applied\" nor dec_* counts; only asylum-applications and asylum-decisions pages are supported")}
 		}
 	}
@@ -132,7 +126,7 @@ func (it *unhcrItem) has(k string) bool { _, ok := it.fields[k]; return ok }
 
 func (it *unhcrItem) fail(k string, err error) {
 	if it.err == nil {
-		it.err = &RecordError{File: it.file, Line: it.line, Item: true, Column: k, Value: string(it.fields[k]), Err: err}
+		it.err = &LocatedError{File: it.file, Line: it.line, Item: true, Column: k, Value: string(it.fields[k]), Err: err}
 	}
 }
 
@@ -227,141 +221,121 @@ func unhcrReadCapped(r io.Reader, max int64) ([]byte, error) {
 	return data, nil
 }
 
-// fetchDataset follows the pages of one API dataset, from page 1 to the
-// maxPages the API reports, and hands each parsed page to emit.
-func (s *unhcrSource) fetchDataset(ctx context.Context, dataset string, emit func(unhcrPage) error) error {
-	a := s.cfg.API
-	base, err := url.Parse(a.URL)
-	if err != nil {
-		return fmt.Errorf("unhcr: api.url: %w", err)
+// UNHCRAPIPage is one page of the UNHCR population API as fetched for a
+// run: where it came from and where its stored copy is.
+type UNHCRAPIPage struct {
+	// URL is the page's address without credentials (redact.URL); rows
+	// and errors name the page by it.
+	URL string
+	// Path is the local copy of the page's body.
+	Path string
+}
+
+// FetchPage gets one page of a remote API and returns the path of a local
+// copy of its body. name identifies the page among the source's inputs
+// and is a plain file name; rawURL is the address to ask, credentials
+// included. Package pipeline provides the implementation: it keeps every
+// page in the snapshot store and, offline, returns the stored page without
+// asking. Errors name the page by its redacted address.
+type FetchPage func(ctx context.Context, name, rawURL string) (string, error)
+
+// FetchUNHCRAPI follows the pages of every dataset of cfg, from page 1 to
+// the maxPages the API reports, fetching each through fetch, and returns
+// them in order for UNHCRConfig.APIPages. A page that is not a UNHCR API
+// page, or answers with another page number, stops it with an error naming
+// the page.
+func FetchUNHCRAPI(ctx context.Context, cfg UNHCRAPIConfig, fetch FetchPage) ([]UNHCRAPIPage, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
-	u := base.JoinPath(dataset + "/")
-	limit := a.Limit
+	if cfg.URL == "" {
+		return nil, nil
+	}
+	base, err := url.Parse(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("unhcr: api.url: %w", err)
+	}
+	limit := cfg.Limit
 	if limit == 0 {
 		limit = 100
 	}
-	for page := 1; ; page++ {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("unhcr: fetch %s page %d: %w", dataset, page, err)
-		}
-		q := url.Values{} // Encode sorts by key: stable URLs in rows and errors
-		for k, v := range a.Params {
-			q.Set(k, v)
-		}
-		q.Set("limit", strconv.Itoa(limit))
-		q.Set("page", strconv.Itoa(page))
-		u.RawQuery = q.Encode()
-		pageURL := u.String()
-		body, err := s.get(ctx, pageURL)
-		if err != nil {
-			return err
-		}
-		// Rows and errors name the page without the credentials a
-		// configured URL may carry.
-		pageURL = redact.URL(pageURL)
-		p, err := parseUNHCRPage(body, pageURL)
-		if err != nil {
-			return err
-		}
-		if p.page != 0 && p.page != page {
-			return fmt.Errorf("unhcr: %s: asked for page %d, the API answered with page %d", pageURL, page, p.page)
-		}
-		if err := emit(p); err != nil {
-			return err
-		}
-		if page >= p.maxPages || len(p.applications)+len(p.decisions) == 0 {
-			return nil
+	var pages []UNHCRAPIPage
+	for _, dataset := range cfg.Datasets {
+		u := base.JoinPath(dataset + "/")
+		for page := 1; ; page++ {
+			if err := ctx.Err(); err != nil {
+				return pages, fmt.Errorf("unhcr: fetch %s page %d: %w", dataset, page, err)
+			}
+			q := url.Values{} // Encode sorts by key: stable URLs in rows and errors
+			for k, v := range cfg.Params {
+				q.Set(k, v)
+			}
+			q.Set("limit", strconv.Itoa(limit))
+			q.Set("page", strconv.Itoa(page))
+			u.RawQuery = q.Encode()
+			rawURL := u.String()
+			// Rows, errors and stored names carry the page's address
+			// without the credentials a configured URL may carry.
+			shown := redact.URL(rawURL)
+			path, err := fetch(ctx, unhcrPageName(dataset, shown), rawURL)
+			if err != nil {
+				return pages, err
+			}
+			p, err := readUNHCRPage(path, shown)
+			if err != nil {
+				return pages, err
+			}
+			if p.page != 0 && p.page != page {
+				return pages, fmt.Errorf("unhcr: %s: asked for page %d, the API answered with page %d", shown, page, p.page)
+			}
+			pages = append(pages, UNHCRAPIPage{URL: shown, Path: path})
+			if page >= p.maxPages || len(p.applications)+len(p.decisions) == 0 {
+				break
+			}
 		}
 	}
+	return pages, nil
 }
 
-// get fetches one URL with a per-request timeout, retrying 429, 5xx and
-// network errors with exponential backoff and jitter, and honouring
-// Retry-After.
-func (s *unhcrSource) get(ctx context.Context, rawURL string) ([]byte, error) {
-	shown := redact.URL(rawURL)
-	retries := s.cfg.API.Retries
-	if retries == 0 {
-		retries = 3
+// readUNHCRPage reads and parses the saved page at path; file names it in
+// rows and errors.
+func readUNHCRPage(path, file string) (unhcrPage, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return unhcrPage{}, fmt.Errorf("unhcr: %s: %w", file, err)
 	}
-	for attempt := 0; ; attempt++ {
-		body, retryAfter, err := s.getOnce(ctx, rawURL)
-		if err == nil {
-			return body, nil
-		}
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("unhcr: get %s: %w", shown, ctx.Err())
-		}
-		if retryAfter < 0 || attempt >= retries {
-			return nil, fmt.Errorf("unhcr: get %s (attempt %d of %d): %w", shown, attempt+1, retries+1, err)
-		}
-		wait := s.backoff << attempt
-		if wait > unhcrMaxBackoff || wait <= 0 {
-			wait = unhcrMaxBackoff
-		}
-		wait = wait/2 + rand.N(wait/2+1)
-		if retryAfter > unhcrMaxRetryAfter {
-			return nil, fmt.Errorf("unhcr: get %s: server asks to retry after %s, longer than %s: %w", shown, retryAfter, unhcrMaxRetryAfter, err)
-		}
-		if retryAfter > 0 {
-			wait = retryAfter
-		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("unhcr: get %s: %w", shown, ctx.Err())
-		case <-t.C:
-		}
+	defer f.Close()
+	data, err := unhcrReadCapped(f, unhcrMaxBody)
+	if err != nil {
+		return unhcrPage{}, fmt.Errorf("unhcr: read %s: %w", file, err)
 	}
+	return parseUNHCRPage(data, file)
 }
 
-// getOnce makes one request. On error, retryAfter says what to do: negative
-// means retrying will not help (a 4xx, a page that is not JSON), zero means
-// retry after the backoff, positive is the server's Retry-After.
-func (s *unhcrSource) getOnce(ctx context.Context, rawURL string) (body []byte, retryAfter time.Duration, err error) {
-	const permanent = -1
-	timeout := s.cfg.API.Timeout
-	if timeout == 0 {
-		timeout = 60 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
-	if err != nil {
-		return nil, permanent, err
-	}
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", "visastats (+https://github.com/visastats/visastats)")
-	resp, err := s.client.Do(req)
-	if err != nil {
-		// A network error names the URL it failed on: without credentials.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			ue.URL = redact.URL(ue.URL)
+// unhcrPageName is the stored name of a page: its dataset and query,
+// credentials already redacted, as a plain file name such as
+// asylum-decisions_coo_iso-DZA_limit-100_page-3.json.
+func unhcrPageName(dataset, shownURL string) string {
+	var b strings.Builder
+	b.WriteString(dataset)
+	if u, err := url.Parse(shownURL); err == nil {
+		q := u.Query()
+		keys := make([]string, 0, len(q))
+		for k := range q {
+			keys = append(keys, k)
 		}
-		return nil, 0, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 80))
-		err := fmt.Errorf("HTTP %d %s (body starts %q)", resp.StatusCode, http.StatusText(resp.StatusCode), snippet)
-		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
-			return nil, unhcrRetryAfter(resp.Header.Get("Retry-After")), err
+		sort.Strings(keys)
+		for _, k := range keys {
+			b.WriteString("_" + k + "-" + strings.Join(q[k], "+"))
 		}
-		return nil, permanent, err
 	}
-	body, err = unhcrReadCapped(resp.Body, unhcrMaxBody)
-	if errors.Is(err, errUNHCRTooLarge) {
-		return nil, permanent, fmt.Errorf("body %w", err)
-	}
-	if err != nil {
-		return nil, 0, fmt.Errorf("read body: %w", err)
-	}
-	if !unhcrLooksLikeJSON(body) {
-		return nil, permanent, fmt.Errorf("response is not JSON (Content-Type %q, body starts %q); is api.url the population API?", resp.Header.Get("Content-Type"), unhcrStart(body))
-	}
-	return body, 0, nil
+	b.WriteString(".json")
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-+", r) {
+			return r
+		}
+		return '_'
+	}, b.String())
 }
 
 // unhcrStart returns the first characters of data, for messages.
@@ -371,18 +345,4 @@ func unhcrStart(data []byte) string {
 		t = t[:40]
 	}
 	return string(t)
-}
-
-// unhcrRetryAfter reads a Retry-After header: seconds or an HTTP date.
-func unhcrRetryAfter(h string) time.Duration {
-	if h == "" {
-		return 0
-	}
-	if n, err := strconv.Atoi(strings.TrimSpace(h)); err == nil && n >= 0 {
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(h); err == nil {
-		return time.Until(t)
-	}
-	return 0
 }

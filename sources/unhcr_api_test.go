@@ -3,14 +3,20 @@ package sources
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/visastats/visastats/sources/redact"
 )
 
 // unhcrAPIServer serves the real asylum-decisions page (page 1 of 11).
@@ -73,88 +79,58 @@ func unhcrAPIConfig(url string) UNHCRConfig {
 	}}
 }
 
+// httpPages is a FetchPage for tests: one plain GET per page, the body
+// saved under dir. The real one, with retries, timeouts and snapshots, is
+// package pipeline's and is tested there against the same server.
+func httpPages(t *testing.T, c *http.Client) FetchPage {
+	t.Helper()
+	dir := t.TempDir()
+	return func(ctx context.Context, name, rawURL string) (string, error) {
+		if filepath.Base(name) != name || strings.HasPrefix(name, ".") {
+			t.Errorf("page name %q is not a plain file name", name)
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
+		if err != nil {
+			return "", err
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return "", fmt.Errorf("GET %s: %s", redact.URL(rawURL), resp.Status)
+		}
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return "", err
+		}
+		p := filepath.Join(dir, name)
+		return p, os.WriteFile(p, body, 0o644)
+	}
+}
+
+// loadUNHCRAPI fetches the pages of cfg.API through fetch, then loads them.
+func loadUNHCRAPI(ctx context.Context, conn *sql.Conn, cfg UNHCRConfig, fetch FetchPage) (Stats, error) {
+	pages, err := FetchUNHCRAPI(ctx, cfg.API, fetch)
+	if err != nil {
+		return Stats{}, err
+	}
+	cfg.APIPages = pages
+	return NewUNHCR(cfg).Load(ctx, conn)
+}
+
 func TestUNHCRAPI(t *testing.T) {
 	page := func(t *testing.T) []byte { return unhcrReadFixture(t, unhcrDecisionsPage) }
 	for _, tc := range []struct {
 		name     string
 		fault    func(n int, w http.ResponseWriter, r *http.Request) bool
-		timeout  time.Duration
 		rows     int64  // decisions written
 		requests int    // requests the server saw
 		err      string // part of the error, when the load fails
 	}{
 		{
 			name: "all 11 pages", rows: 1100, requests: 11,
-		},
-		{
-			name: "500 then 200",
-			fault: func(n int, w http.ResponseWriter, r *http.Request) bool {
-				if n == 1 {
-					http.Error(w, "upstream hiccup", http.StatusInternalServerError)
-					return true
-				}
-				return false
-			},
-			rows: 1100, requests: 12,
-		},
-		{
-			name: "permanent 404 is not retried",
-			fault: func(n int, w http.ResponseWriter, r *http.Request) bool {
-				http.NotFound(w, r)
-				return true
-			},
-			requests: 1, err: "HTTP 404 Not Found",
-		},
-		{
-			name: "5xx until retries run out",
-			fault: func(n int, w http.ResponseWriter, r *http.Request) bool {
-				http.Error(w, "down", http.StatusServiceUnavailable)
-				return true
-			},
-			requests: 3, err: "attempt 3 of 3): HTTP 503",
-		},
-		{
-			name: "truncated body is retried, then fails",
-			fault: func(n int, w http.ResponseWriter, r *http.Request) bool {
-				p := page(t)
-				w.Header().Set("Content-Length", strconv.Itoa(len(p)))
-				w.Write(p[:len(p)/2])
-				return true
-			},
-			requests: 3, err: "unexpected EOF",
-		},
-		{
-			name: "truncated body once, then whole",
-			fault: func(n int, w http.ResponseWriter, r *http.Request) bool {
-				if n != 2 {
-					return false
-				}
-				p := page(t)
-				w.Header().Set("Content-Length", strconv.Itoa(len(p)))
-				w.Write(p[:len(p)/2])
-				return true
-			},
-			rows: 1100, requests: 12,
-		},
-		{
-			name: "HTML error page with status 200",
-			fault: func(n int, w http.ResponseWriter, r *http.Request) bool {
-				w.Header().Set("Content-Type", "text/html; charset=utf-8")
-				w.Write([]byte("<!DOCTYPE html>\n<html><head><title>Maintenance</title></head></html>"))
-				return true
-			},
-			requests: 1, err: `response is not JSON (Content-Type "text/html; charset=utf-8", body starts "<!DOCTYPE html>`,
-		},
-		{
-			name: "slow response times out and is retried",
-			fault: func(n int, w http.ResponseWriter, r *http.Request) bool {
-				if n == 1 {
-					<-r.Context().Done()
-					return true
-				}
-				return false
-			},
-			timeout: 200 * time.Millisecond, rows: 1100, requests: 12,
 		},
 		{
 			name: "page number mismatch stops pagination",
@@ -165,19 +141,22 @@ func TestUNHCRAPI(t *testing.T) {
 				}
 				return false
 			},
-			// Page 1 was already written; Load's contract leaves the
-			// tables undefined on error.
-			rows: 100, requests: 2, err: "asked for page 2, the API answered with page 1",
+			requests: 2, err: "asked for page 2, the API answered with page 1",
+		},
+		{
+			name: "HTML error page with status 200",
+			fault: func(n int, w http.ResponseWriter, r *http.Request) bool {
+				w.Header().Set("Content-Type", "text/html; charset=utf-8")
+				w.Write([]byte("<!DOCTYPE html>\n<html><head><title>Maintenance</title></head></html>"))
+				return true
+			},
+			requests: 1, err: `not a UNHCR API page: body is not a JSON object (starts "<!DOCTYPE html>`,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, hs := newUNHCRAPIServer(t, tc.fault)
-			cfg := unhcrAPIConfig(hs.URL)
-			if tc.timeout != 0 {
-				cfg.API.Timeout = tc.timeout
-			}
 			conn := openTestDB(t)
-			st, err := NewUNHCR(cfg, WithUNHCRHTTPClient(hs.Client()), withUNHCRBackoff(time.Millisecond)).Load(context.Background(), conn)
+			st, err := loadUNHCRAPI(context.Background(), conn, unhcrAPIConfig(hs.URL), httpPages(t, hs.Client()))
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("err = %v, want it to contain %q", err, tc.err)
@@ -198,36 +177,20 @@ func TestUNHCRAPI(t *testing.T) {
 	}
 }
 
-// TestUNHCRAPIRetryAfter checks the client waits as long as Retry-After
-// says, not its own (here 1ms) backoff.
-func TestUNHCRAPIRetryAfter(t *testing.T) {
-	srv, hs := newUNHCRAPIServer(t, func(n int, w http.ResponseWriter, r *http.Request) bool {
-		if n == 1 {
-			w.Header().Set("Retry-After", "1")
-			w.WriteHeader(http.StatusTooManyRequests)
-			return true
-		}
-		return false
-	})
-	_, err := NewUNHCR(unhcrAPIConfig(hs.URL), WithUNHCRHTTPClient(hs.Client()), withUNHCRBackoff(time.Millisecond)).Load(context.Background(), openTestDB(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	if gap := srv.times[1].Sub(srv.times[0]); gap < 900*time.Millisecond {
-		t.Errorf("retried after %s, want at least the 1s of Retry-After", gap)
-	}
-}
-
-// TestUNHCRAPIRequests checks what the client asks for and where rows say
-// they came from.
+// TestUNHCRAPIRequests checks what the client asks for, where rows say
+// they came from, and that the pages are inputs of the source.
 func TestUNHCRAPIRequests(t *testing.T) {
 	srv, hs := newUNHCRAPIServer(t, nil)
 	conn := openTestDB(t)
 	cfg := unhcrAPIConfig(hs.URL)
 	cfg.API.Limit = 100
-	if _, err := NewUNHCR(cfg, WithUNHCRHTTPClient(hs.Client())).Load(context.Background(), conn); err != nil {
+	ctx := context.Background()
+	pages, err := FetchUNHCRAPI(ctx, cfg.API, httpPages(t, hs.Client()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.APIPages = pages
+	if _, err := NewUNHCR(cfg).Load(ctx, conn); err != nil {
 		t.Fatal(err)
 	}
 	srv.mu.Lock()
@@ -236,19 +199,35 @@ func TestUNHCRAPIRequests(t *testing.T) {
 	if got, want := first.URL.RawQuery, "coo_iso=DZA&limit=100&page=1"; got != want {
 		t.Errorf("query = %q, want %q", got, want)
 	}
-	if got := first.Header.Get("Accept"); got != "application/json" {
-		t.Errorf("Accept = %q", got)
+	if got, want := filepath.Base(pages[2].Path), "asylum-decisions_coo_iso-DZA_limit-100_page-3.json"; got != want {
+		t.Errorf("page 3 stored as %s, want %s", got, want)
+	}
+	in, err := NewUNHCR(cfg).Inputs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(in) != 11 || in[10].Path != pages[10].Path {
+		t.Errorf("inputs = %v, want the 11 stored pages", in)
 	}
 	var file string
 	var line int64
 	var rejected float64
-	err := conn.QueryRowContext(context.Background(), `SELECT file, line, dec_rejected FROM raw_unhcr_asylum_decisions
+	err = conn.QueryRowContext(ctx, `SELECT file, line, dec_rejected FROM raw_unhcr_asylum_decisions
 		WHERE file LIKE '%page=11' AND asylum_code = 'AUS' AND year = 2000`).Scan(&file, &line, &rejected)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := hs.URL + "/population/v1/asylum-decisions/?coo_iso=DZA&limit=100&page=11"; file != want || line != 3 || rejected != 48 {
 		t.Errorf("row from %s item %d rejected %v, want %s item 3 rejected 48", file, line, rejected, want)
+	}
+}
+
+// TestUNHCRAPINotFetched: with api.url set, Load does not go to the network
+// itself; without fetched pages it says what is missing.
+func TestUNHCRAPINotFetched(t *testing.T) {
+	_, err := NewUNHCR(unhcrAPIConfig("http://127.0.0.1:9")).Load(context.Background(), openTestDB(t))
+	if err == nil || !strings.Contains(err.Error(), "no API page was fetched") {
+		t.Fatalf("err = %v, want it to say no page was fetched", err)
 	}
 }
 
@@ -263,7 +242,7 @@ func TestUNHCRAPICancel(t *testing.T) {
 		}
 		return false
 	})
-	_, err := NewUNHCR(unhcrAPIConfig(hs.URL), WithUNHCRHTTPClient(hs.Client())).Load(ctx, openTestDB(t))
+	_, err := loadUNHCRAPI(ctx, openTestDB(t), unhcrAPIConfig(hs.URL), httpPages(t, hs.Client()))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
@@ -301,23 +280,29 @@ func TestUNHCRAPIConfig(t *testing.T) {
 }
 
 // TestUNHCRAPIKeepsCredentialsOut: an API URL with user:password@ and a
-// token parameter is used for the requests, but neither the rows nor the
-// error of a failed page name the secrets.
+// token parameter is used for the requests, but neither the rows, nor the
+// names the pages are stored under, nor the error of a failed page name
+// the secrets.
 func TestUNHCRAPIKeepsCredentialsOut(t *testing.T) {
 	const user, pass, token = "alice", "s3cr3t-pw", "t0k3n-xyz"
 	srv, hs := newUNHCRAPIServer(t, func(n int, w http.ResponseWriter, r *http.Request) bool {
 		if n == 3 {
-			http.NotFound(w, r)
+			w.Write(unhcrReadFixture(t, unhcrDecisionsPage)) // page 1 when page 3 was asked for
 			return true
 		}
 		return false
 	})
 	cfg := unhcrAPIConfig(strings.Replace(hs.URL, "http://", "http://"+user+":"+pass+"@", 1))
 	cfg.API.Params = map[string]string{"coo_iso": "DZA", "access_token": token}
-	conn := openTestDB(t)
-	_, err := NewUNHCR(cfg, WithUNHCRHTTPClient(hs.Client()), withUNHCRBackoff(time.Millisecond)).Load(context.Background(), conn)
+	var names []string
+	fetch := httpPages(t, hs.Client())
+	record := func(ctx context.Context, name, rawURL string) (string, error) {
+		names = append(names, name)
+		return fetch(ctx, name, rawURL)
+	}
+	_, err := loadUNHCRAPI(context.Background(), openTestDB(t), cfg, record)
 	if err == nil {
-		t.Fatal("want the 404 of page 3")
+		t.Fatal("want the wrong page 3")
 	}
 	srv.mu.Lock()
 	sent := srv.requests[0].URL.Query().Get("access_token")
@@ -329,6 +314,11 @@ func TestUNHCRAPIKeepsCredentialsOut(t *testing.T) {
 		if strings.Contains(err.Error(), secret) {
 			t.Errorf("error names a secret: %v", err)
 		}
+		for _, n := range names {
+			if strings.Contains(n, secret) {
+				t.Errorf("page stored as %q, which names a secret", n)
+			}
+		}
 	}
 	if !strings.Contains(err.Error(), "REDACTED") {
 		t.Errorf("error does not show where the secret was: %v", err)
@@ -338,8 +328,8 @@ func TestUNHCRAPIKeepsCredentialsOut(t *testing.T) {
 	_, ok := newUNHCRAPIServer(t, nil)
 	cfg = unhcrAPIConfig(strings.Replace(ok.URL, "http://", "http://"+user+":"+pass+"@", 1))
 	cfg.API.Params = map[string]string{"coo_iso": "DZA", "access_token": token}
-	conn = openTestDB(t)
-	if _, err := NewUNHCR(cfg, WithUNHCRHTTPClient(ok.Client())).Load(context.Background(), conn); err != nil {
+	conn := openTestDB(t)
+	if _, err := loadUNHCRAPI(context.Background(), conn, cfg, httpPages(t, ok.Client())); err != nil {
 		t.Fatal(err)
 	}
 	var rows, leaked int

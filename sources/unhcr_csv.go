@@ -139,7 +139,7 @@ type unhcrCSVReader struct {
 func newUNHCRCSVReader(r io.Reader, file string) (*unhcrCSVReader, error) {
 	br := bufio.NewReader(r)
 	if b, _ := br.Peek(2); len(b) == 2 && (b[0] == 0xFF && b[1] == 0xFE || b[0] == 0xFE && b[1] == 0xFF) {
-		return nil, &RecordError{File: file, Line: 1, Err: errors.New("file is UTF-16 encoded; export or re-save it as UTF-8")}
+		return nil, &LocatedError{File: file, Line: 1, Err: errors.New("file is UTF-16 encoded; export or re-save it as UTF-8")}
 	}
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xEF\xBB\xBF")) {
 		br.Discard(3)
@@ -160,7 +160,7 @@ func newUNHCRCSVReader(r io.Reader, file string) (*unhcrCSVReader, error) {
 			}
 		}
 		if err == io.EOF || lineNo >= unhcrMaxPreamble {
-			return nil, &RecordError{File: file, Line: lineNo, Err: fmt.Errorf("no header line starting with \"Year,\" in the first %d lines; is this a UNHCR Refugee Data Finder CSV export?", lineNo)}
+			return nil, &LocatedError{File: file, Line: lineNo, Err: fmt.Errorf("no header line starting with \"Year,\" in the first %d lines; is this a UNHCR Refugee Data Finder CSV export?", lineNo)}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("unhcr: read %s: %w", file, err)
@@ -186,10 +186,10 @@ func (u *unhcrCSVReader) mapHeader() error {
 	at := map[string]int{}
 	for i, h := range u.header {
 		if !utf8.ValidString(h) {
-			return &RecordError{File: u.file, Line: line, Column: fmt.Sprintf("field %d", i+1), Value: h, Err: errUNHCRNotUTF8}
+			return &LocatedError{File: u.file, Line: line, Column: fmt.Sprintf("field %d", i+1), Value: h, Err: errUNHCRNotUTF8}
 		}
 		if _, dup := at[h]; dup {
-			return &RecordError{File: u.file, Line: line, Column: h, Value: h, Err: errors.New("column appears twice in the header")}
+			return &LocatedError{File: u.file, Line: line, Column: h, Value: h, Err: errors.New("column appears twice in the header")}
 		}
 		at[h] = i
 	}
@@ -200,7 +200,7 @@ func (u *unhcrCSVReader) mapHeader() error {
 		}
 	}
 	if u.table == "" {
-		return &RecordError{File: u.file, Line: line, Column: "header", Value: strings.Join(u.header, ","),
+		return &LocatedError{File: u.file, Line: line, Column: "header", Value: strings.Join(u.header, ","),
 			Err: fmt.Errorf("unsupported UNHCR table (columns %s); supported: asylum applications (with an %q column), asylum decisions (%q or %q) and footnotes", strings.Join(u.header, ", "), "applied", "Total decisions", "dec_total")}
 	}
 	want := map[string]bool{}
@@ -212,13 +212,13 @@ func (u *unhcrCSVReader) mapHeader() error {
 		want[c.header] = true
 		i, ok := at[c.header]
 		if !ok {
-			return &RecordError{File: u.file, Line: line, Column: c.header, Value: strings.Join(u.header, ","), Err: errors.New("column missing from the header")}
+			return &LocatedError{File: u.file, Line: line, Column: c.header, Value: strings.Join(u.header, ","), Err: errors.New("column missing from the header")}
 		}
 		u.pos = append(u.pos, i)
 	}
 	for _, h := range u.header {
 		if !want[h] {
-			return &RecordError{File: u.file, Line: line, Column: h, Value: h, Err: errors.New("unexpected column; the export's table is not the one its other columns suggest")}
+			return &LocatedError{File: u.file, Line: line, Column: h, Value: h, Err: errors.New("unexpected column; the export's table is not the one its other columns suggest")}
 		}
 	}
 	return nil
@@ -243,7 +243,7 @@ func (u *unhcrCSVReader) next() ([]driver.Value, error) {
 		if len(rec) < len(u.header) {
 			col = u.header[len(rec)]
 		}
-		return nil, &RecordError{File: u.file, Line: line, Column: col, Value: strings.Join(rec, ","),
+		return nil, &LocatedError{File: u.file, Line: line, Column: col, Value: strings.Join(rec, ","),
 			Err: fmt.Errorf("record has %d fields, header has %d", len(rec), len(u.header))}
 	}
 	row := make([]driver.Value, 0, 2+len(u.cols))
@@ -255,11 +255,11 @@ func (u *unhcrCSVReader) next() ([]driver.Value, error) {
 		}
 		raw := rec[u.pos[i]]
 		if !utf8.ValidString(raw) {
-			return nil, &RecordError{File: u.file, Line: line, Column: c.header, Value: raw, Err: errUNHCRNotUTF8}
+			return nil, &LocatedError{File: u.file, Line: line, Column: c.header, Value: raw, Err: errUNHCRNotUTF8}
 		}
 		v, err := c.parse(raw)
 		if err != nil {
-			return nil, &RecordError{File: u.file, Line: line, Column: c.header, Value: raw, Err: err}
+			return nil, &LocatedError{File: u.file, Line: line, Column: c.header, Value: raw, Err: err}
 		}
 		row = append(row, v)
 	}
@@ -280,7 +280,7 @@ func (u *unhcrCSVReader) readPreamble(line string, lineNo int64) error {
 	v := strings.TrimSpace(rec[1])
 	t, err := time.Parse("02/01/2006 15:04", v)
 	if err != nil {
-		return &RecordError{File: u.file, Line: lineNo, Column: "Date extracted:", Value: v, Err: errors.New("want a date dd/mm/yyyy hh:mm")}
+		return &LocatedError{File: u.file, Line: lineNo, Column: "Date extracted:", Value: v, Err: errors.New("want a date dd/mm/yyyy hh:mm")}
 	}
 	u.extracted = t
 	return nil
@@ -289,7 +289,7 @@ func (u *unhcrCSVReader) readPreamble(line string, lineNo int64) error {
 func (u *unhcrCSVReader) csvError(err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
-		return &RecordError{File: u.file, Line: u.offset + int64(pe.Line), Column: fmt.Sprintf("byte %d", pe.Column), Err: pe.Err}
+		return &LocatedError{File: u.file, Line: u.offset + int64(pe.Line), Column: fmt.Sprintf("byte %d", pe.Column), Err: pe.Err}
 	}
 	return fmt.Errorf("unhcr: read %s: %w", u.file, err)
 }

@@ -170,9 +170,9 @@ func TestUNHCRExtractionDate(t *testing.T) {
 		bad := bytes.Replace(preamble, []byte("19/07/2024 10:55"), []byte("2024-07-19"), 1)
 		p := unhcrWriteTemp(t, "bad_date.csv", append(bad, unhcrHead(t, unhcrDecisionsCSV, 5)...))
 		_, err := NewUNHCR(UNHCRConfig{Paths: []string{p}}).Load(context.Background(), openTestDB(t))
-		var re *RecordError
+		var re *LocatedError
 		if !errors.As(err, &re) || re.Line != 2 || re.Column != "Date extracted:" {
-			t.Fatalf("err = %v, want a RecordError at line 2 column \"Date extracted:\"", err)
+			t.Fatalf("err = %v, want a *LocatedError at line 2 column \"Date extracted:\"", err)
 		}
 	})
 }
@@ -225,9 +225,9 @@ func TestUNHCRDecisionsBadInputs(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := unhcrWriteTemp(t, "decisions.csv", tc.data)
 			_, err := NewUNHCR(UNHCRConfig{Paths: []string{p}}).Load(context.Background(), openTestDB(t))
-			var re *RecordError
+			var re *LocatedError
 			if !errors.As(err, &re) {
-				t.Fatalf("err = %v, want a *RecordError", err)
+				t.Fatalf("err = %v, want a *LocatedError", err)
 			}
 			if re.File != p || re.Line != tc.line || re.Column != tc.column || (tc.value != "" && re.Value != tc.value) || !strings.Contains(err.Error(), tc.msg) {
 				t.Errorf("err = %v (file %s line %d column %q value %q), want %s line %d column %q value %q saying %q",
@@ -288,9 +288,9 @@ func TestUNHCRReleasesFile(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := unhcrWriteTemp(t, "releases.csv", tc.data)
 			_, err := NewUNHCR(UNHCRConfig{Releases: p}).Load(ctx, openTestDB(t))
-			var re *RecordError
+			var re *LocatedError
 			if !errors.As(err, &re) || re.File != p || re.Line != tc.line || re.Column != tc.column {
-				t.Fatalf("err = %v, want a RecordError at %s line %d column %s", err, p, tc.line, tc.column)
+				t.Fatalf("err = %v, want a *LocatedError at %s line %d column %s", err, p, tc.line, tc.column)
 			}
 		})
 	}

@@ -37,7 +37,7 @@ func unhcrCheckRow(t *testing.T, file string, row []driver.Value, width int, cou
 
 func unhcrCheckError(t *testing.T, file string, err error) {
 	t.Helper()
-	var re *RecordError
+	var re *LocatedError
 	if errors.As(err, &re) && re.File != file {
 		t.Fatalf("error names file %q, want %q: %v", re.File, file, err)
 	}

@@ -125,9 +125,9 @@ func TestUNHCRPreamble(t *testing.T) {
 	t.Run("solutions table rejected after the preamble", func(t *testing.T) {
 		conn := openTestDB(t)
 		_, err := NewUNHCR(UNHCRConfig{Paths: []string{unhcrSolutionsCSV}}).Load(context.Background(), conn)
-		var re *RecordError
+		var re *LocatedError
 		if !errors.As(err, &re) {
-			t.Fatalf("err = %v, want a *RecordError", err)
+			t.Fatalf("err = %v, want a *LocatedError", err)
 		}
 		if re.Line != 16 || re.File != unhcrSolutionsCSV {
 			t.Errorf("error at %s line %d, want %s line 16", re.File, re.Line, unhcrSolutionsCSV)
@@ -338,12 +338,12 @@ func TestUNHCRBadInputs(t *testing.T) {
 			if !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), tc.msg) {
 				t.Errorf("err = %q, want it to name %s and say %q", err, p, tc.msg)
 			}
-			var re *RecordError
+			var re *LocatedError
 			if tc.column == "" && tc.line == 0 {
 				return
 			}
 			if !errors.As(err, &re) {
-				t.Fatalf("err = %v, want a *RecordError", err)
+				t.Fatalf("err = %v, want a *LocatedError", err)
 			}
 			if tc.line != 0 && re.Line != tc.line {
 				t.Errorf("line = %d, want %d", re.Line, tc.line)

@@ -54,7 +54,7 @@ var (
 )
 
 // ReadUpstreamAcceptances reads and checks the acceptance file. Every
-// problem is a *CellError naming the file, line and column.
+// problem is a *LocatedError naming the file, line and column.
 func ReadUpstreamAcceptances(path string) ([]UpstreamAcceptance, error) {
 	if path == "" {
 		return nil, nil
@@ -68,10 +68,10 @@ func ReadUpstreamAcceptances(path string) ([]UpstreamAcceptance, error) {
 	r.FieldsPerRecord = len(upstreamAcceptanceColumns)
 	head, err := r.Read()
 	if err == io.EOF {
-		return nil, &CellError{File: path, Row: 1, Err: fmt.Errorf("the file is empty; expected the header %s", strings.Join(upstreamAcceptanceColumns, ","))}
+		return nil, &LocatedError{File: path, Line: 1, Err: fmt.Errorf("the file is empty; expected the header %s", strings.Join(upstreamAcceptanceColumns, ","))}
 	}
 	if err != nil || strings.Join(head, ",") != strings.Join(upstreamAcceptanceColumns, ",") {
-		return nil, &CellError{File: path, Row: 1, Value: strings.Join(head, ","), Err: fmt.Errorf("expected the header %s", strings.Join(upstreamAcceptanceColumns, ","))}
+		return nil, &LocatedError{File: path, Line: 1, Value: strings.Join(head, ","), Err: fmt.Errorf("expected the header %s", strings.Join(upstreamAcceptanceColumns, ","))}
 	}
 	var out []UpstreamAcceptance
 	seen := map[string]int{}
@@ -86,10 +86,10 @@ func ReadUpstreamAcceptances(path string) ([]UpstreamAcceptance, error) {
 			if errors.As(err, &pe) {
 				line = pe.Line
 			}
-			return nil, &CellError{File: path, Row: line, Err: fmt.Errorf("expected %d fields (%s): %w", len(upstreamAcceptanceColumns), strings.Join(upstreamAcceptanceColumns, ","), err)}
+			return nil, &LocatedError{File: path, Line: int64(line), Err: fmt.Errorf("expected %d fields (%s): %w", len(upstreamAcceptanceColumns), strings.Join(upstreamAcceptanceColumns, ","), err)}
 		}
 		bad := func(col, val string, e error) error {
-			return &CellError{File: path, Row: line, Column: col, Value: val, Err: e}
+			return &LocatedError{File: path, Line: int64(line), Column: col, Value: val, Err: e}
 		}
 		for i, name := range upstreamAcceptanceColumns {
 			if strings.TrimSpace(rec[i]) == "" {

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/visastats/visastats/output"
 )
 
 //go:embed *.sql checks/*.sql columns.csv
@@ -140,22 +142,6 @@ func stripComments(s string) string {
 	return b.String()
 }
 
-// Format says how a column is presented in spreadsheets.
-type Format string
-
-// Column formats of the catalogue.
-const (
-	FormatText    Format = "text"
-	FormatCode    Format = "code"
-	FormatYear    Format = "year"
-	FormatCount   Format = "count"
-	FormatNumber  Format = "number"
-	FormatRate    Format = "rate"
-	FormatChange  Format = "change"
-	FormatInteger Format = "integer"
-	FormatDate    Format = "date"
-)
-
 // Column documents one column of a public table.
 type Column struct {
 	Table       string
@@ -163,7 +149,7 @@ type Column struct {
 	Label       string // header shown to people (workbook, web page)
 	Type        string // DuckDB type as created by the transforms
 	Unit        string
-	Format      Format
+	Format      output.Format // how spreadsheets and pages show its cells
 	Description string
 }
 
@@ -186,10 +172,8 @@ func Catalogue() ([]Column, error) {
 	}
 	var out []Column
 	for i, rec := range recs[1:] {
-		c := Column{Table: rec[0], Name: rec[1], Label: rec[2], Type: rec[3], Unit: rec[4], Format: Format(rec[5]), Description: rec[6]}
-		switch c.Format {
-		case FormatText, FormatCode, FormatYear, FormatCount, FormatNumber, FormatRate, FormatChange, FormatInteger, FormatDate:
-		default:
+		c := Column{Table: rec[0], Name: rec[1], Label: rec[2], Type: rec[3], Unit: rec[4], Format: output.Format(rec[5]), Description: rec[6]}
+		if !c.Format.Valid() {
 			return nil, fmt.Errorf("read column catalogue columns.csv line %d column format: unknown format %q", i+2, c.Format)
 		}
 		if c.Description == "" {

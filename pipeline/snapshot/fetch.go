@@ -267,6 +267,10 @@ func (f *Fetcher) attempt(ctx context.Context, client *http.Client, store *Store
 	// Ask for the file as published: the snapshot keeps its exact bytes,
 	// and the content check sees what the hash covers.
 	hreq.Header.Set("Accept-Encoding", "identity")
+	if req.Expect == KindJSON {
+		// APIs may answer in another format unless asked for JSON.
+		hreq.Header.Set("Accept", "application/json")
+	}
 	conditional := prev.SHA256 != "" && (prev.ETag != "" || prev.LastModified != "")
 	if prev.ETag != "" {
 		hreq.Header.Set("If-None-Match", prev.ETag)
