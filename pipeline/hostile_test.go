@@ -114,7 +114,7 @@ func TestHostileInputsStopTheRun(t *testing.T) {
 		{"unhcr negative", func(c *Config) { c.Sources.UNHCR.Paths = []string{negative} }, negative, "expected a count"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := testConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ecFile(t, "2023"), Year: 2023}}})
+			cfg := tinyConfig(t, ec2023(t))
 			tc.set(&cfg)
 			rep, err := Run(context.Background(), cfg, quietLog(), RunOptions{})
 			if err == nil {
