@@ -25,6 +25,7 @@ func TestHostileInputsStopTheRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds files of hundreds of megabytes")
 	}
+	t.Parallel()
 	dir := t.TempDir()
 	write := func(name string, b []byte) string {
 		p := filepath.Join(dir, name)

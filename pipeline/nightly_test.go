@@ -96,6 +96,7 @@ func latestRelease(t *testing.T, cfg Config) string {
 // the real 2023 workbook, one failure mode at a time, in the order a
 // nightly job would meet them.
 func TestNightlyScenarios(t *testing.T) {
+	t.Parallel()
 	body, err := os.ReadFile(ecFile(t, "2023"))
 	if err != nil {
 		t.Fatal(err)
@@ -270,6 +271,7 @@ func TestKilledRunNeverHalfPublishes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills a dozen child runs")
 	}
+	t.Parallel() // a long test, overlapped with the other long tests
 	// A published release to start from: a copy of the shared tiny build.
 	cfg := copyBuild(t, tinyBuild(t))
 	// How long a whole child run takes, to spread the kills across it.

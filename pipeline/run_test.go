@@ -113,9 +113,11 @@ func mustExec(t testing.TB, conn *sql.Conn, q string, args ...any) {
 	}
 }
 
-// TestRunRealFigures runs the whole pipeline on every shipped workbook and
-// reads the published Parquet files back with DuckDB, as a researcher would.
+// TestRunRealFigures reads the release of every shipped input (the shared
+// full build) back with DuckDB, as a researcher would, and with other
+// readers.
 func TestRunRealFigures(t *testing.T) {
+	t.Parallel() // the longest build: overlapped with the other long tests
 	b := fullBuild(t)
 	cfg, rep, latest := b.Config, b.Report, b.Latest
 	db := openDuck(t)
@@ -217,14 +219,19 @@ func TestRunRealFigures(t *testing.T) {
 			}
 		}
 	})
+	t.Run("schema", func(t *testing.T) { checkSchema(t, latest) })
 	// What spreadsheet tools see of the workbook; 2016 has no EC file, so
 	// the chart has one empty year.
+	// The two slow readers (another process, a package install) run beside
+	// the checks below.
 	t.Run("workbook in other tools", func(t *testing.T) {
+		t.Parallel()
 		checkWorkbookForTools(t, filepath.Join(latest, WorkbookName), 1)
 	})
 	// A strict reader in another language reads the published files as
 	// DuckDB does.
 	t.Run("hyparquet", func(t *testing.T) {
+		t.Parallel()
 		read := withHyparquet(t)
 		for _, table := range []string{"observations", "headlines", "claims", "asylum_citizenship_year"} {
 			checkWithHyparquet(t, db, read, latest, table)
