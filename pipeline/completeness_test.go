@@ -34,11 +34,11 @@ func buildOnly(t *testing.T, cfg Config) *sql.Conn {
 	return conn
 }
 
-// midYearConfig loads the 2023 EC workbook, the shipped Eurostat files and,
+// midYearConfig loads the 2023 EC workbook, the tiny Eurostat input and,
 // for UNHCR, only the mid-year export, with the given UNHCR releases file
 // and curated coverage file.
 func midYearConfig(t *testing.T, releases, coverage string) Config {
-	cfg := testConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ecFile(t, "2023"), Year: 2023}}})
+	cfg := tinyConfig(t, ec2023(t))
 	cfg.Sources.UNHCR = sources.UNHCRConfig{Paths: []string{midYearExport}, Releases: releases}
 	cfg.Sources.Coverage = sources.PeriodCoverageConfig{Path: coverage}
 	return cfg

@@ -61,24 +61,21 @@ func renameHosts(t *testing.T, dir string, rename map[string]string) string {
 	})
 }
 
-// buildCountryCodes loads every source with the given EC workbook and
-// reference directory and runs the transforms and checks up to
-// observations_stored, after which unmapped_countries runs.
+// buildCountryCodes loads every source (the given EC workbook, the tiny
+// inputs of the others) with the given reference directory and runs the
+// transforms and checks up to observations_stored, after which
+// unmapped_countries runs.
 func buildCountryCodes(t *testing.T, ecPath, refDir string) (*sql.Conn, error) {
 	t.Helper()
 	ctx := context.Background()
-	cfg := testConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ecPath, Year: 2015}}})
+	cfg := tinyConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ecPath, Year: 2015}}})
 	cfg.Sources.Reference.Dir = refDir
 	srcs := sources.All(cfg.SourceConfig())
 	inputs, err := describeInputs(ctx, srcs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := openDuck(t).Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := openDuckConn(t)
 	return conn, build(ctx, conn, srcs, inputs, "", &Report{}, quietLog(), "observations_stored")
 }
 

@@ -223,18 +223,14 @@ func TestEurostatBothCodings(t *testing.T) {
 	sdmxPath, shipped := writeCurrentCodingSDMX(t, fixtures)
 	tsvPath, legacy := writeCurrentCodingTSV(t, fixtures)
 
-	cfg := testConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ecFile(t, "2023"), Year: 2023}}})
+	cfg := tinyConfig(t, ec2023(t))
 	cfg.Sources.Eurostat.Paths = []string{"../data/eurostat", fixtures}
 	srcs := sources.All(cfg.SourceConfig())
 	inputs, err := describeInputs(ctx, srcs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn, err := openDuck(t).Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn := openDuckConn(t)
 	rep := &Report{}
 	if err := build(ctx, conn, srcs, inputs, "", rep, quietLog(), ""); err != nil {
 		t.Fatal(err)

@@ -25,6 +25,7 @@ func TestHostileInputsStopTheRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds files of hundreds of megabytes")
 	}
+	t.Parallel()
 	dir := t.TempDir()
 	write := func(name string, b []byte) string {
 		p := filepath.Join(dir, name)
@@ -114,7 +115,7 @@ func TestHostileInputsStopTheRun(t *testing.T) {
 		{"unhcr negative", func(c *Config) { c.Sources.UNHCR.Paths = []string{negative} }, negative, "expected a count"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := testConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ecFile(t, "2023"), Year: 2023}}})
+			cfg := tinyConfig(t, ec2023(t))
 			tc.set(&cfg)
 			rep, err := Run(context.Background(), cfg, quietLog(), RunOptions{})
 			if err == nil {

@@ -14,14 +14,16 @@ import (
 	"github.com/visastats/visastats/sources"
 )
 
-// TestRunsShareDatabase: two configurations with their own output folders
-// but one database (reached once through a symbolic link) cannot both
-// proceed: while one run holds the database, the other exits with
-// ErrLocked and touches neither its output nor the database.
-func TestRunsShareDatabase(t *testing.T) {
-	ec := sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ecFile(t, "2023"), Year: 2023}}}
-	first := testConfig(t, ec)
-	second := testConfig(t, ec)
+// TestConcurrentRunsRefused: while one run (a child process) holds its
+// output directory and its database, another run exits at once with
+// ErrLocked naming the running pid, instead of fighting over DuckDB's file
+// lock: one with the same configuration, and one with its own output
+// folder but the same database (reached once through a symbolic link),
+// which touches neither its output nor the database. Both meet the same
+// child run.
+func TestConcurrentRunsRefused(t *testing.T) {
+	first := tinyConfig(t, ec2023(t))
+	second := tinyConfig(t, ec2023(t))
 	if err := os.MkdirAll(filepath.Dir(first.Database), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -33,25 +35,37 @@ func TestRunsShareDatabase(t *testing.T) {
 
 	child := startChildRun(t, first)
 	pid := strconv.Itoa(child.Process.Pid)
-	dbLock := first.Database + ".lock"
+	// Wait until the child holds both locks (it writes its pid into a lock
+	// file once it has it).
+	holds := func(lock string) bool {
+		b, _ := os.ReadFile(lock)
+		return strings.TrimSpace(string(b)) == pid
+	}
 	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		b, _ := os.ReadFile(dbLock)
-		if strings.TrimSpace(string(b)) == pid {
-			break
-		}
+	for time.Now().Before(deadline) && !(holds(filepath.Join(first.Output.Dir, ".lock")) && holds(first.Database+".lock")) {
 		time.Sleep(2 * time.Millisecond)
 	}
-	_, err := Run(context.Background(), second, quietLog(), RunOptions{Force: true})
-	if !errors.Is(err, ErrLocked) {
-		t.Fatalf("second run: %v, want ErrLocked", err)
-	}
-	if !strings.Contains(err.Error(), pid) || !strings.Contains(err.Error(), "visastats.duckdb.lock") {
-		t.Errorf("message %q does not name the running pid %s and the database lock", err, pid)
-	}
-	if _, err := os.Stat(filepath.Join(second.Output.Dir, "releases")); err == nil {
-		t.Errorf("the refused run created %s/releases", second.Output.Dir)
-	}
+	t.Run("same configuration", func(t *testing.T) {
+		_, err := Run(context.Background(), first, quietLog(), RunOptions{Force: true})
+		if !errors.Is(err, ErrLocked) {
+			t.Fatalf("second run: %v, want ErrLocked", err)
+		}
+		if !strings.Contains(err.Error(), pid) {
+			t.Errorf("message %q does not name the running pid %s", err, pid)
+		}
+	})
+	t.Run("same database", func(t *testing.T) {
+		_, err := Run(context.Background(), second, quietLog(), RunOptions{Force: true})
+		if !errors.Is(err, ErrLocked) {
+			t.Fatalf("second run: %v, want ErrLocked", err)
+		}
+		if !strings.Contains(err.Error(), pid) || !strings.Contains(err.Error(), "visastats.duckdb.lock") {
+			t.Errorf("message %q does not name the running pid %s and the database lock", err, pid)
+		}
+		if _, err := os.Stat(filepath.Join(second.Output.Dir, "releases")); err == nil {
+			t.Errorf("the refused run created %s/releases", second.Output.Dir)
+		}
+	})
 	if err := child.Wait(); err != nil {
 		t.Fatalf("first run: %v", err)
 	}
@@ -62,7 +76,7 @@ func TestRunsShareDatabase(t *testing.T) {
 // finds the marker it left, records it as a failed run that says it
 // stopped before it finished, and Runs lists it.
 func TestDeadRunRecorded(t *testing.T) {
-	cfg := testConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ecFile(t, "2023"), Year: 2023}}})
+	cfg := tinyConfig(t, ec2023(t))
 	child := startChildRun(t, cfg)
 	deadline := time.Now().Add(30 * time.Second)
 	var marker []string

@@ -73,10 +73,10 @@ func newUpstream(t *testing.T, body []byte) (*upstream, *httptest.Server) {
 }
 
 // nightlyConfig fetches the 2023 EC workbook from url; the other sources
-// are local.
+// are local, and tiny.
 func nightlyConfig(t *testing.T, url string) Config {
 	t.Helper()
-	cfg := testConfig(t, sources.ECSchengenConfig{})
+	cfg := tinyConfig(t, sources.ECSchengenConfig{})
 	cfg.Fetch = []FetchEntry{{Source: "ec_schengen_consulates", URL: url + "/files/2023-schengen-visa-statistics-consulates_en.xlsx", Expect: "xlsx"}}
 	return cfg
 }
@@ -96,6 +96,7 @@ func latestRelease(t *testing.T, cfg Config) string {
 // the real 2023 workbook, one failure mode at a time, in the order a
 // nightly job would meet them.
 func TestNightlyScenarios(t *testing.T) {
+	t.Parallel()
 	body, err := os.ReadFile(ecFile(t, "2023"))
 	if err != nil {
 		t.Fatal(err)
@@ -209,34 +210,6 @@ func editedWorkbook(t *testing.T, year string, edit func(f *excelize.File) error
 	return b
 }
 
-// TestTwoRunsAtOnce: while one run holds the output directory, another
-// exits at once with ErrLocked instead of fighting over DuckDB's file lock.
-func TestTwoRunsAtOnce(t *testing.T) {
-	cfg := testConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ecFile(t, "2023"), Year: 2023}}})
-	child := startChildRun(t, cfg)
-	// Wait until the child holds the lock (it writes its pid into the lock
-	// file once it has it), then start a second run.
-	pid := strconv.Itoa(child.Process.Pid)
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		b, _ := os.ReadFile(filepath.Join(cfg.Output.Dir, ".lock"))
-		if strings.TrimSpace(string(b)) == pid {
-			break
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	_, err := Run(context.Background(), cfg, quietLog(), RunOptions{Force: true})
-	if !errors.Is(err, ErrLocked) {
-		t.Fatalf("second run: %v, want ErrLocked", err)
-	}
-	if !strings.Contains(err.Error(), strconv.Itoa(child.Process.Pid)) {
-		t.Errorf("message %q does not name the running pid %d", err, child.Process.Pid)
-	}
-	if err := child.Wait(); err != nil {
-		t.Fatalf("first run: %v", err)
-	}
-}
-
 // startChildRun runs the pipeline with cfg in a child process (this test
 // binary, re-executed), with --force so that it always publishes.
 func startChildRun(t *testing.T, cfg Config) *exec.Cmd {
@@ -298,10 +271,9 @@ func TestKilledRunNeverHalfPublishes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills a dozen child runs")
 	}
-	cfg := testConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ecFile(t, "2023"), Year: 2023}}})
-	if _, err := Run(context.Background(), cfg, quietLog(), RunOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	t.Parallel() // a long test, overlapped with the other long tests
+	// A published release to start from: a copy of the shared tiny build.
+	cfg := copyBuild(t, tinyBuild(t))
 	// How long a whole child run takes, to spread the kills across it.
 	start := time.Now()
 	c := startChildRun(t, cfg)

@@ -42,9 +42,9 @@ func ecFile(t testing.TB, year string) string {
 }
 
 // smallUNHCR are the shipped UNHCR inputs without the two large tables of
-// the refugees package (18 MB, 0.5 million rows): most tests are about
-// what a run does, not about those figures, and share the expensive full
-// build of all shipped data in TestRunRealFigures (fullUNHCR).
+// the refugees package (18 MB, 0.5 million rows); tests about figures
+// read the shared full build (fullBuild), tests about what a run does use
+// tinyConfig.
 var smallUNHCR = []string{
 	"../data/unhcr/rdf_asylum-applications_europe-origins_2010-2023.csv",
 	"../data/unhcr/rdf_asylum-decisions_2015-2023.csv",
@@ -58,7 +58,12 @@ var fullUNHCR = []string{"../data/unhcr"}
 // testConfig writes releases and the database into a fresh temp dir.
 func testConfig(t testing.TB, ec sources.ECSchengenConfig) Config {
 	t.Helper()
-	dir := t.TempDir()
+	return configIn(t.TempDir(), ec)
+}
+
+// configIn is the shipped-data configuration of the tests, writing the
+// database and releases under dir.
+func configIn(dir string, ec sources.ECSchengenConfig) Config {
 	return Config{
 		Database: filepath.Join(dir, "db", "visastats.duckdb"),
 		Output:   OutputConfig{Dir: filepath.Join(dir, "out"), Keep: 3},
@@ -108,17 +113,13 @@ func mustExec(t testing.TB, conn *sql.Conn, q string, args ...any) {
 	}
 }
 
-// TestRunRealFigures runs the whole pipeline on every shipped workbook and
-// reads the published Parquet files back with DuckDB, as a researcher would.
+// TestRunRealFigures reads the release of every shipped input (the shared
+// full build) back with DuckDB, as a researcher would, and with other
+// readers.
 func TestRunRealFigures(t *testing.T) {
-	cfg := testConfig(t, sources.ECSchengenConfig{Path: ecDir})
-	cfg.Sources.UNHCR.Paths = fullUNHCR
-	cfg.Output.Topics = []TopicConfig{{File: "russia.xlsx", Title: "visastats: Russia", Country: "RU"}}
-	rep, err := Run(context.Background(), cfg, quietLog(), RunOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	latest := filepath.Join(cfg.Output.Dir, "latest")
+	t.Parallel() // the longest build: overlapped with the other long tests
+	b := fullBuild(t)
+	cfg, rep, latest := b.Config, b.Report, b.Latest
 	db := openDuck(t)
 	hc := filepath.Join(latest, "schengen_host_country_year.parquet")
 
@@ -218,14 +219,19 @@ func TestRunRealFigures(t *testing.T) {
 			}
 		}
 	})
+	t.Run("schema", func(t *testing.T) { checkSchema(t, latest) })
 	// What spreadsheet tools see of the workbook; 2016 has no EC file, so
 	// the chart has one empty year.
+	// The two slow readers (another process, a package install) run beside
+	// the checks below.
 	t.Run("workbook in other tools", func(t *testing.T) {
+		t.Parallel()
 		checkWorkbookForTools(t, filepath.Join(latest, WorkbookName), 1)
 	})
 	// A strict reader in another language reads the published files as
 	// DuckDB does.
 	t.Run("hyparquet", func(t *testing.T) {
+		t.Parallel()
 		read := withHyparquet(t)
 		for _, table := range []string{"observations", "headlines", "claims", "asylum_citizenship_year"} {
 			checkWithHyparquet(t, db, read, latest, table)
@@ -550,7 +556,7 @@ func checkUNHCRNewestRelease(t *testing.T, db, pub *sql.DB, latest string) {
 // TestClaimThatDiffers: a registry whose expected figure is wrong reports
 // differs with both numbers; the data is never bent to pass.
 func TestClaimThatDiffers(t *testing.T) {
-	cfg := testConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{
+	cfg := tinyConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{
 		{Path: ecFile(t, "2022"), Year: 2022}, {Path: ecFile(t, "2023"), Year: 2023}}})
 	reg := filepath.Join(t.TempDir(), "claims.csv")
 	body := "claim_id,statement,published_in,metric,metric_sql,expected,rounding,requires,note,unit,caveat,published_url,implied_sql,implies\n" +
@@ -624,15 +630,36 @@ func dumpWorkbook(t *testing.T, path string, keep func(sheet string, row []strin
 var volatile = regexp.MustCompile(`\d{8}T\d{6}Z(-\d+)?|\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}|visastats [^\s|]*dev[^\s|]*`)
 
 // TestWorkbookGolden compares the journalists' workbook, built from the 2022
-// and 2023 workbooks, with testdata/workbook.golden: sheets, frozen
-// headers, tables, values and number formats (content, not bytes).
+// and 2023 workbooks and the tiny inputs of the other sources, with
+// testdata/workbook.golden: sheets, frozen headers, tables, values and
+// number formats (content, not bytes).
 func TestWorkbookGolden(t *testing.T) {
 	cfg := testConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{
 		{Path: ecFile(t, "2022"), Year: 2022}, {Path: ecFile(t, "2023"), Year: 2023},
 	}})
+	// The asylum rows kept below are those of Russians: the Eurostat and
+	// UNHCR inputs are the shipped ones cut to their rows about Russians
+	// and Afghans (whom both publishers' decisions cover, so that every
+	// column has values), which give the kept rows as the whole files do,
+	// at a fraction of the cost. The releases file gets the cut decisions
+	// export's digest.
+	dir := t.TempDir()
+	const (
+		esApps  = "../data/eurostat/migr_asyappctza_legacy-appsso-csv_labels_2012-2016.csv"
+		esDecs  = "../data/eurostat/migr_asydcfsta_legacy-appsso-csv_labels_2008-2016.csv"
+		esSDMX  = "../data/eurostat/migr_asydcfsta_sdmx-csv_FR_2015-2019.csv"
+		unDecs  = "../data/unhcr/rdf_asylum-decisions_2015-2023.csv"
+		unNotes = "../data/unhcr/rdf_footnotes.csv"
+		unAPI   = "../data/unhcr/api_v1_asylum-decisions_coo-DZA_page1.json"
+	)
+	decisions := linesAbout(t, dir, unDecs, "Russian Federation", "Afghanistan")
+	cfg.Sources.Eurostat.Paths = []string{linesAbout(t, dir, esApps, `"Russia"`, `"Afghanistan"`), esDecs, linesAbout(t, dir, esSDMX, ",AF,")}
+	cfg.Sources.UNHCR.Paths = []string{midYearExport, decisions, unNotes, unAPI}
+	cfg.Sources.UNHCR.Releases = releasesFor(t, dir, unDecs, decisions)
 	if _, err := Run(context.Background(), cfg, quietLog(), RunOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	latest := filepath.Join(cfg.Output.Dir, "latest")
 	keep := func(sheet string, row []string) bool {
 		switch {
 		case strings.HasPrefix(sheet, "schengen_"):
@@ -642,7 +669,7 @@ func TestWorkbookGolden(t *testing.T) {
 		}
 		return true
 	}
-	got := dumpWorkbook(t, filepath.Join(cfg.Output.Dir, "latest", WorkbookName), keep)
+	got := dumpWorkbook(t, filepath.Join(latest, WorkbookName), keep)
 	got = volatile.ReplaceAllString(got, "<volatile>")
 	golden := filepath.Join("testdata", "workbook.golden")
 	if *update {
@@ -671,6 +698,65 @@ func TestWorkbookGolden(t *testing.T) {
 	}
 }
 
+// linesAbout copies the header and the lines that contain one of needles
+// of the shipped file path into dir and returns the copy's path.
+func linesAbout(t *testing.T, dir, path string, needles ...string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	out := lines[0]
+	for _, l := range lines[1:] {
+		for _, n := range needles {
+			if strings.Contains(l, n) {
+				out += l
+				break
+			}
+		}
+	}
+	cut := filepath.Join(dir, filepath.Base(path))
+	if err := os.WriteFile(cut, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return cut
+}
+
+// releasesFor writes into dir the shipped UNHCR releases file with a line
+// for the file cut from shipped, the same as shipped's, and returns its path.
+func releasesFor(t *testing.T, dir, shipped, cut string) string {
+	t.Helper()
+	const releases = "../data/curated/unhcr_releases.csv"
+	b, err := os.ReadFile(releases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, from, err := sources.FileDigest(shipped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, to, err := sources.FileDigest(cut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := string(b)
+	var line string
+	for _, l := range strings.SplitAfter(body, "\n") {
+		if strings.HasPrefix(l, from+",") {
+			line = strings.Replace(l, from, to, 1)
+		}
+	}
+	if line == "" {
+		t.Fatalf("%s has no line for %s", releases, shipped)
+	}
+	path := filepath.Join(dir, "unhcr_releases.csv")
+	if err := os.WriteFile(path, []byte(body+line), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // editWorkbook copies a shipped workbook with one change into dir under name.
 func editWorkbook(t *testing.T, year, dir, name string, edit func(f *excelize.File) error) string {
 	t.Helper()
@@ -689,17 +775,13 @@ func editWorkbook(t *testing.T, year, dir, name string, edit func(f *excelize.Fi
 	return out
 }
 
-// TestRunBadInputPublishesNothing publishes a good release, then runs with
-// one broken input at a time: each run fails with its specific error, and
+// TestRunBadInputPublishesNothing starts from a published release (a copy
+// of the shared tiny build), then runs with one broken input at a time: each run fails with its specific error, and
 // latest, the release list and the database stay as they were.
 func TestRunBadInputPublishesNothing(t *testing.T) {
-	good := sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ecFile(t, "2023"), Year: 2023}}}
-	cfg := testConfig(t, good)
+	b := tinyBuild(t)
+	cfg, first := copyBuild(t, b), b.Report
 	ctx := context.Background()
-	first, err := Run(ctx, cfg, quietLog(), RunOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	dbBefore, err := os.ReadFile(cfg.Database)
 	if err != nil {
 		t.Fatal(err)

@@ -43,7 +43,7 @@ func TestRunUpstreamIssue(t *testing.T) {
 		}
 		return f.SetCellFormula(sources.ECSchengenSheet, cell, formula)
 	})
-	cfg := testConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: path, Year: 2023}}})
+	cfg := tinyConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: path, Year: 2023}}})
 	rep, err := Run(context.Background(), cfg, quietLog(), RunOptions{})
 	if err != nil {
 		t.Fatal(err)

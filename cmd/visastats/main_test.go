@@ -10,8 +10,10 @@ import (
 	"testing"
 )
 
-// writeConfig writes a config for one shipped workbook, with outputs in a
-// temp dir, and returns its path.
+// writeConfig writes a config for the shipped 2023 EC workbook and the
+// smallest shipped Eurostat and UNHCR inputs (what the CLI prints is about
+// the EC figures; a run on them takes seconds, on every shipped input a
+// minute), with outputs in a temp dir, and returns its path.
 func writeConfig(t *testing.T, extra string) (string, string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -23,26 +25,26 @@ func writeConfig(t *testing.T, extra string) (string, string) {
 	if len(files) != 1 {
 		t.Fatalf("2023 workbook not found: %v", files)
 	}
-	cfg := fmt.Sprintf(`database: %s/db/visastats.duckdb
+	cfg := fmt.Sprintf(`database: %[1]s/db/visastats.duckdb
 output:
-  dir: %s/out
+  dir: %[1]s/out
 sources:
   reference:
-    dir: %s/reference
+    dir: %[2]s/reference
   ec_schengen_consulates:
     files:
-      - {path: %q, year: 2023}
+      - {path: %[3]q, year: 2023}
   eurostat_asylum:
-    paths: [%s/eurostat]
+    paths: [%[2]s/eurostat/migr_asydcfsta_legacy-appsso-csv_labels_2008-2016.csv]
   unhcr:
-    paths: [%s/unhcr]
+    paths: [%[2]s/unhcr/rdf_footnotes.csv, %[2]s/unhcr/api_v1_asylum-decisions_coo-DZA_page1.json]
   ru_mfa_published:
-    path: %s/curated/ru_mfa_visas_published.csv
+    path: %[2]s/curated/ru_mfa_visas_published.csv
   claims:
-    path: %s/curated/claims.csv
+    path: %[2]s/curated/claims.csv
   period_coverage:
-    path: %s/curated/period_coverage.csv
-%s`, dir, dir, data, files[0], data, data, data, data, data, extra)
+    path: %[2]s/curated/period_coverage.csv
+%[4]s`, dir, data, files[0], extra)
 	path := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)

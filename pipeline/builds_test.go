@@ -1,0 +1,203 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/visastats/visastats/sources"
+)
+
+// Shared builds.
+//
+// A published run costs from seconds (tinyConfig) to a minute (every
+// shipped input): the export and the workbook dominate. Most tests only
+// read what a run published, so they share a build:
+//
+//   - fullBuild runs the pipeline once per test binary on every shipped
+//     input, as make run does (with the Russia topic workbook).
+//   - tinyBuild runs it once on tinyConfig with the 2023 EC workbook.
+//
+// A shared build is made the first time a test asks for it, under the
+// directory TestMain removes at the end. Tests read its release, its
+// database (opened read-only) and its report, and never write into it; a
+// test that must change one (run again on top of a published release,
+// kill runs, fail runs) takes its own copy with copyBuild. A test that
+// needs another build keeps its own, on tinyConfig plus the inputs it is
+// about.
+//
+// To share a new kind of build, add a sharedBuild field to builds and a
+// function like tinyBuild that passes it a config.
+
+// builtRelease is a published run: its configuration, its report and its
+// latest link.
+type builtRelease struct {
+	Config Config
+	Report *Report
+	Latest string // <output.dir>/latest
+}
+
+// sharedBuild is one build, made once.
+type sharedBuild struct {
+	once sync.Once
+	b    *builtRelease
+	err  error
+}
+
+// builds are the shared builds of this test binary, under root.
+var builds struct {
+	root       string
+	full, tiny sharedBuild
+}
+
+func TestMain(m *testing.M) {
+	root, err := os.MkdirTemp("", "visastats-pipeline-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	builds.root = root
+	code := m.Run()
+	os.RemoveAll(root)
+	os.Exit(code)
+}
+
+// get runs the pipeline on the config configure returns for a fresh
+// directory, the first time it is called, and returns the published run.
+func (s *sharedBuild) get(t testing.TB, name string, configure func(dir string) Config) *builtRelease {
+	t.Helper()
+	s.once.Do(func() {
+		dir := filepath.Join(builds.root, name)
+		cfg := configure(dir)
+		rep, err := Run(context.Background(), cfg, quietLog(), RunOptions{})
+		if err != nil {
+			s.err = fmt.Errorf("shared build %s: %w", name, err)
+			return
+		}
+		s.b = &builtRelease{Config: cfg, Report: rep, Latest: filepath.Join(cfg.Output.Dir, "latest")}
+	})
+	if s.err != nil {
+		t.Fatal(s.err)
+	}
+	return s.b
+}
+
+// fullBuild is the run on every shipped input, with the Russia topic
+// workbook. Read only.
+func fullBuild(t testing.TB) *builtRelease {
+	t.Helper()
+	return builds.full.get(t, "full", func(dir string) Config {
+		cfg := configIn(dir, sources.ECSchengenConfig{Path: ecDir})
+		cfg.Sources.UNHCR.Paths = fullUNHCR
+		cfg.Output.Topics = []TopicConfig{{File: "russia.xlsx", Title: "visastats: Russia", Country: "RU"}}
+		return cfg
+	})
+}
+
+// tinyBuild is the run on tinyConfig with the 2023 EC workbook. Read only.
+func tinyBuild(t testing.TB) *builtRelease {
+	t.Helper()
+	return builds.tiny.get(t, "tiny", func(dir string) Config {
+		return tinify(configIn(dir, ec2023(t)))
+	})
+}
+
+// ec2023 is the shipped 2023 EC workbook, the one most tests load.
+func ec2023(t testing.TB) sources.ECSchengenConfig {
+	t.Helper()
+	return sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ecFile(t, "2023"), Year: 2023}}}
+}
+
+// tinyEurostat and tinyUNHCR are the smallest shipped inputs of those
+// sources: a run on them with one EC workbook takes a few seconds, against
+// a minute for every shipped input. Tests about what a run does (fetch,
+// lock, publish, fail) use them; tests about figures use the inputs that
+// hold the figures.
+var (
+	tinyEurostat = []string{"../data/eurostat/migr_asydcfsta_legacy-appsso-csv_labels_2008-2016.csv"}
+	tinyUNHCR    = []string{"../data/unhcr/rdf_footnotes.csv", "../data/unhcr/api_v1_asylum-decisions_coo-DZA_page1.json"}
+)
+
+// tinyConfig is testConfig with the smallest shipped Eurostat and UNHCR
+// inputs.
+func tinyConfig(t testing.TB, ec sources.ECSchengenConfig) Config {
+	t.Helper()
+	return tinify(testConfig(t, ec))
+}
+
+func tinify(cfg Config) Config {
+	cfg.Sources.Eurostat.Paths = tinyEurostat
+	cfg.Sources.UNHCR.Paths = tinyUNHCR
+	return cfg
+}
+
+// copyBuild copies a shared build (database, releases, latest link,
+// snapshots, run records) into a fresh temp dir and returns its config
+// pointed at the copy, for a test that runs on top of it.
+func copyBuild(t *testing.T, b *builtRelease) Config {
+	t.Helper()
+	from := filepath.Dir(b.Config.Output.Dir)
+	if filepath.Dir(filepath.Dir(b.Config.Database)) != from || b.Config.Snapshots != "" {
+		t.Fatalf("shared build %s: database and output not under one folder", from)
+	}
+	to := t.TempDir()
+	if err := copyTree(from, to); err != nil {
+		t.Fatal(err)
+	}
+	cfg := b.Config
+	rel := func(p string) string {
+		r, err := filepath.Rel(from, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return filepath.Join(to, r)
+	}
+	cfg.Database = rel(b.Config.Database)
+	cfg.Output.Dir = rel(b.Config.Output.Dir)
+	return cfg
+}
+
+// copyTree copies the regular files, folders and symbolic links (as
+// links) under from into to.
+func copyTree(from, to string) error {
+	return filepath.WalkDir(from, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		r, err := filepath.Rel(from, p)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(to, r)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(dst, 0o755)
+		case d.Type()&os.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(target, dst)
+		case d.Type().IsRegular():
+			in, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			defer in.Close()
+			out, err := os.Create(dst)
+			if err != nil {
+				return err
+			}
+			if _, err := io.Copy(out, in); err != nil {
+				out.Close()
+				return err
+			}
+			return out.Close()
+		}
+		return fmt.Errorf("copy %s: not a file, folder or link", p)
+	})
+}
