@@ -311,9 +311,9 @@ func TestRunUNHCRAPIOffline(t *testing.T) {
 		t.Fatal(`fixture no longer says "maxPages":11`)
 	}
 	srv, hs := newUNHCRAPIServer(t, page, nil)
-	cfg := testConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ecFile(t, "2023"), Year: 2023}}})
+	cfg := tinyConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ecFile(t, "2023"), Year: 2023}}})
 	var paths []string
-	for _, p := range smallUNHCR {
+	for _, p := range tinyUNHCR {
 		if p != unhcrAPIPage { // fetched from the API instead
 			paths = append(paths, p)
 		}
