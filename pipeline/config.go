@@ -34,6 +34,9 @@ type Config struct {
 	// (decompressed size, line, cell and sheet sizes); zero fields take
 	// the defaults of sources.DefaultLimits.
 	Limits sources.Limits `mapstructure:"limits"`
+	// Publish lists the remote targets each release is uploaded to after
+	// the local publish; empty publishes locally only.
+	Publish []PublishTarget `mapstructure:"publish"`
 }
 
 // SnapshotDir is the snapshot store's directory.
@@ -135,6 +138,9 @@ func LoadConfig(path string) (Config, error) {
 		if err := v.BindEnv(key); err != nil {
 			return Config{}, fmt.Errorf("bind environment for %s: %w", key, err)
 		}
+	}
+	if err := rejectSecrets(v.Get("publish")); err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
 	}
 	var cfg Config
 	if err := v.UnmarshalExact(&cfg); err != nil {
@@ -263,6 +269,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("fetch[%d]: cannot name the file from %q; set name", i, snapshot.RedactURL(f.URL)))
 		}
 	}
+	errs = append(errs, validatePublish(c.Publish)...)
 	return errors.Join(errs...)
 }
 
