@@ -285,7 +285,10 @@ func (s *store) pointer(ctx context.Context) (Pointer, error) {
 		if err != nil {
 			return err
 		}
-		return json.Unmarshal(b, &p)
+		if err := json.Unmarshal(b, &p); err != nil {
+			return permanent(fmt.Errorf("%s is not a release pointer: %w", key, err))
+		}
+		return nil
 	})
 	if isNotFound(err) {
 		return Pointer{}, nil

@@ -1,6 +1,7 @@
 package objstore_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -163,6 +164,20 @@ func TestPublish(t *testing.T) {
 	})
 
 	second := copyRelease(t, "20261126T080000Z")
+	// What a publish killed in the middle of a multipart upload leaves:
+	// an upload begun with one part sent, never completed.
+	core := minio.Core{Client: c}
+	partial := "visastats/releases/20261126T080000Z/observations.parquet"
+	uploadID, err := core.NewMultipartUpload(ctx, "releases-test", partial, minio.PutObjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := core.PutObjectPart(ctx, "releases-test", partial, uploadID, 1, bytes.NewReader(obs[:1000]), 1000, minio.PutObjectPartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if u := <-c.ListIncompleteUploads(ctx, "releases-test", "visastats/", true); u.UploadID != uploadID {
+		t.Fatalf("the begun upload is not listed: %+v", u)
+	}
 	t.Run("stopped mid-upload leaves latest.json", func(t *testing.T) {
 		cctx, cancel := context.WithCancel(ctx)
 		n := 0
@@ -185,6 +200,9 @@ func TestPublish(t *testing.T) {
 			t.Errorf("resumed publish: %+v", res)
 		}
 		checkRelease(t, c, "releases-test", "visastats", second)
+		for u := range c.ListIncompleteUploads(ctx, "releases-test", "visastats/", true) {
+			t.Errorf("incomplete upload left: %s %s %v", u.Key, u.UploadID, u.Err)
+		}
 		if !slices.Equal(res.Pruned, []string{"20261125T175458Z"}) {
 			t.Errorf("pruned %v, want the first release", res.Pruned)
 		}
