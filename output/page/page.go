@@ -177,10 +177,6 @@ func Fill(d *Data, rel Release, rep Report, reportErr error, files []File, lates
 // Name is the static page's file name in every release.
 const Name = "index.html"
 
-// Later are the files of a release written after its static page: the
-// page links them without a size.
-var later = []string{"run.json", "datapackage.json"}
-
 // WriteStatic writes the static page of one release to w from its run
 // report as JSON (run.json's content, whose files are those written so
 // far): the same page as the server's release page, with every link
@@ -197,7 +193,8 @@ func WriteStatic(w io.Writer, report []byte) error {
 			files = append(files, f)
 		}
 	}
-	for _, name := range later {
+	// The files written after the page: linked without a size.
+	for _, name := range []string{"run.json", "datapackage.json"} {
 		files = append(files, File{Name: name, Size: -1})
 	}
 	t, err := Template()
