@@ -317,6 +317,9 @@ func resolvePath(p, base string) string {
 // section name at the top level.
 var invalidKeys = regexp.MustCompile(`'([^']*)' has invalid keys: ([^\n]+)`)
 
+// rootType is how mapstructure may name the top level of the file.
+var rootType = reflect.TypeOf(Config{}).String()
+
 // plainKeyError rewrites UnmarshalExact's report of unknown keys so that it
 // names each key in full and says what to do; other errors pass through.
 func plainKeyError(err error) error {
@@ -326,10 +329,16 @@ func plainKeyError(err error) error {
 	}
 	var keys []string
 	for _, m := range ms {
+		// mapstructure names the top level "" or, since v2.5, by its Go
+		// type: neither is a key of the file.
+		section := strings.TrimPrefix(strings.TrimPrefix(m[1], rootType), ".")
+		if m[1] == rootType {
+			section = ""
+		}
 		for _, k := range strings.Split(m[2], ",") {
 			k = strings.TrimSpace(k)
-			if m[1] != "" {
-				k = m[1] + "." + k
+			if section != "" {
+				k = section + "." + k
 			}
 			keys = append(keys, k)
 		}
