@@ -264,3 +264,18 @@ func TestTargetValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestPublishRetries sends every request to a port where nothing listens:
+// each is retried with the backoff policy, then the publish fails naming
+// the operation and the number of attempts, and nothing is published.
+func TestPublishRetries(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "k")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "s")
+	dir := copyRelease(t, "20261125T175458Z")
+	target := objstore.Target{URL: "s3://releases-test/visastats", Endpoint: "http://127.0.0.1:1", PathStyle: true}
+	_, err := objstore.Publish(context.Background(), target, dir, "20261125T175458Z",
+		objstore.Options{Backoff: objstore.Backoff{Retries: 2, Base: time.Millisecond, Max: 4 * time.Millisecond}})
+	if err == nil || !strings.Contains(err.Error(), "read visastats/latest.json: giving up after 3 attempts") {
+		t.Fatalf("publish to a closed port: %v", err)
+	}
+}

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 )
@@ -110,8 +109,15 @@ func Start(t testing.TB) *Server {
 	s := &Server{Endpoint: "http://" + addr, Access: "visastatstest", Secret: "visastats-test-secret", Dir: t.TempDir()}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "--access", s.Access, "--secret", s.Secret, "--port", addr, "--quiet", "posix", s.Dir)
-	var logs strings.Builder
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	logPath := filepath.Join(t.TempDir(), "versitygw.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	defer logFile.Close() // the child keeps its own descriptor
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	logs := func() string { b, _ := os.ReadFile(logPath); return string(b) }
 	if err := cmd.Start(); err != nil {
 		cancel()
 		t.Fatalf("start %s: %v", bin, err)
@@ -131,11 +137,11 @@ func Start(t testing.TB) *Server {
 		}
 		select {
 		case <-done:
-			t.Fatalf("%s exited before it was ready: %s", bin, logs.String())
+			t.Fatalf("%s exited before it was ready: %s", bin, logs())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s not ready on %s after 30s: %v\n%s", bin, addr, err, logs.String())
+			t.Fatalf("%s not ready on %s after 30s: %v\n%s", bin, addr, err, logs())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
