@@ -34,6 +34,9 @@ type Config struct {
 	// (decompressed size, line, cell and sheet sizes); zero fields take
 	// the defaults of sources.DefaultLimits.
 	Limits sources.Limits `mapstructure:"limits"`
+	// Publish lists the remote targets each release is uploaded to after
+	// the local publish; empty publishes locally only.
+	Publish []PublishTarget `mapstructure:"publish"`
 }
 
 // SnapshotDir is the snapshot store's directory.
@@ -135,6 +138,9 @@ func LoadConfig(path string) (Config, error) {
 		if err := v.BindEnv(key); err != nil {
 			return Config{}, fmt.Errorf("bind environment for %s: %w", key, err)
 		}
+	}
+	if err := rejectSecrets(v.Get("publish")); err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
 	}
 	var cfg Config
 	if err := v.UnmarshalExact(&cfg); err != nil {
@@ -263,6 +269,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("fetch[%d]: cannot name the file from %q; set name", i, snapshot.RedactURL(f.URL)))
 		}
 	}
+	errs = append(errs, validatePublish(c.Publish)...)
 	return errors.Join(errs...)
 }
 
@@ -310,6 +317,9 @@ func resolvePath(p, base string) string {
 // section name at the top level.
 var invalidKeys = regexp.MustCompile(`'([^']*)' has invalid keys: ([^\n]+)`)
 
+// rootType is how mapstructure may name the top level of the file.
+var rootType = reflect.TypeOf(Config{}).String()
+
 // plainKeyError rewrites UnmarshalExact's report of unknown keys so that it
 // names each key in full and says what to do; other errors pass through.
 func plainKeyError(err error) error {
@@ -319,10 +329,16 @@ func plainKeyError(err error) error {
 	}
 	var keys []string
 	for _, m := range ms {
+		// mapstructure names the top level "" or, since v2.5, by its Go
+		// type: neither is a key of the file.
+		section := strings.TrimPrefix(strings.TrimPrefix(m[1], rootType), ".")
+		if m[1] == rootType {
+			section = ""
+		}
 		for _, k := range strings.Split(m[2], ",") {
 			k = strings.TrimSpace(k)
-			if m[1] != "" {
-				k = m[1] + "." + k
+			if section != "" {
+				k = section + "." + k
 			}
 			keys = append(keys, k)
 		}

@@ -128,6 +128,8 @@ func writeDataPackage(dir string, cat []vsql.Column, cfg OutputConfig, rep *Repo
 			format, media = "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 		case ".cff":
 			format, media = "cff", "application/x-yaml"
+		case ".html":
+			format, media = "html", "text/html"
 		default:
 			continue
 		}

@@ -45,6 +45,7 @@ func fingerprint(cfg Config, inputs []InputInfo) (string, error) {
 	for _, in := range inputs {
 		fmt.Fprintf(h, "input %s %s %s\n", in.Source, in.Path, in.SHA256)
 	}
+	cfg.Publish = nil // where releases are copied does not change what they hold
 	c, err := json.Marshal(cfg)
 	if err != nil {
 		return "", fmt.Errorf("fingerprint config: %w", err)

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/visastats/visastats/output/objstore"
 	"github.com/visastats/visastats/pipeline/snapshot"
 	"github.com/visastats/visastats/sources"
 	vsql "github.com/visastats/visastats/sql"
@@ -34,6 +35,9 @@ type RunOptions struct {
 	HTTPClient *http.Client
 	// BackoffBase overrides the first retry delay (tests use a short one).
 	BackoffBase time.Duration
+	// Uploaded, when set, is called after each file of a release reaches a
+	// remote target, with the file's name.
+	Uploaded func(name string)
 }
 
 // Run statuses in reports.
@@ -69,6 +73,9 @@ type Report struct {
 	// UpstreamIssues lists the discrepancies found in the input files and
 	// how each was handled; [] when none were found.
 	UpstreamIssues []UpstreamIssue `json:"upstream_issues"`
+	// Remote is what the publish to each remote target did; it is known
+	// only after run.json is written, so it is not part of it.
+	Remote []objstore.Result `json:"-"`
 }
 
 // StageReport is one stage of a run.
@@ -190,6 +197,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (re
 			if err := writeSkippedReport(cfg.Output.Dir, runID, rep); err != nil {
 				return rep, fmt.Errorf("record skipped run: %w", err)
 			}
+			// The remote targets may lag behind (an upload that failed or
+			// was killed): bring them up to the latest release.
+			if rep.Remote, err = PublishRemote(ctx, cfg, opts, prev.Release, filepath.Join(releasesDir, prev.Release), log); err != nil {
+				return rep, err
+			}
 			return rep, nil
 		}
 	}
@@ -246,6 +258,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (re
 	rep.ReleaseDir = final
 	rep.Latest = filepath.Join(cfg.Output.Dir, "latest")
 	rep.Duration = time.Since(started)
+	if err := writeStaticPage(partial, cfg.Output.Dir, rep); err != nil {
+		return rep, err
+	}
 	if err := writeJSON(filepath.Join(partial, "run.json"), rep.forPublication(cfg.Output.Dir)); err != nil {
 		return rep, err
 	}
@@ -277,6 +292,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (re
 	log.Info("published", "release", rep.Release, "dir", rep.Latest)
 	if err := pruneReleases(releasesDir, rep.Release, cfg.Output.Keep); err != nil {
 		log.Warn("prune releases", "error", err)
+	}
+	// Remote targets after the local publish, which stays first: a
+	// failure there leaves each target on its previous release.
+	if rep.Remote, err = PublishRemote(ctx, cfg, opts, rep.Release, final, log); err != nil {
+		return rep, err
 	}
 	return rep, nil
 }

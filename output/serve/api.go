@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/visastats/visastats/output/page"
 )
 
 // apiReleases is the body of /api/releases.
@@ -16,13 +18,13 @@ type apiReleases struct {
 }
 
 type apiRelease struct {
-	ID          string        `json:"id"`
-	Latest      bool          `json:"latest"`
-	GeneratedAt time.Time     `json:"generated_at"`
-	URL         string        `json:"url"`
-	Files       []apiFile     `json:"files"`
-	Checks      []reportCheck `json:"checks"`
-	ReportError string        `json:"report_error,omitempty"`
+	ID          string       `json:"id"`
+	Latest      bool         `json:"latest"`
+	GeneratedAt time.Time    `json:"generated_at"`
+	URL         string       `json:"url"`
+	Files       []apiFile    `json:"files"`
+	Checks      []page.Check `json:"checks"`
+	ReportError string       `json:"report_error,omitempty"`
 }
 
 type apiFile struct {
@@ -55,7 +57,7 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		ar := apiRelease{ID: id, Latest: id == latest, GeneratedAt: rel.GeneratedAt, URL: "/releases/" + id + "/",
 			Files: []apiFile{}, Checks: rel.Report.Checks}
 		if ar.Checks == nil {
-			ar.Checks = []reportCheck{}
+			ar.Checks = []page.Check{}
 		}
 		if rel.ReportErr != nil {
 			ar.ReportError = "run report missing or unreadable"
@@ -65,8 +67,8 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 			if err != nil {
 				continue // vanished or refused since the listing
 			}
-			ft, _ := formatOf(f.Name)
-			ar.Files = append(ar.Files, apiFile{Name: f.Name, URL: ar.URL + f.Name, ContentType: ft.contentType,
+			ft, _ := page.FormatOf(f.Name)
+			ar.Files = append(ar.Files, apiFile{Name: f.Name, URL: ar.URL + f.Name, ContentType: ft.ContentType,
 				Size: size, SHA256: sum, Rows: f.Rows})
 		}
 		out.Releases = append(out.Releases, ar)

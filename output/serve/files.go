@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/visastats/visastats/output/page"
 )
 
 // Cache lifetimes: latest changes with every run, a release never changes.
@@ -54,9 +56,9 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, id, name stri
 		s.fail(w, r, err)
 		return
 	}
-	ft, _ := formatOf(name)
+	ft, _ := page.FormatOf(name)
 	h := w.Header()
-	h.Set("Content-Type", ft.contentType)
+	h.Set("Content-Type", ft.ContentType)
 	// servableName allows only [A-Za-z0-9._-], so the name needs no escaping.
 	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	h.Set("ETag", `"`+sum+`"`)

@@ -3,21 +3,18 @@ package serve
 import (
 	"bytes"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/visastats/visastats/output"
 	"html/template"
 	"io/fs"
-	"math"
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
-	"time"
+
+	"github.com/visastats/visastats/output/page"
 )
 
-//go:embed page.html schema.html
+//go:embed schema.html
 var templateFS embed.FS
 
 // pages holds the parsed templates.
@@ -27,84 +24,19 @@ type pages struct {
 }
 
 func newPages() (*pages, error) {
-	funcs := template.FuncMap{
-		"thousands": thousands,
-		"count": func(v *int64) string {
-			if v == nil {
-				return "–"
-			}
-			return thousands(*v)
-		},
-		"bytes":   humanBytes,
-		"date":    func(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") },
-		"isodate": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"change":  func(v *float64) string { return percent(v, true) },
-		"rate":    func(v *float64) string { return percent(v, false) },
-		"sub":     func(a, b float64) float64 { return a - b },
-	}
-	rel, err := template.New("page.html").Funcs(funcs).ParseFS(templateFS, "page.html")
+	rel, err := page.Template()
 	if err != nil {
-		return nil, fmt.Errorf("parse page template: %w", err)
+		return nil, err
 	}
-	sch, err := template.New("schema.html").Funcs(funcs).ParseFS(templateFS, "schema.html")
+	sch, err := template.New("schema.html").Funcs(page.Funcs()).ParseFS(templateFS, "schema.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse schema template: %w", err)
 	}
 	return &pages{release: rel, schema: sch}, nil
 }
 
-// pageData is what page.html shows: one release, and on the front page the
-// list of earlier releases.
-type pageData struct {
-	Front     bool // the front page (latest release), not a release's own page
-	Release   *release
-	IsLatest  bool
-	Base      string // where the release's files are linked: /latest/ or /releases/<id>/
-	Files     []fileRow
-	Headlines []reportHeadline
-	Asylum    []asylumTable // asylum figures per country of asylum
-	Place     string        // host country of the headline series
-	Chart     *chart
-	Claims    []claimRow
-	Issues    []reportIssue // discrepancies found in the upstream files
-	Checks    checkSummary
-	Others    []releaseLink
-	SchemaURL string
-	Problem   string
-}
-
-// asylumTable is the asylum figures of one country of asylum (or the EU)
-// for persons from the headline country, one row a year.
-type asylumTable struct {
-	ID, Place, Origin string
-	Partial           bool // a year is covered only in part
-	Years             []reportAsylum
-}
-
-type fileRow struct {
-	Name, URL, Description, Format string
-	Size                           int64
-	Rows                           *int64
-}
-
-type claimRow struct {
-	Statement, Source, Status, StatusClass, Expected, Actual, Note string
-	Unit, Caveat, Implied, Implies                                 string
-	// SourceURL is the publication's address, shown as a link; only
-	// http(s) addresses are linked.
-	SourceURL string
-}
-
-type checkSummary struct {
-	Total, Passed int
-	Warnings      []reportCheck // non-blocking checks that found problems
-}
-
-type releaseLink struct {
-	ID, URL     string
-	GeneratedAt time.Time
-	Latest      bool
-}
+// pageData is what page.html shows.
+type pageData = page.Data
 
 // handleIndex renders the front page: the latest release.
 func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
@@ -160,8 +92,8 @@ func (s *Server) handleReleaseIndex(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, s.pages.release, d)
 }
 
-func (s *Server) link(id, latest string) releaseLink {
-	l := releaseLink{ID: id, URL: "/releases/" + id + "/", Latest: id == latest}
+func (s *Server) link(id, latest string) page.ReleaseLink {
+	l := page.ReleaseLink{ID: id, URL: "/releases/" + id + "/", Latest: id == latest}
 	if rel, err := s.store.release(id); err == nil {
 		l.GeneratedAt = rel.GeneratedAt
 	}
@@ -169,59 +101,11 @@ func (s *Server) link(id, latest string) releaseLink {
 }
 
 func (s *Server) fillRelease(d *pageData, rel *release, latest bool, base string) {
-	d.Release, d.IsLatest, d.Base = rel, latest, base
-	if rel.ReportErr != nil {
-		d.Problem = "This release has no readable run report, so its figures are not shown; its files are listed below."
+	files := make([]page.File, len(rel.Files))
+	for i, f := range rel.Files {
+		files[i] = page.File{Name: f.Name, Size: f.Size, Rows: f.Rows, Description: f.Description}
 	}
-	for _, f := range rel.Files {
-		ft, _ := formatOf(f.Name)
-		desc := f.Description
-		if desc == "" {
-			desc = describe(f.Name)
-		}
-		d.Files = append(d.Files, fileRow{Name: f.Name, URL: base + f.Name, Description: desc,
-			Format: ft.label, Size: f.Size, Rows: f.Rows})
-	}
-	d.Headlines = rel.Report.Headlines
-	if len(d.Headlines) > 0 {
-		d.Place = d.Headlines[0].Name
-		d.Chart = newChart(d.Headlines)
-	}
-	for _, a := range rel.Report.Asylum {
-		if n := len(d.Asylum); n == 0 || d.Asylum[n-1].Place != a.AsylumName {
-			d.Asylum = append(d.Asylum, asylumTable{ID: "asylum-" + strings.ToLower(a.AsylumCountry), Place: a.AsylumName, Origin: a.Origin})
-		}
-		t := &d.Asylum[len(d.Asylum)-1]
-		t.Years = append(t.Years, a)
-		t.Partial = t.Partial || !a.Complete
-	}
-	for _, c := range rel.Report.Claims {
-		row := claimRow{Statement: c.Statement, Source: c.Source, Status: claimStatus(c.Status),
-			StatusClass: statusClass(c.Status), Expected: rawValue(c.Expected), Actual: rawValue(c.Actual), Note: c.Note,
-			Unit: c.Unit, Caveat: c.Caveat, Implies: c.Implies}
-		if len(c.Implied) > 0 && string(c.Implied) != "null" {
-			var f float64
-			if json.Unmarshal(c.Implied, &f) == nil {
-				row.Implied = thousands(int64(math.Round(f)))
-			}
-		}
-		if strings.HasPrefix(c.SourceURL, "https://") || strings.HasPrefix(c.SourceURL, "http://") {
-			row.SourceURL = c.SourceURL
-		}
-		if c.Caveat != "" && c.Status == "reproduced" {
-			row.Status = "Reproduced, with a caveat"
-		}
-		d.Claims = append(d.Claims, row)
-	}
-	d.Issues = rel.Report.Issues
-	for _, c := range rel.Report.Checks {
-		d.Checks.Total++
-		if c.Problems == 0 {
-			d.Checks.Passed++
-		} else if !c.Blocking {
-			d.Checks.Warnings = append(d.Checks.Warnings, c)
-		}
-	}
+	page.Fill(d, page.Release{ID: rel.ID, GeneratedAt: rel.GeneratedAt}, rel.Report, rel.ReportErr, files, latest, base)
 }
 
 func (s *Server) schemaLink() string {
@@ -262,62 +146,3 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, t *template.Temp
 	}
 	w.Write(buf.Bytes())
 }
-
-func claimStatus(s string) string {
-	switch s {
-	case "reproduced":
-		return "Reproduced"
-	case "differs":
-		return "Differs"
-	case "not_reproducible":
-		return "Not reproducible"
-	}
-	return s
-}
-
-func statusClass(s string) string {
-	switch s {
-	case "reproduced", "differs", "not_reproducible":
-		return "status-" + s
-	}
-	return "status-other"
-}
-
-// rawValue shows a JSON value from the run report: numbers with thousands
-// separators, strings as they are, null as a dash.
-func rawValue(v json.RawMessage) string {
-	if len(v) == 0 || string(v) == "null" {
-		return "–"
-	}
-	var n json.Number
-	if err := json.Unmarshal(v, &n); err == nil {
-		if i, err := n.Int64(); err == nil {
-			return thousands(i)
-		}
-		// Computed figures are shown to four decimals at most (the exact
-		// value is in claims.parquet and run.json).
-		if f, err := n.Float64(); err == nil {
-			return strconv.FormatFloat(math.Round(f*1e4)/1e4, 'f', -1, 64)
-		}
-		return n.String()
-	}
-	var str string
-	if err := json.Unmarshal(v, &str); err == nil {
-		return str
-	}
-	return string(v)
-}
-
-// thousands and percent are output's formats with the typographic minus
-// sign and dash of the page.
-func thousands(n int64) string { return strings.Replace(output.Thousands(n), "-", "−", 1) }
-
-func percent(v *float64, signed bool) string {
-	s := output.Percent(v, signed)
-	if s == "-" {
-		return "–"
-	}
-	return strings.Replace(s, "-", "−", 1)
-}
-
-func humanBytes(n int64) string { return output.HumanBytes(n) }

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/visastats/visastats/output/page"
 )
 
 // releaseIDPattern is the shape of a release id: its UTC build time, with a
@@ -28,92 +30,9 @@ var fileNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 // reportName is the run report inside every release.
 const reportName = "run.json"
 
-// runReport is the part of run.json this package reads. Unknown fields are
-// ignored and missing ones stay zero, so older and newer reports both load.
-type runReport struct {
-	Release     string           `json:"release"`
-	GeneratedAt time.Time        `json:"generated_at"`
-	Checks      []reportCheck    `json:"checks"`
-	Files       []reportFile     `json:"files"`
-	Headlines   []reportHeadline `json:"headlines"`
-	Asylum      []reportAsylum   `json:"asylum"`
-	Claims      []reportClaim    `json:"claims"`
-	Issues      []reportIssue    `json:"upstream_issues"`
-}
-
-// reportIssue is a discrepancy found in an upstream file and how the run
-// handled it.
-type reportIssue struct {
-	Source           string `json:"source"`
-	File             string `json:"file"`
-	SHA256           string `json:"sha256"`
-	Sheet            string `json:"sheet"`
-	Cell             string `json:"cell"`
-	PrintedTotal     int64  `json:"printed_total"`
-	PrintedFormula   string `json:"printed_formula"`
-	DataRowsTotal    int64  `json:"data_rows_total"`
-	Explanation      string `json:"explanation"`
-	CrossCheck       string `json:"cross_check"`
-	CrossCheckStatus string `json:"cross_check_status"`
-	Handling         string `json:"handling"`
-	Decision         string `json:"decision"`
-}
-
-// reportAsylum is one year of asylum figures for persons from the headline
-// country in one country of asylum (or the EU).
-type reportAsylum struct {
-	AsylumCountry   string   `json:"asylum_country"`
-	AsylumName      string   `json:"asylum_country_name"`
-	Origin          string   `json:"origin"`
-	Year            int      `json:"year"`
-	Period          string   `json:"period_label"`
-	Complete        bool     `json:"period_complete"`
-	Applications    *int64   `json:"unhcr_applications"`
-	Decisions       *int64   `json:"unhcr_decisions_total"`
-	Recognized      *int64   `json:"unhcr_recognized"`
-	Complementary   *int64   `json:"unhcr_complementary"`
-	Rejected        *int64   `json:"unhcr_rejected"`
-	RecognitionRate *float64 `json:"unhcr_recognition_rate"`
-	EurostatRate    *float64 `json:"eurostat_recognition_rate"`
-}
-
-type reportCheck struct {
-	Name     string   `json:"name"`
-	Blocking bool     `json:"blocking"`
-	Problems int64    `json:"problems"`
-	Sample   []string `json:"sample,omitempty"`
-}
-
-type reportFile struct {
-	Name        string `json:"name"`
-	Rows        *int64 `json:"rows"`
-	Size        int64  `json:"size"`
-	Description string `json:"description"`
-}
-
-type reportHeadline struct {
-	HostCountry   string   `json:"host_country"`
-	Name          string   `json:"host_country_name"`
-	Year          int      `json:"year"`
-	Applications  int64    `json:"applications"`
-	Change        *float64 `json:"applications_yoy_change"`
-	NotIssuedRate *float64 `json:"not_issued_rate"`
-}
-
-type reportClaim struct {
-	ID        string          `json:"id"`
-	Statement string          `json:"statement"`
-	Source    string          `json:"source"`
-	Status    string          `json:"status"`
-	Expected  json.RawMessage `json:"expected"`
-	Actual    json.RawMessage `json:"actual"`
-	Note      string          `json:"note"`
-	Unit      string          `json:"unit"`
-	Caveat    string          `json:"caveat"`
-	SourceURL string          `json:"source_url"`
-	Implied   json.RawMessage `json:"implied"`
-	Implies   string          `json:"implies"`
-}
+// runReport is the part of run.json this package reads; the page package
+// owns its shape, since the static page of a release reads it too.
+type runReport = page.Report
 
 // release is one published release as found on disk. Releases never change
 // once published, so a loaded release is cached by id.
@@ -348,7 +267,7 @@ func servableName(name string) bool {
 	if !fileNamePattern.MatchString(name) || strings.Contains(name, "..") {
 		return false
 	}
-	_, ok := formatOf(name)
+	_, ok := page.FormatOf(name)
 	return ok
 }
 

@@ -1,4 +1,4 @@
-package serve
+package page
 
 import (
 	"fmt"
@@ -51,7 +51,7 @@ const (
 // newChart lays out the headline series, one slot per year from the first
 // to the last, so a year missing from the data shows as a gap, not as a
 // shorter interval.
-func newChart(hs []reportHeadline) *chart {
+func newChart(hs []Headline) *chart {
 	if len(hs) == 0 {
 		return nil
 	}

@@ -1,37 +1,37 @@
-package serve
+package page
 
 import (
 	"path/filepath"
 	"strings"
 )
 
-// format is what a file's extension says about it.
-type format struct {
-	contentType string
-	label       string // for people: "Parquet", "Excel workbook"
-	generic     string // what a file of this format is, when its name is not known
+// Format is what a file's extension says about it.
+type Format struct {
+	ContentType string
+	Label       string // for people: "Parquet", "Excel workbook"
+	Generic     string // what a file of this format is, when its name is not known
 }
 
-// formatOf returns the format of a servable file by its extension; only
-// these formats are ever served.
-func formatOf(name string) (format, bool) {
+// FormatOf returns the format of a release file by its extension; only
+// these formats are ever served or listed.
+func FormatOf(name string) (Format, bool) {
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".parquet":
-		return format{"application/vnd.apache.parquet", "Parquet", "A table in Apache Parquet, for DuckDB, pandas, polars or R arrow"}, true
+		return Format{"application/vnd.apache.parquet", "Parquet", "A table in Apache Parquet, for DuckDB, pandas, polars or R arrow"}, true
 	case ".xlsx":
-		return format{"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Excel workbook", "A workbook for Excel or LibreOffice"}, true
+		return Format{"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "Excel workbook", "A workbook for Excel or LibreOffice"}, true
 	case ".csv":
-		return format{"text/csv; charset=utf-8", "CSV", "A table as comma-separated values (UTF-8)"}, true
+		return Format{"text/csv; charset=utf-8", "CSV", "A table as comma-separated values (UTF-8)"}, true
 	case ".json":
-		return format{"application/json", "JSON", "Metadata in JSON"}, true
+		return Format{"application/json", "JSON", "Metadata in JSON"}, true
 	case ".cff":
-		return format{"text/plain; charset=utf-8", "Citation File Format", "How to cite the release and the producers of its data"}, true
+		return Format{"text/plain; charset=utf-8", "Citation File Format", "How to cite the release and the producers of its data"}, true
 	}
-	return format{}, false
+	return Format{}, false
 }
 
-// describe says what a release file is for, in a line.
-func describe(name string) string {
+// Describe says what a release file is for, in a line.
+func Describe(name string) string {
 	switch name {
 	case "observations.parquet":
 		return "Every published number in long format, one row per number, with flags and provenance"
@@ -52,6 +52,6 @@ func describe(name string) string {
 	case "russia.xlsx":
 		return "A workbook on applications at consulates located in Russia"
 	}
-	f, _ := formatOf(name)
-	return f.generic
+	f, _ := FormatOf(name)
+	return f.Generic
 }

@@ -1,0 +1,121 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/visastats/visastats/output/objstore"
+	"github.com/visastats/visastats/output/page"
+	"github.com/visastats/visastats/pipeline/snapshot"
+)
+
+// PublishTarget is one remote copy of the releases, besides the local
+// output.dir: today S3-compatible object storage. Credentials never come
+// from the configuration: the standard AWS_ACCESS_KEY_ID and
+// AWS_SECRET_ACCESS_KEY variables or the shared credentials file
+// (~/.aws/credentials, AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE) give them.
+type PublishTarget struct {
+	// URL is s3://bucket/prefix.
+	URL string `mapstructure:"url"`
+	// Endpoint is the server, http(s)://host[:port]; "" means AWS S3.
+	Endpoint string `mapstructure:"endpoint"`
+	Region   string `mapstructure:"region"`
+	// PathStyle addresses buckets as endpoint/bucket (most self-hosted
+	// servers) rather than bucket.endpoint.
+	PathStyle bool `mapstructure:"path_style"`
+	// Keep is how many releases stay in the bucket, newest first (0 keeps
+	// all); the one latest.json names always stays.
+	Keep int `mapstructure:"keep"`
+	// PartSize is the multipart upload's part size in bytes (0: 16 MiB).
+	PartSize int64 `mapstructure:"part_size"`
+}
+
+func (p PublishTarget) target() objstore.Target {
+	return objstore.Target{URL: p.URL, Endpoint: p.Endpoint, Region: p.Region, PathStyle: p.PathStyle, Keep: p.Keep, PartSize: p.PartSize}
+}
+
+func validatePublish(ts []PublishTarget) []error {
+	var errs []error
+	for i, t := range ts {
+		if err := t.target().Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("publish[%d]: %w", i, err))
+		}
+	}
+	return errs
+}
+
+// secretWords are parts of key names that carry credentials.
+var secretWords = []string{"secret", "access_key", "password", "token", "credential"}
+
+// rejectSecrets refuses credentials written into the publish section,
+// before the typed decoding would call them merely unknown keys: they
+// belong in the environment or the shared credentials file.
+func rejectSecrets(raw any) error {
+	list, _ := raw.([]any)
+	for i, item := range list {
+		m, _ := item.(map[string]any)
+		for k := range m {
+			lk := strings.ToLower(k)
+			for _, w := range secretWords {
+				if strings.Contains(lk, w) {
+					return fmt.Errorf("publish[%d].%s: credentials are never read from the configuration file; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment or use ~/.aws/credentials, and remove the key", i, k)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// publishBackoff is the fetcher's retry policy, for uploads.
+func publishBackoff(cfg Config, opts RunOptions) objstore.Backoff {
+	fc := snapshot.DefaultFetchConfig()
+	if cfg.HTTP.Retries > 0 {
+		fc.Retries = cfg.HTTP.Retries
+	}
+	if opts.BackoffBase > 0 {
+		fc.BackoffBase, fc.BackoffMax = opts.BackoffBase, opts.BackoffBase*8
+	}
+	return objstore.Backoff{Retries: fc.Retries, Base: fc.BackoffBase, Max: fc.BackoffMax}
+}
+
+// PublishRemote uploads the local release folder dir (named id) to every
+// configured target in turn. A target that fails keeps its previous
+// latest.json; the error names it, and the next run resumes the upload.
+func PublishRemote(ctx context.Context, cfg Config, opts RunOptions, id, dir string, log *slog.Logger) ([]objstore.Result, error) {
+	var results []objstore.Result
+	for _, t := range cfg.Publish {
+		res, err := objstore.Publish(ctx, t.target(), dir, id, objstore.Options{Backoff: publishBackoff(cfg, opts), Uploaded: opts.Uploaded})
+		if err != nil {
+			return results, fmt.Errorf("release %s is published locally, not yet to every target (a rerun resumes): %w", id, err)
+		}
+		results = append(results, res)
+		log.Info("published remotely", "release", id, "target", res.Target, "objects", res.Objects, "bytes", res.Bytes,
+			"uploaded", res.Uploaded, "skipped", res.Skipped, "pruned", len(res.Pruned), "duration", res.Duration.Round(1e6))
+	}
+	return results, nil
+}
+
+// writeStaticPage writes index.html into the release folder dir: the page
+// `visastats serve` shows for the release, with relative links, so that a
+// bucket or any static host serves it. It is rendered from the report as
+// run.json will hold it and listed among the release's files.
+func writeStaticPage(dir, outDir string, rep *Report) error {
+	report, err := json.Marshal(rep.forPublication(outDir))
+	if err != nil {
+		return fmt.Errorf("export %s: %w", page.Name, err)
+	}
+	var buf bytes.Buffer
+	if err := page.WriteStatic(&buf, report); err != nil {
+		return fmt.Errorf("export %s: %w", page.Name, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, page.Name), buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("export %s: %w", page.Name, err)
+	}
+	return rep.addFile(dir, page.Name, -1, "This page: the release's figures and files, readable from any static host")
+}
