@@ -1,31 +1,13 @@
 -- Purpose: Schengen visa applications, decisions and the EC refusal rate per
---          Schengen State whose consulates handled them, and year.
--- Inputs:  schengen_state_host_year, ref_countries.
+--          Schengen State whose consulates handled them, and year: the state
+--          key of schengen_rollup.
+-- Inputs:  schengen_rollup.
 -- Grain:   one row per state and year.
 CREATE OR REPLACE TABLE schengen_state_year AS
-WITH m AS (
-    SELECT state, year,
-        CAST(sum(applications) AS BIGINT) AS applications,
-        CAST(sum(uniform_applied) AS BIGINT) AS uniform_applied,
-        CAST(sum(issued) AS BIGINT) AS issued,
-        CAST(sum(uniform_issued) AS BIGINT) AS uniform_issued,
-        CAST(sum(ltv_issued) AS BIGINT) AS ltv_issued,
-        CAST(sum(not_issued) AS BIGINT) AS not_issued,
-        CAST(sum(uniform_not_issued) AS BIGINT) AS uniform_not_issued,
-        CAST(sum(consulates) AS BIGINT) AS consulates
-    FROM schengen_state_host_year
-    GROUP BY state, year
-)
 SELECT
-    m.state, nullif(c.iso3, '') AS state_iso3, c.name AS state_name, m.year,
-    m.applications, m.uniform_applied, m.issued, m.uniform_issued, m.ltv_issued,
-    m.not_issued, m.uniform_not_issued,
-    m.uniform_not_issued / nullif(m.uniform_issued + m.ltv_issued + m.uniform_not_issued, 0) AS not_issued_rate,
-    CASE WHEN lag(m.year) OVER win = m.year - 1
-         THEN m.applications / nullif(lag(m.applications) OVER win, 0) - 1
-    END AS applications_yoy_change,
-    m.consulates
-FROM m
-JOIN ref_countries c ON c.code = m.state
-WINDOW win AS (PARTITION BY m.state ORDER BY m.year)
-ORDER BY m.state, m.year;
+    country AS state, country_iso3 AS state_iso3, country_name AS state_name, year,
+    applications, uniform_applied, issued, uniform_issued, ltv_issued,
+    not_issued, uniform_not_issued, not_issued_rate, applications_yoy_change, consulates
+FROM schengen_rollup
+WHERE rolled_up_by = 'state'
+ORDER BY state, year;

@@ -1,12 +1,18 @@
 -- Purpose: the Russian Foreign Ministry's published visa totals with their
 --          citations (who published the number, where, when, how rounded).
--- Inputs:  raw_ru_mfa_published, country_codes, ref_countries.
+-- Inputs:  raw_ru_mfa_published, country_code, ref_countries.
 -- Grain:   one row per published number (indicator, recipient, year, citation).
 CREATE OR REPLACE TABLE ru_mfa_visas_published AS
+WITH coded AS (
+    SELECT r.*,
+           country_code('ru_mfa_published', 'issuer', r.issuer, r.file) AS issuer_code,
+           country_code('ru_mfa_published', 'recipient', r.recipient, r.file) AS recipient_code
+    FROM raw_ru_mfa_published r
+)
 SELECT
     r.indicator,
-    ic.code AS issuer,
-    rc.code AS recipient,
+    r.issuer_code AS issuer,
+    r.recipient_code AS recipient,
     nullif(c.iso3, '') AS recipient_iso3,
     c.name AS recipient_name,
     r.year,
@@ -18,8 +24,6 @@ SELECT
     r.source_url,
     r.published,
     r.note
-FROM raw_ru_mfa_published r
-JOIN country_codes ic ON ic.source = 'ru_mfa_published' AND ic.field = 'issuer' AND ic.spelling = r.issuer AND ic.file = r.file
-JOIN country_codes rc ON rc.source = 'ru_mfa_published' AND rc.field = 'recipient' AND rc.spelling = r.recipient AND rc.file = r.file
-JOIN ref_countries c ON c.code = rc.code
+FROM coded r
+JOIN ref_countries c ON c.code = r.recipient_code
 ORDER BY r.indicator, recipient, r.year, r.source_publisher;

@@ -31,7 +31,8 @@ un_all AS (
     UNION ALL
     SELECT 'EU27_2020', u.partner, u.year, u.indicator, sum(u.value), bool_and(u.period_complete),
            CASE WHEN bool_and(u.period_complete) THEN CAST(u.year AS VARCHAR)
-                ELSE CAST(u.year AS VARCHAR) || ' (partly ' || string_agg(DISTINCT regexp_extract(u.period_label, '\((.*)\)', 1), ', ') || ')'
+                ELSE CAST(u.year AS VARCHAR) || ' (partly ' || string_agg(DISTINCT regexp_extract(u.period_label, '\((.*)\)', 1), ', '
+                                                                   ORDER BY regexp_extract(u.period_label, '\((.*)\)', 1)) || ')'
            END
     FROM un_obs u JOIN eu27 e ON e.code = u.reporter
     GROUP BY u.partner, u.year, u.indicator

@@ -113,16 +113,25 @@ func Checks() ([]Check, error) {
 	return out, nil
 }
 
-// readStatement returns the file's SQL and fails when it holds no statement
-// once comments and whitespace are removed.
+// readStatement returns the file's SQL. It fails unless the file starts
+// with a header comment and holds exactly one statement, so that a file is
+// one model and a second statement cannot be added (or half-removed) unseen.
 func readStatement(fsys fs.FS, name string) (string, error) {
 	b, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", name, err)
 	}
 	s := string(b)
-	if strings.TrimSpace(stripComments(s)) == "" {
+	starts, err := statementStarts(s)
+	if err != nil {
+		return "", fmt.Errorf("transform %s: %w", name, err)
+	}
+	switch {
+	case len(starts) == 0:
 		return "", fmt.Errorf("transform %s: the file has no statement", name)
+	case len(starts) > 1:
+		return "", fmt.Errorf("transform %s: the file holds %d statements (the second starts on line %d); a file holds one statement",
+			name, len(starts), lineOf(s, starts[1]))
 	}
 	if !strings.HasPrefix(strings.TrimSpace(s), "--") {
 		return "", fmt.Errorf("transform %s: the file must start with a header comment (purpose, inputs, grain)", name)
@@ -130,17 +139,108 @@ func readStatement(fsys fs.FS, name string) (string, error) {
 	return s, nil
 }
 
-func stripComments(s string) string {
-	var b strings.Builder
-	for _, line := range strings.Split(s, "\n") {
-		if i := strings.Index(line, "--"); i >= 0 {
-			line = line[:i]
+// statementStarts returns the byte offset of the first token of each
+// statement in s. Statements end at a semicolon outside string literals
+// ('...', E'...' with backslash escapes, $tag$...$tag$), quoted identifiers
+// ("...") and comments (-- to the end of the line, nested /* */); a part
+// between semicolons with nothing but comments and whitespace is no
+// statement. An unterminated literal, identifier or comment is an error.
+func statementStarts(s string) ([]int, error) {
+	var starts []int
+	inStatement := false
+	token := func(i int) {
+		if !inStatement {
+			starts = append(starts, i)
+			inStatement = true
 		}
-		b.WriteString(line)
-		b.WriteByte('\n')
 	}
-	return b.String()
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == ';':
+			inStatement = false
+			i++
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
+			i++
+		case strings.HasPrefix(s[i:], "--"):
+			if j := strings.IndexByte(s[i:], '\n'); j >= 0 {
+				i += j + 1
+			} else {
+				i = len(s)
+			}
+		case strings.HasPrefix(s[i:], "/*"):
+			depth, j := 1, i+2
+			for depth > 0 {
+				switch {
+				case j >= len(s):
+					return nil, fmt.Errorf("line %d: comment /* is not closed", lineOf(s, i))
+				case strings.HasPrefix(s[j:], "/*"):
+					depth, j = depth+1, j+2
+				case strings.HasPrefix(s[j:], "*/"):
+					depth, j = depth-1, j+2
+				default:
+					j++
+				}
+			}
+			i = j
+		case c == '\'' || c == '"':
+			token(i)
+			escapes := c == '\'' && i > 0 && (s[i-1] == 'E' || s[i-1] == 'e') && (i == 1 || !isWordByte(s[i-2]))
+			j, err := quoteEnd(s, i, escapes)
+			if err != nil {
+				return nil, err
+			}
+			i = j
+		case c == '$' && (i == 0 || !isWordByte(s[i-1])):
+			token(i)
+			if tag := dollarTag.FindString(s[i:]); tag != "" {
+				j := strings.Index(s[i+len(tag):], tag)
+				if j < 0 {
+					return nil, fmt.Errorf("line %d: string %s is not closed", lineOf(s, i), tag)
+				}
+				i += len(tag) + j + len(tag)
+			} else {
+				i++
+			}
+		default:
+			token(i)
+			i++
+		}
+	}
+	return starts, nil
 }
+
+// dollarTag matches the opening of a dollar-quoted string: $$ or $tag$.
+var dollarTag = regexp.MustCompile(`^\$([A-Za-z_][A-Za-z0-9_]*)?\$`)
+
+// quoteEnd returns the offset just past the literal or identifier that
+// opens at s[i]; a doubled quote stands for itself, and with escapes a
+// backslash escapes the next byte.
+func quoteEnd(s string, i int, escapes bool) (int, error) {
+	q := s[i]
+	for j := i + 1; j < len(s); j++ {
+		switch {
+		case escapes && s[j] == '\\':
+			j++
+		case s[j] == q && j+1 < len(s) && s[j+1] == q:
+			j++
+		case s[j] == q:
+			return j + 1, nil
+		}
+	}
+	what := "string"
+	if q == '"' {
+		what = "quoted identifier"
+	}
+	return 0, fmt.Errorf("line %d: %s opened with %c is not closed", lineOf(s, i), what, q)
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
+}
+
+// lineOf returns the 1-based line of byte offset i in s.
+func lineOf(s string, i int) int { return strings.Count(s[:i], "\n") + 1 }
 
 // Column documents one column of a public table.
 type Column struct {

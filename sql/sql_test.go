@@ -41,6 +41,11 @@ func TestTransformLoaderRejects(t *testing.T) {
 		{"duplicate number", fstest.MapFS{"010_a.sql": {Data: []byte(ok)}, "010_b.sql": {Data: []byte(ok)}}, "already used"},
 		{"empty body", fstest.MapFS{"010_a.sql": {Data: []byte("-- Purpose: nothing\n\n")}}, "no statement"},
 		{"no header", fstest.MapFS{"010_a.sql": {Data: []byte("SELECT 1;")}}, "header comment"},
+		{"two statements", fstest.MapFS{"010_a.sql": {Data: []byte(ok + "-- and a second one\nSELECT 2;\n")}},
+			"transform 010_a.sql: the file holds 2 statements (the second starts on line 6)"},
+		{"two statements without a semicolon at the end", fstest.MapFS{"010_a.sql": {Data: []byte(ok + "SELECT 2")}}, "holds 2 statements"},
+		{"unclosed string", fstest.MapFS{"010_a.sql": {Data: []byte(ok + "SELECT 'a;\n")}}, "transform 010_a.sql: line 5: string opened with ' is not closed"},
+		{"unclosed comment", fstest.MapFS{"010_a.sql": {Data: []byte(ok + "/* a;\n")}}, "line 5: comment /* is not closed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,6 +58,37 @@ func TestTransformLoaderRejects(t *testing.T) {
 	got, err := transforms(fstest.MapFS{"020_b.sql": {Data: []byte(ok)}, "010_a.sql": {Data: []byte(ok)}, "README.md": {Data: []byte("x")}}, ".")
 	if err != nil || len(got) != 2 || got[0].Name != "a" {
 		t.Errorf("got %+v, %v", got, err)
+	}
+}
+
+// TestOneStatement runs the statement count on files with one statement
+// whose semicolons hide in literals, identifiers and comments, and on the
+// same text with a second statement appended.
+func TestOneStatement(t *testing.T) {
+	header := "-- Purpose: x; y\n-- Inputs: none.\n-- Grain: one row.\n"
+	bodies := map[string]string{
+		"plain":                      "SELECT 1",
+		"semicolon in a string":      "SELECT 'a;b' AS s, 'it''s; fine' AS t",
+		"semicolon in an E string":   `SELECT E'a\';b' AS s`,
+		"semicolon in an identifier": `SELECT 1 AS "a;""b"`,
+		"semicolon in a comment":     "SELECT 1 -- one; two\n, 2",
+		"semicolon in a block":       "SELECT /* a; /* nested; */ b; */ 1",
+		"semicolon in dollar quotes": "SELECT $$a;b$$ AS s, $q$c;d$q$ AS t, 1 AS \"$x\"",
+		"comment after the end":      "SELECT 1;\n-- trailing; comment\n/* and; this */\n;",
+	}
+	for name, body := range bodies {
+		t.Run(name, func(t *testing.T) {
+			src := header + body + "\n"
+			got, err := transforms(fstest.MapFS{"010_a.sql": {Data: []byte(src)}}, ".")
+			if err != nil || len(got) != 1 || got[0].SQL != src {
+				t.Fatalf("one statement: got %d transforms, %v", len(got), err)
+			}
+			two := header + body + ";\nSELECT 'second';\n"
+			_, err = transforms(fstest.MapFS{"010_a.sql": {Data: []byte(two)}}, ".")
+			if err == nil || !strings.Contains(err.Error(), "transform 010_a.sql: the file holds 2 statements") {
+				t.Errorf("two statements: err = %v", err)
+			}
+		})
 	}
 }
 
