@@ -166,5 +166,14 @@ func checkMidYear(t *testing.T, cfg Config, ruHeadline func(*testing.T, *sql.Con
 		if unhcr != 2169 || period != "2023 (Jan-Jun)" || whole || diff.Valid {
 			t.Errorf("France 2023 = %d %q complete=%v difference=%v, want 2169, 2023 (Jan-Jun), false, empty", unhcr, period, whole, diff)
 		}
+		// The EU sum of members that all cover January-June says just that.
+		var euPeriod string
+		if err := conn.QueryRowContext(ctx, `SELECT unhcr_period FROM asylum_decisions_compared
+			WHERE asylum_country = 'EU27_2020' AND origin = 'RU' AND year = 2023`).Scan(&euPeriod); err != nil {
+			t.Fatal(err)
+		}
+		if euPeriod != "2023 (Jan-Jun)" {
+			t.Errorf("EU27 2023 UNHCR period = %q, want 2023 (Jan-Jun)", euPeriod)
+		}
 	}
 }

@@ -30,9 +30,15 @@ un_all AS (
     SELECT reporter, partner, year, indicator, value, period_complete, period_label FROM un_obs
     UNION ALL
     SELECT 'EU27_2020', u.partner, u.year, u.indicator, sum(u.value), bool_and(u.period_complete),
+           -- Whole when every member's period is whole; when none is, the
+           -- periods the members cover; otherwise "partly" and those periods.
            CASE WHEN bool_and(u.period_complete) THEN CAST(u.year AS VARCHAR)
-                ELSE CAST(u.year AS VARCHAR) || ' (partly ' || string_agg(DISTINCT regexp_extract(u.period_label, '\((.*)\)', 1), ', '
-                                                                   ORDER BY regexp_extract(u.period_label, '\((.*)\)', 1)) || ')'
+                ELSE CAST(u.year AS VARCHAR) || ' ('
+                     || CASE WHEN bool_or(u.period_complete) THEN 'partly ' ELSE '' END
+                     || string_agg(DISTINCT regexp_extract(u.period_label, '\((.*)\)', 1), ', '
+                                   ORDER BY regexp_extract(u.period_label, '\((.*)\)', 1))
+                            FILTER (WHERE NOT u.period_complete)
+                     || ')'
            END
     FROM un_obs u JOIN eu27 e ON e.code = u.reporter
     GROUP BY u.partner, u.year, u.indicator
