@@ -34,6 +34,8 @@ type Config struct {
 	// (decompressed size, line, cell and sheet sizes); zero fields take
 	// the defaults of sources.DefaultLimits.
 	Limits sources.Limits `mapstructure:"limits"`
+	// DuckDB bounds the database engine of a run (memory, threads).
+	DuckDB DuckDBConfig `mapstructure:"duckdb"`
 }
 
 // SnapshotDir is the snapshot store's directory.
@@ -194,6 +196,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("limits.%s: must be 0 (the default) or more, got %d", l.key, l.v))
 		}
 	}
+	errs = append(errs, c.DuckDB.validate()...)
 	if c.Output.Keep < 0 {
 		errs = append(errs, fmt.Errorf("output.keep: must be 0 (keep all) or more, got %d", c.Output.Keep))
 	}
