@@ -75,7 +75,8 @@ func sqlString(s string) string {
 // orderedObservations is the query of observations' documented columns
 // cols in key order without a sort: observations_stored_ordered and
 // eurostat_cells_ordered are stored in key order, so a scan of either
-// (with its strings joined on) is in key order when one thread runs it.
+// (with its strings joined on) is in key order when one thread runs it
+// with joins planned as written (withOrderedScans).
 // Their datasets are disjoint and interleave (ec_... < eurostat_... <
 // ru_... < unhcr_...), so the query reads, for each run of consecutive
 // datasets of one part, that part's range of sort_key, in order: a UNION
@@ -133,24 +134,34 @@ func orderedObservations(ctx context.Context, conn *sql.Conn, cols string) (stri
 	return strings.Join(parts, "\nUNION ALL\n"), nil
 }
 
-// withOneThread runs fn with DuckDB on one thread and order-preserving
-// results, and restores the settings after.
-func withOneThread(ctx context.Context, conn *sql.Conn, fn func() error) error {
+// withOrderedScans runs fn with DuckDB on one thread, order-preserving
+// results and joins planned as written (join_order and
+// build_side_probe_side disabled): the first table of each FROM is then
+// the probe side of its hash joins, streamed in its stored order. Left to
+// the optimizer, a filtered scan of the cells may become a build side and
+// the rows come out in the series' order. The settings are restored after.
+func withOrderedScans(ctx context.Context, conn *sql.Conn, fn func() error) error {
 	var threads int64
 	var keep bool
-	if err := conn.QueryRowContext(ctx, "SELECT current_setting('threads'), current_setting('preserve_insertion_order')").Scan(&threads, &keep); err != nil {
-		return fmt.Errorf("read threads: %w", err)
+	var disabled string
+	if err := conn.QueryRowContext(ctx, "SELECT current_setting('threads'), current_setting('preserve_insertion_order'), current_setting('disabled_optimizers')").Scan(&threads, &keep, &disabled); err != nil {
+		return fmt.Errorf("read settings: %w", err)
 	}
-	for _, q := range []string{"SET threads = 1", "SET preserve_insertion_order = true"} {
+	off := "join_order,build_side_probe_side"
+	if disabled != "" {
+		off = disabled + "," + off
+	}
+	for _, q := range []string{"SET threads = 1", "SET preserve_insertion_order = true", "SET disabled_optimizers = " + sqlString(off)} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("set threads: %w", err)
+			return fmt.Errorf("settings for an ordered scan: %w", err)
 		}
 	}
 	err := fn()
 	// Restore even when ctx is cancelled.
-	for _, q := range []string{fmt.Sprintf("SET threads = %d", threads), fmt.Sprintf("SET preserve_insertion_order = %t", keep)} {
+	for _, q := range []string{fmt.Sprintf("SET threads = %d", threads), fmt.Sprintf("SET preserve_insertion_order = %t", keep),
+		"SET disabled_optimizers = " + sqlString(disabled)} {
 		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), q); rerr != nil && err == nil {
-			err = fmt.Errorf("restore threads: %w", rerr)
+			err = fmt.Errorf("restore settings: %w", rerr)
 		}
 	}
 	return err

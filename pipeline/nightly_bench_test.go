@@ -147,7 +147,10 @@ func TestNightlyBenchChild(t *testing.T) {
 		t.Skip("child process of BenchmarkNightlyRun")
 	}
 	data, dir := os.Getenv("NIGHTLY_BENCH_DATA"), os.Getenv("NIGHTLY_BENCH_DIR")
-	cfg, err := LoadConfig("../config.yaml")
+	// From the repository's folder, as `make run` runs: not every path
+	// key of config.yaml is resolved against the configuration's folder.
+	t.Chdir("..")
+	cfg, err := LoadConfig("config.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

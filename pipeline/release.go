@@ -210,7 +210,7 @@ func writeRelease(ctx context.Context, conn *sql.Conn, dir string, cfg OutputCon
 			// in key order from tables stored in that order, unsorted.
 			var q string
 			if q, err = orderedObservations(ctx, conn, tableColumns(cat, t)); err == nil {
-				err = withOneThread(ctx, conn, func() error {
+				err = withOrderedScans(ctx, conn, func() error {
 					var err error
 					n, err = copyParquet(ctx, conn, q, filepath.Join(dir, file), meta)
 					return err
