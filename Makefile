@@ -24,13 +24,15 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 # Benchmarks print their measurements side by side in one run; nothing
-# asserts timings. The Eurostat ingest runs at 5M and 50M cells (minutes).
+# asserts timings. The Eurostat ingest and the whole nightly run (beside
+# DuckDB's read_csv and COPY floors, with peak RSS) run at 5M and 50M
+# cells (minutes, and several GB of temporary disk at 50M).
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 90m ./...
 
-# The same without the 50M-cell Eurostat case.
+# The same without the 50M-cell Eurostat cases.
 bench-quick:
-	$(GO) test -run '^$$' -bench '^(BenchmarkReadECWorkbook|BenchmarkExports|BenchmarkEurostatIngest/5M)$$' -benchtime 1x -timeout 30m ./...
+	$(GO) test -run '^$$' -bench '^(BenchmarkReadECWorkbook|BenchmarkExports|BenchmarkEurostatIngest/5M|BenchmarkNightlyRun/5M)$$' -benchtime 1x -timeout 30m ./...
 
 # Fuzz every parser for FUZZTIME each, seeded from the real files.
 FUZZTIME ?= 30s

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	pq "github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/format"
 )
 
@@ -79,7 +80,11 @@ func StrictReadParquet(ctx context.Context, path string) (StrictSummary, error) 
 		if !ok {
 			return StrictSummary{}, fmt.Errorf("%s: column %q has no physical type", path, el.Name)
 		}
-		sum.Columns = append(sum.Columns, StrictColumn{Name: el.Name, Physical: t.String(), Logical: el.LogicalType.String()})
+		logical := el.LogicalType.String()
+		if c, ok := el.ConvertedType.Get(); ok && logical == "" {
+			logical = convertedLogical[c]
+		}
+		sum.Columns = append(sum.Columns, StrictColumn{Name: el.Name, Physical: t.String(), Logical: logical})
 	}
 	var total int64
 	for g, rg := range pf.RowGroups() {
@@ -192,6 +197,17 @@ func valueHash(s string) uint64 {
 	h := fnv.New64a()
 	h.Write([]byte(s))
 	return h.Sum64()
+}
+
+// convertedLogical spells the legacy converted types (which DuckDB's
+// writer sets instead of the logical type) that have an equivalent
+// logical type as that logical type; the Parquet format defines each pair
+// as the same annotation.
+var convertedLogical = map[deprecated.ConvertedType]string{
+	deprecated.UTF8:  "STRING",
+	deprecated.Int32: "INT(32,true)",
+	deprecated.Int64: "INT(64,true)",
+	deprecated.Date:  "DATE",
 }
 
 // ParquetTypeOf is the Parquet physical and logical type a column of the

@@ -37,6 +37,8 @@ type Config struct {
 	// Publish lists the remote targets each release is uploaded to after
 	// the local publish; empty publishes locally only.
 	Publish []PublishTarget `mapstructure:"publish"`
+	// DuckDB bounds the database engine of a run (memory, threads).
+	DuckDB DuckDBConfig `mapstructure:"duckdb"`
 }
 
 // SnapshotDir is the snapshot store's directory.
@@ -200,6 +202,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("limits.%s: must be 0 (the default) or more, got %d", l.key, l.v))
 		}
 	}
+	errs = append(errs, c.DuckDB.validate()...)
 	if c.Output.Keep < 0 {
 		errs = append(errs, fmt.Errorf("output.keep: must be 0 (keep all) or more, got %d", c.Output.Keep))
 	}

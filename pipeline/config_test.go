@@ -120,3 +120,49 @@ func TestLoadConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestDuckDBConfig: the duckdb section is validated when loaded, and the
+// build database is opened with its memory limit, threads and a spill
+// folder beside it; without the section the default limit applies.
+func TestDuckDBConfig(t *testing.T) {
+	for _, tt := range []struct{ name, yaml, want string }{
+		{"no unit", "duckdb:\n  memory_limit: '1024'\n", "duckdb.memory_limit"},
+		{"not a size", "duckdb:\n  memory_limit: lots\n", "duckdb.memory_limit"},
+		{"negative threads", "duckdb:\n  threads: -2\n", "duckdb.threads"},
+		{"unknown key", "duckdb:\n  memory: 1GB\n", "unknown key duckdb.memory"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadConfig(writeYAML(t, baseYAML+tt.yaml))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want mention of %q", err, tt.want)
+			}
+		})
+	}
+	t.Setenv("VISASTATS_DUCKDB_THREADS", "1")
+	cfg, err := LoadConfig(writeYAML(t, baseYAML+"duckdb:\n  memory_limit: 300MiB\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var def Config
+	for _, tt := range []struct {
+		cfg                  DuckDBConfig
+		limit, threads, temp string
+	}{
+		{cfg.DuckDB, "300.0 MiB", "1", ""},
+		{def.DuckDB, "953.6 MiB", "", ""}, // DefaultMemoryLimit, 1GB, as DuckDB prints it
+	} {
+		path := filepath.Join(t.TempDir(), "v.duckdb.build")
+		db, err := openBuildDB(path, tt.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var limit, threads, temp string
+		if err := db.QueryRow(`SELECT current_setting('memory_limit'), current_setting('threads'), current_setting('temp_directory')`).Scan(&limit, &threads, &temp); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		if limit != tt.limit || (tt.threads != "" && threads != tt.threads) || temp != tempDir(path) {
+			t.Errorf("%+v: memory_limit %q threads %q temp_directory %q, want %q, %q, %q", tt.cfg, limit, threads, temp, tt.limit, tt.threads, tempDir(path))
+		}
+	}
+}

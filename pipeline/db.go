@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/apache/arrow/go/v17/arrow"
@@ -21,6 +23,60 @@ func openDB(path string, readOnly bool) (*sql.DB, error) {
 		dsn += "?access_mode=READ_ONLY"
 	}
 	return openDSN(path, dsn)
+}
+
+// DuckDBConfig bounds the DuckDB engine that builds a release. What does
+// not fit in MemoryLimit (sorts, joins, aggregates) spills to a folder
+// beside the build database, removed when the run ends.
+type DuckDBConfig struct {
+	// MemoryLimit caps DuckDB's buffer memory, in DuckDB's notation
+	// ("1GB", "512MiB"); "" means DefaultMemoryLimit.
+	MemoryLimit string `mapstructure:"memory_limit"`
+	// Threads is how many threads DuckDB uses; 0 means one per core.
+	Threads int `mapstructure:"threads"`
+}
+
+// DefaultMemoryLimit is DuckDB's memory limit when the configuration sets
+// none: with the Go side's buffers it keeps a run over the full monthly
+// Eurostat file under 2 GB of resident memory.
+const DefaultMemoryLimit = "1GB"
+
+// memorySize is DuckDB's notation of a memory size that a configuration
+// may use: a number and a unit.
+var memorySize = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?\s*(?i:B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$`)
+
+func (d DuckDBConfig) validate() []error {
+	var errs []error
+	if d.MemoryLimit != "" && !memorySize.MatchString(strings.TrimSpace(d.MemoryLimit)) {
+		errs = append(errs, fmt.Errorf("duckdb.memory_limit: %q is not a size such as 1GB or 512MiB", d.MemoryLimit))
+	}
+	if d.Threads < 0 {
+		errs = append(errs, fmt.Errorf("duckdb.threads: must be 0 (one per core) or more, got %d", d.Threads))
+	}
+	return errs
+}
+
+// memoryLimit is the configured limit or the default.
+func (d DuckDBConfig) memoryLimit() string {
+	if s := strings.TrimSpace(d.MemoryLimit); s != "" {
+		return s
+	}
+	return DefaultMemoryLimit
+}
+
+// tempDir is where the build database at path spills.
+func tempDir(path string) string { return path + ".tmp" }
+
+// openBuildDB opens (or creates) the database a run builds at path, with
+// d's memory limit and threads and its spill folder beside it.
+func openBuildDB(path string, d DuckDBConfig) (*sql.DB, error) {
+	v := url.Values{}
+	v.Set("memory_limit", d.memoryLimit())
+	v.Set("temp_directory", tempDir(path))
+	if d.Threads > 0 {
+		v.Set("threads", fmt.Sprint(d.Threads))
+	}
+	return openDSN(path, path+"?"+v.Encode())
 }
 
 // openDSN opens the DuckDB database at path with the settings in dsn (path
@@ -56,6 +112,10 @@ func queryArrow(ctx context.Context, conn *sql.Conn, cols, table, orderBy string
 	return fn(sr)
 }
 
+// sortKeyColumn is the column of observations_ordered that stands for the
+// key order of observations.
+const sortKeyColumn = "sort_key"
+
 // arrowSliceRows is about how many rows one Arrow query of a large result
 // reads.
 const arrowSliceRows = 1 << 20
@@ -72,7 +132,9 @@ type sliceQuery struct {
 // groups into key ranges, so that every slice sorts only its own rows. (A
 // LIMIT/OFFSET slice sorts the whole table again for each slice.) A single
 // group larger than sliceRows is one slice. A table with NULL in a leading
-// order column is read with one query.
+// order column is read with one query. Slices end before sort_key, a
+// number that stands for the rest of the order (observations_ordered):
+// it has a value per row, too many to group on.
 func planSlices(ctx context.Context, conn *sql.Conn, cols, table, orderBy string, rows, sliceRows int64) ([]sliceQuery, error) {
 	whole := []sliceQuery{{sql: "SELECT " + cols + " FROM " + table + " ORDER BY " + orderBy}}
 	if rows <= sliceRows {
@@ -82,6 +144,9 @@ func planSlices(ctx context.Context, conn *sql.Conn, cols, table, orderBy string
 	seen := map[string]bool{}
 	for _, c := range strings.Split(orderBy, ",") {
 		c = strings.TrimSpace(c)
+		if c == sortKeyColumn {
+			break
+		}
 		if !seen[c] && len(lead) < 3 {
 			seen[c] = true
 			lead = append(lead, c)

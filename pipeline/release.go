@@ -166,9 +166,10 @@ func writeRelease(ctx context.Context, conn *sql.Conn, dir string, cfg OutputCon
 		}
 		query := selectTable(cat, t)
 		if t.name == "observations" && cfg.ObservationsLayout == LayoutPartitioned {
-			// Partition order first, so that each partition is one file.
+			// Partition order first, so that each partition is one file;
+			// then the key order, as one number (observations_ordered).
 			var files []string
-			n, err := queryArrow(ctx, conn, tableColumns(cat, t), vsql.QuoteIdent(t.name), "dataset, year, "+t.orderBy, rep.Tables[t.name], func(r array.RecordReader) (int64, error) {
+			n, err := queryArrow(ctx, conn, tableColumns(cat, t), "observations_ordered", "dataset, year, "+sortKeyColumn, rep.Tables[t.name], func(r array.RecordReader) (int64, error) {
 				var n int64
 				var err error
 				n, files, err = output.WriteParquetPartitioned(ctx, filepath.Join(dir, "observations"), r, []string{"dataset", "year"}, output.ParquetOptions{Metadata: meta})
@@ -203,9 +204,23 @@ func writeRelease(ctx context.Context, conn *sql.Conn, dir string, cfg OutputCon
 			continue
 		}
 		file := t.name + ".parquet"
-		n, err := queryArrow(ctx, conn, tableColumns(cat, t), vsql.QuoteIdent(t.name), t.orderBy, rep.Tables[t.name], func(r array.RecordReader) (int64, error) {
-			return output.WriteParquet(ctx, filepath.Join(dir, file), r, output.ParquetOptions{Metadata: meta})
-		})
+		var n int64
+		if t.name == "observations" {
+			// Tens of millions of rows: DuckDB's writer, reading the rows
+			// in key order from tables stored in that order, unsorted.
+			var q string
+			if q, err = orderedObservations(ctx, conn, tableColumns(cat, t)); err == nil {
+				err = withOrderedScans(ctx, conn, func() error {
+					var err error
+					n, err = copyParquet(ctx, conn, q, filepath.Join(dir, file), meta)
+					return err
+				})
+			}
+		} else {
+			n, err = queryArrow(ctx, conn, tableColumns(cat, t), vsql.QuoteIdent(t.name), t.orderBy, rep.Tables[t.name], func(r array.RecordReader) (int64, error) {
+				return output.WriteParquet(ctx, filepath.Join(dir, file), r, output.ParquetOptions{Metadata: meta})
+			})
+		}
 		if err != nil {
 			return fmt.Errorf("export %s: %w", file, err)
 		}

@@ -207,7 +207,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (re
 	}
 
 	buildDB := cfg.Database + ".build"
-	db, err := openDB(buildDB, false)
+	db, err := openBuildDB(buildDB, cfg.DuckDB)
 	if err != nil {
 		return rep, err
 	}
@@ -216,6 +216,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (re
 		if !closed {
 			db.Close()
 		}
+		os.RemoveAll(tempDir(buildDB))
 		if err != nil {
 			removeDB(buildDB)
 		}
@@ -498,6 +499,7 @@ func syncDir(dir string) error {
 func removeDB(path string) {
 	os.Remove(path)
 	os.Remove(path + ".wal")
+	os.RemoveAll(tempDir(path))
 }
 
 // swapLatest points dir/latest at releases/<id> atomically: a new link is

@@ -429,6 +429,7 @@ func TestRunRealFigures(t *testing.T) {
 		}
 	}
 	checkUNHCRNewestRelease(t, db, pub, latest)
+	checkKeyOrder(t, db, filepath.Join(latest, "observations.parquet"))
 	checkRussiaFranceStory(t, rep, latest)
 }
 
@@ -490,6 +491,40 @@ func checkRussiaFranceStory(t *testing.T, rep *Report, latest string) {
 	}
 	if !eu {
 		t.Error("run.json asylum has no EU rows")
+	}
+}
+
+// checkKeyOrder checks that the rows of a published observations file come
+// in key order (publishedTables' orderBy): the export reads them in that
+// order from tables stored so, without sorting.
+func checkKeyOrder(t *testing.T, db *sql.DB, file string) {
+	t.Helper()
+	rows, err := db.Query(`SELECT dataset, indicator, reporter, partner, location, year, period, sex, age, applicant_type, decision
+		FROM read_parquet(?)`, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var prev []string
+	n := 0
+	for rows.Next() {
+		var k [11]string
+		var year int
+		if err := rows.Scan(&k[0], &k[1], &k[2], &k[3], &k[4], &year, &k[6], &k[7], &k[8], &k[9], &k[10]); err != nil {
+			t.Fatal(err)
+		}
+		k[5] = fmt.Sprintf("%06d", year)
+		if prev != nil && slices.Compare(prev, k[:]) > 0 {
+			t.Fatalf("%s: row %d %v comes after %v: not in key order", filepath.Base(file), n+1, k, prev)
+		}
+		prev = append(prev[:0], k[:]...)
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatalf("%s: no rows", file)
 	}
 }
 
