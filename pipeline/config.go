@@ -277,7 +277,7 @@ func (c Config) Validate() error {
 }
 
 // pathKeys are the configuration keys that name files or folders.
-var pathKeys = map[string]bool{"database": true, "dir": true, "path": true, "paths": true, "code_lists": true, "snapshots": true}
+var pathKeys = map[string]bool{"database": true, "dir": true, "path": true, "paths": true, "code_lists": true, "snapshots": true, "releases": true}
 
 // resolvePaths makes every relative path of the configuration (keys in
 // pathKeys, from the file or the environment) relative to base, the

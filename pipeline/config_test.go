@@ -1,8 +1,10 @@
 package pipeline
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -66,6 +68,29 @@ func TestLoadConfig(t *testing.T) {
 		cfg.Sources.Eurostat.Paths[0] != filepath.Join(dir, "data/eurostat") || cfg.SourceConfig().Eurostat.CodeLists != filepath.Join(dir, "data/reference") {
 		t.Errorf("cfg = %+v", cfg)
 	}
+	// No path of the configuration is left relative: every string that
+	// names a file or folder beside the configuration was resolved.
+	var walk func(v reflect.Value, at string)
+	walk = func(v reflect.Value, at string) {
+		switch v.Kind() {
+		case reflect.Struct:
+			for i := 0; i < v.NumField(); i++ {
+				walk(v.Field(i), at+"."+v.Type().Field(i).Name)
+			}
+		case reflect.Slice:
+			for i := 0; i < v.Len(); i++ {
+				walk(v.Index(i), fmt.Sprintf("%s[%d]", at, i))
+			}
+		case reflect.String:
+			if s := v.String(); s != "" && !filepath.IsAbs(s) {
+				if _, err := os.Stat(filepath.Join(dir, s)); err == nil {
+					t.Errorf("%s = %q: a path relative to the working directory, not to the configuration's folder", at, s)
+				}
+			}
+		}
+	}
+	walk(reflect.ValueOf(cfg), "cfg")
+	walk(reflect.ValueOf(cfg.SourceConfig()), "SourceConfig()")
 }
 
 func TestLoadConfigEnvOverrides(t *testing.T) {
