@@ -14,7 +14,7 @@ import (
 	"github.com/visastats/visastats/output"
 )
 
-//go:embed *.sql checks/*.sql columns.csv
+//go:embed *.sql checks/*.sql columns.csv tables.csv sources.csv
 var files embed.FS
 
 // Transform is one embedded SQL transform.
