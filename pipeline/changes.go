@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"github.com/visastats/visastats/output/release"
+
 	"context"
 	"database/sql"
 	"errors"
@@ -11,15 +13,6 @@ import (
 
 	vsql "github.com/visastats/visastats/sql"
 )
-
-// ChangeSummary counts what changed in observations against the previous
-// release.
-type ChangeSummary struct {
-	Previous string `json:"previous_release,omitempty"`
-	New      int64  `json:"new"`
-	Removed  int64  `json:"removed"`
-	Revised  int64  `json:"revised"`
-}
 
 // loadPrevious makes previous_observations: the previous release's
 // observations, or an empty table shaped like observations for a first
@@ -72,7 +65,7 @@ var ErrNotReleaseID = errors.New("not a release id")
 func Diff(ctx context.Context, cfg Config, a, b string, limit int) (*ChangeSummary, []Revision, error) {
 	rels := filepath.Join(cfg.Output.Dir, "releases")
 	if b == "" {
-		prev := previousRelease(cfg.Output.Dir)
+		prev := release.Layout{Dir: cfg.Output.Dir}.LatestReport()
 		if prev == nil {
 			return nil, nil, fmt.Errorf("%w: no published release yet; run `visastats run` first", ErrNothingToCompare)
 		}
@@ -86,7 +79,7 @@ func Diff(ctx context.Context, cfg Config, a, b string, limit int) (*ChangeSumma
 	}
 	paths := map[string]string{}
 	for _, id := range []string{a, b} {
-		if !releaseID.MatchString(id) {
+		if !release.ValidID(id) {
 			return nil, nil, fmt.Errorf("%q is %w (like 20261125T174300Z)", id, ErrNotReleaseID)
 		}
 		if paths[id] = observationsPath(filepath.Join(rels, id)); paths[id] == "" {

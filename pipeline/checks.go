@@ -10,17 +10,6 @@ import (
 	vsql "github.com/visastats/visastats/sql"
 )
 
-// CheckResult is the outcome of one declared check.
-type CheckResult struct {
-	Name     string   `json:"name"`
-	Blocking bool     `json:"blocking"`
-	Problems int      `json:"problems"`
-	Sample   []string `json:"sample,omitempty"` // the first problems (all when the check says Show: all), as text
-}
-
-// Passed says whether the check found no problem.
-func (c CheckResult) Passed() bool { return c.Problems == 0 }
-
 const checkSample = 5
 
 func runCheck(ctx context.Context, conn *sql.Conn, c vsql.Check) (CheckResult, error) {

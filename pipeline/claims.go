@@ -17,31 +17,6 @@ const (
 	ClaimNotReproducible = "not_reproducible"
 )
 
-// ClaimResult is the outcome of checking one published claim against the
-// data.
-type ClaimResult struct {
-	ID          string   `json:"id"`
-	Statement   string   `json:"statement"`
-	Source      string   `json:"source"`
-	Status      string   `json:"status"`
-	Expected    float64  `json:"expected"`
-	Rounding    string   `json:"rounding"`
-	Actual      *float64 `json:"actual"`
-	Explanation string   `json:"note"`
-	// Unit is what Expected and Actual count ("percent" for a change).
-	Unit string `json:"unit"`
-	// Caveat says how the statement's wording differs from what the data
-	// measure; "" when it does not. It goes wherever the status goes.
-	Caveat string `json:"caveat,omitempty"`
-	// URL links to the publication, "" when none is recorded.
-	URL string `json:"source_url,omitempty"`
-	// Implied is, for a change that cannot be reproduced, the earlier
-	// figure the claim implies from the later one that is published, and
-	// Implies what it counts.
-	Implied *float64 `json:"implied,omitempty"`
-	Implies string   `json:"implies,omitempty"`
-}
-
 // roundAs rounds v the way a publisher rounded a figure.
 func roundAs(v float64, rounding string) float64 {
 	switch rounding {

@@ -232,7 +232,7 @@ func TestEurostatBenchChild(t *testing.T) {
 			t.Fatal(err)
 		}
 		rep := &Report{}
-		if err := build(ctx, conn, srcs, inputs, "", rep, quietLog(), observationsTransform); err != nil {
+		if err := build(ctx, conn, srcs, inputs, "", rep, quietLog(), "observations"); err != nil {
 			t.Fatal(err)
 		}
 		sec = time.Since(start).Seconds()

@@ -49,22 +49,6 @@ func (e FetchEntry) name() string {
 	return n
 }
 
-// FetchReport is what happened to one fetched input.
-type FetchReport struct {
-	Source string `json:"source"`
-	// URL is the address fetched, redacted (snapshot.RedactURL).
-	URL         string `json:"url"`
-	Name        string `json:"name"`
-	SHA256      string `json:"sha256"`
-	Size        int64  `json:"size"`
-	NotModified bool   `json:"not_modified"`
-	Offline     bool   `json:"offline"`
-	Attempts    int    `json:"attempts"`
-	ETag        string `json:"etag,omitempty"`
-	LastMod     string `json:"last_modified,omitempty"`
-	RetrievedAt string `json:"retrieved_at"`
-}
-
 // fetchInputs fetches every configured URL and every page of the UNHCR
 // API into the snapshot store (or, offline, takes their last snapshots) and
 // returns the source configuration with the fetched files added. Fetched

@@ -6,17 +6,6 @@ import (
 	"fmt"
 )
 
-// Headline is one line of the summary printed after a run: applications
-// lodged at Schengen consulates located in one country, per year.
-type Headline struct {
-	HostCountry   string   `json:"host_country"`
-	Name          string   `json:"host_country_name"`
-	Year          int      `json:"year"`
-	Applications  int64    `json:"applications"`
-	Change        *float64 `json:"applications_yoy_change"`
-	NotIssuedRate *float64 `json:"not_issued_rate"`
-}
-
 // HeadlineCountry is the host country of the run summary.
 const HeadlineCountry = "RU"
 
@@ -37,26 +26,6 @@ func headlines(ctx context.Context, conn *sql.Conn) ([]Headline, error) {
 		out = append(out, h)
 	}
 	return out, rows.Err()
-}
-
-// AsylumYear is one year of asylum applications and decisions for persons
-// from one origin in one country of asylum (or the EU), from UNHCR, with
-// Eurostat's first-instance decisions where loaded: the asylum part of the
-// run summary and of the download page.
-type AsylumYear struct {
-	AsylumCountry   string   `json:"asylum_country"`
-	AsylumName      string   `json:"asylum_country_name"`
-	Origin          string   `json:"origin"`
-	Year            int      `json:"year"`
-	Period          string   `json:"period_label"`
-	Complete        bool     `json:"period_complete"`
-	Applications    *int64   `json:"unhcr_applications"`
-	Decisions       *int64   `json:"unhcr_decisions_total"`
-	Recognized      *int64   `json:"unhcr_recognized"`
-	Complementary   *int64   `json:"unhcr_complementary"`
-	Rejected        *int64   `json:"unhcr_rejected"`
-	RecognitionRate *float64 `json:"unhcr_recognition_rate"`
-	EurostatRate    *float64 `json:"eurostat_recognition_rate"`
 }
 
 // The countries of asylum of the run summary's asylum figures, in the

@@ -9,15 +9,6 @@ import (
 	"github.com/visastats/visastats/sources"
 )
 
-// InputInfo is one input file of a source with its size and content hash.
-type InputInfo struct {
-	Source string `json:"source"`
-	Path   string `json:"path"`
-	Year   int    `json:"year,omitempty"`
-	Size   int64  `json:"size"`
-	SHA256 string `json:"sha256"`
-}
-
 // Inputs lists every source's inputs with sizes and hashes, without loading
 // anything.
 func Inputs(ctx context.Context, cfg Config) ([]InputInfo, error) {

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"github.com/visastats/visastats/output/release"
+
 	"context"
 	"encoding/json"
 	"errors"
@@ -251,7 +253,7 @@ func checkLatestComplete(t *testing.T, cfg Config) string {
 		return ""
 	}
 	dir := filepath.Join(cfg.Output.Dir, "releases", id)
-	rep, err := readReport(filepath.Join(dir, "run.json"))
+	rep, err := release.ReadReport(filepath.Join(dir, release.ReportName))
 	if err != nil {
 		t.Fatalf("latest -> %s has no readable run.json: %v", id, err)
 	}

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"github.com/visastats/visastats/output/release"
+
 	"os"
 	"path/filepath"
 	"sort"
@@ -13,8 +15,8 @@ import (
 // prefixes shortened in the error text, which names input files. Fetch
 // URLs are already redacted when the report is made (snapshot.RedactURL).
 // rep itself keeps the absolute paths the CLI prints.
-func (rep *Report) forPublication(outDir string) *Report {
-	cp := *rep
+func (rep *Report) forPublication(outDir string) *release.Report {
+	cp := rep.Report
 	bases := []string{}
 	if wd, err := os.Getwd(); err == nil {
 		bases = append(bases, wd)

@@ -36,99 +36,41 @@ type publishedTable struct {
 	// workbook (fixed SQL over the table's columns; topic workbooks and the
 	// files keep every row), "" for all rows.
 	mainSheetWhere string
+	// datasets names the datasets (observations' dataset values) the table
+	// is built from, for the files' metadata.
+	datasets string
 }
-
-// europeanAsylumSheet keeps, on the main workbook's asylum comparison
-// sheets, the countries of asylum that Eurostat reports in the loaded files
-// and the EU: where both publishers can be read side by side. UNHCR's
-// figures for the other countries of asylum (tens of thousands of rows)
-// stay in the Parquet and CSV files and in the topic workbooks.
-const europeanAsylumSheet = "asylum_country IN (SELECT DISTINCT reporter FROM eurostat_series) OR asylum_country IN ('EU27_2020', 'EU28')"
 
 // publishedTables is the closed list of what a release contains, in the
-// workbook's sheet order.
-var publishedTables = []publishedTable{
-	{name: "headlines", orderBy: "rank", sheet: "Headlines", csv: true, key: []string{"rank"},
-		title: "The key figures, each with how it was computed and from which file"},
-	{name: "claims", orderBy: "claim_id", sheet: "Claims", csv: true, key: []string{"claim_id"}, country: "*",
-		notOnSheet: []string{"metric_sql", "requires", "implied_sql", "published_url"},
-		title:      "Figures published by others, checked against the data: reproduced, differs, or not reproducible"},
-	{name: "schengen_host_country_year", orderBy: "host_country, year", sheet: "schengen_host_country_year", csv: true,
-		key: []string{"host_country", "year"}, country: "host_country", notOnSheet: []string{"host_country_iso3"},
-		title: "Schengen visas by country where the consulates are located, per year"},
-	{name: "schengen_state_year", orderBy: "state, year", sheet: "schengen_state_year", csv: true,
-		key: []string{"state", "year"}, notOnSheet: []string{"state_iso3"},
-		title: "Schengen visas by Schengen State handling the applications, per year"},
-	{name: "asylum_citizenship_year", orderBy: "reporter, citizenship, year", sheet: "asylum_citizenship_year", csv: true,
-		key: []string{"reporter", "citizenship", "year"}, country: "citizenship", notOnSheet: []string{"reporter_iso3", "citizenship_iso3"},
-		title: "Asylum applicants and first-instance decisions by reporting country and citizenship, per year (Eurostat)"},
-	{name: "asylum_sources_compared", orderBy: "asylum_country, origin, year", sheet: "asylum_sources_compared", csv: true,
-		key: []string{"asylum_country", "origin", "year"}, country: "origin", notOnSheet: []string{"asylum_country_iso3", "origin_iso3"},
-		mainSheetWhere: europeanAsylumSheet,
-		title:          "Eurostat and UNHCR asylum applications side by side, with the difference"},
-	{name: "asylum_decisions_compared", orderBy: "asylum_country, origin, year", sheet: "asylum_decisions_compared", csv: true,
-		key: []string{"asylum_country", "origin", "year"}, country: "origin", notOnSheet: []string{"asylum_country_iso3", "origin_iso3"},
-		mainSheetWhere: europeanAsylumSheet,
-		title:          "Asylum decisions and recognition rates from UNHCR and Eurostat side by side, by country of asylum (and the EU) and origin"},
-	{name: "ru_mfa_visas_published", orderBy: "indicator, recipient, year, source_publisher", sheet: "ru_mfa_visas_published", csv: true,
-		country: "issuer", notOnSheet: []string{"recipient_iso3"},
-		title: "Visas issued by Russia as published by its Foreign Ministry, with citations"},
-	{name: "upstream_issues", orderBy: "source, file, sheet, cell", csv: true, key: []string{"source", "file", "sheet", "cell"},
-		title: "Discrepancies found in the upstream files: what the file says, what its data say, why, and how visastats handled it"},
-	{name: "unhcr_revisions", orderBy: "dataset, indicator, asylum_country, origin, year, older_file", csv: true,
-		key:   []string{"dataset", "indicator", "asylum_country", "origin", "year", "older_file"},
-		title: "UNHCR figures revised by a newer release: the older figure, the newer one (published in observations) and the difference"},
-	{name: "observation_changes", orderBy: "dataset, indicator, reporter, partner, location, period, sex, age, applicant_type, decision", csv: true,
-		title: "What changed in observations against the previous release: new, removed and revised numbers"},
-	{name: "observations", orderBy: "dataset, indicator, reporter, partner, location, year, period, sex, age, applicant_type, decision",
-		key:   []string{"dataset", "indicator", "reporter", "partner", "partner_role", "location", "period", "sex", "age", "applicant_type", "decision"},
-		title: "Every published number in long format, one row per number"},
-}
-
-// tableDatasets names the datasets (observations' dataset values) each
-// published table is built from, for the files' metadata.
-var tableDatasets = map[string]string{
-	"headlines":                  "ec_schengen_consulates, eurostat_migr_asyappctza, unhcr_asylum_applications, ru_mfa_published",
-	"claims":                     "claims registry (data/curated/claims.csv) over the tables of this release",
-	"schengen_host_country_year": "ec_schengen_consulates",
-	"schengen_state_year":        "ec_schengen_consulates",
-	"asylum_citizenship_year":    "eurostat_migr_asyappctza, eurostat_migr_asydcfsta",
-	"asylum_sources_compared":    "eurostat_migr_asyappctza, unhcr_asylum_applications",
-	"asylum_decisions_compared":  "unhcr_asylum_decisions, unhcr_asylum_applications, eurostat_migr_asydcfsta",
-	"ru_mfa_visas_published":     "ru_mfa_published",
-	"upstream_issues":            "ec_schengen_consulates (the workbooks' footer totals against their data rows)",
-	"unhcr_revisions":            "unhcr_asylum_applications, unhcr_asylum_decisions",
-	"observation_changes":        "all datasets of observations",
-	"observations":               "ec_schengen_consulates, eurostat_migr_asyappctza, eurostat_migr_asyappctzm, eurostat_migr_asydcfsta, unhcr_asylum_applications, unhcr_asylum_decisions, ru_mfa_published",
-}
+// workbook's sheet order: sql/tables.csv, embedded in the program.
+var publishedTables = mustLoad(loadPublishedTables)
 
 // sourceNotes documents each upstream source for the workbook and the
-// Parquet metadata.
-var sourceNotes = []output.SourceNote{
-	{
-		Name:      "ec_schengen_consulates",
-		Publisher: "European Commission, DG Migration and Home Affairs: Visa statistics for consulates (yearly workbooks, sheet \"Data for consulates\")",
-		URL:       "https://home-affairs.ec.europa.eu/policies/schengen-borders-and-visa/visa-policy/short-stay-visas-issued-schengen-countries_en",
-		Licence:   "Commission reuse policy (Decision 2011/833/EU), attribution required",
-	},
-	{
-		Name:      "eurostat_asylum",
-		Publisher: "Eurostat: asylum applicants (migr_asyappctza, migr_asyappctzm) and first-instance decisions (migr_asydcfsta)",
-		URL:       "https://ec.europa.eu/eurostat/web/migration-asylum/asylum/database",
-		Licence:   "CC BY 4.0 (Eurostat copyright notice), attribution required",
-	},
-	{
-		Name:      "unhcr",
-		Publisher: "UNHCR, the UN Refugee Agency: Refugee Data Finder (asylum applications and decisions; exports and population API)",
-		URL:       "https://www.unhcr.org/refugee-statistics/",
-		Licence:   "CC BY 4.0",
-	},
-	{
-		Name:      "ru_mfa_published",
-		Publisher: "Russian Ministry of Foreign Affairs, Consular Department, as reported by news agencies (curated by visastats, one published number a row with its citation)",
-		URL:       "https://interfax.com/newsroom/top-stories/99044/ and others, per row",
-		Licence:   "Published facts with citations; see each row's source",
-	},
+// Parquet metadata: sql/sources.csv, embedded in the program.
+var sourceNotes = mustLoad(vsql.Sources)
+
+func loadPublishedTables() ([]publishedTable, error) {
+	tables, err := vsql.Tables()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]publishedTable, len(tables))
+	for i, t := range tables {
+		out[i] = publishedTable{name: t.Name, orderBy: t.OrderBy, sheet: t.Sheet, csv: t.CSV, key: t.Key, title: t.Title,
+			country: t.Country, notOnSheet: t.NotOnSheet, mainSheetWhere: t.MainSheetWhere, datasets: t.Datasets}
+	}
+	return out, nil
+}
+
+// mustLoad returns what load reads from the files embedded in the program.
+// They are part of the program, like its code, so an error is a fault of
+// the program (every test fails on it), not of its input or configuration.
+func mustLoad[T any](load func() (T, error)) T {
+	v, err := load()
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 // WorkbookName is the journalists' workbook in every release.
@@ -424,7 +366,7 @@ func parquetMetadata(cat []vsql.Column, t publishedTable, rep *Report) (map[stri
 		licences = append(licences, s.Name+": "+s.Licence)
 	}
 	return map[string]string{
-		"dataset":      tableDatasets[t.name],
+		"dataset":      t.datasets,
 		"table":        t.name,
 		"title":        t.title,
 		"source":       strings.Join(srcs, "; "),

@@ -3,18 +3,16 @@ package pipeline
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"time"
 
 	"github.com/visastats/visastats/output/objstore"
+	"github.com/visastats/visastats/output/release"
 	"github.com/visastats/visastats/pipeline/snapshot"
 	"github.com/visastats/visastats/sources"
 	vsql "github.com/visastats/visastats/sql"
@@ -42,59 +40,33 @@ type RunOptions struct {
 
 // Run statuses in reports.
 const (
-	StatusPublished = "published"
-	StatusSkipped   = "skipped"
-	StatusFailed    = "failed"
+	StatusPublished = release.StatusPublished
+	StatusSkipped   = release.StatusSkipped
+	StatusFailed    = release.StatusFailed
 )
 
-// Report is what a run did, for the log, the CLI and run.json.
+// Report is what a run did, for the log and the CLI: the run report that
+// run.json records, and what the publish to remote targets did.
 type Report struct {
-	Release     string            `json:"release"`
-	Status      string            `json:"status"`
-	Error       string            `json:"error,omitempty"`
-	ReleaseDir  string            `json:"release_dir,omitempty"`
-	Latest      string            `json:"latest,omitempty"`
-	Previous    string            `json:"previous_release,omitempty"`
-	Database    string            `json:"database"`
-	GeneratedAt time.Time         `json:"generated_at"`
-	Duration    time.Duration     `json:"duration_ns"`
-	Fingerprint string            `json:"fingerprint"`
-	Versions    map[string]string `json:"versions"`
-	Fetches     []FetchReport     `json:"fetches,omitempty"`
-	Inputs      []InputInfo       `json:"inputs"`
-	Stages      []StageReport     `json:"stages"`
-	Tables      map[string]int64  `json:"tables,omitempty"`
-	Checks      []CheckResult     `json:"checks"`
-	Changes     *ChangeSummary    `json:"changes,omitempty"`
-	Files       []FileInfo        `json:"files"`
-	Headlines   []Headline        `json:"headlines"`
-	Asylum      []AsylumYear      `json:"asylum,omitempty"`
-	Claims      []ClaimResult     `json:"claims,omitempty"`
-	// UpstreamIssues lists the discrepancies found in the input files and
-	// how each was handled; [] when none were found.
-	UpstreamIssues []UpstreamIssue `json:"upstream_issues"`
+	release.Report
 	// Remote is what the publish to each remote target did; it is known
 	// only after run.json is written, so it is not part of it.
 	Remote []objstore.Result `json:"-"`
 }
 
-// StageReport is one stage of a run.
-type StageReport struct {
-	Stage    string        `json:"stage"`
-	Name     string        `json:"name"`
-	Rows     int64         `json:"rows"`
-	Duration time.Duration `json:"duration_ns"`
-}
-
-// FileInfo is one published file.
-type FileInfo struct {
-	Name   string `json:"name"`
-	Rows   int64  `json:"rows"`
-	Size   int64  `json:"size"`
-	SHA256 string `json:"sha256,omitempty"`
-	// Description says what the file holds, for people.
-	Description string `json:"description,omitempty"`
-}
+// The parts of a run report, by the names the pipeline gives them.
+type (
+	StageReport   = release.Stage
+	FileInfo      = release.File
+	FetchReport   = release.Fetch
+	InputInfo     = release.Input
+	CheckResult   = release.Check
+	ChangeSummary = release.Changes
+	Headline      = release.Headline
+	AsylumYear    = release.AsylumYear
+	ClaimResult   = release.Claim
+	UpstreamIssue = release.UpstreamIssue
+)
 
 // CheckError reports blocking checks that failed: nothing was published.
 type CheckError struct {
@@ -121,190 +93,283 @@ func (e *CheckError) Error() string {
 	return b.String()
 }
 
-// Run executes the whole pipeline. It holds the locks of the output
-// directory and the database,
-// cleans up what a dead run left, fetches and snapshots every input, skips
-// the build when nothing changed since the latest release (unless forced),
-// builds a new database beside the configured one, loads every source, runs
-// the transforms and checks, writes a release and, only when everything
-// succeeded, swaps the database and the latest link. On error or
+// Run executes the whole pipeline, as a list of stages: prepare, fetch,
+// then (unless nothing changed since the latest release and the run is not
+// forced) load, transform and check into a new database beside the
+// configured one, export a release, and publish it. It holds the locks of
+// the output directory and the database throughout. Only when everything
+// succeeded are the database and the latest link swapped; on error or
 // cancellation the previous database and release stay as they were and a
 // report of the failed run is kept in <output.dir>/runs/.
-func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (rep *Report, err error) {
-	started := time.Now()
-	now := started.UTC()
-	rep = &Report{GeneratedAt: now, Database: cfg.Database, Status: StatusFailed, Versions: versions()}
+func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (*Report, error) {
+	r := &run{cfg: cfg, opts: opts, log: log, layout: release.Layout{Dir: cfg.Output.Dir}, started: time.Now()}
+	r.rep = &Report{Report: release.Report{GeneratedAt: r.started.UTC(), Database: cfg.Database, Status: StatusFailed, Versions: versions()}}
 	lock, err := lockRun(cfg.Output.Dir, cfg.Database)
 	if err != nil {
-		return rep, err
+		return r.rep, err
 	}
 	defer lock.release()
-	releasesDir := filepath.Join(cfg.Output.Dir, "releases")
-	if err := os.MkdirAll(releasesDir, 0o755); err != nil {
-		return rep, fmt.Errorf("create %s: %w", releasesDir, err)
-	}
-	cleanLeftovers(releasesDir, cfg.Database)
-	rep.Release = newReleaseID(releasesDir, now)
-	for _, id := range reapDeadRuns(cfg.Output.Dir, rep.Release) {
-		log.Warn("an earlier run stopped before it finished (killed or crashed); recorded as failed", "release", id)
-	}
-	if werr := writeRunningMarker(cfg.Output.Dir, rep); werr != nil {
-		log.Warn("keep marker of the running run", "error", werr)
-	}
-	runID := rep.Release // a skipped run reports the previous release's id
-	defer func() {
-		rep.Duration = time.Since(started)
-		if err != nil {
-			rep.Status = StatusFailed
-			rep.Error = err.Error()
-			if werr := writeFailedReport(cfg.Output.Dir, rep); werr != nil {
-				log.Warn("keep report of failed run", "error", werr)
-			}
-		}
-		removeRunningMarker(cfg.Output.Dir, runID)
-	}()
+	err = r.stages(ctx)
+	r.end(err)
+	return r.rep, err
+}
 
+// stages runs the stages of a run in order and stops at the first error.
+func (r *run) stages(ctx context.Context) error {
+	if err := r.prepare(); err != nil {
+		return err
+	}
+	if err := r.fetch(ctx); err != nil {
+		return err
+	}
+	if r.unchanged() {
+		return r.skip(ctx)
+	}
+	if err := r.build(ctx); err != nil { // load, transform, check
+		return err
+	}
+	if err := r.export(ctx); err != nil {
+		return err
+	}
+	return r.publish(ctx)
+}
+
+// run is one run of the pipeline as it goes through its stages: what it
+// was asked, what it found and made so far, and its report.
+type run struct {
+	cfg     Config
+	opts    RunOptions
+	log     *slog.Logger
+	layout  release.Layout
+	started time.Time
+	rep     *Report
+	// id is the run's own id, kept when a skipped run reports the release
+	// it kept; "" until the run is prepared.
+	id   string
+	srcs []sources.Source
+	// prev is the report of the latest release, nil when there is none.
+	prev *release.Report
+	// What the run is building, closed or removed when it ends; each is
+	// set once made.
+	dbPath  string
+	db      *sql.DB
+	conn    *sql.Conn
+	partial string
+}
+
+// prepare cleans up what a dead run left, names the run and keeps a marker
+// of it while it runs.
+func (r *run) prepare() error {
+	if err := os.MkdirAll(r.layout.Releases(), 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", r.layout.Releases(), err)
+	}
+	r.layout.CleanLeftovers()
+	removeDB(r.cfg.Database + ".build")
+	r.rep.Release = r.layout.NewID(r.rep.GeneratedAt)
+	for _, id := range r.layout.ReapDead(r.rep.Release) {
+		r.log.Warn("an earlier run stopped before it finished (killed or crashed); recorded as failed", "release", id)
+	}
+	if err := r.layout.WriteRunning(r.rep.forPublication(r.cfg.Output.Dir)); err != nil {
+		r.log.Warn("keep marker of the running run", "error", err)
+	}
+	r.id = r.rep.Release
+	return nil
+}
+
+// fetch fetches every remote input into the snapshot store, keeps a copy
+// of every local one there, and fingerprints what the release would be
+// built from.
+func (r *run) fetch(ctx context.Context) error {
+	start := time.Now()
+	srcs, store, err := fetchSources(ctx, r.cfg, r.opts, r.rep, r.log)
+	if err != nil {
+		return err
+	}
+	r.srcs = srcs
+	if r.rep.Inputs, err = snapshotInputs(ctx, store, srcs); err != nil {
+		return err
+	}
+	r.rep.stage(r.log, "inputs", "inputs", int64(len(r.rep.Inputs)), start)
+	if r.rep.Fingerprint, err = fingerprint(r.cfg, r.rep.Inputs); err != nil {
+		return err
+	}
+	r.prev = previousRelease(r.layout, r.rep)
+	return nil
+}
+
+// unchanged says whether the latest release was built from the same inputs,
+// configuration and program, and the run is not forced to rebuild.
+func (r *run) unchanged() bool {
+	return r.prev != nil && r.prev.Fingerprint == r.rep.Fingerprint && !r.opts.Force
+}
+
+// skip records a run that found nothing changed, and brings the remote
+// targets up to the latest release (an upload that failed or was killed
+// may have left them behind).
+func (r *run) skip(ctx context.Context) error {
+	r.rep.Status = StatusSkipped
+	r.rep.Release = r.prev.Release
+	r.rep.Latest = r.layout.Latest()
+	r.rep.Duration = time.Since(r.started)
+	r.log.Info("skipped", "reason", "no input, code or configuration changed since the latest release", "release", r.rep.Release)
+	if err := r.layout.WriteSkipped(r.id, &r.rep.Report); err != nil {
+		return fmt.Errorf("record skipped run: %w", err)
+	}
+	var err error
+	r.rep.Remote, err = PublishRemote(ctx, r.cfg, r.opts, r.rep.Release, r.layout.Release(r.rep.Release), r.log)
+	return err
+}
+
+// build loads every source into a new database beside the configured one
+// and runs the transforms and the checks.
+func (r *run) build(ctx context.Context) error {
+	path := r.cfg.Database + ".build"
+	db, err := openBuildDB(path, r.cfg.DuckDB)
+	if err != nil {
+		return err
+	}
+	r.dbPath, r.db = path, db
+	if r.conn, err = db.Conn(ctx); err != nil {
+		return fmt.Errorf("connect to %s: %w", path, err)
+	}
+	return buildDatabase(ctx, r.conn, r.srcs, r.rep.Inputs, previousObservations(r.layout, r.prev), r.rep, r.log)
+}
+
+// export writes the release into a hidden folder, to be renamed into
+// place: its tables, workbooks, page, run.json and data package.
+func (r *run) export(ctx context.Context) error {
+	partial := r.layout.Partial(r.rep.Release)
+	if err := os.MkdirAll(partial, 0o755); err != nil {
+		return fmt.Errorf("create release directory: %w", err)
+	}
+	r.partial = partial
+	var err error
+	if r.rep.Headlines, err = headlines(ctx, r.conn); err != nil {
+		return err
+	}
+	if r.rep.Asylum, err = asylumStory(ctx, r.conn); err != nil {
+		return err
+	}
+	if err := writeRelease(ctx, r.conn, partial, r.cfg.Output, r.rep, r.log); err != nil {
+		return err
+	}
+	r.rep.Status = StatusPublished
+	r.rep.ReleaseDir = r.layout.Release(r.rep.Release)
+	r.rep.Latest = r.layout.Latest()
+	r.rep.Duration = time.Since(r.started)
+	if err := writeStaticPage(partial, r.cfg.Output.Dir, r.rep); err != nil {
+		return err
+	}
+	if err := release.WriteJSON(filepath.Join(partial, release.ReportName), r.rep.forPublication(r.cfg.Output.Dir)); err != nil {
+		return err
+	}
+	if err := writePackage(partial, r.cfg.Output, r.rep, r.log); err != nil {
+		return err
+	}
+	if err := syncDir(partial); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// publish swaps in the database first (the release describes it), then
+// the release and the latest link, prunes old releases, and uploads the
+// release to the remote targets, after the local publish: a failure there
+// leaves each target on its previous release.
+func (r *run) publish(ctx context.Context) error {
+	r.conn.Close()
+	r.conn = nil
+	if err := r.db.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", r.dbPath, err)
+	}
+	r.db = nil
+	if err := os.Rename(r.dbPath, r.cfg.Database); err != nil {
+		return fmt.Errorf("swap database %s: %w", r.cfg.Database, err)
+	}
+	final := r.layout.Release(r.rep.Release)
+	if err := os.Rename(r.partial, final); err != nil {
+		return fmt.Errorf("publish release %s: %w", final, err)
+	}
+	if err := r.layout.SwapLatest(r.rep.Release); err != nil {
+		return err
+	}
+	r.log.Info("published", "release", r.rep.Release, "dir", r.rep.Latest)
+	if err := r.layout.Prune(r.rep.Release, r.cfg.Output.Keep); err != nil {
+		r.log.Warn("prune releases", "error", err)
+	}
+	var err error
+	r.rep.Remote, err = PublishRemote(ctx, r.cfg, r.opts, r.rep.Release, final, r.log)
+	return err
+}
+
+// end closes what the run left open and records how it ended: after an
+// error, the release folder and the database being built are removed and
+// the report is kept as a failed run's.
+func (r *run) end(err error) {
+	if err != nil && r.partial != "" {
+		os.RemoveAll(r.partial)
+	}
+	if r.conn != nil {
+		r.conn.Close()
+	}
+	if r.db != nil {
+		r.db.Close()
+	}
+	if r.dbPath != "" {
+		os.RemoveAll(tempDir(r.dbPath)) // what DuckDB spilled
+	}
+	if err != nil && r.dbPath != "" {
+		removeDB(r.dbPath)
+	}
+	if r.id == "" {
+		return
+	}
+	r.rep.Duration = time.Since(r.started)
+	if err != nil {
+		r.rep.Status = StatusFailed
+		r.rep.Error = err.Error()
+		if werr := r.layout.WriteFailed(r.rep.forPublication(r.cfg.Output.Dir)); werr != nil {
+			r.log.Warn("keep report of failed run", "error", werr)
+		}
+	}
+	r.layout.RemoveRunning(r.id)
+}
+
+// fetchSources fetches every configured URL and every page of the UNHCR
+// API into the snapshot store (or, offline, takes their last snapshots)
+// and returns the sources reading them, with the store.
+func fetchSources(ctx context.Context, cfg Config, opts RunOptions, rep *Report, log *slog.Logger) ([]sources.Source, *snapshot.Store, error) {
 	store, err := snapshot.Open(cfg.SnapshotDir())
 	if err != nil {
-		return rep, fmt.Errorf("open snapshot store: %w", err)
+		return nil, nil, fmt.Errorf("open snapshot store: %w", err)
 	}
-	start := time.Now()
 	srcCfg, fetches, err := fetchInputs(ctx, cfg, opts, store, log)
 	rep.Fetches = fetches
 	if err != nil {
-		return rep, err
+		return nil, nil, err
 	}
-	srcs := sources.All(srcCfg)
-	inputs, err := snapshotInputs(ctx, store, srcs)
-	if err != nil {
-		return rep, err
-	}
-	rep.Inputs = inputs
-	rep.stage(log, "inputs", "inputs", int64(len(inputs)), start)
-	if rep.Fingerprint, err = fingerprint(cfg, inputs); err != nil {
-		return rep, err
-	}
-	prev := previousRelease(cfg.Output.Dir)
-	if prev != nil {
-		rep.Previous = prev.Release
-		if prev.Fingerprint == rep.Fingerprint && !opts.Force {
-			runID := rep.Release
-			rep.Status = StatusSkipped
-			rep.Release = prev.Release
-			rep.Latest = filepath.Join(cfg.Output.Dir, "latest")
-			rep.Duration = time.Since(started)
-			log.Info("skipped", "reason", "no input, code or configuration changed since the latest release", "release", prev.Release)
-			if err := writeSkippedReport(cfg.Output.Dir, runID, rep); err != nil {
-				return rep, fmt.Errorf("record skipped run: %w", err)
-			}
-			// The remote targets may lag behind (an upload that failed or
-			// was killed): bring them up to the latest release.
-			if rep.Remote, err = PublishRemote(ctx, cfg, opts, prev.Release, filepath.Join(releasesDir, prev.Release), log); err != nil {
-				return rep, err
-			}
-			return rep, nil
-		}
-	}
-
-	buildDB := cfg.Database + ".build"
-	db, err := openBuildDB(buildDB, cfg.DuckDB)
-	if err != nil {
-		return rep, err
-	}
-	closed := false
-	defer func() {
-		if !closed {
-			db.Close()
-		}
-		os.RemoveAll(tempDir(buildDB))
-		if err != nil {
-			removeDB(buildDB)
-		}
-	}()
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return rep, fmt.Errorf("connect to %s: %w", buildDB, err)
-	}
-	defer conn.Close()
-
-	prevObs := ""
-	if prev != nil {
-		prevObs = observationsPath(filepath.Join(releasesDir, prev.Release))
-	}
-	if err := buildDatabase(ctx, conn, srcs, inputs, prevObs, rep, log); err != nil {
-		return rep, err
-	}
-
-	// Write the release into a hidden directory, then rename it into place.
-	partial := filepath.Join(releasesDir, "."+rep.Release+".partial")
-	final := filepath.Join(releasesDir, rep.Release)
-	if err := os.MkdirAll(partial, 0o755); err != nil {
-		return rep, fmt.Errorf("create release directory: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			os.RemoveAll(partial)
-		}
-	}()
-	if rep.Headlines, err = headlines(ctx, conn); err != nil {
-		return rep, err
-	}
-	if rep.Asylum, err = asylumStory(ctx, conn); err != nil {
-		return rep, err
-	}
-	if err := writeRelease(ctx, conn, partial, cfg.Output, rep, log); err != nil {
-		return rep, err
-	}
-	rep.Status = StatusPublished
-	rep.ReleaseDir = final
-	rep.Latest = filepath.Join(cfg.Output.Dir, "latest")
-	rep.Duration = time.Since(started)
-	if err := writeStaticPage(partial, cfg.Output.Dir, rep); err != nil {
-		return rep, err
-	}
-	if err := writeJSON(filepath.Join(partial, "run.json"), rep.forPublication(cfg.Output.Dir)); err != nil {
-		return rep, err
-	}
-	if err := writePackage(partial, cfg.Output, rep, log); err != nil {
-		return rep, err
-	}
-	if err := syncDir(partial); err != nil {
-		return rep, err
-	}
-	if err := ctx.Err(); err != nil {
-		return rep, err
-	}
-
-	// Publish: the database first (the release describes it), then latest.
-	conn.Close()
-	if err := db.Close(); err != nil {
-		return rep, fmt.Errorf("close %s: %w", buildDB, err)
-	}
-	closed = true
-	if err := os.Rename(buildDB, cfg.Database); err != nil {
-		return rep, fmt.Errorf("swap database %s: %w", cfg.Database, err)
-	}
-	if err := os.Rename(partial, final); err != nil {
-		return rep, fmt.Errorf("publish release %s: %w", final, err)
-	}
-	if err := swapLatest(cfg.Output.Dir, rep.Release); err != nil {
-		return rep, err
-	}
-	log.Info("published", "release", rep.Release, "dir", rep.Latest)
-	if err := pruneReleases(releasesDir, rep.Release, cfg.Output.Keep); err != nil {
-		log.Warn("prune releases", "error", err)
-	}
-	// Remote targets after the local publish, which stays first: a
-	// failure there leaves each target on its previous release.
-	if rep.Remote, err = PublishRemote(ctx, cfg, opts, rep.Release, final, log); err != nil {
-		return rep, err
-	}
-	return rep, nil
+	return sources.All(srcCfg), store, nil
 }
 
-// observationsTransform is the transform after which every source's
-// numbers are in observations: the end of the ingest.
-const observationsTransform = "observations"
+// previousRelease returns the report of the latest release, the one a new
+// release follows, and records its id in rep; nil when there is none (or
+// its report cannot be read: then the run rebuilds).
+func previousRelease(l release.Layout, rep *Report) *release.Report {
+	prev := l.LatestReport()
+	if prev != nil {
+		rep.Previous = prev.Release
+	}
+	return prev
+}
+
+// previousObservations is where the observations of release prev are, ""
+// when prev is nil.
+func previousObservations(l release.Layout, prev *release.Report) string {
+	if prev == nil {
+		return ""
+	}
+	return observationsPath(l.Release(prev.Release))
+}
 
 // buildDatabase fills a fresh database: inputs, sources, transforms, checks.
 func buildDatabase(ctx context.Context, conn *sql.Conn, srcs []sources.Source, inputs []InputInfo, prevObs string, rep *Report, log *slog.Logger) error {
@@ -372,37 +437,6 @@ func build(ctx context.Context, conn *sql.Conn, srcs []sources.Source, inputs []
 			return fmt.Errorf("check %s: runs after unknown transform %q", c.File, c.After)
 		}
 	}
-	// runChecksAfter runs the checks declared to follow one transform ("" =
-	// after all) and stops at the first stage with a failed blocking check.
-	runChecksAfter := func(after string) error {
-		start := time.Now()
-		var failed []CheckResult
-		n := 0
-		for _, c := range checks {
-			if c.After != after {
-				continue
-			}
-			r, err := runCheck(ctx, conn, c)
-			if err != nil {
-				return err
-			}
-			n++
-			rep.Checks = append(rep.Checks, r)
-			switch {
-			case r.Problems > 0 && r.Blocking:
-				failed = append(failed, r)
-			case r.Problems > 0:
-				log.Warn("check", "check", r.Name, "problems", r.Problems, "first", strings.Join(r.Sample, "; "))
-			}
-		}
-		if n > 0 {
-			rep.stage(log, "checks", "after "+orAll(after), int64(n), start)
-		}
-		if len(failed) > 0 {
-			return &CheckError{Failed: failed}
-		}
-		return nil
-	}
 	for _, t := range transforms {
 		start := time.Now()
 		res, err := conn.ExecContext(ctx, t.SQL)
@@ -411,13 +445,10 @@ func build(ctx context.Context, conn *sql.Conn, srcs []sources.Source, inputs []
 		}
 		n, _ := res.RowsAffected()
 		rep.stage(log, "transform", t.Name, n, start)
-		if t.Name == observationsTransform {
-			// The previous release is compared against from here on.
-			if err := loadPrevious(ctx, conn, prevObs); err != nil {
-				return err
-			}
+		if err := then(ctx, conn, t, prevObs); err != nil {
+			return err
 		}
-		if err := runChecksAfter(t.Name); err != nil {
+		if err := runChecksAfter(ctx, conn, checks, t.Name, rep, log); err != nil {
 			return err
 		}
 		if t.Name == stopAfter {
@@ -430,7 +461,50 @@ func build(ctx context.Context, conn *sql.Conn, srcs []sources.Source, inputs []
 	if err := checkCatalogue(ctx, conn); err != nil {
 		return err
 	}
-	return runChecksAfter("")
+	return runChecksAfter(ctx, conn, checks, "", rep, log)
+}
+
+// then does what a transform's "-- Then:" header asks for after it.
+func then(ctx context.Context, conn *sql.Conn, t vsql.Transform, prevObs string) error {
+	switch t.Then {
+	case "":
+		return nil
+	case "previous_observations":
+		return loadPrevious(ctx, conn, prevObs)
+	}
+	return fmt.Errorf("transform %s: unknown step %q after it (-- Then:)", t.File, t.Then)
+}
+
+// runChecksAfter runs the checks declared to follow one transform ("" =
+// after all) and stops at the first stage with a failed blocking check.
+func runChecksAfter(ctx context.Context, conn *sql.Conn, checks []vsql.Check, after string, rep *Report, log *slog.Logger) error {
+	start := time.Now()
+	var failed []CheckResult
+	n := 0
+	for _, c := range checks {
+		if c.After != after {
+			continue
+		}
+		r, err := runCheck(ctx, conn, c)
+		if err != nil {
+			return err
+		}
+		n++
+		rep.Checks = append(rep.Checks, r)
+		switch {
+		case r.Problems > 0 && r.Blocking:
+			failed = append(failed, r)
+		case r.Problems > 0:
+			log.Warn("check", "check", r.Name, "problems", r.Problems, "first", strings.Join(r.Sample, "; "))
+		}
+	}
+	if n > 0 {
+		rep.stage(log, "checks", "after "+orAll(after), int64(n), start)
+	}
+	if len(failed) > 0 {
+		return &CheckError{Failed: failed}
+	}
+	return nil
 }
 
 func orAll(after string) string {
@@ -444,44 +518,6 @@ func (r *Report) stage(log *slog.Logger, stage, name string, rows int64, start t
 	d := time.Since(start)
 	r.Stages = append(r.Stages, StageReport{Stage: stage, Name: name, Rows: rows, Duration: d})
 	log.Info(stage, "table", name, "rows", rows, "duration", d.Round(time.Millisecond))
-}
-
-const releaseIDLayout = "20060102T150405Z"
-
-// releaseID matches the names newReleaseID gives.
-var releaseID = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}Z(-[0-9]+)?$`)
-
-// newReleaseID names a release by its UTC build time, with a suffix when a
-// release or a failed run of the same second exists.
-func newReleaseID(dir string, now time.Time) string {
-	id := now.Format(releaseIDLayout)
-	for i := 2; ; i++ {
-		_, err1 := os.Stat(filepath.Join(dir, id))
-		_, err2 := os.Stat(filepath.Join(dir, "..", "runs", id+"-failed.json"))
-		_, err3 := os.Stat(filepath.Join(dir, "..", "runs", id+"-running.json"))
-		if errors.Is(err1, os.ErrNotExist) && errors.Is(err2, os.ErrNotExist) && errors.Is(err3, os.ErrNotExist) {
-			return id
-		}
-		id = fmt.Sprintf("%s-%d", now.Format(releaseIDLayout), i)
-	}
-}
-
-// cleanLeftovers removes what a run that died left behind: half-written
-// release directories and a half-built database. The caller holds the lock,
-// so nothing else is writing them.
-func cleanLeftovers(releasesDir, database string) {
-	entries, _ := os.ReadDir(releasesDir)
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), ".") && strings.HasSuffix(e.Name(), ".partial") {
-			os.RemoveAll(filepath.Join(releasesDir, e.Name()))
-		}
-	}
-	removeDB(database + ".build")
-	if tmps, _ := filepath.Glob(filepath.Join(filepath.Dir(releasesDir), ".latest.tmp-*")); len(tmps) > 0 {
-		for _, t := range tmps {
-			os.Remove(t)
-		}
-	}
 }
 
 func syncDir(dir string) error {
@@ -500,61 +536,4 @@ func removeDB(path string) {
 	os.Remove(path)
 	os.Remove(path + ".wal")
 	os.RemoveAll(tempDir(path))
-}
-
-// swapLatest points dir/latest at releases/<id> atomically: a new link is
-// made under a temporary name and renamed over the old one.
-func swapLatest(dir, id string) error {
-	latest := filepath.Join(dir, "latest")
-	if st, err := os.Lstat(latest); err == nil && st.Mode()&os.ModeSymlink == 0 {
-		return fmt.Errorf("publish: %s exists and is not a link made by visastats; move it away", latest)
-	}
-	tmp := filepath.Join(dir, fmt.Sprintf(".latest.tmp-%d", os.Getpid()))
-	os.Remove(tmp)
-	if err := os.Symlink(filepath.Join("releases", id), tmp); err != nil {
-		return fmt.Errorf("publish: link latest: %w", err)
-	}
-	if err := os.Rename(tmp, latest); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("publish: swap latest: %w", err)
-	}
-	return nil
-}
-
-// pruneReleases keeps the newest keep releases (0 keeps all).
-func pruneReleases(dir, current string, keep int) error {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	var ids []string
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() && !strings.HasPrefix(name, ".") {
-			ids = append(ids, name)
-		}
-	}
-	if keep <= 0 || len(ids) <= keep {
-		return nil
-	}
-	// Release ids sort by time.
-	var errs []error
-	for _, id := range ids[:len(ids)-keep] {
-		if id == current {
-			continue
-		}
-		errs = append(errs, os.RemoveAll(filepath.Join(dir, id)))
-	}
-	return errors.Join(errs...)
-}
-
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

@@ -8,26 +8,6 @@ import (
 	"github.com/visastats/visastats/output"
 )
 
-// UpstreamIssue is a discrepancy found in an upstream file (a row of the
-// upstream_issues table), as run.json reports it.
-type UpstreamIssue struct {
-	Source           string `json:"source"`
-	File             string `json:"file"`
-	SHA256           string `json:"sha256"`
-	Year             int    `json:"year"`
-	Sheet            string `json:"sheet"`
-	Cell             string `json:"cell"`
-	Indicator        string `json:"indicator"`
-	PrintedTotal     int64  `json:"printed_total"`
-	PrintedFormula   string `json:"printed_formula"`
-	DataRowsTotal    int64  `json:"data_rows_total"`
-	Explanation      string `json:"explanation"`
-	CrossCheck       string `json:"cross_check"`
-	CrossCheckStatus string `json:"cross_check_status"`
-	Handling         string `json:"handling"`
-	Decision         string `json:"decision"`
-}
-
 // upstreamIssues reads the upstream_issues table; an empty result is an
 // empty, non-nil list, so that run.json says none were found.
 func upstreamIssues(ctx context.Context, conn *sql.Conn) ([]UpstreamIssue, error) {

@@ -6,6 +6,8 @@
 -- Inputs:  observations_stored, observations_eurostat, period_coverage.
 -- Grain:   dataset, indicator, reporter, partner, partner_role, location,
 --          period, sex, age, applicant_type, decision.
+-- Then:    previous_observations (the previous release's observations, to
+--          compare against from here on).
 CREATE OR REPLACE VIEW observations AS
 WITH o AS (
     SELECT * FROM observations_stored

@@ -1,5 +1,8 @@
 // Package sql holds visastats' transforms as numbered SQL files embedded in
-// the binary, plus the column catalogue that documents every public table.
+// the binary, plus what a release publishes as data: the public tables
+// (tables.csv: title, row order, key, sheet, topic filter, datasets), their
+// columns (columns.csv) and the upstream sources (sources.csv). Adding a
+// table is one SQL file plus rows in tables.csv and columns.csv.
 //
 // Transforms run in number order, one statement per file (the loader counts
 // them, knowing literals and comments), each with a header comment saying

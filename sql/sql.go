@@ -14,7 +14,7 @@ import (
 	"github.com/visastats/visastats/output"
 )
 
-//go:embed *.sql checks/*.sql columns.csv
+//go:embed *.sql checks/*.sql columns.csv tables.csv sources.csv
 var files embed.FS
 
 // Transform is one embedded SQL transform.
@@ -22,7 +22,12 @@ type Transform struct {
 	Number int
 	Name   string // file name without number and extension, e.g. "observations"
 	File   string
-	SQL    string
+	// Then names what the pipeline does right after the transform, from a
+	// "-- Then: <step>" header line; "" when nothing. The steps are the
+	// pipeline's (previous_observations: load the previous release's
+	// observations, compared against from there on).
+	Then string
+	SQL  string
 }
 
 // Check is one embedded check query. It returns one row per problem found;
@@ -47,6 +52,7 @@ var checkName = regexp.MustCompile(`^([a-z][a-z0-9_]*)\.sql$`)
 var afterLine = regexp.MustCompile(`(?m)^-- After: ([a-z][a-z0-9_]*)\s*$`)
 var severityLine = regexp.MustCompile(`(?m)^-- Severity: (blocking|warning)\s*$`)
 var showLine = regexp.MustCompile(`(?m)^-- Show: all\s*$`)
+var thenLine = regexp.MustCompile(`(?m)^-- Then:[ \t]+([a-z][a-z0-9_]*)(?:[ \t].*)?$`)
 
 // Transforms returns the embedded transforms in number order. It fails on a
 // file whose name does not match NNN_name.sql, a duplicate number, or a file
@@ -77,7 +83,11 @@ func transforms(fsys fs.FS, dir string) ([]Transform, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Transform{Number: n, Name: m[2], File: e.Name(), SQL: body})
+		t := Transform{Number: n, Name: m[2], File: e.Name(), SQL: body}
+		if then := thenLine.FindStringSubmatch(body); then != nil {
+			t.Then = then[1]
+		}
+		out = append(out, t)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Number < out[j].Number })
 	return out, nil

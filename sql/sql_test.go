@@ -117,3 +117,69 @@ func TestQuoteIdent(t *testing.T) {
 		t.Errorf("QuoteIdent = %s", got)
 	}
 }
+
+// TestThenHeader: what follows a transform is read from its header, not
+// from its name.
+func TestThenHeader(t *testing.T) {
+	body := "-- Purpose: x\n-- Inputs: y\n-- Grain: z\n-- Then:    next_step (why)\nSELECT 1;\n"
+	got, err := transforms(fstest.MapFS{"010_a.sql": {Data: []byte(body)}, "020_b.sql": {Data: []byte("-- Purpose: x\nSELECT 1;\n")}}, ".")
+	if err != nil || len(got) != 2 || got[0].Then != "next_step" || got[1].Then != "" {
+		t.Fatalf("got %+v, %v", got, err)
+	}
+	ts, err := Transforms()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var then []string
+	for _, tr := range ts {
+		if tr.Then != "" {
+			then = append(then, tr.File+": "+tr.Then)
+		}
+	}
+	if strings.Join(then, ";") != "028_observations.sql: previous_observations" {
+		t.Errorf("transforms with a Then header: %v", then)
+	}
+}
+
+// TestTables: every documented table is published and every published
+// table documented, and a bad row is refused naming its line and column.
+func TestTables(t *testing.T) {
+	published, err := Tables()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := Catalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	for _, tb := range published {
+		listed[tb.Name] = true
+	}
+	for _, c := range cat {
+		if !listed[c.Table] {
+			t.Errorf("%s.%s is documented but %s is not in tables.csv", c.Table, c.Name, c.Table)
+		}
+	}
+	last := published[len(published)-1]
+	if published[0].Name != "headlines" || last.Name != "observations" || last.CSV {
+		t.Errorf("tables: first %s, last %+v", published[0].Name, last)
+	}
+	srcs, err := Sources()
+	if err != nil || len(srcs) == 0 {
+		t.Fatalf("sources: %v, %v", srcs, err)
+	}
+
+	header := "table,title,order_by,key,sheet,csv,country,not_on_sheet,main_sheet_where,datasets\n"
+	for _, tt := range []struct{ row, want string }{
+		{"headlines,Key figures,rank,rank,Headlines,yes,,,,ec\n", "line 2 column csv"},
+		{"headlines,,rank,rank,Headlines,true,,,,ec\n", "line 2 column title: empty"},
+		{"nowhere,Nothing,x,,,true,,,,ec\n", "line 2 column table: nowhere has no columns"},
+		{"headlines,Key figures,rank,rank,Headlines,true,,,,ec\nheadlines,Key figures,rank,rank,Headlines,true,,,,ec\n", "line 3 column table: headlines is listed twice"},
+	} {
+		_, err := tables(fstest.MapFS{"tables.csv": {Data: []byte(header + tt.row)}}, cat)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: err = %v, want %q", tt.row, err, tt.want)
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package objstore
 
 import (
+	"github.com/visastats/visastats/output/release"
+
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -192,15 +194,9 @@ func Manifest(dir string) ([]Object, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read release %s: %w", dir, err)
 	}
-	raw, err := os.ReadFile(filepath.Join(dir, "run.json"))
+	report, err := release.ReadReport(filepath.Join(dir, release.ReportName))
 	if err != nil {
 		return nil, fmt.Errorf("read release manifest: %w", err)
-	}
-	var report struct {
-		Files []Object `json:"files"`
-	}
-	if err := json.Unmarshal(raw, &report); err != nil {
-		return nil, fmt.Errorf("read release manifest %s: %w", filepath.Join(dir, "run.json"), err)
 	}
 	byName := map[string]Object{}
 	for _, o := range objs {
@@ -426,7 +422,7 @@ func (s *store) releases(ctx context.Context) ([]string, error) {
 			ids = append(ids, id)
 		}
 	}
-	slices.SortFunc(ids, compareIDs)
+	slices.SortFunc(ids, release.CompareIDs)
 	return ids, nil
 }
 
@@ -468,20 +464,6 @@ func (s *store) removePrefix(ctx context.Context, prefix string) error {
 		}
 	}
 	return nil
-}
-
-// compareIDs orders release ids by time, then by suffix number
-// (20261125T175458Z before 20261125T175458Z-2 before ...-10).
-func compareIDs(a, b string) int {
-	ab, as, _ := strings.Cut(a, "-")
-	bb, bs, _ := strings.Cut(b, "-")
-	if c := strings.Compare(ab, bb); c != 0 {
-		return c
-	}
-	if c := len(as) - len(bs); c != 0 {
-		return c
-	}
-	return strings.Compare(as, bs)
 }
 
 func isNotFound(err error) bool {

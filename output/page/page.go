@@ -147,23 +147,20 @@ func Fill(d *Data, rel Release, rep Report, reportErr error, files []File, lates
 	}
 	for _, c := range rep.Claims {
 		row := ClaimRow{Statement: c.Statement, Source: c.Source, Status: claimStatus(c.Status),
-			StatusClass: statusClass(c.Status), Expected: rawValue(c.Expected), Actual: rawValue(c.Actual), Note: c.Note,
+			StatusClass: statusClass(c.Status), Expected: figure(&c.Expected), Actual: figure(c.Actual), Note: c.Explanation,
 			Unit: c.Unit, Caveat: c.Caveat, Implies: c.Implies}
-		if len(c.Implied) > 0 && string(c.Implied) != "null" {
-			var f float64
-			if json.Unmarshal(c.Implied, &f) == nil {
-				row.Implied = thousands(int64(math.Round(f)))
-			}
+		if c.Implied != nil {
+			row.Implied = thousands(int64(math.Round(*c.Implied)))
 		}
-		if strings.HasPrefix(c.SourceURL, "https://") || strings.HasPrefix(c.SourceURL, "http://") {
-			row.SourceURL = c.SourceURL
+		if strings.HasPrefix(c.URL, "https://") || strings.HasPrefix(c.URL, "http://") {
+			row.SourceURL = c.URL
 		}
 		if c.Caveat != "" && c.Status == "reproduced" {
 			row.Status = "Reproduced, with a caveat"
 		}
 		d.Claims = append(d.Claims, row)
 	}
-	d.Issues = rep.Issues
+	d.Issues = rep.UpstreamIssues
 	for _, c := range rep.Checks {
 		d.Checks.Total++
 		if c.Problems == 0 {
@@ -190,7 +187,8 @@ func WriteStatic(w io.Writer, report []byte) error {
 	var files []File
 	for _, f := range rep.Files {
 		if f.Name != Name {
-			files = append(files, f)
+			rows := f.Rows
+			files = append(files, File{Name: f.Name, Rows: &rows, Size: f.Size, Description: f.Description})
 		}
 	}
 	// The files written after the page: linked without a size.
@@ -233,29 +231,17 @@ func statusClass(s string) string {
 	return "status-other"
 }
 
-// rawValue shows a JSON value from the run report: numbers with thousands
-// separators, strings as they are, null as a dash.
-func rawValue(v json.RawMessage) string {
-	if len(v) == 0 || string(v) == "null" {
+// figure shows a figure of the run report: whole numbers with thousands
+// separators, others to four decimals at most (the exact value is in
+// claims.parquet and run.json), none as a dash.
+func figure(v *float64) string {
+	switch {
+	case v == nil:
 		return "–"
+	case *v == math.Trunc(*v) && math.Abs(*v) < math.MaxInt64:
+		return thousands(int64(*v))
 	}
-	var n json.Number
-	if err := json.Unmarshal(v, &n); err == nil {
-		if i, err := n.Int64(); err == nil {
-			return thousands(i)
-		}
-		// Computed figures are shown to four decimals at most (the exact
-		// value is in claims.parquet and run.json).
-		if f, err := n.Float64(); err == nil {
-			return strconv.FormatFloat(math.Round(f*1e4)/1e4, 'f', -1, 64)
-		}
-		return n.String()
-	}
-	var str string
-	if err := json.Unmarshal(v, &str); err == nil {
-		return str
-	}
-	return string(v)
+	return strconv.FormatFloat(math.Round(*v*1e4)/1e4, 'f', -1, 64)
 }
 
 // thousands and percent are output's formats with the typographic minus

@@ -3,8 +3,6 @@ package serve
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -17,22 +15,18 @@ import (
 	"time"
 
 	"github.com/visastats/visastats/output/page"
+	releases "github.com/visastats/visastats/output/release"
 )
-
-// releaseIDPattern is the shape of a release id: its UTC build time, with a
-// suffix when two releases were built in the same second.
-var releaseIDPattern = regexp.MustCompile(`^[0-9]{8}T[0-9]{6}Z(-[0-9]+)?$`)
 
 // fileNamePattern is the shape of a servable file name: no path separator,
 // no leading dot, nothing that needs quoting in a header.
 var fileNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 // reportName is the run report inside every release.
-const reportName = "run.json"
+const reportName = releases.ReportName
 
-// runReport is the part of run.json this package reads; the page package
-// owns its shape, since the static page of a release reads it too.
-type runReport = page.Report
+// runReport is run.json, whose shape the release package owns.
+type runReport = releases.Report
 
 // release is one published release as found on disk. Releases never change
 // once published, so a loaded release is cached by id.
@@ -68,7 +62,7 @@ func (r *release) file(name string) (releaseFile, bool) {
 
 // store finds releases under one output directory and caches what it read.
 type store struct {
-	dir      string // output.dir
+	layout   releases.Layout
 	releases string // output.dir/releases
 
 	mu     sync.Mutex
@@ -77,48 +71,24 @@ type store struct {
 }
 
 func newStore(dir string) *store {
+	layout := releases.Layout{Dir: dir}
 	return &store{
-		dir:      dir,
-		releases: filepath.Join(dir, "releases"),
+		layout:   layout,
+		releases: layout.Releases(),
 		loaded:   map[string]*release{},
 		hashes:   map[hashKey]*hashEntry{},
 	}
 }
 
-// ids lists the published release ids, newest first. Hidden directories
-// (releases being written), symlinks and anything not shaped like an id are
-// left out.
+// ids lists the published release ids, newest first, and forgets the
+// cached releases that were pruned.
 func (s *store) ids() ([]string, error) {
-	entries, err := os.ReadDir(s.releases)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
+	ids, err := s.layout.IDs()
 	if err != nil {
-		return nil, fmt.Errorf("list releases in %s: %w", s.releases, err)
+		return nil, err
 	}
-	var ids []string
-	for _, e := range entries {
-		if e.Type()&fs.ModeType == fs.ModeDir && releaseIDPattern.MatchString(e.Name()) {
-			ids = append(ids, e.Name())
-		}
-	}
-	// Ids are UTC times, so they sort by time; a suffix sorts after its base.
-	slices.SortFunc(ids, func(a, b string) int { return compareIDs(b, a) })
 	s.forgetExcept(ids)
 	return ids, nil
-}
-
-// compareIDs orders release ids by time, then by suffix number.
-func compareIDs(a, b string) int {
-	ab, as, _ := strings.Cut(a, "-")
-	bb, bs, _ := strings.Cut(b, "-")
-	if c := strings.Compare(ab, bb); c != 0 {
-		return c
-	}
-	if c := len(as) - len(bs); c != 0 {
-		return c
-	}
-	return strings.Compare(as, bs)
 }
 
 // forgetExcept drops cached releases that were pruned from disk.
@@ -138,23 +108,12 @@ func (s *store) forgetExcept(ids []string) {
 }
 
 // latestID resolves the latest link once to a published release id.
-func (s *store) latestID() (string, error) {
-	link := filepath.Join(s.dir, "latest")
-	target, err := os.Readlink(link)
-	if err != nil {
-		return "", fmt.Errorf("resolve %s: %w", link, err)
-	}
-	id := filepath.Base(target)
-	if !releaseIDPattern.MatchString(id) {
-		return "", fmt.Errorf("resolve %s: target %q is not a release", link, target)
-	}
-	return id, nil
-}
+func (s *store) latestID() (string, error) { return s.layout.LatestID() }
 
 // release loads one published release by id. An id that is not in the
 // directory list is not found, whatever it looks like.
 func (s *store) release(id string) (*release, error) {
-	if !releaseIDPattern.MatchString(id) {
+	if !releases.ValidID(id) {
 		return nil, fs.ErrNotExist
 	}
 	s.mu.Lock()
@@ -195,7 +154,7 @@ func (s *store) load(id string) (*release, error) {
 	rows := map[string]*int64{}
 	descriptions := map[string]string{}
 	for _, f := range r.Report.Files {
-		rows[f.Name] = f.Rows
+		rows[f.Name] = &f.Rows
 		descriptions[f.Name] = f.Description
 	}
 	// With a readable report, only what it lists (and the report and the
@@ -242,22 +201,17 @@ func (s *store) load(id string) (*release, error) {
 	})
 	r.GeneratedAt = r.Report.GeneratedAt
 	if r.GeneratedAt.IsZero() {
-		base, _, _ := strings.Cut(id, "-")
-		r.GeneratedAt, _ = time.Parse("20060102T150405Z", base)
+		r.GeneratedAt = releases.IDTime(id)
 	}
 	return r, nil
 }
 
 func readReport(path string) (runReport, error) {
-	var rep runReport
-	data, err := os.ReadFile(path)
+	rep, err := releases.ReadReport(path)
 	if err != nil {
-		return rep, fmt.Errorf("read run report: %w", err)
+		return runReport{}, fmt.Errorf("read run report: %w", err)
 	}
-	if err := json.Unmarshal(data, &rep); err != nil {
-		return runReport{}, fmt.Errorf("decode run report %s: %w", path, err)
-	}
-	return rep, nil
+	return *rep, nil
 }
 
 // servableName reports whether a file of a release may be downloaded: a

@@ -143,7 +143,7 @@ func TestClaimsAndSchema(t *testing.T) {
 			map[string]any{"id": "c2", "statement": "1.5 million applications in 2022", "source": "A ministry",
 				"status": "differs", "expected": 1500000, "actual": 687264, "note": ""},
 			map[string]any{"id": "c3", "statement": "A figure without a published basis", "source": "A blog",
-				"status": "not_reproducible", "expected": "most", "actual": nil, "note": "no data"},
+				"status": "not_reproducible", "expected": 0.5, "actual": nil, "note": "no data"},
 		}
 	})
 	schema := t.TempDir() + "/schema.md"

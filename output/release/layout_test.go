@@ -1,0 +1,99 @@
+package release
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLayout(t *testing.T) {
+	l := Layout{Dir: t.TempDir()}
+	now := time.Date(2026, 11, 25, 17, 43, 0, 0, time.UTC)
+	if id := l.NewID(now); id != "20261125T174300Z" {
+		t.Fatalf("NewID = %s", id)
+	}
+	must(t, os.MkdirAll(l.Release("20261125T174300Z"), 0o755))
+	must(t, l.WriteFailed(&Report{Release: "20261125T174300Z-2", Status: StatusFailed, GeneratedAt: now}))
+	if id := l.NewID(now); id != "20261125T174300Z-3" {
+		t.Fatalf("NewID beside a release and a failed run of the same second = %s, want the suffix -3", id)
+	}
+	for _, id := range []string{"20261125T174300Z-10", "20261125T174300Z-3", "20261124T000000Z"} {
+		must(t, os.MkdirAll(l.Release(id), 0o755))
+		must(t, WriteJSON(filepath.Join(l.Release(id), ReportName), &Report{Release: id, Status: StatusPublished, GeneratedAt: IDTime(id)}))
+	}
+	must(t, os.MkdirAll(l.Partial("20261126T000000Z"), 0o755))
+	ids, err := l.IDs()
+	must(t, err)
+	want := []string{"20261125T174300Z-10", "20261125T174300Z-3", "20261125T174300Z", "20261124T000000Z"}
+	if !slices.Equal(ids, want) {
+		t.Fatalf("IDs = %v, want %v (newest first, the folder being written left out)", ids, want)
+	}
+
+	must(t, l.SwapLatest("20261125T174300Z-3"))
+	if id, err := l.LatestID(); err != nil || id != "20261125T174300Z-3" {
+		t.Fatalf("LatestID = %s, %v", id, err)
+	}
+	if rep := l.LatestReport(); rep == nil || rep.Release != "20261125T174300Z-3" {
+		t.Fatalf("LatestReport = %+v", rep)
+	}
+	runs, err := l.History()
+	must(t, err)
+	var latest []string
+	for _, r := range runs {
+		if r.Latest {
+			latest = append(latest, r.Release)
+		}
+	}
+	if len(runs) != 4 || runs[0].Release != "20261124T000000Z" || !slices.Equal(latest, []string{"20261125T174300Z-3"}) {
+		t.Fatalf("History: %d runs, first %s, latest %v", len(runs), runs[0].Release, latest)
+	}
+
+	l.CleanLeftovers()
+	if _, err := os.Stat(l.Partial("20261126T000000Z")); !os.IsNotExist(err) {
+		t.Fatalf("CleanLeftovers left the partial folder: %v", err)
+	}
+	// Keep 1: the oldest go, the current one stays even when older.
+	must(t, l.Prune("20261125T174300Z-3", 1))
+	ids, err = l.IDs()
+	must(t, err)
+	if !slices.Equal(ids, []string{"20261125T174300Z-3"}) && !slices.Equal(ids, []string{"20261125T174300Z-10", "20261125T174300Z-3"}) {
+		t.Fatalf("after Prune(keep 1): %v", ids)
+	}
+	if !slices.Contains(ids, "20261125T174300Z-3") {
+		t.Fatalf("Prune removed the current release: %v", ids)
+	}
+
+	must(t, os.Remove(l.Latest()))
+	must(t, os.WriteFile(l.Latest(), nil, 0o644))
+	if err := l.SwapLatest("20261125T174300Z-3"); err == nil || !strings.Contains(err.Error(), "not a link") {
+		t.Fatalf("SwapLatest over a plain file: %v", err)
+	}
+}
+
+func TestReapDead(t *testing.T) {
+	l := Layout{Dir: t.TempDir()}
+	must(t, l.WriteRunning(&Report{Release: "20261125T174300Z", Status: StatusFailed}))
+	must(t, l.WriteRunning(&Report{Release: "20261125T180000Z", Status: StatusFailed}))
+	ids := l.ReapDead("20261125T180000Z")
+	if !slices.Equal(ids, []string{"20261125T174300Z"}) {
+		t.Fatalf("ReapDead = %v", ids)
+	}
+	rep, err := ReadReport(l.Record("20261125T174300Z", StatusFailed))
+	must(t, err)
+	if !strings.Contains(rep.Error, "found by run 20261125T180000Z") {
+		t.Fatalf("failed record: %q", rep.Error)
+	}
+	if _, err := os.Stat(l.Record("20261125T180000Z", "running")); err != nil {
+		t.Fatalf("the reaping run's own marker: %v", err)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
