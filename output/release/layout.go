@@ -195,24 +195,18 @@ func (l Layout) CleanLeftovers() {
 }
 
 // Prune keeps the newest keep releases (0 keeps all), and always current.
+// Only folders shaped like release ids are counted or removed, newest
+// first by CompareIDs (so 20260101T000000Z-10 is newer than -3).
 func (l Layout) Prune(current string, keep int) error {
-	entries, err := os.ReadDir(l.Releases())
+	ids, err := l.IDs()
 	if err != nil {
 		return err
-	}
-	var ids []string
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() && !strings.HasPrefix(name, ".") {
-			ids = append(ids, name)
-		}
 	}
 	if keep <= 0 || len(ids) <= keep {
 		return nil
 	}
-	// Release ids sort by time.
 	var errs []error
-	for _, id := range ids[:len(ids)-keep] {
+	for _, id := range ids[keep:] {
 		if id == current {
 			continue
 		}

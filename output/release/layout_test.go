@@ -55,15 +55,18 @@ func TestLayout(t *testing.T) {
 	if _, err := os.Stat(l.Partial("20261126T000000Z")); !os.IsNotExist(err) {
 		t.Fatalf("CleanLeftovers left the partial folder: %v", err)
 	}
-	// Keep 1: the oldest go, the current one stays even when older.
+	// Keep 1: the newest stays (-10 is newer than -3), the current one
+	// stays even when older, the others go; a folder that is not a
+	// release is not touched.
+	must(t, os.MkdirAll(filepath.Join(l.Releases(), "notes"), 0o755))
 	must(t, l.Prune("20261125T174300Z-3", 1))
 	ids, err = l.IDs()
 	must(t, err)
-	if !slices.Equal(ids, []string{"20261125T174300Z-3"}) && !slices.Equal(ids, []string{"20261125T174300Z-10", "20261125T174300Z-3"}) {
-		t.Fatalf("after Prune(keep 1): %v", ids)
+	if want := []string{"20261125T174300Z-10", "20261125T174300Z-3"}; !slices.Equal(ids, want) {
+		t.Fatalf("after Prune(keep 1): %v, want %v", ids, want)
 	}
-	if !slices.Contains(ids, "20261125T174300Z-3") {
-		t.Fatalf("Prune removed the current release: %v", ids)
+	if _, err := os.Stat(filepath.Join(l.Releases(), "notes")); err != nil {
+		t.Fatalf("Prune removed a folder that is not a release: %v", err)
 	}
 
 	must(t, os.Remove(l.Latest()))
