@@ -233,7 +233,11 @@ func (l Layout) WriteSkipped(id string, rep *Report) error {
 	if err != nil {
 		return err
 	}
-	sort.Strings(old) // ids sort by time
+	// Oldest first by id (…Z-10 after …Z-3), not by file name.
+	suffix := "-" + StatusSkipped + ".json"
+	slices.SortFunc(old, func(a, b string) int {
+		return CompareIDs(strings.TrimSuffix(filepath.Base(a), suffix), strings.TrimSuffix(filepath.Base(b), suffix))
+	})
 	for len(old) > KeepSkipped {
 		if err := os.Remove(old[0]); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err

@@ -1,6 +1,7 @@
 package release
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -98,5 +99,24 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWriteSkippedKeepsNewest: records of skipped runs are pruned oldest
+// first by id, where ...Z-10 is newer than ...Z-2.
+func TestWriteSkippedKeepsNewest(t *testing.T) {
+	l := Layout{Dir: t.TempDir()}
+	const base = "20261125T174300Z"
+	ids := []string{base}
+	for i := 2; i <= KeepSkipped+2; i++ {
+		ids = append(ids, fmt.Sprintf("%s-%d", base, i))
+	}
+	for _, id := range ids {
+		must(t, l.WriteSkipped(id, &Report{Release: "20261124T000000Z", Status: StatusSkipped}))
+	}
+	for id, kept := range map[string]bool{base: false, base + "-2": false, base + "-3": true, base + "-10": true, ids[len(ids)-1]: true} {
+		if _, err := os.Stat(l.Record(id, StatusSkipped)); (err == nil) != kept {
+			t.Errorf("record %s: kept = %v, want %v", id, err == nil, kept)
+		}
 	}
 }
