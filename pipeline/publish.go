@@ -81,7 +81,7 @@ func publishBackoff(cfg Config, opts RunOptions) objstore.Backoff {
 	if opts.BackoffBase > 0 {
 		fc.BackoffBase, fc.BackoffMax = opts.BackoffBase, opts.BackoffBase*8
 	}
-	return objstore.Backoff{Retries: fc.Retries, Base: fc.BackoffBase, Max: fc.BackoffMax}
+	return objstore.Backoff{Retries: fc.Retries, Wait: fc.Wait}
 }
 
 // PublishRemote uploads the local release folder dir (named id) to every

@@ -4,36 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"time"
 
 	"github.com/minio/minio-go/v7"
 )
 
-// Backoff is the retry policy of object-storage requests: the fetcher's
-// (pipeline/snapshot FetchConfig's Retries, BackoffBase and BackoffMax),
-// passed in by the caller, since output does not import pipeline. A
-// failed attempt that may succeed later (a network error, 429, 5xx,
-// SlowDown) is repeated up to Retries times; before retry n the wait is
-// drawn uniformly from zero to Base·2^(n-1), capped at Max ("full
-// jitter").
+// Backoff is the retry policy of object-storage requests: a failed
+// attempt that may succeed later (a network error, 429, 5xx, SlowDown) is
+// repeated up to Retries times, after Wait(n) before retry n. The caller
+// passes the fetcher's policy (pipeline/snapshot FetchConfig.Wait), since
+// output does not import pipeline; a nil Wait retries at once.
 type Backoff struct {
-	Retries   int
-	Base, Max time.Duration
+	Retries int
+	Wait    func(n int) time.Duration
 }
 
-// wait is the drawn wait before retry n (1-based).
+// wait is the wait before retry n (1-based).
 func (b Backoff) wait(n int) time.Duration {
-	ceiling := b.Base
-	for i := 1; i < n && ceiling < b.Max; i++ {
-		ceiling *= 2
-	}
-	ceiling = min(ceiling, b.Max)
-	if ceiling <= 0 {
+	if b.Wait == nil {
 		return 0
 	}
-	return rand.N(ceiling + 1)
+	return b.Wait(n)
 }
 
 // permanentError marks a failure that no retry can mend.

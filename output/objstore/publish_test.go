@@ -122,7 +122,7 @@ func TestPublish(t *testing.T) {
 	newBucket(t, c, "releases-test")
 	ctx := context.Background()
 	target := objstore.Target{URL: "s3://releases-test/visastats", Endpoint: srv.Endpoint, PathStyle: true, Keep: 1, PartSize: objstore.MinPartSize}
-	opts := objstore.Options{Backoff: objstore.Backoff{Retries: 2, Base: 10 * time.Millisecond, Max: 50 * time.Millisecond}}
+	opts := objstore.Options{Backoff: objstore.Backoff{Retries: 2, Wait: func(int) time.Duration { return 10 * time.Millisecond }}}
 
 	first := copyRelease(t, "20261125T175458Z")
 	// A file of three parts, so that the multipart upload is exercised.
@@ -274,7 +274,7 @@ func TestPublishRetries(t *testing.T) {
 	dir := copyRelease(t, "20261125T175458Z")
 	target := objstore.Target{URL: "s3://releases-test/visastats", Endpoint: "http://127.0.0.1:1", PathStyle: true}
 	_, err := objstore.Publish(context.Background(), target, dir, "20261125T175458Z",
-		objstore.Options{Backoff: objstore.Backoff{Retries: 2, Base: time.Millisecond, Max: 4 * time.Millisecond}})
+		objstore.Options{Backoff: objstore.Backoff{Retries: 2, Wait: func(int) time.Duration { return time.Millisecond }}})
 	if err == nil || !strings.Contains(err.Error(), "read visastats/latest.json: giving up after 3 attempts") {
 		t.Fatalf("publish to a closed port: %v", err)
 	}

@@ -355,14 +355,19 @@ func (f *Fetcher) networkError(attemptCtx context.Context, rawURL string, err er
 	return fmt.Errorf("GET %s: %w", rawURL, err)
 }
 
-// backoff returns the wait before retry number n (1 for the first): a
-// uniform draw from zero to BackoffBase·2^(n-1), capped by BackoffMax.
-func (f *Fetcher) backoff(n int) time.Duration {
-	ceiling := f.cfg.BackoffBase
-	for i := 1; i < n && ceiling < f.cfg.BackoffMax; i++ {
+// backoff returns the wait before retry number n (1 for the first).
+func (f *Fetcher) backoff(n int) time.Duration { return f.cfg.Wait(n) }
+
+// Wait is the wait before retry number n (1 for the first): a uniform
+// draw from zero to BackoffBase·2^(n-1), capped by BackoffMax ("full
+// jitter"). Every retried request of a run waits by it: fetches here,
+// uploads to object storage through the publish step.
+func (c FetchConfig) Wait(n int) time.Duration {
+	ceiling := c.BackoffBase
+	for i := 1; i < n && ceiling < c.BackoffMax; i++ {
 		ceiling *= 2
 	}
-	ceiling = min(ceiling, f.cfg.BackoffMax)
+	ceiling = min(ceiling, c.BackoffMax)
 	if ceiling <= 0 {
 		return 0
 	}
