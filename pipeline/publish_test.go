@@ -22,7 +22,6 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/visastats/visastats/output/objstore"
 	"github.com/visastats/visastats/output/objstore/s3server"
@@ -79,17 +78,6 @@ func mustAbs(t *testing.T, p string) string {
 		t.Fatal(err)
 	}
 	return a
-}
-
-// s3Client is a plain client of the test server, to look at the bucket.
-func s3Client(t *testing.T, srv *s3server.Server) *minio.Client {
-	t.Helper()
-	u, _ := url.Parse(srv.Endpoint)
-	c, err := minio.New(u.Host, &minio.Options{Creds: credentials.NewStaticV4(srv.Access, srv.Secret, ""), BucketLookup: minio.BucketLookupPath})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 func s3Get(t *testing.T, c *minio.Client, key string) []byte {
@@ -165,7 +153,7 @@ func TestPublishS3(t *testing.T) {
 	}
 	srv := s3server.Start(t)
 	srv.Env(t)
-	c := s3Client(t, srv)
+	c := srv.Client(t)
 	ctx := context.Background()
 	if err := c.MakeBucket(ctx, testBucket, minio.MakeBucketOptions{}); err != nil {
 		t.Fatal(err)

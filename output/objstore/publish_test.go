@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,7 +16,6 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
-	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"github.com/visastats/visastats/output/objstore"
 	"github.com/visastats/visastats/output/objstore/s3server"
@@ -34,18 +32,6 @@ func copyRelease(t *testing.T, id string) string {
 		t.Fatal(err)
 	}
 	return dst
-}
-
-// client is a plain S3 client of the test server, to look at what a
-// publish left.
-func client(t *testing.T, srv *s3server.Server) *minio.Client {
-	t.Helper()
-	u, _ := url.Parse(srv.Endpoint)
-	c, err := minio.New(u.Host, &minio.Options{Creds: credentials.NewStaticV4(srv.Access, srv.Secret, ""), BucketLookup: minio.BucketLookupPath})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 func newBucket(t *testing.T, c *minio.Client, name string) {
@@ -118,7 +104,7 @@ func checkRelease(t *testing.T, c *minio.Client, bucket, prefix, dir string) obj
 func TestPublish(t *testing.T) {
 	srv := s3server.Start(t)
 	srv.Env(t)
-	c := client(t, srv)
+	c := srv.Client(t)
 	newBucket(t, c, "releases-test")
 	ctx := context.Background()
 	target := objstore.Target{URL: "s3://releases-test/visastats", Endpoint: srv.Endpoint, PathStyle: true, Keep: 1, PartSize: objstore.MinPartSize}
