@@ -1,14 +1,11 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -115,28 +112,12 @@ func runEurostatBenchChild(b *testing.B, phase, file, dir string) eurostatBenchR
 	db := filepath.Join(dir, "bench_"+phase+".duckdb")
 	defer os.Remove(db)
 	defer os.Remove(db + ".wal")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestEurostatBenchChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "EUROSTAT_BENCH_PHASE="+phase, "EUROSTAT_BENCH_FILE="+file, "EUROSTAT_BENCH_DB="+db)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		b.Fatalf("phase %s: %v\n%s\n%s", phase, err, stdout.String(), stderr.String())
+	line, rss, cpu := benchChild(b, "TestEurostatBenchChild", "EUROSTAT_BENCH_RESULT",
+		"EUROSTAT_BENCH_PHASE="+phase, "EUROSTAT_BENCH_FILE="+file, "EUROSTAT_BENCH_DB="+db)
+	r := eurostatBenchResult{maxRSSKB: rss, cpu: cpu}
+	if _, err := fmt.Sscanf(line, "seconds=%g part=%g scan=%g rows=%d", &r.seconds, &r.part, &r.scan, &r.rows); err != nil {
+		b.Fatalf("phase %s: %v in %q", phase, err, line)
 	}
-	var r eurostatBenchResult
-	for _, line := range strings.Split(stdout.String(), "\n") {
-		if rest, ok := strings.CutPrefix(line, "EUROSTAT_BENCH_RESULT "); ok {
-			if _, err := fmt.Sscanf(rest, "seconds=%g part=%g scan=%g rows=%d", &r.seconds, &r.part, &r.scan, &r.rows); err != nil {
-				b.Fatalf("phase %s: %v in %q", phase, err, line)
-			}
-		}
-	}
-	if r.seconds == 0 {
-		b.Fatalf("phase %s printed no result:\n%s\n%s", phase, stdout.String(), stderr.String())
-	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.maxRSSKB = ru.Maxrss // kilobytes on Linux
-	}
-	r.cpu = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
 	return r
 }
 

@@ -1,14 +1,11 @@
 package pipeline
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -112,26 +109,11 @@ type nightlyBenchResult struct {
 // and reads its timings from stdout and its peak RSS from rusage.
 func runNightlyChild(b *testing.B, phase, data, dir string) nightlyBenchResult {
 	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestNightlyBenchChild$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "NIGHTLY_BENCH_PHASE="+phase, "NIGHTLY_BENCH_DATA="+data, "NIGHTLY_BENCH_DIR="+dir)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		b.Fatalf("phase %s: %v\n%s\n%s", phase, err, stdout.String(), stderr.String())
-	}
-	var r nightlyBenchResult
-	for _, line := range strings.Split(stdout.String(), "\n") {
-		if rest, ok := strings.CutPrefix(line, "NIGHTLY_BENCH_RESULT "); ok {
-			if _, err := fmt.Sscanf(rest, "seconds=%g load=%g checks=%g export=%g rows=%d", &r.seconds, &r.load, &r.checks, &r.export, &r.rows); err != nil {
-				b.Fatalf("phase %s: %v in %q", phase, err, line)
-			}
-		}
-	}
-	if r.seconds == 0 {
-		b.Fatalf("phase %s printed no result:\n%s\n%s", phase, stdout.String(), stderr.String())
-	}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.maxRSSKB = ru.Maxrss // kilobytes on Linux
+	line, rss, _ := benchChild(b, "TestNightlyBenchChild", "NIGHTLY_BENCH_RESULT",
+		"NIGHTLY_BENCH_PHASE="+phase, "NIGHTLY_BENCH_DATA="+data, "NIGHTLY_BENCH_DIR="+dir)
+	r := nightlyBenchResult{maxRSSKB: rss}
+	if _, err := fmt.Sscanf(line, "seconds=%g load=%g checks=%g export=%g rows=%d", &r.seconds, &r.load, &r.checks, &r.export, &r.rows); err != nil {
+		b.Fatalf("phase %s: %v in %q", phase, err, line)
 	}
 	return r
 }
@@ -147,10 +129,7 @@ func TestNightlyBenchChild(t *testing.T) {
 		t.Skip("child process of BenchmarkNightlyRun")
 	}
 	data, dir := os.Getenv("NIGHTLY_BENCH_DATA"), os.Getenv("NIGHTLY_BENCH_DIR")
-	// From the repository's folder, as `make run` runs: not every path
-	// key of config.yaml is resolved against the configuration's folder.
-	t.Chdir("..")
-	cfg, err := LoadConfig("config.yaml")
+	cfg, err := LoadConfig("../config.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
