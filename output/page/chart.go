@@ -2,6 +2,7 @@ package page
 
 import (
 	"fmt"
+	"github.com/visastats/visastats/output/release"
 	"math"
 	"strings"
 )
@@ -51,7 +52,7 @@ const (
 // newChart lays out the headline series, one slot per year from the first
 // to the last, so a year missing from the data shows as a gap, not as a
 // shorter interval.
-func newChart(hs []Headline) *chart {
+func newChart(hs []release.Headline) *chart {
 	if len(hs) == 0 {
 		return nil
 	}

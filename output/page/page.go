@@ -5,6 +5,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"github.com/visastats/visastats/output/release"
 	"html/template"
 	"io"
 	"math"
@@ -64,12 +65,12 @@ type Data struct {
 	IsLatest  bool
 	Base      string // where the release's files are linked: /latest/, /releases/<id>/, or "" (relative)
 	Files     []FileRow
-	Headlines []Headline
+	Headlines []release.Headline
 	Asylum    []AsylumTable // asylum figures per country of asylum
 	Place     string        // host country of the headline series
 	Chart     *chart
 	Claims    []ClaimRow
-	Issues    []Issue // discrepancies found in the upstream files
+	Issues    []release.UpstreamIssue // discrepancies found in the upstream files
 	Checks    CheckSummary
 	Others    []ReleaseLink
 	SchemaURL string
@@ -81,7 +82,7 @@ type Data struct {
 type AsylumTable struct {
 	ID, Place, Origin string
 	Partial           bool // a year is covered only in part
-	Years             []Asylum
+	Years             []release.AsylumYear
 }
 
 // FileRow is one downloadable file on the page; a negative Size is not
@@ -104,7 +105,7 @@ type ClaimRow struct {
 // CheckSummary counts the run's checks.
 type CheckSummary struct {
 	Total, Passed int
-	Warnings      []Check // non-blocking checks that found problems
+	Warnings      []release.Check // non-blocking checks that found problems
 }
 
 // ReleaseLink is an earlier release on the front page.
@@ -118,7 +119,7 @@ type ReleaseLink struct {
 // are the release's files in the order shown, each with its size;
 // reportErr says the report could not be read (its figures are then not
 // shown).
-func Fill(d *Data, rel Release, rep Report, reportErr error, files []File, latest bool, base string) {
+func Fill(d *Data, rel Release, rep release.Report, reportErr error, files []File, latest bool, base string) {
 	d.Release, d.IsLatest, d.Base = &rel, latest, base
 	if reportErr != nil {
 		d.Problem = "This release has no readable run report, so its figures are not shown; its files are listed below."
@@ -180,7 +181,7 @@ const Name = "index.html"
 // relative to the release folder, so that a bucket or any static host
 // serves it. The page does not list itself.
 func WriteStatic(w io.Writer, report []byte) error {
-	var rep Report
+	var rep release.Report
 	if err := json.Unmarshal(report, &rep); err != nil {
 		return fmt.Errorf("static page: decode report: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/visastats/visastats/output/page"
+	releases "github.com/visastats/visastats/output/release"
 )
 
 // apiReleases is the body of /api/releases.
@@ -18,13 +19,13 @@ type apiReleases struct {
 }
 
 type apiRelease struct {
-	ID          string       `json:"id"`
-	Latest      bool         `json:"latest"`
-	GeneratedAt time.Time    `json:"generated_at"`
-	URL         string       `json:"url"`
-	Files       []apiFile    `json:"files"`
-	Checks      []page.Check `json:"checks"`
-	ReportError string       `json:"report_error,omitempty"`
+	ID          string           `json:"id"`
+	Latest      bool             `json:"latest"`
+	GeneratedAt time.Time        `json:"generated_at"`
+	URL         string           `json:"url"`
+	Files       []apiFile        `json:"files"`
+	Checks      []releases.Check `json:"checks"`
+	ReportError string           `json:"report_error,omitempty"`
 }
 
 type apiFile struct {
@@ -57,7 +58,7 @@ func (s *Server) handleAPI(w http.ResponseWriter, r *http.Request) {
 		ar := apiRelease{ID: id, Latest: id == latest, GeneratedAt: rel.GeneratedAt, URL: "/releases/" + id + "/",
 			Files: []apiFile{}, Checks: rel.Report.Checks}
 		if ar.Checks == nil {
-			ar.Checks = []page.Check{}
+			ar.Checks = []releases.Check{}
 		}
 		if rel.ReportErr != nil {
 			ar.ReportError = "run report missing or unreadable"
