@@ -3,11 +3,13 @@ package pipeline
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/visastats/visastats/output"
 )
@@ -72,19 +74,24 @@ func sqlString(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
-// orderedObservations is the query of observations' documented columns
-// cols in key order without a sort: observations_stored_ordered and
+// keyRange is a range of sort_key read from one stored table in key
+// order (observations_stored_ordered or observations_eurostat_ordered).
+type keyRange struct {
+	from   string
+	lo, hi int64 // sort_key, inclusive
+}
+
+// observationRanges returns observations in key order as ranges of
+// sort_key, each read from one table: observations_stored_ordered and
 // eurostat_cells_ordered are stored in key order, so a scan of either
 // (with its strings joined on) is in key order when one thread runs it
-// with joins planned as written (withOrderedScans).
-// Their datasets are disjoint and interleave (ec_... < eurostat_... <
-// ru_... < unhcr_...), so the query reads, for each run of consecutive
-// datasets of one part, that part's range of sort_key, in order: a UNION
-// ALL of single-table scans.
-func orderedObservations(ctx context.Context, conn *sql.Conn, cols string) (string, error) {
+// with joins planned as written (withOrderedScans). Their datasets are
+// disjoint and interleave (ec_... < eurostat_... < ru_... < unhcr_...),
+// so each run of consecutive datasets of one table is one range.
+func observationRanges(ctx context.Context, conn *sql.Conn) ([]keyRange, error) {
 	var periods, breakdowns int64
 	if err := conn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM observation_periods), (SELECT count(*) FROM observation_breakdowns)`).Scan(&periods, &breakdowns); err != nil {
-		return "", fmt.Errorf("order observations: %w", err)
+		return nil, fmt.Errorf("order observations: %w", err)
 	}
 	rows, err := conn.QueryContext(ctx, `SELECT min(g.group_rank), max(g.group_rank), e.dataset IS NOT NULL AS eurostat
 		FROM observation_groups g
@@ -92,46 +99,183 @@ func orderedObservations(ctx context.Context, conn *sql.Conn, cols string) (stri
 		GROUP BY g.dataset, eurostat
 		ORDER BY 1`)
 	if err != nil {
-		return "", fmt.Errorf("order observations: %w", err)
+		return nil, fmt.Errorf("order observations: %w", err)
 	}
 	defer rows.Close()
-	type run struct {
-		lo, hi   int64 // group ranks
-		eurostat bool
-	}
-	var runs []run
+	var ranges []keyRange
 	for rows.Next() {
-		var r run
-		if err := rows.Scan(&r.lo, &r.hi, &r.eurostat); err != nil {
-			return "", fmt.Errorf("order observations: %w", err)
+		var lo, hi int64 // group ranks
+		var eurostat bool
+		if err := rows.Scan(&lo, &hi, &eurostat); err != nil {
+			return nil, fmt.Errorf("order observations: %w", err)
 		}
-		if n := len(runs); n > 0 && runs[n-1].eurostat == r.eurostat {
-			if runs[n-1].hi >= r.lo {
-				return "", fmt.Errorf("order observations: datasets overlap in key order")
-			}
-			runs[n-1].hi = r.hi
-			continue
-		}
-		runs = append(runs, r)
-	}
-	if err := rows.Err(); err != nil {
-		return "", fmt.Errorf("order observations: %w", err)
-	}
-	if len(runs) == 0 {
-		return "SELECT " + cols + " FROM observations_stored_ordered", nil
-	}
-	parts := make([]string, len(runs))
-	for i, r := range runs {
 		from := "observations_stored_ordered"
-		if r.eurostat {
+		if eurostat {
 			from = "observations_eurostat_ordered"
 		}
 		// The keys of groups lo..hi, digits counted from 1.
-		lo := (r.lo*periods+1)*breakdowns + 1
-		hi := (r.hi*periods+periods)*breakdowns + breakdowns
-		parts[i] = fmt.Sprintf("SELECT %s FROM %s WHERE sort_key BETWEEN %d AND %d", cols, from, lo, hi)
+		r := keyRange{from, (lo*periods+1)*breakdowns + 1, (hi*periods+periods)*breakdowns + breakdowns}
+		if n := len(ranges); n > 0 && ranges[n-1].from == from {
+			if ranges[n-1].hi >= r.lo {
+				return nil, fmt.Errorf("order observations: datasets overlap in key order")
+			}
+			ranges[n-1].hi = r.hi
+			continue
+		}
+		ranges = append(ranges, r)
 	}
-	return strings.Join(parts, "\nUNION ALL\n"), nil
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("order observations: %w", err)
+	}
+	return ranges, nil
+}
+
+// orderedQuery is the query of cols over ranges, in their order: a UNION
+// ALL of single-table range scans.
+func orderedQuery(cols string, ranges []keyRange) string {
+	if len(ranges) == 0 {
+		return "SELECT " + cols + " FROM observations_stored_ordered"
+	}
+	parts := make([]string, len(ranges))
+	for i, r := range ranges {
+		parts[i] = fmt.Sprintf("SELECT %s FROM %s WHERE sort_key BETWEEN %d AND %d", cols, r.from, r.lo, r.hi)
+	}
+	return strings.Join(parts, "\nUNION ALL\n")
+}
+
+// splitRanges cuts ranges into n consecutive parts of about equal rows at
+// the given keys (ascending): part i holds the keys below cuts[i] and at
+// or above cuts[i-1]. Parts left empty are dropped.
+func splitRanges(ranges []keyRange, cuts []int64) [][]keyRange {
+	var parts [][]keyRange
+	var cur []keyRange
+	flush := func() {
+		if len(cur) > 0 {
+			parts = append(parts, cur)
+		}
+		cur = nil
+	}
+	c := 0
+	for _, r := range ranges {
+		for c < len(cuts) && cuts[c] <= r.lo {
+			flush()
+			c++
+		}
+		for c < len(cuts) && cuts[c] <= r.hi {
+			cur = append(cur, keyRange{r.from, r.lo, cuts[c] - 1})
+			r.lo = cuts[c]
+			flush()
+			c++
+		}
+		cur = append(cur, r)
+	}
+	flush()
+	return parts
+}
+
+// copyObservations writes cols of observations into the Parquet file at
+// path in key order with DuckDB's writer (copyParquet): the key ranges are
+// cut into one part per DuckDB thread of about equal rows, each part is
+// written by its own connection on one thread (an ordered scan), side by
+// side, and the parts are concatenated row group by row group
+// (output.ConcatParquet). It returns the rows written.
+func copyObservations(ctx context.Context, db *sql.DB, conn *sql.Conn, cols, path string, meta map[string]string) (int64, error) {
+	ranges, err := observationRanges(ctx, conn)
+	if err != nil {
+		return 0, err
+	}
+	var threads int64
+	if err := conn.QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&threads); err != nil {
+		return 0, fmt.Errorf("order observations: %w", err)
+	}
+	cuts, err := balancedCuts(ctx, conn, int(threads))
+	if err != nil {
+		return 0, err
+	}
+	parts := splitRanges(ranges, cuts)
+	if len(parts) <= 1 {
+		var n int64
+		err := withOrderedScans(ctx, conn, func() error {
+			var err error
+			n, err = copyParquet(ctx, conn, orderedQuery(cols, ranges), path, meta)
+			return err
+		})
+		return n, err
+	}
+	files := make([]string, len(parts))
+	for i := range parts {
+		files[i] = filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.part%d", filepath.Base(path), i))
+	}
+	defer func() {
+		for _, f := range files {
+			os.Remove(f)
+		}
+	}()
+	err = withOrderedScans(ctx, conn, func() error {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		errs := make([]error, len(parts))
+		var wg sync.WaitGroup
+		for i, p := range parts {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				// DuckDB runs a query on the thread that asks for it; with
+				// one thread per database, each connection is one writer.
+				c, err := db.Conn(ctx)
+				if err == nil {
+					_, err = copyParquet(ctx, c, orderedQuery(cols, p), files[i], meta)
+					c.Close()
+				}
+				if err != nil {
+					errs[i] = fmt.Errorf("part %d of %d: %w", i+1, len(parts), err)
+					cancel()
+				}
+			}()
+		}
+		wg.Wait()
+		return errors.Join(errs...)
+	})
+	if err != nil {
+		return 0, err
+	}
+	n, err := output.ConcatParquet(ctx, path, files)
+	if err != nil {
+		return 0, fmt.Errorf("write %s: %w", filepath.Base(path), err)
+	}
+	return n, nil
+}
+
+// balancedCuts returns up to n-1 keys that cut observations into n parts
+// of about equal rows: keys at equal steps through the larger of the two
+// stored tables, read in their stored (key) order.
+func balancedCuts(ctx context.Context, conn *sql.Conn, n int) ([]int64, error) {
+	if n <= 1 {
+		return nil, nil
+	}
+	var stored, cells int64
+	if err := conn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM observations_stored_ordered), (SELECT count(*) FROM eurostat_cells_ordered)`).Scan(&stored, &cells); err != nil {
+		return nil, fmt.Errorf("order observations: %w", err)
+	}
+	table, rows := "observations_stored_ordered", stored
+	if cells > stored {
+		table, rows = "eurostat_cells_ordered", cells
+	}
+	var cuts []int64
+	for i := 1; i < n; i++ {
+		var k int64
+		err := conn.QueryRowContext(ctx, fmt.Sprintf("SELECT sort_key FROM %s LIMIT 1 OFFSET %d", table, rows*int64(i)/int64(n))).Scan(&k)
+		if errors.Is(err, sql.ErrNoRows) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("order observations: %w", err)
+		}
+		if len(cuts) == 0 || k > cuts[len(cuts)-1] {
+			cuts = append(cuts, k)
+		}
+	}
+	return cuts, nil
 }
 
 // withOrderedScans runs fn with DuckDB on one thread, order-preserving

@@ -95,7 +95,7 @@ func selectTable(cat []vsql.Column, t publishedTable) string {
 // writeRelease writes every published table as Parquet (and CSV for the
 // marts), the workbooks and CITATION.cff into dir, verifying each
 // Parquet file against its table, and records the files in rep.
-func writeRelease(ctx context.Context, conn *sql.Conn, dir string, cfg OutputConfig, rep *Report, log *slog.Logger) error {
+func writeRelease(ctx context.Context, db *sql.DB, conn *sql.Conn, dir string, cfg OutputConfig, rep *Report, log *slog.Logger) error {
 	cat, err := vsql.Catalogue()
 	if err != nil {
 		return err
@@ -120,9 +120,6 @@ func writeRelease(ctx context.Context, conn *sql.Conn, dir string, cfg OutputCon
 			if err != nil {
 				return fmt.Errorf("export observations/: %w", err)
 			}
-			if err := verifyParquet(ctx, conn, filepath.Join(dir, "observations", "**", "*.parquet"), cat, t); err != nil {
-				return err
-			}
 			abs := make([]string, len(files))
 			for i, f := range files {
 				abs[i] = f
@@ -130,7 +127,7 @@ func writeRelease(ctx context.Context, conn *sql.Conn, dir string, cfg OutputCon
 					abs[i] = filepath.Join(dir, "observations", f)
 				}
 			}
-			if err := verifyParquetStrict(ctx, conn, abs, cat, t); err != nil {
+			if err := verifyWritten(ctx, conn, filepath.Join(dir, "observations", "**", "*.parquet"), abs, cat, t); err != nil {
 				return err
 			}
 			for _, f := range files {
@@ -150,14 +147,7 @@ func writeRelease(ctx context.Context, conn *sql.Conn, dir string, cfg OutputCon
 		if t.name == "observations" {
 			// Tens of millions of rows: DuckDB's writer, reading the rows
 			// in key order from tables stored in that order, unsorted.
-			var q string
-			if q, err = orderedObservations(ctx, conn, tableColumns(cat, t)); err == nil {
-				err = withOrderedScans(ctx, conn, func() error {
-					var err error
-					n, err = copyParquet(ctx, conn, q, filepath.Join(dir, file), meta)
-					return err
-				})
-			}
+			n, err = copyObservations(ctx, db, conn, tableColumns(cat, t), filepath.Join(dir, file), meta)
 		} else {
 			n, err = queryArrow(ctx, conn, tableColumns(cat, t), vsql.QuoteIdent(t.name), t.orderBy, rep.Tables[t.name], func(r array.RecordReader) (int64, error) {
 				return output.WriteParquet(ctx, filepath.Join(dir, file), r, output.ParquetOptions{Metadata: meta})
@@ -166,10 +156,7 @@ func writeRelease(ctx context.Context, conn *sql.Conn, dir string, cfg OutputCon
 		if err != nil {
 			return fmt.Errorf("export %s: %w", file, err)
 		}
-		if err := verifyParquet(ctx, conn, filepath.Join(dir, file), cat, t); err != nil {
-			return err
-		}
-		if err := verifyParquetStrict(ctx, conn, []string{filepath.Join(dir, file)}, cat, t); err != nil {
+		if err := verifyWritten(ctx, conn, filepath.Join(dir, file), []string{filepath.Join(dir, file)}, cat, t); err != nil {
 			return err
 		}
 		if err := rep.addFile(dir, file, n, t.title); err != nil {
@@ -412,51 +399,4 @@ func aboutSheet(rep *Report, wb workbookSpec) output.AboutSheet {
 	}
 	a.Sections = append(a.Sections, upstreamIssuesSection(rep.UpstreamIssues))
 	return a
-}
-
-// verifyParquet reads a written Parquet file (or partitioned folder) back
-// and compares it, column by name, with the table it was written from: the
-// row counts and the sums of the rows' hashes must agree, and when they do
-// not, EXCEPT ALL both ways counts the differing rows for the message. A
-// file that does not round-trip is never published.
-func verifyParquet(ctx context.Context, conn *sql.Conn, path string, cat []vsql.Column, t publishedTable) error {
-	var cols, typed []string
-	for _, c := range cat {
-		if c.Table == t.name {
-			cols = append(cols, vsql.QuoteIdent(c.Name))
-			typed = append(typed, "CAST("+vsql.QuoteIdent(c.Name)+" AS "+c.Type+")")
-		}
-	}
-	// Fast path: row count and an order-independent checksum (the sum of
-	// every row's hash) of the table and of the file, each read once.
-	// Both sides are cast to the documented types: hive partition columns
-	// come back as inferred types, and a hash depends on the type.
-	sum := func(list, from string) string {
-		return `SELECT count(*), CAST(coalesce(sum(CAST(hash(` + list + `) AS HUGEINT)), 0) AS VARCHAR) FROM ` + from
-	}
-	file := `read_parquet($1, hive_partitioning = true)`
-	var n1, n2 int64
-	var h1, h2 string
-	if err := conn.QueryRowContext(ctx, sum(strings.Join(typed, ", "), vsql.QuoteIdent(t.name))).Scan(&n1, &h1); err != nil {
-		return fmt.Errorf("verify %s: %w", filepath.Base(path), err)
-	}
-	if err := conn.QueryRowContext(ctx, sum(strings.Join(typed, ", "), file), path).Scan(&n2, &h2); err != nil {
-		return fmt.Errorf("verify %s: %w", filepath.Base(path), err)
-	}
-	if n1 == n2 && h1 == h2 {
-		return nil
-	}
-	// They differ: count the rows that differ, both ways.
-	list := strings.Join(cols, ", ")
-	want := `SELECT ` + list + ` FROM ` + vsql.QuoteIdent(t.name)
-	got := `SELECT ` + strings.Join(typed, ", ") + ` FROM ` + file
-	q := `SELECT
-		(SELECT count(*) FROM (` + want + ` EXCEPT ALL ` + got + `)),
-		(SELECT count(*) FROM (` + got + ` EXCEPT ALL ` + want + `))`
-	var missing, extra int64
-	if err := conn.QueryRowContext(ctx, q, path).Scan(&missing, &extra); err != nil {
-		return fmt.Errorf("verify %s: %w", filepath.Base(path), err)
-	}
-	return fmt.Errorf("verify %s: the file does not match its table (%d rows in the table, %d in the file; %d rows missing, %d unexpected)",
-		filepath.Base(path), n1, n2, missing, extra)
 }

@@ -250,7 +250,7 @@ func (r *run) export(ctx context.Context) error {
 	if r.rep.Asylum, err = asylumStory(ctx, r.conn); err != nil {
 		return err
 	}
-	if err := writeRelease(ctx, r.conn, partial, r.cfg.Output, r.rep, r.log); err != nil {
+	if err := writeRelease(ctx, r.db, r.conn, partial, r.cfg.Output, r.rep, r.log); err != nil {
 		return err
 	}
 	r.rep.Status = StatusPublished
