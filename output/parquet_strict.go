@@ -142,42 +142,102 @@ func sumColumn(ctx context.Context, groups []pq.RowGroup, c int, col *StrictColu
 }
 
 // sumChunk adds the values of one column chunk to col and returns how many
-// values (nulls included) it holds. A value equal to the one before it (the
-// files are sorted, so key columns repeat in runs) reuses its hash.
+// values (nulls included) it holds. Every page is decoded. A page of
+// dictionary indexes adds the hash of each index's entry, hashed once per
+// dictionary; a page of plain values hashes each value, reusing the hash
+// of a value equal to the one before it (the files are sorted, so key
+// columns repeat in runs).
 func sumChunk(chunk pq.ColumnChunk, col *StrictColumn) (int64, error) {
-	r := pq.NewColumnChunkValueReader(chunk)
-	defer r.Close()
-	buf := make([]pq.Value, 1024)
+	pages := chunk.Pages()
+	defer pages.Close()
 	var n int64
-	var last pq.Value
-	var lastHash uint64
-	have := false
+	var dict pq.Dictionary
+	var dictHash []uint64
+	buf := make([]pq.Value, 1024)
 	for {
-		k, err := r.ReadValues(buf)
-		for _, v := range buf[:k] {
-			n++
-			if v.IsNull() {
-				col.Nulls++
-				continue
-			}
-			if have && pq.Equal(v, last) {
-				col.Sum += lastHash
-				continue
-			}
-			s, err := canonicalParquet(v, col.Logical)
-			if err != nil {
-				return n, err
-			}
-			last, lastHash, have = v.Clone(), valueHash(s), true
-			col.Sum += lastHash
-		}
+		page, err := pages.ReadPage()
 		if err == io.EOF {
 			return n, nil
 		}
 		if err != nil {
 			return n, err
 		}
+		values, nulls := page.NumValues(), page.NumNulls()
+		n += values
+		col.Nulls += nulls
+		if d := page.Dictionary(); d != nil {
+			if d != dict {
+				dict, dictHash = d, make([]uint64, d.Len())
+				for i := range dictHash {
+					s, err := canonicalParquet(d.Index(int32(i)), col.Logical)
+					if err != nil {
+						pq.Release(page)
+						return n, err
+					}
+					dictHash[i] = valueHash(s)
+				}
+			}
+			data := page.Data()
+			idx := data.Int32()
+			if int64(len(idx)) != values-nulls {
+				pq.Release(page)
+				return n, fmt.Errorf("a page of %d values and %d nulls holds %d dictionary indexes", values, nulls, len(idx))
+			}
+			for _, i := range idx {
+				if i < 0 || int(i) >= len(dictHash) {
+					pq.Release(page)
+					return n, fmt.Errorf("dictionary index %d outside a dictionary of %d values", i, len(dictHash))
+				}
+				col.Sum += dictHash[i]
+			}
+			pq.Release(page)
+			continue
+		}
+		err = sumPlainPage(page, buf, col, values-nulls)
+		pq.Release(page)
+		if err != nil {
+			return n, err
+		}
 	}
+}
+
+// sumPlainPage adds the values of a page of plain values to col; it must
+// hold want non-null values.
+func sumPlainPage(page pq.Page, buf []pq.Value, col *StrictColumn, want int64) error {
+	r := page.Values()
+	var got int64
+	var last pq.Value
+	var lastHash uint64
+	have := false
+	for {
+		k, err := r.ReadValues(buf)
+		for _, v := range buf[:k] {
+			if v.IsNull() {
+				continue
+			}
+			got++
+			if have && pq.Equal(v, last) {
+				col.Sum += lastHash
+				continue
+			}
+			s, err := canonicalParquet(v, col.Logical)
+			if err != nil {
+				return err
+			}
+			last, lastHash, have = v.Clone(), valueHash(s), true
+			col.Sum += lastHash
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if got != want {
+		return fmt.Errorf("a page of %d non-null values decodes to %d", want, got)
+	}
+	return nil
 }
 
 // canonicalParquet is the text of a Parquet value as ValueSum spells it.
