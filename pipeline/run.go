@@ -104,6 +104,9 @@ func (e *CheckError) Error() string {
 func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (*Report, error) {
 	r := &run{cfg: cfg, opts: opts, log: log, layout: release.Layout{Dir: cfg.Output.Dir}, started: time.Now()}
 	r.rep = &Report{Report: release.Report{GeneratedAt: r.started.UTC(), Database: cfg.Database, Status: StatusFailed, Versions: versions()}}
+	if errEmbeddedTables != nil {
+		return r.rep, errEmbeddedTables
+	}
 	lock, err := lockRun(cfg.Output.Dir, cfg.Database)
 	if err != nil {
 		return r.rep, err
