@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/array"
 
 	"github.com/visastats/visastats/output"
+	"github.com/visastats/visastats/output/release"
 	"github.com/visastats/visastats/sources"
 	vsql "github.com/visastats/visastats/sql"
 )
@@ -332,7 +333,7 @@ func (r *Report) addFile(dir, name string, rows int64, description string) error
 	if err != nil {
 		return err
 	}
-	r.Files = append(r.Files, FileInfo{Name: name, Rows: rows, Size: size, SHA256: sum, Description: description})
+	r.Files = append(r.Files, release.File{Name: name, Rows: rows, Size: size, SHA256: sum, Description: description})
 	return nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/visastats/visastats/output/release"
 	"github.com/visastats/visastats/pipeline/snapshot"
 	"github.com/visastats/visastats/sources"
 )
@@ -91,7 +92,7 @@ func unhcrAPIConfig(url string) sources.UNHCRAPIConfig {
 
 // fetchAndLoadUNHCR runs the fetch stage for api alone, into a fresh
 // snapshot store, and loads the fetched pages.
-func fetchAndLoadUNHCR(t *testing.T, api sources.UNHCRAPIConfig, client *http.Client, backoff time.Duration) (sources.Stats, []FetchReport, error) {
+func fetchAndLoadUNHCR(t *testing.T, api sources.UNHCRAPIConfig, client *http.Client, backoff time.Duration) (sources.Stats, []release.Fetch, error) {
 	t.Helper()
 	store, err := snapshot.Open(t.TempDir())
 	if err != nil {
