@@ -94,12 +94,12 @@ func openDSN(path, dsn string) (*sql.DB, error) {
 
 // queryArrow reads "SELECT cols FROM table ORDER BY orderBy" as Arrow
 // record batches and passes them to fn, returning what fn returns. The
-// records are DuckDB's, in C memory that is freed as the reader moves on:
-// fn hands them to output's Parquet writers, which copy what they keep.
-// go-duckdb materialises a whole Arrow result before returning,
-// so a table of more than arrowSliceRows rows (rows is its size, known to
-// the caller) is read in slices of whole key ranges (see planSlices) and
-// memory stays bounded by a slice. The reader is only valid inside fn.
+// records are DuckDB's, in C memory freed as the reader moves on; output's
+// Parquet writers, which fn hands them to, copy them before writing.
+// go-duckdb materialises a whole Arrow result before returning, so a table
+// of more than arrowSliceRows rows (rows is its size, known to the caller)
+// is read in slices of whole key ranges (see planSlices) and memory stays
+// bounded by a slice. The reader is only valid inside fn.
 func queryArrow(ctx context.Context, conn *sql.Conn, cols, table, orderBy string, rows int64, fn func(array.RecordReader) (int64, error)) (int64, error) {
 	slices, err := planSlices(ctx, conn, cols, table, orderBy, rows, arrowSliceRows)
 	if err != nil {
