@@ -10,6 +10,7 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
+	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/apache/arrow/go/v17/parquet"
 	"github.com/apache/arrow/go/v17/parquet/compress"
 	"github.com/apache/arrow/go/v17/parquet/pqarrow"
@@ -37,33 +38,39 @@ type ParquetOptions struct {
 
 // WriteParquet streams every record batch of rdr into a zstd-compressed
 // Parquet file at path and returns the number of rows written. The file
-// appears under path only when complete.
+// appears under path only when complete. rdr may free each record when it
+// moves on, as DuckDB's Arrow readers do: the writer works on copies (see
+// goRecords).
 func WriteParquet(ctx context.Context, path string, rdr array.RecordReader, opt ParquetOptions) (int64, error) {
 	props := writerProps(rdr.Schema(), opt)
+	recs := newGoRecords(rdr)
+	defer recs.Release()
 	var rows int64
 	err := writeAtomic(path, func(f *os.File) error {
 		w, err := newFileWriter(rdr.Schema(), f, props, opt.Metadata)
 		if err != nil {
 			return err
 		}
-		pw := &pinningWriter{w: w, rowGroup: rowGroupRows(opt)}
-		for rdr.Next() {
+		for recs.Next() {
 			if err := ctx.Err(); err != nil {
-				pw.close()
+				w.Close()
 				return err
 			}
-			rec := rdr.Record()
-			if err := pw.write(rec); err != nil {
-				pw.close()
+			rec := recs.Record()
+			if rec.NumRows() == 0 {
+				continue
+			}
+			if err := w.WriteBuffered(rec); err != nil {
+				w.Close()
 				return err
 			}
 			rows += rec.NumRows()
 		}
-		if err := rdr.Err(); err != nil {
-			pw.close()
+		if err := recs.Err(); err != nil {
+			w.Close()
 			return fmt.Errorf("read records: %w", err)
 		}
-		return pw.close()
+		return w.Close()
 	})
 	if err != nil {
 		return 0, err
@@ -170,56 +177,109 @@ func rowGroupRows(opt ParquetOptions) int64 {
 	return opt.RowGroupRows
 }
 
-// pinningWriter writes records into buffered row groups and keeps each
-// record alive until the row group holding its last row is closed.
+// goRecordsBatchRows is the size of the record batches the writers write.
+const goRecordsBatchRows = 64 * 1024
+
+// goRecords hands the Parquet writers the records of a reader as copies
+// in Go-managed memory, regrouped into batches of goRecordsBatchRows rows.
 //
-// Arrow v17's byte-array column statistics keep the minimum and maximum as
-// slices of the written record's buffers, uncopied, until the row group is
-// closed. A record reader releases a record when it moves to the next one,
-// and records imported from C (DuckDB's Arrow results) free their memory
-// then: without the pin, the statistics would be read from freed memory,
-// which crashes or, worse, writes wrong min/max values that readers use
-// to skip row groups. Memory stays about one row group of records.
-type pinningWriter struct {
-	w        *pqarrow.FileWriter
-	rowGroup int64
-	rows     int64
-	pins     []pin
+// It is the one place that deals with where a record's memory lives.
+// DuckDB's Arrow interface (go-duckdb) returns records imported from C:
+// their buffers are C memory, freed when the record's last reference is
+// released, and a record reader releases each record as it moves to the
+// next one. Arrow v17's Parquet writer keeps slices of the written
+// records' buffers, uncopied, until the row group is closed (the minimum
+// and maximum of byte-array column statistics): read from freed memory,
+// they crash the writer or, worse, give wrong min/max values, which
+// readers use to skip row groups. Buffers of the Go allocator are never
+// reused (its Free does nothing): the garbage collector frees a copy only
+// once nothing refers to it, whatever the writer still holds.
+type goRecords struct {
+	src       array.RecordReader
+	mem       memory.Allocator
+	batchRows int64
+	cur       arrow.Record
+	pending   []arrow.Record
+	err       error
 }
 
-type pin struct {
-	rec arrow.Record
-	end int64 // rows written when rec was done
+func newGoRecords(src array.RecordReader) *goRecords {
+	return &goRecords{src: src, mem: memory.NewGoAllocator(), batchRows: goRecordsBatchRows}
 }
 
-func (p *pinningWriter) write(rec arrow.Record) error {
-	if rec.NumRows() == 0 {
-		return nil
+func (r *goRecords) Retain()               {}
+func (r *goRecords) Schema() *arrow.Schema { return r.src.Schema() }
+func (r *goRecords) Record() arrow.Record  { return r.cur }
+func (r *goRecords) Err() error            { return r.err }
+
+// Release lets go of the copies; the source reader stays its caller's.
+func (r *goRecords) Release() {
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
 	}
-	if err := p.w.WriteBuffered(rec); err != nil {
-		return err
+	for _, p := range r.pending {
+		p.Release()
 	}
-	rec.Retain()
-	p.rows += rec.NumRows()
-	p.pins = append(p.pins, pin{rec, p.rows})
-	// Row groups are filled to rowGroup rows in order, so the open one
-	// holds row p.rows-1, and a group is closed once a later one opened.
-	open := (p.rows - 1) / p.rowGroup
-	n := 0
-	for n < len(p.pins) && (p.pins[n].end-1)/p.rowGroup < open {
-		p.pins[n].rec.Release()
-		n++
-	}
-	p.pins = append(p.pins[:0], p.pins[n:]...)
-	return nil
+	r.pending = nil
 }
 
-// close finishes the file, then lets go of the records.
-func (p *pinningWriter) close() error {
-	err := p.w.Close()
-	for _, x := range p.pins {
-		x.rec.Release()
+func (r *goRecords) Next() bool {
+	if r.cur != nil {
+		r.cur.Release()
+		r.cur = nil
 	}
-	p.pins = nil
-	return err
+	var rows int64
+	for rows < r.batchRows && r.src.Next() {
+		rec := r.src.Record()
+		rec.Retain()
+		r.pending = append(r.pending, rec)
+		rows += rec.NumRows()
+	}
+	if err := r.src.Err(); err != nil {
+		r.err = err
+		return false
+	}
+	if len(r.pending) == 0 {
+		return false
+	}
+	rec, err := concatRecords(r.mem, r.src.Schema(), r.pending)
+	for _, p := range r.pending {
+		p.Release()
+	}
+	r.pending = r.pending[:0]
+	if err != nil {
+		r.err = err
+		return false
+	}
+	r.cur = rec
+	return true
+}
+
+// concatRecords copies records into one record in mem.
+func concatRecords(mem memory.Allocator, schema *arrow.Schema, recs []arrow.Record) (arrow.Record, error) {
+	cols := make([]arrow.Array, schema.NumFields())
+	var rows int64
+	for _, rec := range recs {
+		rows += rec.NumRows()
+	}
+	for i := range cols {
+		parts := make([]arrow.Array, len(recs))
+		for j, rec := range recs {
+			parts[j] = rec.Column(i)
+		}
+		col, err := array.Concatenate(parts, mem)
+		if err != nil {
+			for _, c := range cols[:i] {
+				c.Release()
+			}
+			return nil, fmt.Errorf("copy arrow column %s: %w", schema.Field(i).Name, err)
+		}
+		cols[i] = col
+	}
+	rec := array.NewRecord(schema, cols, rows)
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/apache/arrow/go/v17/parquet"
+	"github.com/apache/arrow/go/v17/parquet/pqarrow"
 )
 
 // WriteParquetPartitioned streams every record batch of rdr into a
@@ -36,6 +37,7 @@ import (
 //
 // The folder is written under a temporary name beside dir and renamed into
 // place when complete, replacing an earlier dir; on error nothing is left.
+// As with WriteParquet, rdr may free each record when it moves on.
 func WriteParquetPartitioned(ctx context.Context, dir string, rdr array.RecordReader, partitionCols []string, opt ParquetOptions) (rows int64, files []string, err error) {
 	dir = filepath.Clean(dir)
 	schema := rdr.Schema()
@@ -59,13 +61,15 @@ func WriteParquetPartitioned(ctx context.Context, dir string, rdr array.RecordRe
 			os.RemoveAll(tmp)
 		}
 	}()
-	pw := &partitionWriter{root: tmp, schema: fileSchema, props: writerProps(fileSchema, opt), rowGrp: rowGroupRows(opt), meta: opt.Metadata, parts: map[string]int{}}
+	pw := &partitionWriter{root: tmp, schema: fileSchema, props: writerProps(fileSchema, opt), meta: opt.Metadata, parts: map[string]int{}}
 	defer pw.abort()
-	for rdr.Next() {
+	recs := newGoRecords(rdr)
+	defer recs.Release()
+	for recs.Next() {
 		if err := ctx.Err(); err != nil {
 			return 0, nil, fmt.Errorf("write %s: %w", dir, err)
 		}
-		rec := rdr.Record()
+		rec := recs.Record()
 		n := int(rec.NumRows())
 		start := 0
 		for i := 1; i <= n; i++ {
@@ -79,7 +83,7 @@ func WriteParquetPartitioned(ctx context.Context, dir string, rdr array.RecordRe
 		}
 		rows += int64(n)
 	}
-	if err := rdr.Err(); err != nil {
+	if err := recs.Err(); err != nil {
 		return 0, nil, fmt.Errorf("write %s: read records: %w", dir, err)
 	}
 	if err := pw.close(); err != nil {
@@ -208,14 +212,13 @@ type partitionWriter struct {
 	root   string
 	schema *arrow.Schema
 	props  *parquet.WriterProperties
-	rowGrp int64
 	meta   map[string]string
 	parts  map[string]int // files started per partition folder
 	files  []string
 
 	dir string // partition folder of the open file
 	f   *os.File
-	w   *pinningWriter
+	w   *pqarrow.FileWriter
 }
 
 // write appends rows [from, to) of rec, which share one partition, to
@@ -242,7 +245,7 @@ func (p *partitionWriter) write(rec arrow.Record, part, keep []int, from, to int
 		c.Release()
 	}
 	defer slice.Release()
-	return p.w.write(slice)
+	return p.w.WriteBuffered(slice)
 }
 
 func (p *partitionWriter) open(dir string) error {
@@ -261,7 +264,7 @@ func (p *partitionWriter) open(dir string) error {
 		f.Close()
 		return err
 	}
-	p.dir, p.f, p.w = dir, f, &pinningWriter{w: w, rowGroup: p.rowGrp}
+	p.dir, p.f, p.w = dir, f, w
 	p.files = append(p.files, rel)
 	return nil
 }
@@ -273,7 +276,7 @@ func (p *partitionWriter) close() error {
 	}
 	w, f := p.w, p.f
 	p.w, p.f = nil, nil
-	err := w.close()
+	err := w.Close()
 	if err == nil {
 		err = f.Sync()
 	}
@@ -286,7 +289,7 @@ func (p *partitionWriter) close() error {
 // abort closes an open file after an error; the folder is removed anyway.
 func (p *partitionWriter) abort() {
 	if p.w != nil {
-		p.w.close()
+		p.w.Close()
 		p.f.Close()
 	}
 }

@@ -33,8 +33,8 @@ func loadPrevious(ctx context.Context, conn *sql.Conn, prevObs string) error {
 	return nil
 }
 
-func changeSummary(ctx context.Context, conn *sql.Conn, previous string) (*ChangeSummary, error) {
-	s := &ChangeSummary{Previous: previous}
+func changeSummary(ctx context.Context, conn *sql.Conn, previous string) (*release.Changes, error) {
+	s := &release.Changes{Previous: previous}
 	err := conn.QueryRowContext(ctx, `SELECT
 		count(*) FILTER (WHERE change = 'new'), count(*) FILTER (WHERE change = 'removed'),
 		count(*) FILTER (WHERE change = 'revised') FROM observation_changes`).Scan(&s.New, &s.Removed, &s.Revised)
@@ -62,7 +62,7 @@ var ErrNotReleaseID = errors.New("not a release id")
 // Diff compares the observations of two published releases (a older, b
 // newer; "" means the latest release for b and the release before it for
 // a) and returns the summary and up to limit changes, revisions first.
-func Diff(ctx context.Context, cfg Config, a, b string, limit int) (*ChangeSummary, []Revision, error) {
+func Diff(ctx context.Context, cfg Config, a, b string, limit int) (*release.Changes, []Revision, error) {
 	rels := filepath.Join(cfg.Output.Dir, "releases")
 	if b == "" {
 		prev := release.Layout{Dir: cfg.Output.Dir}.LatestReport()

@@ -13,6 +13,9 @@ import (
 // blocking checks fail.
 func Check(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (*Report, error) {
 	rep := &Report{Report: release.Report{Status: "checked", Versions: versions()}}
+	if errEmbeddedTables != nil {
+		return rep, errEmbeddedTables
+	}
 	srcs, _, err := fetchSources(ctx, cfg, opts, rep, log)
 	if err != nil {
 		return rep, err

@@ -7,13 +7,14 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/visastats/visastats/output/release"
 	vsql "github.com/visastats/visastats/sql"
 )
 
 const checkSample = 5
 
-func runCheck(ctx context.Context, conn *sql.Conn, c vsql.Check) (CheckResult, error) {
-	res := CheckResult{Name: c.Name, Blocking: c.Blocking}
+func runCheck(ctx context.Context, conn *sql.Conn, c vsql.Check) (release.Check, error) {
+	res := release.Check{Name: c.Name, Blocking: c.Blocking}
 	rows, err := conn.QueryContext(ctx, c.SQL)
 	if err != nil {
 		return res, fmt.Errorf("check %s: %w", c.File, err)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/visastats/visastats/output"
+	"github.com/visastats/visastats/output/release"
 )
 
 // Claim statuses.
@@ -38,13 +39,13 @@ func fmtNum(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 // back (a metric can read, never change, the data), compares it with the
 // published figure at the published rounding, and records the outcome in
 // the claims table.
-func evaluateClaims(ctx context.Context, conn *sql.Conn) ([]ClaimResult, error) {
+func evaluateClaims(ctx context.Context, conn *sql.Conn) ([]release.Claim, error) {
 	rows, err := conn.QueryContext(ctx, `SELECT claim_id, statement, published_in, published_url, expected, unit, rounding, caveat, implies, requires, metric_sql, implied_sql FROM claims ORDER BY claim_id`)
 	if err != nil {
 		return nil, fmt.Errorf("claims: %w", err)
 	}
 	type claim struct {
-		ClaimResult
+		release.Claim
 		requires, query, impliedQuery string
 	}
 	var claims []claim
@@ -57,10 +58,10 @@ func evaluateClaims(ctx context.Context, conn *sql.Conn) ([]ClaimResult, error) 
 		claims = append(claims, c)
 	}
 	rows.Close()
-	var out []ClaimResult
+	var out []release.Claim
 	for _, c := range claims {
 		actual, qerr := claimMetric(ctx, conn, c.query)
-		r := c.ClaimResult
+		r := c.Claim
 		switch {
 		case qerr != nil:
 			r.Status = ClaimNotReproducible

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/visastats/visastats/output"
+	"github.com/visastats/visastats/output/release"
 	vsources "github.com/visastats/visastats/sources"
 	vsql "github.com/visastats/visastats/sql"
 )
@@ -39,7 +40,7 @@ func writeDataPackage(dir string, cat []vsql.Column, cfg OutputConfig, rep *Repo
 		Licenses:    packageLicenses,
 		Sources:     sources,
 	}
-	byName := map[string][]FileInfo{}
+	byName := map[string][]release.File{}
 	for _, f := range rep.Files {
 		byName[f.Name] = append(byName[f.Name], f)
 	}

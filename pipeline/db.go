@@ -11,7 +11,6 @@ import (
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
-	"github.com/apache/arrow/go/v17/arrow/memory"
 	"github.com/marcboeker/go-duckdb"
 )
 
@@ -94,11 +93,13 @@ func openDSN(path, dsn string) (*sql.DB, error) {
 }
 
 // queryArrow reads "SELECT cols FROM table ORDER BY orderBy" as Arrow
-// record batches in Go-managed memory and passes them to fn, returning what
-// fn returns. go-duckdb materialises a whole Arrow result before returning,
-// so a table of more than arrowSliceRows rows (rows is its size, known to
-// the caller) is read in slices of whole key ranges (see planSlices) and
-// memory stays bounded by a slice. The reader is only valid inside fn.
+// record batches and passes them to fn, returning what fn returns. The
+// records are DuckDB's, in C memory freed as the reader moves on; output's
+// Parquet writers, which fn hands them to, copy them before writing.
+// go-duckdb materialises a whole Arrow result before returning, so a table
+// of more than arrowSliceRows rows (rows is its size, known to the caller)
+// is read in slices of whole key ranges (see planSlices) and memory stays
+// bounded by a slice. The reader is only valid inside fn.
 func queryArrow(ctx context.Context, conn *sql.Conn, cols, table, orderBy string, rows int64, fn func(array.RecordReader) (int64, error)) (int64, error) {
 	slices, err := planSlices(ctx, conn, cols, table, orderBy, rows, arrowSliceRows)
 	if err != nil {
@@ -248,15 +249,13 @@ func arrowQuery(ctx context.Context, conn *sql.Conn, query string, args ...any) 
 	return rdr, err
 }
 
-// slicedReader reads the result of its queries one after the other, each
-// regrouped and copied by a copyingReader.
+// slicedReader reads the result of its queries one after the other.
 type slicedReader struct {
 	ctx    context.Context
 	conn   *sql.Conn
 	slices []sliceQuery
 	next   int
-	src    array.RecordReader
-	cur    *copyingReader
+	cur    array.RecordReader
 	err    error
 }
 
@@ -266,8 +265,7 @@ func (r *slicedReader) open() error {
 	if err != nil {
 		return err
 	}
-	r.src = src
-	r.cur = &copyingReader{src: src, batchRows: arrowBatchRows}
+	r.cur = src
 	r.next++
 	return nil
 }
@@ -276,10 +274,6 @@ func (r *slicedReader) closeSlice() {
 	if r.cur != nil {
 		r.cur.Release()
 		r.cur = nil
-	}
-	if r.src != nil {
-		r.src.Release()
-		r.src = nil
 	}
 }
 
@@ -319,96 +313,4 @@ func (r *slicedReader) Next() bool {
 			return false
 		}
 	}
-}
-
-// arrowBatchRows is the size of the record batches handed to writers.
-const arrowBatchRows = 64 * 1024
-
-// copyingReader regroups DuckDB's record batches into batches of batchRows
-// rows copied into Go-managed memory. DuckDB's batches live in C memory
-// that is freed as soon as the reader moves on, while Parquet encoders may
-// still refer to their bytes (dictionary memo tables of a buffered row
-// group); Go-managed copies stay valid for as long as they are referenced.
-type copyingReader struct {
-	src       array.RecordReader
-	batchRows int64
-	cur       arrow.Record
-	pending   []arrow.Record
-	err       error
-}
-
-func (r *copyingReader) Retain()               {}
-func (r *copyingReader) Schema() *arrow.Schema { return r.src.Schema() }
-func (r *copyingReader) Record() arrow.Record  { return r.cur }
-func (r *copyingReader) Err() error            { return r.err }
-
-func (r *copyingReader) Release() {
-	if r.cur != nil {
-		r.cur.Release()
-		r.cur = nil
-	}
-	for _, p := range r.pending {
-		p.Release()
-	}
-	r.pending = nil
-}
-
-func (r *copyingReader) Next() bool {
-	if r.cur != nil {
-		r.cur.Release()
-		r.cur = nil
-	}
-	var rows int64
-	for rows < r.batchRows && r.src.Next() {
-		rec := r.src.Record()
-		rec.Retain()
-		r.pending = append(r.pending, rec)
-		rows += rec.NumRows()
-	}
-	if err := r.src.Err(); err != nil {
-		r.err = err
-		return false
-	}
-	if len(r.pending) == 0 {
-		return false
-	}
-	rec, err := concatRecords(r.src.Schema(), r.pending)
-	for _, p := range r.pending {
-		p.Release()
-	}
-	r.pending = r.pending[:0]
-	if err != nil {
-		r.err = err
-		return false
-	}
-	r.cur = rec
-	return true
-}
-
-// concatRecords copies records into one record in Go-managed memory.
-func concatRecords(schema *arrow.Schema, recs []arrow.Record) (arrow.Record, error) {
-	cols := make([]arrow.Array, schema.NumFields())
-	var rows int64
-	for _, rec := range recs {
-		rows += rec.NumRows()
-	}
-	for i := range cols {
-		parts := make([]arrow.Array, len(recs))
-		for j, rec := range recs {
-			parts[j] = rec.Column(i)
-		}
-		col, err := array.Concatenate(parts, memory.DefaultAllocator)
-		if err != nil {
-			for _, c := range cols[:i] {
-				c.Release()
-			}
-			return nil, fmt.Errorf("copy arrow column %s: %w", schema.Field(i).Name, err)
-		}
-		cols[i] = col
-	}
-	rec := array.NewRecord(schema, cols, rows)
-	for _, c := range cols {
-		c.Release()
-	}
-	return rec, nil
 }

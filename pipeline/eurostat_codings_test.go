@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/visastats/visastats/output/release"
 	"github.com/visastats/visastats/sources"
 	vsql "github.com/visastats/visastats/sql"
 )
@@ -235,7 +236,7 @@ func TestEurostatBothCodings(t *testing.T) {
 	if err := build(ctx, conn, srcs, inputs, "", rep, quietLog(), ""); err != nil {
 		t.Fatal(err)
 	}
-	release := func(path string) string {
+	releaseOf := func(path string) string {
 		t.Helper()
 		for _, in := range inputs {
 			if in.Path == path {
@@ -264,9 +265,9 @@ func TestEurostatBothCodings(t *testing.T) {
 					t.Fatal(err)
 				}
 				n++
-				want, wantDec, wantRel := shipped[esSDMXKey{citizen, "T", "TOTAL", "TOTAL_POS"}][year], "TOTAL_POS", release(esShippedSDMX)
+				want, wantDec, wantRel := shipped[esSDMXKey{citizen, "T", "TOTAL", "TOTAL_POS"}][year], "TOTAL_POS", releaseOf(esShippedSDMX)
 				if year >= 2020 {
-					want, wantDec, wantRel = shipped[esSDMXKey{citizen, "T", "TOTAL", "TOTAL_POS"}][year-5], "POS", release(sdmxPath)
+					want, wantDec, wantRel = shipped[esSDMXKey{citizen, "T", "TOTAL", "TOTAL_POS"}][year-5], "POS", releaseOf(sdmxPath)
 				}
 				if value != want || decision != wantDec || rel != wantRel {
 					t.Errorf("%s %d: %v %s from %s, want %v %s from %s", citizen, year, value, decision, rel, want, wantDec, wantRel)
@@ -388,7 +389,7 @@ func TestEurostatBothCodings(t *testing.T) {
 						t.Fatal(err)
 					}
 					n++
-					if v != want[ind] || app != wantCode[ind] || flags != fig.flags || rel != release(tsvPath) {
+					if v != want[ind] || app != wantCode[ind] || flags != fig.flags || rel != releaseOf(tsvPath) {
 						t.Errorf("%s %d %s: %v %s %q from %s, want %v %s %q from the TSV", code, y, ind, v, app, flags, rel, want[ind], wantCode[ind], fig.flags)
 					}
 				}
@@ -419,7 +420,7 @@ func TestEurostatBothCodings(t *testing.T) {
 	})
 
 	t.Run("checks", func(t *testing.T) {
-		got := map[string]CheckResult{}
+		got := map[string]release.Check{}
 		for _, c := range rep.Checks {
 			got[c.Name] = c
 		}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/visastats/visastats/output/release"
 	"github.com/visastats/visastats/pipeline/snapshot"
 	"github.com/visastats/visastats/sources"
 )
@@ -54,7 +55,7 @@ func (e FetchEntry) name() string {
 // returns the source configuration with the fetched files added. Fetched
 // files are read through a link <snapshots>/current/<source>/<name> so that
 // messages name the file.
-func fetchInputs(ctx context.Context, cfg Config, opts RunOptions, store *snapshot.Store, log *slog.Logger) (sources.Config, []FetchReport, error) {
+func fetchInputs(ctx context.Context, cfg Config, opts RunOptions, store *snapshot.Store, log *slog.Logger) (sources.Config, []release.Fetch, error) {
 	sc := cfg.SourceConfig()
 	if len(cfg.Fetch) == 0 && sc.UNHCR.API.URL == "" {
 		return sc, nil, nil
@@ -120,7 +121,7 @@ type inputFetcher struct {
 	store        *snapshot.Store
 	offline      bool
 	log          *slog.Logger
-	reports      []FetchReport
+	reports      []release.Fetch
 }
 
 // unhcrPage implements sources.FetchPage for the UNHCR API: every page is
@@ -135,7 +136,7 @@ func (f *inputFetcher) unhcrPage(ctx context.Context, name, rawURL string) (stri
 func (f *inputFetcher) fetch(ctx context.Context, fetcher *snapshot.Fetcher, source, name, rawURL string, kind snapshot.Kind) (string, error) {
 	start := time.Now()
 	var rec snapshot.Record
-	rep := FetchReport{Source: source, URL: snapshot.RedactURL(rawURL), Name: name, Offline: f.offline}
+	rep := release.Fetch{Source: source, URL: snapshot.RedactURL(rawURL), Name: name, Offline: f.offline}
 	if f.offline {
 		var err error
 		rec, err = f.store.Latest(source, name)

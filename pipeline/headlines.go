@@ -4,12 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/visastats/visastats/output/release"
 )
 
 // HeadlineCountry is the host country of the run summary.
 const HeadlineCountry = "RU"
 
-func headlines(ctx context.Context, conn *sql.Conn) ([]Headline, error) {
+func headlines(ctx context.Context, conn *sql.Conn) ([]release.Headline, error) {
 	rows, err := conn.QueryContext(ctx, `SELECT host_country, host_country_name, year, applications,
 		applications_yoy_change, not_issued_rate
 		FROM schengen_host_country_year WHERE host_country = ? ORDER BY year`, HeadlineCountry)
@@ -17,9 +19,9 @@ func headlines(ctx context.Context, conn *sql.Conn) ([]Headline, error) {
 		return nil, fmt.Errorf("headlines: %w", err)
 	}
 	defer rows.Close()
-	var out []Headline
+	var out []release.Headline
 	for rows.Next() {
-		var h Headline
+		var h release.Headline
 		if err := rows.Scan(&h.HostCountry, &h.Name, &h.Year, &h.Applications, &h.Change, &h.NotIssuedRate); err != nil {
 			return nil, fmt.Errorf("headlines: %w", err)
 		}
@@ -38,7 +40,7 @@ const (
 // AsylumFromYear is the first year of the asylum figures of the summary.
 const AsylumFromYear = 2015
 
-func asylumStory(ctx context.Context, conn *sql.Conn) ([]AsylumYear, error) {
+func asylumStory(ctx context.Context, conn *sql.Conn) ([]release.AsylumYear, error) {
 	rows, err := conn.QueryContext(ctx, `SELECT asylum_country, asylum_country_name, origin, year,
 		coalesce(unhcr_period, CAST(year AS VARCHAR)), coalesce(unhcr_period_complete, true),
 		unhcr_applications, unhcr_decisions_total, unhcr_recognized, unhcr_complementary, unhcr_rejected,
@@ -50,9 +52,9 @@ func asylumStory(ctx context.Context, conn *sql.Conn) ([]AsylumYear, error) {
 		return nil, fmt.Errorf("asylum figures: %w", err)
 	}
 	defer rows.Close()
-	var out []AsylumYear
+	var out []release.AsylumYear
 	for rows.Next() {
-		var a AsylumYear
+		var a release.AsylumYear
 		if err := rows.Scan(&a.AsylumCountry, &a.AsylumName, &a.Origin, &a.Year, &a.Period, &a.Complete,
 			&a.Applications, &a.Decisions, &a.Recognized, &a.Complementary, &a.Rejected, &a.RecognitionRate, &a.EurostatRate); err != nil {
 			return nil, fmt.Errorf("asylum figures: %w", err)

@@ -39,7 +39,7 @@ func versions() map[string]string {
 // fingerprint identifies what a release is built from: every input's
 // content, the configuration, and the program itself (the hash of the
 // running executable, so any change of code or embedded SQL counts).
-func fingerprint(cfg Config, inputs []InputInfo) (string, error) {
+func fingerprint(cfg Config, inputs []release.Input) (string, error) {
 	h := sha256.New()
 	for _, in := range inputs {
 		fmt.Fprintf(h, "input %s %s %s\n", in.Source, in.Path, in.SHA256)
@@ -69,7 +69,7 @@ func fingerprint(cfg Config, inputs []InputInfo) (string, error) {
 // copy of each with its provenance, so a release can be rebuilt exactly.
 // Local inputs are hashed once, by the store while it copies them; fetched
 // ones are in the store already, with their URL.
-func snapshotInputs(ctx context.Context, store *snapshot.Store, srcs []sources.Source) ([]InputInfo, error) {
+func snapshotInputs(ctx context.Context, store *snapshot.Store, srcs []sources.Source) ([]release.Input, error) {
 	fetched := filepath.Join(store.Dir(), "current") + string(filepath.Separator)
 	return listInputs(ctx, srcs, func(ctx context.Context, source, path string) (int64, string, error) {
 		if strings.HasPrefix(path, fetched) {
@@ -83,12 +83,9 @@ func snapshotInputs(ctx context.Context, store *snapshot.Store, srcs []sources.S
 	})
 }
 
-// RunSummary is one past run for `visastats runs`.
-type RunSummary = release.Run
-
 // Runs lists past runs, published, skipped and failed, oldest first. A
 // skipped run's Release is the release it kept.
-func Runs(cfg Config) ([]RunSummary, error) {
+func Runs(cfg Config) ([]release.Run, error) {
 	return release.Layout{Dir: cfg.Output.Dir}.History()
 }
 

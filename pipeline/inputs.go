@@ -6,17 +6,18 @@ import (
 	"database/sql/driver"
 	"fmt"
 
+	"github.com/visastats/visastats/output/release"
 	"github.com/visastats/visastats/sources"
 )
 
 // Inputs lists every source's inputs with sizes and hashes, without loading
 // anything.
-func Inputs(ctx context.Context, cfg Config) ([]InputInfo, error) {
+func Inputs(ctx context.Context, cfg Config) ([]release.Input, error) {
 	return describeInputs(ctx, sources.All(cfg.SourceConfig()))
 }
 
 // describeInputs lists every source's inputs with their sizes and hashes.
-func describeInputs(ctx context.Context, srcs []sources.Source) ([]InputInfo, error) {
+func describeInputs(ctx context.Context, srcs []sources.Source) ([]release.Input, error) {
 	return listInputs(ctx, srcs, func(_ context.Context, _, path string) (int64, string, error) {
 		return sources.FileDigest(path)
 	})
@@ -24,8 +25,8 @@ func describeInputs(ctx context.Context, srcs []sources.Source) ([]InputInfo, er
 
 // listInputs lists every source's inputs, with the size and hex SHA-256
 // that digest returns for each.
-func listInputs(ctx context.Context, srcs []sources.Source, digest func(ctx context.Context, source, path string) (int64, string, error)) ([]InputInfo, error) {
-	var out []InputInfo
+func listInputs(ctx context.Context, srcs []sources.Source, digest func(ctx context.Context, source, path string) (int64, string, error)) ([]release.Input, error) {
+	var out []release.Input
 	for _, src := range srcs {
 		ins, err := src.Inputs(ctx)
 		if err != nil {
@@ -39,7 +40,7 @@ func listInputs(ctx context.Context, srcs []sources.Source, digest func(ctx cont
 			if err != nil {
 				return nil, fmt.Errorf("source %s: %w", src.Name(), err)
 			}
-			out = append(out, InputInfo{Source: src.Name(), Path: in.Path, Year: in.Year, Size: size, SHA256: sum})
+			out = append(out, release.Input{Source: src.Name(), Path: in.Path, Year: in.Year, Size: size, SHA256: sum})
 		}
 	}
 	return out, nil
@@ -47,7 +48,7 @@ func listInputs(ctx context.Context, srcs []sources.Source, digest func(ctx cont
 
 // recordInputs writes the inputs table that observations' release column
 // refers to.
-func recordInputs(ctx context.Context, conn *sql.Conn, inputs []InputInfo) error {
+func recordInputs(ctx context.Context, conn *sql.Conn, inputs []release.Input) error {
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TABLE inputs (
 		source VARCHAR NOT NULL, path VARCHAR NOT NULL, year INTEGER, size BIGINT NOT NULL, sha256 VARCHAR NOT NULL)`); err != nil {
 		return fmt.Errorf("create inputs table: %w", err)

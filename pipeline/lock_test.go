@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/visastats/visastats/output/release"
 	"github.com/visastats/visastats/sources"
 )
 
@@ -107,7 +108,7 @@ func TestDeadRunRecorded(t *testing.T) {
 	found := false
 	for _, r := range runs {
 		if r.Release == dead {
-			found = r.Status == StatusFailed && strings.Contains(r.Report.Error, "stopped before it finished")
+			found = r.Status == release.StatusFailed && strings.Contains(r.Report.Error, "stopped before it finished")
 		}
 	}
 	if !found || len(runs) != 2 {

@@ -113,7 +113,7 @@ func TestNightlyScenarios(t *testing.T) {
 	if err != nil {
 		t.Fatalf("500 then 200: %v", err)
 	}
-	if rep.Status != StatusPublished || rep.Fetches[0].Attempts != 2 {
+	if rep.Status != release.StatusPublished || rep.Fetches[0].Attempts != 2 {
 		t.Fatalf("500 then 200: status %s, attempts %d", rep.Status, rep.Fetches[0].Attempts)
 	}
 	first := rep.Release
@@ -132,7 +132,7 @@ func TestNightlyScenarios(t *testing.T) {
 	// 2. Nothing changed upstream (304): skipped, quickly.
 	start := time.Now()
 	rep, err = Run(ctx, cfg, quietLog(), fastRetries)
-	if err != nil || rep.Status != StatusSkipped || !rep.Fetches[0].NotModified {
+	if err != nil || rep.Status != release.StatusSkipped || !rep.Fetches[0].NotModified {
 		t.Fatalf("unchanged rerun: status %s, not modified %v, err %v", rep.Status, rep.Fetches != nil && rep.Fetches[0].NotModified, err)
 	}
 	t.Logf("unchanged rerun skipped in %s", time.Since(start))
@@ -172,7 +172,7 @@ func TestNightlyScenarios(t *testing.T) {
 				t.Fatalf("no report of the failed run: %v", err)
 			}
 			var failed Report
-			if err := json.Unmarshal(b, &failed); err != nil || failed.Status != StatusFailed || failed.Error == "" {
+			if err := json.Unmarshal(b, &failed); err != nil || failed.Status != release.StatusFailed || failed.Error == "" {
 				t.Errorf("failed report: %+v %v", failed, err)
 			}
 		})
@@ -183,7 +183,7 @@ func TestNightlyScenarios(t *testing.T) {
 	up.body.Store(&body)
 	up.mode.Store("ok")
 	rep, err = Run(ctx, cfg, quietLog(), RunOptions{Force: true})
-	if err != nil || rep.Status != StatusPublished {
+	if err != nil || rep.Status != release.StatusPublished {
 		t.Fatalf("recovery run: %v", err)
 	}
 	runs, err := Runs(cfg)
@@ -191,13 +191,13 @@ func TestNightlyScenarios(t *testing.T) {
 	for _, r := range runs {
 		byStatus[r.Status]++
 	}
-	if err != nil || len(runs) != 7 || byStatus[StatusPublished] != 2 || byStatus[StatusSkipped] != 1 || byStatus[StatusFailed] != 4 {
+	if err != nil || len(runs) != 7 || byStatus[release.StatusPublished] != 2 || byStatus[release.StatusSkipped] != 1 || byStatus[release.StatusFailed] != 4 {
 		t.Errorf("runs listed %v (%v), want 2 published + 1 skipped + 4 failed", byStatus, err)
 	}
 	// 5. --offline rebuilds from the snapshot without the network.
 	srv.Close()
 	rep, err = Run(ctx, cfg, quietLog(), RunOptions{Offline: true, Force: true})
-	if err != nil || rep.Status != StatusPublished || !rep.Fetches[0].Offline {
+	if err != nil || rep.Status != release.StatusPublished || !rep.Fetches[0].Offline {
 		t.Fatalf("offline rebuild: %v", err)
 	}
 }

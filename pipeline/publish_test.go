@@ -25,6 +25,7 @@ import (
 
 	"github.com/visastats/visastats/output/objstore"
 	"github.com/visastats/visastats/output/objstore/s3server"
+	"github.com/visastats/visastats/output/release"
 	"github.com/visastats/visastats/sources"
 )
 
@@ -98,7 +99,7 @@ func s3Get(t *testing.T, c *minio.Client, key string) []byte {
 // object of the release is there with the size and SHA-256 that the
 // local release folder has, and that run.json records for the files it
 // lists. It returns the release's run.json files by name.
-func checkBucketRelease(t *testing.T, c *minio.Client, id, dir string) map[string]FileInfo {
+func checkBucketRelease(t *testing.T, c *minio.Client, id, dir string) map[string]release.File {
 	t.Helper()
 	var ptr objstore.Pointer
 	if err := json.Unmarshal(s3Get(t, c, "visastats/latest.json"), &ptr); err != nil {
@@ -111,7 +112,7 @@ func checkBucketRelease(t *testing.T, c *minio.Client, id, dir string) map[strin
 	if err := json.Unmarshal(s3Get(t, c, "visastats/releases/"+id+"/run.json"), &rep); err != nil {
 		t.Fatal(err)
 	}
-	listed := map[string]FileInfo{}
+	listed := map[string]release.File{}
 	for _, f := range rep.Files {
 		listed[f.Name] = f
 	}
@@ -212,7 +213,7 @@ func TestPublishS3(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if again.Status != StatusSkipped || len(again.Remote) != 1 {
+		if again.Status != release.StatusSkipped || len(again.Remote) != 1 {
 			t.Fatalf("rerun: status %s, remote %+v", again.Status, again.Remote)
 		}
 		r := again.Remote[0]

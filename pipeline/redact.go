@@ -50,7 +50,7 @@ func (rep *Report) forPublication(outDir string) *release.Report {
 		}
 	}
 	cp.ReleaseDir, cp.Latest, cp.Database = rel(rep.ReleaseDir), rel(rep.Latest), rel(rep.Database)
-	cp.Inputs = make([]InputInfo, len(rep.Inputs))
+	cp.Inputs = make([]release.Input, len(rep.Inputs))
 	for i, in := range rep.Inputs {
 		abs, err := filepath.Abs(in.Path)
 		if err == nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow/go/v17/arrow/array"
 
 	"github.com/visastats/visastats/output"
+	"github.com/visastats/visastats/output/release"
 	"github.com/visastats/visastats/sources"
 	vsql "github.com/visastats/visastats/sql"
 )
@@ -42,12 +43,26 @@ type publishedTable struct {
 }
 
 // publishedTables is the closed list of what a release contains, in the
-// workbook's sheet order: sql/tables.csv, embedded in the program.
-var publishedTables = mustLoad(loadPublishedTables)
+// workbook's sheet order (sql/tables.csv), and sourceNotes documents each
+// upstream source for the workbook and the Parquet metadata
+// (sql/sources.csv). Both files are embedded in the program and read once,
+// when it starts; the lists are never changed. When a file is malformed
+// both lists are empty and errEmbeddedTables says where (file, line,
+// column): Run, Check and SchemaMarkdown return it before anything reads
+// the lists, and the tests of package sql fail on it.
+var publishedTables, sourceNotes, errEmbeddedTables = loadEmbeddedTables()
 
-// sourceNotes documents each upstream source for the workbook and the
-// Parquet metadata: sql/sources.csv, embedded in the program.
-var sourceNotes = mustLoad(vsql.Sources)
+func loadEmbeddedTables() ([]publishedTable, []output.SourceNote, error) {
+	tables, err := loadPublishedTables()
+	if err != nil {
+		return nil, nil, fmt.Errorf("load the program's list of published tables: %w", err)
+	}
+	notes, err := vsql.Sources()
+	if err != nil {
+		return nil, nil, fmt.Errorf("load the program's list of sources: %w", err)
+	}
+	return tables, notes, nil
+}
 
 func loadPublishedTables() ([]publishedTable, error) {
 	tables, err := vsql.Tables()
@@ -60,17 +75,6 @@ func loadPublishedTables() ([]publishedTable, error) {
 			country: t.Country, notOnSheet: t.NotOnSheet, mainSheetWhere: t.MainSheetWhere, datasets: t.Datasets}
 	}
 	return out, nil
-}
-
-// mustLoad returns what load reads from the files embedded in the program.
-// They are part of the program, like its code, so an error is a fault of
-// the program (every test fails on it), not of its input or configuration.
-func mustLoad[T any](load func() (T, error)) T {
-	v, err := load()
-	if err != nil {
-		panic(err)
-	}
-	return v
 }
 
 // WorkbookName is the journalists' workbook in every release.
@@ -316,7 +320,7 @@ func (r *Report) addFile(dir, name string, rows int64, description string) error
 	if err != nil {
 		return err
 	}
-	r.Files = append(r.Files, FileInfo{Name: name, Rows: rows, Size: size, SHA256: sum, Description: description})
+	r.Files = append(r.Files, release.File{Name: name, Rows: rows, Size: size, SHA256: sum, Description: description})
 	return nil
 }
 

@@ -38,13 +38,6 @@ type RunOptions struct {
 	Uploaded func(name string)
 }
 
-// Run statuses in reports.
-const (
-	StatusPublished = release.StatusPublished
-	StatusSkipped   = release.StatusSkipped
-	StatusFailed    = release.StatusFailed
-)
-
 // Report is what a run did, for the log and the CLI: the run report that
 // run.json records, and what the publish to remote targets did.
 type Report struct {
@@ -54,23 +47,9 @@ type Report struct {
 	Remote []objstore.Result `json:"-"`
 }
 
-// The parts of a run report, by the names the pipeline gives them.
-type (
-	StageReport   = release.Stage
-	FileInfo      = release.File
-	FetchReport   = release.Fetch
-	InputInfo     = release.Input
-	CheckResult   = release.Check
-	ChangeSummary = release.Changes
-	Headline      = release.Headline
-	AsylumYear    = release.AsylumYear
-	ClaimResult   = release.Claim
-	UpstreamIssue = release.UpstreamIssue
-)
-
 // CheckError reports blocking checks that failed: nothing was published.
 type CheckError struct {
-	Failed []CheckResult
+	Failed []release.Check
 }
 
 // Error lists each failed check with its problems, one a line.
@@ -103,7 +82,10 @@ func (e *CheckError) Error() string {
 // report of the failed run is kept in <output.dir>/runs/.
 func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (*Report, error) {
 	r := &run{cfg: cfg, opts: opts, log: log, layout: release.Layout{Dir: cfg.Output.Dir}, started: time.Now()}
-	r.rep = &Report{Report: release.Report{GeneratedAt: r.started.UTC(), Database: cfg.Database, Status: StatusFailed, Versions: versions()}}
+	r.rep = &Report{Report: release.Report{GeneratedAt: r.started.UTC(), Database: cfg.Database, Status: release.StatusFailed, Versions: versions()}}
+	if errEmbeddedTables != nil {
+		return r.rep, errEmbeddedTables
+	}
 	lock, err := lockRun(cfg.Output.Dir, cfg.Database)
 	if err != nil {
 		return r.rep, err
@@ -207,7 +189,7 @@ func (r *run) unchanged() bool {
 // targets up to the latest release (an upload that failed or was killed
 // may have left them behind).
 func (r *run) skip(ctx context.Context) error {
-	r.rep.Status = StatusSkipped
+	r.rep.Status = release.StatusSkipped
 	r.rep.Release = r.prev.Release
 	r.rep.Latest = r.layout.Latest()
 	r.rep.Duration = time.Since(r.started)
@@ -253,7 +235,7 @@ func (r *run) export(ctx context.Context) error {
 	if err := writeRelease(ctx, r.db, r.conn, partial, r.cfg.Output, r.rep, r.log); err != nil {
 		return err
 	}
-	r.rep.Status = StatusPublished
+	r.rep.Status = release.StatusPublished
 	r.rep.ReleaseDir = r.layout.Release(r.rep.Release)
 	r.rep.Latest = r.layout.Latest()
 	r.rep.Duration = time.Since(r.started)
@@ -326,7 +308,7 @@ func (r *run) end(err error) {
 	}
 	r.rep.Duration = time.Since(r.started)
 	if err != nil {
-		r.rep.Status = StatusFailed
+		r.rep.Status = release.StatusFailed
 		r.rep.Error = err.Error()
 		if werr := r.layout.WriteFailed(r.rep.forPublication(r.cfg.Output.Dir)); werr != nil {
 			r.log.Warn("keep report of failed run", "error", werr)
@@ -372,7 +354,7 @@ func previousObservations(l release.Layout, prev *release.Report) string {
 }
 
 // buildDatabase fills a fresh database: inputs, sources, transforms, checks.
-func buildDatabase(ctx context.Context, conn *sql.Conn, srcs []sources.Source, inputs []InputInfo, prevObs string, rep *Report, log *slog.Logger) error {
+func buildDatabase(ctx context.Context, conn *sql.Conn, srcs []sources.Source, inputs []release.Input, prevObs string, rep *Report, log *slog.Logger) error {
 	if err := build(ctx, conn, srcs, inputs, prevObs, rep, log, ""); err != nil {
 		return err
 	}
@@ -406,7 +388,7 @@ func buildDatabase(ctx context.Context, conn *sql.Conn, srcs []sources.Source, i
 // order, each followed by the checks declared after it. With stopAfter set
 // it stops after that transform and its checks; otherwise it runs them
 // all, then the catalogue check and the checks that follow everything.
-func build(ctx context.Context, conn *sql.Conn, srcs []sources.Source, inputs []InputInfo, prevObs string, rep *Report, log *slog.Logger, stopAfter string) error {
+func build(ctx context.Context, conn *sql.Conn, srcs []sources.Source, inputs []release.Input, prevObs string, rep *Report, log *slog.Logger, stopAfter string) error {
 	if err := recordInputs(ctx, conn, inputs); err != nil {
 		return err
 	}
@@ -479,7 +461,7 @@ func then(ctx context.Context, conn *sql.Conn, t vsql.Transform, prevObs string)
 // after all) and stops at the first stage with a failed blocking check.
 func runChecksAfter(ctx context.Context, conn *sql.Conn, checks []vsql.Check, after string, rep *Report, log *slog.Logger) error {
 	start := time.Now()
-	var failed []CheckResult
+	var failed []release.Check
 	n := 0
 	for _, c := range checks {
 		if c.After != after {
@@ -516,7 +498,7 @@ func orAll(after string) string {
 
 func (r *Report) stage(log *slog.Logger, stage, name string, rows int64, start time.Time) {
 	d := time.Since(start)
-	r.Stages = append(r.Stages, StageReport{Stage: stage, Name: name, Rows: rows, Duration: d})
+	r.Stages = append(r.Stages, release.Stage{Stage: stage, Name: name, Rows: rows, Duration: d})
 	log.Info(stage, "table", name, "rows", rows, "duration", d.Round(time.Millisecond))
 }
 

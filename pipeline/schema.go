@@ -14,6 +14,9 @@ import (
 // then the Eurostat codings and flags, from the code lists in
 // eurostatCodeLists (the directory of eurostat_codes.csv).
 func SchemaMarkdown(eurostatCodeLists string) (string, error) {
+	if errEmbeddedTables != nil {
+		return "", errEmbeddedTables
+	}
 	cat, err := vsql.Catalogue()
 	if err != nil {
 		return "", err

@@ -6,78 +6,15 @@ import (
 	"database/sql"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/visastats/visastats/output/release"
 	"github.com/visastats/visastats/pipeline/snapshot"
 	"github.com/visastats/visastats/sources"
+	"github.com/visastats/visastats/sources/unhcrtest"
 )
-
-// unhcrAPIPage is the real page 1 of 11 of the asylum-decisions of
-// Algerians, as the population API served it.
-const unhcrAPIPage = "../data/unhcr/api_v1_asylum-decisions_coo-DZA_page1.json"
-
-// unhcrAPIServer serves the real asylum-decisions page. Pages 2 to 11 do
-// not exist in the project: the server synthesises them by re-serving the
-// real page with only its "page" number changed. fault, when set, may
-// answer a request itself (by request number, from 1) and return true.
-type unhcrAPIServer struct {
-	page  []byte
-	fault func(n int, w http.ResponseWriter, r *http.Request) bool
-
-	mu       sync.Mutex
-	requests []*http.Request
-	times    []time.Time
-}
-
-func newUNHCRAPIServer(t *testing.T, page []byte, fault func(n int, w http.ResponseWriter, r *http.Request) bool) (*unhcrAPIServer, *httptest.Server) {
-	t.Helper()
-	if !bytes.HasPrefix(page, []byte(`{"page":1,`)) {
-		t.Fatal("fixture no longer starts with page 1")
-	}
-	s := &unhcrAPIServer{page: page, fault: fault}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	return s, srv
-}
-
-func (s *unhcrAPIServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.requests = append(s.requests, r)
-	s.times = append(s.times, time.Now())
-	n := len(s.requests)
-	s.mu.Unlock()
-	if s.fault != nil && s.fault(n, w, r) {
-		return
-	}
-	if r.URL.Path != "/population/v1/asylum-decisions/" {
-		http.NotFound(w, r)
-		return
-	}
-	page := r.URL.Query().Get("page")
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(bytes.Replace(s.page, []byte(`{"page":1,`), []byte(`{"page":`+page+`,`), 1))
-}
-
-func (s *unhcrAPIServer) count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.requests)
-}
-
-func readUNHCRAPIPage(t *testing.T) []byte {
-	t.Helper()
-	b, err := os.ReadFile(unhcrAPIPage)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func unhcrAPIConfig(url string) sources.UNHCRAPIConfig {
 	return sources.UNHCRAPIConfig{
@@ -91,7 +28,7 @@ func unhcrAPIConfig(url string) sources.UNHCRAPIConfig {
 
 // fetchAndLoadUNHCR runs the fetch stage for api alone, into a fresh
 // snapshot store, and loads the fetched pages.
-func fetchAndLoadUNHCR(t *testing.T, api sources.UNHCRAPIConfig, client *http.Client, backoff time.Duration) (sources.Stats, []FetchReport, error) {
+func fetchAndLoadUNHCR(t *testing.T, api sources.UNHCRAPIConfig, client *http.Client, backoff time.Duration) (sources.Stats, []release.Fetch, error) {
 	t.Helper()
 	store, err := snapshot.Open(t.TempDir())
 	if err != nil {
@@ -110,10 +47,10 @@ func fetchAndLoadUNHCR(t *testing.T, api sources.UNHCRAPIConfig, client *http.Cl
 // TestFetchUNHCRAPI: the pages of the UNHCR API go through the one
 // snapshot fetcher, with its retries, timeouts and content checks.
 func TestFetchUNHCRAPI(t *testing.T) {
-	page := func(t *testing.T) []byte { return readUNHCRAPIPage(t) }
+	page := unhcrtest.Page(t)
 	for _, tc := range []struct {
 		name     string
-		fault    func(n int, w http.ResponseWriter, r *http.Request) bool
+		fault    unhcrtest.Fault
 		timeout  time.Duration
 		rows     int64    // decisions written
 		requests int      // requests the server saw
@@ -123,89 +60,48 @@ func TestFetchUNHCRAPI(t *testing.T) {
 			name: "all 11 pages", rows: 1100, requests: 11,
 		},
 		{
-			name: "500 then 200",
-			fault: func(n int, w http.ResponseWriter, r *http.Request) bool {
-				if n == 1 {
-					http.Error(w, "upstream hiccup", http.StatusInternalServerError)
-					return true
-				}
-				return false
-			},
-			rows: 1100, requests: 12,
+			name:  "500 then 200",
+			fault: unhcrtest.At(1, unhcrtest.Status(http.StatusInternalServerError)),
+			rows:  1100, requests: 12,
 		},
 		{
-			name: "permanent 404 is not retried",
-			fault: func(n int, w http.ResponseWriter, r *http.Request) bool {
-				http.NotFound(w, r)
-				return true
-			},
+			name:     "permanent 404 is not retried",
+			fault:    unhcrtest.Always(unhcrtest.Status(http.StatusNotFound)),
 			requests: 1, err: []string{"404 Not Found"},
 		},
 		{
-			name: "5xx until retries run out",
-			fault: func(n int, w http.ResponseWriter, r *http.Request) bool {
-				http.Error(w, "down", http.StatusServiceUnavailable)
-				return true
-			},
+			name:     "5xx until retries run out",
+			fault:    unhcrtest.Always(unhcrtest.Status(http.StatusServiceUnavailable)),
 			requests: 3, err: []string{"giving up after 3 attempts", "503 Service Unavailable"},
 		},
 		{
-			name: "truncated body is retried, then fails",
-			fault: func(n int, w http.ResponseWriter, r *http.Request) bool {
-				p := page(t)
-				w.Header().Set("Content-Length", strconv.Itoa(len(p)))
-				w.Write(p[:len(p)/2])
-				return true
-			},
+			name:     "truncated body is retried, then fails",
+			fault:    unhcrtest.Always(unhcrtest.Truncated(page)),
 			requests: 3, err: []string{"giving up after 3 attempts", "body truncated"},
 		},
 		{
-			name: "truncated body once, then whole",
-			fault: func(n int, w http.ResponseWriter, r *http.Request) bool {
-				if n != 2 {
-					return false
-				}
-				p := page(t)
-				w.Header().Set("Content-Length", strconv.Itoa(len(p)))
-				w.Write(p[:len(p)/2])
-				return true
-			},
-			rows: 1100, requests: 12,
+			name:  "truncated body once, then whole",
+			fault: unhcrtest.At(2, unhcrtest.Truncated(page)),
+			rows:  1100, requests: 12,
 		},
 		{
-			name: "HTML error page with status 200",
-			fault: func(n int, w http.ResponseWriter, r *http.Request) bool {
-				w.Header().Set("Content-Type", "text/html; charset=utf-8")
-				w.Write([]byte("<!DOCTYPE html>\n<html><head><title>Maintenance</title></head></html>"))
-				return true
-			},
+			name:     "HTML error page with status 200",
+			fault:    unhcrtest.Always(unhcrtest.HTML),
 			requests: 1, err: []string{"got an HTML page, expected json"},
 		},
 		{
-			name: "slow response times out and is retried",
-			fault: func(n int, w http.ResponseWriter, r *http.Request) bool {
-				if n == 1 {
-					<-r.Context().Done()
-					return true
-				}
-				return false
-			},
+			name:    "slow response times out and is retried",
+			fault:   unhcrtest.At(1, unhcrtest.Hang),
 			timeout: 200 * time.Millisecond, rows: 1100, requests: 12,
 		},
 		{
-			name: "page number mismatch stops pagination",
-			fault: func(n int, w http.ResponseWriter, r *http.Request) bool {
-				if n == 2 {
-					w.Write(page(t)) // says page 1 when page 2 was asked for
-					return true
-				}
-				return false
-			},
+			name:     "page number mismatch stops pagination",
+			fault:    unhcrtest.At(2, unhcrtest.WrongPage(page)), // says page 1 when page 2 was asked for
 			requests: 2, err: []string{"asked for page 2, the API answered with page 1"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, hs := newUNHCRAPIServer(t, readUNHCRAPIPage(t), tc.fault)
+			hs := unhcrtest.Start(t, page, tc.fault)
 			api := unhcrAPIConfig(hs.URL)
 			if tc.timeout != 0 {
 				api.Timeout = tc.timeout
@@ -215,7 +111,7 @@ func TestFetchUNHCRAPI(t *testing.T) {
 				if err == nil {
 					t.Fatalf("err = nil, want %q", tc.err)
 				}
-				for _, part := range append(tc.err, hs.URL+"/population/v1/asylum-decisions/") {
+				for _, part := range append(tc.err, hs.URL+unhcrtest.DecisionsPath) {
 					if !strings.Contains(err.Error(), part) {
 						t.Errorf("err = %v, want it to contain %q", err, part)
 					}
@@ -226,7 +122,7 @@ func TestFetchUNHCRAPI(t *testing.T) {
 			if got := st.Tables["raw_unhcr_asylum_decisions"]; got != tc.rows {
 				t.Errorf("rows = %d, want %d", got, tc.rows)
 			}
-			if got := srv.count(); got != tc.requests {
+			if got := hs.Count(); got != tc.requests {
 				t.Errorf("requests = %d, want %d", got, tc.requests)
 			}
 			if tc.err == nil && len(reports) != 11 {
@@ -239,23 +135,16 @@ func TestFetchUNHCRAPI(t *testing.T) {
 // TestFetchUNHCRAPIRequests checks the fetcher asks the API for JSON and
 // waits as long as Retry-After says.
 func TestFetchUNHCRAPIRequests(t *testing.T) {
-	srv, hs := newUNHCRAPIServer(t, readUNHCRAPIPage(t), func(n int, w http.ResponseWriter, r *http.Request) bool {
-		if n == 1 {
-			w.Header().Set("Retry-After", "1")
-			w.WriteHeader(http.StatusTooManyRequests)
-			return true
-		}
-		return false
-	})
+	hs := unhcrtest.Start(t, unhcrtest.Page(t), unhcrtest.At(1, unhcrtest.TooManyRequests(1)))
 	if _, _, err := fetchAndLoadUNHCR(t, unhcrAPIConfig(hs.URL), hs.Client(), 0); err != nil {
 		t.Fatal(err)
 	}
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	if got := srv.requests[0].Header.Get("Accept"); got != "application/json" {
+	first, t0 := hs.Request(0)
+	_, t1 := hs.Request(1)
+	if got := first.Header.Get("Accept"); got != "application/json" {
 		t.Errorf("Accept = %q", got)
 	}
-	if gap := srv.times[1].Sub(srv.times[0]); gap < 900*time.Millisecond {
+	if gap := t1.Sub(t0); gap < 900*time.Millisecond {
 		t.Errorf("retried after %s, want at least the 1s of Retry-After", gap)
 	}
 }
@@ -264,22 +153,15 @@ func TestFetchUNHCRAPIRequests(t *testing.T) {
 // fetch reports name the page without the secrets its URL carries.
 func TestFetchUNHCRAPIKeepsCredentialsOut(t *testing.T) {
 	const user, pass, token = "alice", "s3cr3t-pw", "t0k3n-xyz"
-	srv, hs := newUNHCRAPIServer(t, readUNHCRAPIPage(t), func(n int, w http.ResponseWriter, r *http.Request) bool {
-		if n == 3 {
-			http.NotFound(w, r)
-			return true
-		}
-		return false
-	})
+	hs := unhcrtest.Start(t, unhcrtest.Page(t), unhcrtest.At(3, http.NotFound))
 	api := unhcrAPIConfig(strings.Replace(hs.URL, "http://", "http://"+user+":"+pass+"@", 1))
 	api.Params = map[string]string{"coo_iso": "DZA", "access_token": token}
 	_, reports, err := fetchAndLoadUNHCR(t, api, hs.Client(), time.Millisecond)
 	if err == nil {
 		t.Fatal("want the 404 of page 3")
 	}
-	srv.mu.Lock()
-	sent := srv.requests[0].URL.Query().Get("access_token")
-	srv.mu.Unlock()
+	req, _ := hs.Request(0)
+	sent := req.URL.Query().Get("access_token")
 	if sent != token {
 		t.Errorf("the request carried access_token %q, want the configured token", sent)
 	}
@@ -306,15 +188,16 @@ func TestFetchUNHCRAPIKeepsCredentialsOut(t *testing.T) {
 func TestRunUNHCRAPIOffline(t *testing.T) {
 	// The real page, as the only page: pages 2 to 11 would repeat its
 	// figures.
-	page := bytes.Replace(readUNHCRAPIPage(t), []byte(`"maxPages":11,`), []byte(`"maxPages":1,`), 1)
-	if bytes.Equal(page, readUNHCRAPIPage(t)) {
+	shipped := unhcrtest.Page(t)
+	page := bytes.Replace(shipped, []byte(`"maxPages":11,`), []byte(`"maxPages":1,`), 1)
+	if bytes.Equal(page, shipped) {
 		t.Fatal(`fixture no longer says "maxPages":11`)
 	}
-	srv, hs := newUNHCRAPIServer(t, page, nil)
+	hs := unhcrtest.Start(t, page, nil)
 	cfg := tinyConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ecFile(t, "2023"), Year: 2023}}})
 	var paths []string
 	for _, p := range tinyUNHCR {
-		if p != unhcrAPIPage { // fetched from the API instead
+		if p != "../"+unhcrtest.PagePath { // fetched from the API instead
 			paths = append(paths, p)
 		}
 	}
@@ -362,13 +245,13 @@ func TestRunUNHCRAPIOffline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := srv.count(); got != 1 {
+	if got := hs.Count(); got != 1 {
 		t.Fatalf("requests = %d, want 1", got)
 	}
 	want := rows(t)
 	var fromAPI int
 	for _, r := range want {
-		if strings.HasPrefix(r, hs.URL+"/population/v1/asylum-decisions/?coo_iso=DZA&limit=100&page=1|") {
+		if strings.HasPrefix(r, hs.URL+unhcrtest.DecisionsPath+"?coo_iso=DZA&limit=100&page=1|") {
 			fromAPI++
 		}
 	}

@@ -6,11 +6,12 @@ import (
 	"fmt"
 
 	"github.com/visastats/visastats/output"
+	"github.com/visastats/visastats/output/release"
 )
 
 // upstreamIssues reads the upstream_issues table; an empty result is an
 // empty, non-nil list, so that run.json says none were found.
-func upstreamIssues(ctx context.Context, conn *sql.Conn) ([]UpstreamIssue, error) {
+func upstreamIssues(ctx context.Context, conn *sql.Conn) ([]release.UpstreamIssue, error) {
 	rows, err := conn.QueryContext(ctx, `SELECT source, file, sha256, year, sheet, cell, indicator, printed_total,
 		printed_formula, data_rows_total, explanation, cross_check, cross_check_status, handling, decision
 		FROM upstream_issues ORDER BY source, file, sheet, cell`)
@@ -18,9 +19,9 @@ func upstreamIssues(ctx context.Context, conn *sql.Conn) ([]UpstreamIssue, error
 		return nil, fmt.Errorf("read upstream_issues: %w", err)
 	}
 	defer rows.Close()
-	out := []UpstreamIssue{}
+	out := []release.UpstreamIssue{}
 	for rows.Next() {
-		var u UpstreamIssue
+		var u release.UpstreamIssue
 		if err := rows.Scan(&u.Source, &u.File, &u.SHA256, &u.Year, &u.Sheet, &u.Cell, &u.Indicator, &u.PrintedTotal,
 			&u.PrintedFormula, &u.DataRowsTotal, &u.Explanation, &u.CrossCheck, &u.CrossCheckStatus, &u.Handling, &u.Decision); err != nil {
 			return nil, fmt.Errorf("read upstream_issues: %w", err)
@@ -35,7 +36,7 @@ func upstreamIssues(ctx context.Context, conn *sql.Conn) ([]UpstreamIssue, error
 
 // upstreamIssuesSection is the About sheet's list of the issues, or a line
 // saying that none were found.
-func upstreamIssuesSection(issues []UpstreamIssue) output.AboutSection {
+func upstreamIssuesSection(issues []release.UpstreamIssue) output.AboutSection {
 	sec := output.AboutSection{
 		Heading: "Upstream issues",
 		Columns: []string{"File and cell", "What the file says, what the data say", "Handled", "Why they differ"},

@@ -13,6 +13,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/visastats/visastats/output/release"
 	"github.com/visastats/visastats/sources"
 )
 
@@ -92,7 +93,7 @@ func TestRunUpstreamIssue(t *testing.T) {
 	}
 
 	var report struct {
-		Issues []UpstreamIssue `json:"upstream_issues"`
+		Issues []release.UpstreamIssue `json:"upstream_issues"`
 	}
 	b, err := os.ReadFile(filepath.Join(latest, "run.json"))
 	if err != nil {

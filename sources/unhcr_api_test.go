@@ -1,73 +1,21 @@
 package sources
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/visastats/visastats/sources/redact"
+	"github.com/visastats/visastats/sources/unhcrtest"
 )
-
-// unhcrAPIServer serves the real asylum-decisions page (page 1 of 11).
-// Pages 2 to 11 do not exist in the project: the server synthesises them by
-// re-serving the real page with only its "page" number changed, so a full
-// run fetches 11 pages of the same 100 items. fault, when set, may answer a
-// request itself (by request number, from 1) and return true.
-type unhcrAPIServer struct {
-	t     *testing.T
-	page  []byte
-	fault func(n int, w http.ResponseWriter, r *http.Request) bool
-
-	mu       sync.Mutex
-	requests []*http.Request
-	times    []time.Time
-}
-
-func newUNHCRAPIServer(t *testing.T, fault func(n int, w http.ResponseWriter, r *http.Request) bool) (*unhcrAPIServer, *httptest.Server) {
-	t.Helper()
-	s := &unhcrAPIServer{t: t, page: unhcrReadFixture(t, unhcrDecisionsPage), fault: fault}
-	if !bytes.HasPrefix(s.page, []byte(`{"page":1,`)) {
-		t.Fatal("fixture no longer starts with page 1")
-	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	return s, srv
-}
-
-func (s *unhcrAPIServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.requests = append(s.requests, r)
-	s.times = append(s.times, time.Now())
-	n := len(s.requests)
-	s.mu.Unlock()
-	if s.fault != nil && s.fault(n, w, r) {
-		return
-	}
-	if r.URL.Path != "/population/v1/asylum-decisions/" {
-		http.NotFound(w, r)
-		return
-	}
-	page := r.URL.Query().Get("page")
-	w.Header().Set("Content-Type", "application/json")
-	w.Write(bytes.Replace(s.page, []byte(`{"page":1,`), []byte(`{"page":`+page+`,`), 1))
-}
-
-func (s *unhcrAPIServer) count() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.requests)
-}
 
 func unhcrAPIConfig(url string) UNHCRConfig {
 	return UNHCRConfig{API: UNHCRAPIConfig{
@@ -121,10 +69,10 @@ func loadUNHCRAPI(ctx context.Context, conn *sql.Conn, cfg UNHCRConfig, fetch Fe
 }
 
 func TestUNHCRAPI(t *testing.T) {
-	page := func(t *testing.T) []byte { return unhcrReadFixture(t, unhcrDecisionsPage) }
+	page := unhcrtest.Page(t)
 	for _, tc := range []struct {
 		name     string
-		fault    func(n int, w http.ResponseWriter, r *http.Request) bool
+		fault    unhcrtest.Fault
 		rows     int64  // decisions written
 		requests int    // requests the server saw
 		err      string // part of the error, when the load fails
@@ -133,35 +81,25 @@ func TestUNHCRAPI(t *testing.T) {
 			name: "all 11 pages", rows: 1100, requests: 11,
 		},
 		{
-			name: "page number mismatch stops pagination",
-			fault: func(n int, w http.ResponseWriter, r *http.Request) bool {
-				if n == 2 {
-					w.Write(page(t)) // says page 1 when page 2 was asked for
-					return true
-				}
-				return false
-			},
+			name:     "page number mismatch stops pagination",
+			fault:    unhcrtest.At(2, unhcrtest.WrongPage(page)), // says page 1 when page 2 was asked for
 			requests: 2, err: "asked for page 2, the API answered with page 1",
 		},
 		{
-			name: "HTML error page with status 200",
-			fault: func(n int, w http.ResponseWriter, r *http.Request) bool {
-				w.Header().Set("Content-Type", "text/html; charset=utf-8")
-				w.Write([]byte("<!DOCTYPE html>\n<html><head><title>Maintenance</title></head></html>"))
-				return true
-			},
+			name:     "HTML error page with status 200",
+			fault:    unhcrtest.Always(unhcrtest.HTML),
 			requests: 1, err: `not a UNHCR API page: body is not a JSON object (starts "<!DOCTYPE html>`,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, hs := newUNHCRAPIServer(t, tc.fault)
+			hs := unhcrtest.Start(t, page, tc.fault)
 			conn := openTestDB(t)
 			st, err := loadUNHCRAPI(context.Background(), conn, unhcrAPIConfig(hs.URL), httpPages(t, hs.Client()))
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("err = %v, want it to contain %q", err, tc.err)
 				}
-				if !strings.Contains(err.Error(), hs.URL+"/population/v1/asylum-decisions/") {
+				if !strings.Contains(err.Error(), hs.URL+unhcrtest.DecisionsPath) {
 					t.Errorf("err = %v, want it to name the URL", err)
 				}
 			} else if err != nil {
@@ -170,7 +108,7 @@ func TestUNHCRAPI(t *testing.T) {
 			if got := st.Tables[unhcrDecisionsTable]; got != tc.rows {
 				t.Errorf("rows = %d, want %d", got, tc.rows)
 			}
-			if got := srv.count(); got != tc.requests {
+			if got := hs.Count(); got != tc.requests {
 				t.Errorf("requests = %d, want %d", got, tc.requests)
 			}
 		})
@@ -180,7 +118,7 @@ func TestUNHCRAPI(t *testing.T) {
 // TestUNHCRAPIRequests checks what the client asks for, where rows say
 // they came from, and that the pages are inputs of the source.
 func TestUNHCRAPIRequests(t *testing.T) {
-	srv, hs := newUNHCRAPIServer(t, nil)
+	hs := unhcrtest.Start(t, unhcrtest.Page(t), nil)
 	conn := openTestDB(t)
 	cfg := unhcrAPIConfig(hs.URL)
 	cfg.API.Limit = 100
@@ -193,9 +131,7 @@ func TestUNHCRAPIRequests(t *testing.T) {
 	if _, err := NewUNHCR(cfg).Load(ctx, conn); err != nil {
 		t.Fatal(err)
 	}
-	srv.mu.Lock()
-	first := srv.requests[0]
-	srv.mu.Unlock()
+	first, _ := hs.Request(0)
 	if got, want := first.URL.RawQuery, "coo_iso=DZA&limit=100&page=1"; got != want {
 		t.Errorf("query = %q, want %q", got, want)
 	}
@@ -236,7 +172,7 @@ func TestUNHCRAPINotFetched(t *testing.T) {
 func TestUNHCRAPICancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv, hs := newUNHCRAPIServer(t, func(n int, w http.ResponseWriter, r *http.Request) bool {
+	hs := unhcrtest.Start(t, unhcrtest.Page(t), func(n int, w http.ResponseWriter, r *http.Request) bool {
 		if n == 3 {
 			cancel()
 		}
@@ -246,7 +182,7 @@ func TestUNHCRAPICancel(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	if got := srv.count(); got != 3 {
+	if got := hs.Count(); got != 3 {
 		t.Errorf("requests = %d, want 3", got)
 	}
 }
@@ -285,13 +221,8 @@ func TestUNHCRAPIConfig(t *testing.T) {
 // the secrets.
 func TestUNHCRAPIKeepsCredentialsOut(t *testing.T) {
 	const user, pass, token = "alice", "s3cr3t-pw", "t0k3n-xyz"
-	srv, hs := newUNHCRAPIServer(t, func(n int, w http.ResponseWriter, r *http.Request) bool {
-		if n == 3 {
-			w.Write(unhcrReadFixture(t, unhcrDecisionsPage)) // page 1 when page 3 was asked for
-			return true
-		}
-		return false
-	})
+	page := unhcrtest.Page(t)
+	hs := unhcrtest.Start(t, page, unhcrtest.At(3, unhcrtest.WrongPage(page))) // page 1 when page 3 was asked for
 	cfg := unhcrAPIConfig(strings.Replace(hs.URL, "http://", "http://"+user+":"+pass+"@", 1))
 	cfg.API.Params = map[string]string{"coo_iso": "DZA", "access_token": token}
 	var names []string
@@ -304,9 +235,8 @@ func TestUNHCRAPIKeepsCredentialsOut(t *testing.T) {
 	if err == nil {
 		t.Fatal("want the wrong page 3")
 	}
-	srv.mu.Lock()
-	sent := srv.requests[0].URL.Query().Get("access_token")
-	srv.mu.Unlock()
+	req, _ := hs.Request(0)
+	sent := req.URL.Query().Get("access_token")
 	if sent != token {
 		t.Errorf("the request carried access_token %q, want the configured token", sent)
 	}
@@ -325,7 +255,7 @@ func TestUNHCRAPIKeepsCredentialsOut(t *testing.T) {
 	}
 	// A run that succeeds records where each row came from: the page's
 	// address without the secrets.
-	_, ok := newUNHCRAPIServer(t, nil)
+	ok := unhcrtest.Start(t, page, nil)
 	cfg = unhcrAPIConfig(strings.Replace(ok.URL, "http://", "http://"+user+":"+pass+"@", 1))
 	cfg.API.Params = map[string]string{"coo_iso": "DZA", "access_token": token}
 	conn := openTestDB(t)

@@ -2,7 +2,6 @@ package sql
 
 import (
 	"embed"
-	"encoding/csv"
 	"fmt"
 	"io/fs"
 	"path"
@@ -265,29 +264,22 @@ type Column struct {
 
 // Catalogue returns the documentation of every public table's columns, in
 // file order (which is the tables' column order).
-func Catalogue() ([]Column, error) {
-	f, err := files.Open("columns.csv")
+func Catalogue() ([]Column, error) { return catalogue(files) }
+
+func catalogue(fsys fs.FS) ([]Column, error) {
+	recs, err := readCSV(fsys, "columns.csv", []string{"table", "column", "label", "type", "unit", "format", "description"})
 	if err != nil {
-		return nil, fmt.Errorf("read column catalogue: %w", err)
-	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	recs, err := r.ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("read column catalogue columns.csv: %w", err)
-	}
-	want := []string{"table", "column", "label", "type", "unit", "format", "description"}
-	if len(recs) == 0 || strings.Join(recs[0], ",") != strings.Join(want, ",") {
-		return nil, fmt.Errorf("read column catalogue columns.csv: header must be %s", strings.Join(want, ","))
+		return nil, err
 	}
 	var out []Column
-	for i, rec := range recs[1:] {
+	for _, r := range recs {
+		rec := r.fields
 		c := Column{Table: rec[0], Name: rec[1], Label: rec[2], Type: rec[3], Unit: rec[4], Format: output.Format(rec[5]), Description: rec[6]}
 		if !c.Format.Valid() {
-			return nil, fmt.Errorf("read column catalogue columns.csv line %d column format: unknown format %q", i+2, c.Format)
+			return nil, r.errorf("format", "unknown format %q", c.Format)
 		}
 		if c.Description == "" {
-			return nil, fmt.Errorf("read column catalogue columns.csv line %d: %s.%s has no description", i+2, c.Table, c.Name)
+			return nil, r.errorf("description", "%s.%s has no description", c.Table, c.Name)
 		}
 		out = append(out, c)
 	}

@@ -1,6 +1,9 @@
 package sql
 
 import (
+	"encoding/csv"
+	"io/fs"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -181,5 +184,92 @@ func TestTables(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%q: err = %v, want %q", tt.row, err, tt.want)
 		}
+	}
+}
+
+// TestEmbeddedCSVErrors breaks one line of each real embedded CSV file at a
+// time and expects the error to name the file, the line and the column.
+func TestEmbeddedCSVErrors(t *testing.T) {
+	real := func(name string) []string {
+		t.Helper()
+		b, err := fs.ReadFile(files, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.SplitAfter(string(b), "\n")
+	}
+	// setField rewrites field col (0-based) of line n (1-based) of a real
+	// file, re-encoding the line as CSV.
+	setField := func(lines []string, n, col int, v string) string {
+		t.Helper()
+		out := slices.Clone(lines)
+		rec, err := csv.NewReader(strings.NewReader(out[n-1])).Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec[col] = v
+		var b strings.Builder
+		w := csv.NewWriter(&b)
+		if err := w.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+		w.Flush()
+		out[n-1] = b.String()
+		return strings.Join(out, "")
+	}
+	cat, err := Catalogue()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tablesCSV, sourcesCSV, columnsCSV := real("tables.csv"), real("sources.csv"), real("columns.csv")
+	// A line with a bare quote in its first field, and one with its last
+	// field cut off.
+	quoted := slices.Clone(tablesCSV)
+	quoted[3] = quoted[3][:5] + `"` + quoted[3][5:]
+	short := slices.Clone(tablesCSV)
+	short[4] = short[4][:strings.LastIndex(short[4], ",")] + "\n"
+	long := slices.Clone(tablesCSV)
+	long[5] = strings.TrimSuffix(long[5], "\n") + ",extra\n"
+	renamed := slices.Clone(sourcesCSV)
+	renamed[0] = strings.Replace(renamed[0], "url", "link", 1)
+
+	tests := []struct {
+		name, file, data, want string
+	}{
+		{"csv not a boolean", "tables.csv", setField(tablesCSV, 3, 5, "yes"), `read sql/tables.csv line 3 column csv: "yes", want true or false`},
+		{"empty title", "tables.csv", setField(tablesCSV, 2, 1, ""), "read sql/tables.csv line 2 column title: empty"},
+		{"table listed twice", "tables.csv", setField(tablesCSV, 4, 0, "headlines"), "read sql/tables.csv line 4 column table: headlines is listed twice"},
+		{"undocumented table", "tables.csv", setField(tablesCSV, 5, 0, "nowhere"), "read sql/tables.csv line 5 column table: nowhere has no columns in columns.csv"},
+		{"bare quote", "tables.csv", strings.Join(quoted, ""), `read sql/tables.csv line 4 column 6: bare " in non-quoted-field`},
+		{"field missing", "tables.csv", strings.Join(short, ""), "read sql/tables.csv line 5 column datasets: missing (the line has 9 fields, want 10"},
+		{"field too many", "tables.csv", strings.Join(long, ""), "read sql/tables.csv line 6 column 11: one field too many (the line has 11 fields, want 10"},
+		{"empty url", "sources.csv", setField(sourcesCSV, 3, 2, ""), "read sql/sources.csv line 3 column url: empty"},
+		{"header", "sources.csv", strings.Join(renamed, ""), `read sql/sources.csv line 1 column 3: "link", want "url"`},
+		{"unknown format", "columns.csv", setField(columnsCSV, 7, 5, "percentish"), `read sql/columns.csv line 7 column format: unknown format "percentish"`},
+		{"no description", "columns.csv", setField(columnsCSV, 9, 6, ""), "read sql/columns.csv line 9 column description: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := fstest.MapFS{tt.file: {Data: []byte(tt.data)}}
+			var err error
+			switch tt.file {
+			case "tables.csv":
+				_, err = tables(fsys, cat)
+			case "sources.csv":
+				_, err = sourceNotes(fsys)
+			case "columns.csv":
+				_, err = catalogue(fsys)
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	// The same functions accept the files as they are.
+	if _, err := tables(fstest.MapFS{"tables.csv": {Data: []byte(strings.Join(tablesCSV, ""))}}, cat); err != nil {
+		t.Errorf("real tables.csv: %v", err)
+	}
+	if _, err := sourceNotes(fstest.MapFS{"sources.csv": {Data: []byte(strings.Join(sourcesCSV, ""))}}); err != nil {
+		t.Errorf("real sources.csv: %v", err)
 	}
 }

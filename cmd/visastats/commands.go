@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/visastats/visastats/output"
+	"github.com/visastats/visastats/output/release"
 	"github.com/visastats/visastats/pipeline"
 	"github.com/visastats/visastats/sources"
 )
@@ -82,7 +83,7 @@ func cmdRun(ctx context.Context, g *globals, args []string, stdout, stderr io.Wr
 		}
 		return exitFailed
 	}
-	if rep.Status == pipeline.StatusSkipped {
+	if rep.Status == release.StatusSkipped {
 		fmt.Fprintf(stdout, "Nothing changed since release %s (inputs, code and configuration are the same); use --force to rebuild.\n", rep.Release)
 		return exitOK
 	}
@@ -126,7 +127,7 @@ func printSummary(w io.Writer, rep *pipeline.Report) {
 // printAsylum prints UNHCR's asylum applications and decisions for persons
 // from the headline country, per country of asylum and year, partial years
 // labelled as such.
-func printAsylum(w io.Writer, years []pipeline.AsylumYear) {
+func printAsylum(w io.Writer, years []release.AsylumYear) {
 	count := func(v *int64) string {
 		if v == nil {
 			return "-"
