@@ -164,7 +164,7 @@ func sameKey(rec arrow.Record, part []int, i, j int) bool {
 
 // partitionPath is the folder of row i: "dataset=x/year=2023".
 func partitionPath(rec arrow.Record, part []int, i int) (string, error) {
-	segs := make([]string, len(part))
+	names, values := make([]string, len(part)), make([]string, len(part))
 	for k, c := range part {
 		name := rec.Schema().Field(c).Name
 		col := rec.Column(c)
@@ -182,12 +182,9 @@ func partitionPath(rec arrow.Record, part []int, i int) (string, error) {
 		default:
 			v = a.ValueStr(i)
 		}
-		if v == "" {
-			return "", fmt.Errorf("partition column %q is empty, which hive readers read differently; partition by a column without empty values", name)
-		}
-		segs[k] = hiveEscape(name) + "=" + hiveEscape(v)
+		names[k], values[k] = name, v
 	}
-	return strings.Join(segs, "/"), nil
+	return PartitionFolder(names, values)
 }
 
 // hiveEscape percent-encodes every byte of s but ASCII letters, digits,
@@ -251,7 +248,7 @@ func (p *partitionWriter) write(rec arrow.Record, part, keep []int, from, to int
 func (p *partitionWriter) open(dir string) error {
 	n := p.parts[dir]
 	p.parts[dir] = n + 1
-	rel := dir + "/part-" + strconv.Itoa(n) + ".parquet"
+	rel := dir + "/part-" + strconv.Itoa(n) + ".parquet" // part-0 is PartitionFile
 	if err := os.MkdirAll(filepath.Join(p.root, filepath.FromSlash(dir)), 0o755); err != nil {
 		return err
 	}
@@ -312,4 +309,36 @@ func replaceDir(tmp, dir string) error {
 		return err
 	}
 	return os.RemoveAll(old)
+}
+
+// PartitionFolder is the hive folder of one partition, as
+// WriteParquetPartitioned names it: "dataset=x/year=2023" for names
+// {dataset, year} and values {x, 2023}. An empty value is an error.
+func PartitionFolder(names, values []string) (string, error) {
+	if len(names) == 0 || len(names) != len(values) {
+		return "", fmt.Errorf("partition folder of %d columns and %d values", len(names), len(values))
+	}
+	segs := make([]string, len(names))
+	for k, name := range names {
+		if values[k] == "" {
+			return "", fmt.Errorf("partition column %q is empty, which hive readers read differently; partition by a column without empty values", name)
+		}
+		segs[k] = hiveEscape(name) + "=" + hiveEscape(values[k])
+	}
+	return strings.Join(segs, "/"), nil
+}
+
+// PartitionFile is the name of the first file of a partition folder.
+const PartitionFile = "part-0.parquet"
+
+// PublishDir moves the complete folder tmp (written beside dir, as
+// WriteParquetPartitioned writes its own) to dir, replacing an earlier dir.
+func PublishDir(tmp, dir string) error {
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return fmt.Errorf("write %s: %w", dir, err)
+	}
+	if err := replaceDir(tmp, dir); err != nil {
+		return fmt.Errorf("write %s: %w", dir, err)
+	}
+	return nil
 }

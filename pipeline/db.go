@@ -113,10 +113,6 @@ func queryArrow(ctx context.Context, conn *sql.Conn, cols, table, orderBy string
 	return fn(sr)
 }
 
-// sortKeyColumn is the column of observations_ordered that stands for the
-// key order of observations.
-const sortKeyColumn = "sort_key"
-
 // arrowSliceRows is about how many rows one Arrow query of a large result
 // reads.
 const arrowSliceRows = 1 << 20
@@ -133,9 +129,7 @@ type sliceQuery struct {
 // groups into key ranges, so that every slice sorts only its own rows. (A
 // LIMIT/OFFSET slice sorts the whole table again for each slice.) A single
 // group larger than sliceRows is one slice. A table with NULL in a leading
-// order column is read with one query. Slices end before sort_key, a
-// number that stands for the rest of the order (observations_ordered):
-// it has a value per row, too many to group on.
+// order column is read with one query.
 func planSlices(ctx context.Context, conn *sql.Conn, cols, table, orderBy string, rows, sliceRows int64) ([]sliceQuery, error) {
 	whole := []sliceQuery{{sql: "SELECT " + cols + " FROM " + table + " ORDER BY " + orderBy}}
 	if rows <= sliceRows {
@@ -145,9 +139,6 @@ func planSlices(ctx context.Context, conn *sql.Conn, cols, table, orderBy string
 	seen := map[string]bool{}
 	for _, c := range strings.Split(orderBy, ",") {
 		c = strings.TrimSpace(c)
-		if c == sortKeyColumn {
-			break
-		}
 		if !seen[c] && len(lead) < 3 {
 			seen[c] = true
 			lead = append(lead, c)

@@ -74,58 +74,91 @@ func sqlString(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
-// keyRange is a range of sort_key read from one stored table in key
-// order (observations_stored_ordered or observations_eurostat_ordered).
+// keyRange is a range of sort_key read from one view in key order
+// (observations_stored_ordered or observations_eurostat_ordered); keys is
+// the table that stores the range's sort_key.
 type keyRange struct {
 	from   string
 	lo, hi int64 // sort_key, inclusive
 }
 
-// observationRanges returns observations in key order as ranges of
-// sort_key, each read from one table: observations_stored_ordered and
+// datasetRange is the range of sort_key of one dataset.
+type datasetRange struct {
+	dataset string
+	keyRange
+	keys string
+}
+
+// keyShape is the shape of sort_key: (group_rank * periods + period_rank)
+// * breakdowns + breakdown_rank, ranks counted from 1.
+type keyShape struct{ periods, breakdowns int64 }
+
+// periodRank is the SQL expression of a sort_key's period rank.
+func (k keyShape) periodRank() string {
+	return fmt.Sprintf("((sort_key - 1) // %d - 1) %% %d + 1", k.breakdowns, k.periods)
+}
+
+// datasetRanges returns the key range of every dataset, in key order, and
+// the shape of the keys. observations_stored_ordered and
 // eurostat_cells_ordered are stored in key order, so a scan of either
 // (with its strings joined on) is in key order when one thread runs it
-// with joins planned as written (withOrderedScans). Their datasets are
-// disjoint and interleave (ec_... < eurostat_... < ru_... < unhcr_...),
-// so each run of consecutive datasets of one table is one range.
-func observationRanges(ctx context.Context, conn *sql.Conn) ([]keyRange, error) {
-	var periods, breakdowns int64
-	if err := conn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM observation_periods), (SELECT count(*) FROM observation_breakdowns)`).Scan(&periods, &breakdowns); err != nil {
-		return nil, fmt.Errorf("order observations: %w", err)
+// with joins planned as written (withOrderedScans); each dataset is in
+// one of them.
+func datasetRanges(ctx context.Context, conn *sql.Conn) ([]datasetRange, keyShape, error) {
+	var k keyShape
+	if err := conn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM observation_periods), (SELECT count(*) FROM observation_breakdowns)`).Scan(&k.periods, &k.breakdowns); err != nil {
+		return nil, k, fmt.Errorf("order observations: %w", err)
 	}
-	rows, err := conn.QueryContext(ctx, `SELECT min(g.group_rank), max(g.group_rank), e.dataset IS NOT NULL AS eurostat
+	rows, err := conn.QueryContext(ctx, `SELECT g.dataset, min(g.group_rank), max(g.group_rank), e.dataset IS NOT NULL AS eurostat
 		FROM observation_groups g
 		LEFT JOIN (SELECT DISTINCT dataset FROM eurostat_series) e USING (dataset)
 		GROUP BY g.dataset, eurostat
-		ORDER BY 1`)
+		ORDER BY 2`)
 	if err != nil {
-		return nil, fmt.Errorf("order observations: %w", err)
+		return nil, k, fmt.Errorf("order observations: %w", err)
 	}
 	defer rows.Close()
-	var ranges []keyRange
+	var ranges []datasetRange
 	for rows.Next() {
+		var d datasetRange
 		var lo, hi int64 // group ranks
 		var eurostat bool
-		if err := rows.Scan(&lo, &hi, &eurostat); err != nil {
-			return nil, fmt.Errorf("order observations: %w", err)
+		if err := rows.Scan(&d.dataset, &lo, &hi, &eurostat); err != nil {
+			return nil, k, fmt.Errorf("order observations: %w", err)
 		}
-		from := "observations_stored_ordered"
+		d.from, d.keys = "observations_stored_ordered", "observations_stored_ordered"
 		if eurostat {
-			from = "observations_eurostat_ordered"
+			d.from, d.keys = "observations_eurostat_ordered", "eurostat_cells_ordered"
 		}
-		// The keys of groups lo..hi, digits counted from 1.
-		r := keyRange{from, (lo*periods+1)*breakdowns + 1, (hi*periods+periods)*breakdowns + breakdowns}
-		if n := len(ranges); n > 0 && ranges[n-1].from == from {
-			if ranges[n-1].hi >= r.lo {
-				return nil, fmt.Errorf("order observations: datasets overlap in key order")
-			}
-			ranges[n-1].hi = r.hi
-			continue
+		// The keys of groups lo..hi.
+		d.lo, d.hi = (lo*k.periods+1)*k.breakdowns+1, (hi*k.periods+k.periods)*k.breakdowns+k.breakdowns
+		if n := len(ranges); n > 0 && ranges[n-1].hi >= d.lo {
+			return nil, k, fmt.Errorf("order observations: datasets %s and %s overlap in key order", ranges[n-1].dataset, d.dataset)
 		}
-		ranges = append(ranges, r)
+		ranges = append(ranges, d)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("order observations: %w", err)
+		return nil, k, fmt.Errorf("order observations: %w", err)
+	}
+	return ranges, k, nil
+}
+
+// observationRanges returns observations in key order as ranges of
+// sort_key, each read from one view: the datasets' ranges, with runs of
+// consecutive datasets of one table joined (ec_... < eurostat_... < ru_...
+// < unhcr_... interleave the two tables).
+func observationRanges(ctx context.Context, conn *sql.Conn) ([]keyRange, error) {
+	ds, _, err := datasetRanges(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	var ranges []keyRange
+	for _, d := range ds {
+		if n := len(ranges); n > 0 && ranges[n-1].from == d.from {
+			ranges[n-1].hi = d.hi
+			continue
+		}
+		ranges = append(ranges, d.keyRange)
 	}
 	return ranges, nil
 }
@@ -309,4 +342,136 @@ func withOrderedScans(ctx context.Context, conn *sql.Conn, fn func() error) erro
 		}
 	}
 	return err
+}
+
+// observationPartitions are the columns of the partitioned layout's hive
+// folders, in folder order.
+var observationPartitions = []string{"dataset", "year"}
+
+// copyObservationsPartitioned writes cols of observations (without the
+// partition columns dataset and year) as a hive-partitioned folder at dir,
+// one file per dataset and year (output.PartitionFolder,
+// output.PartitionFile), each in key order with DuckDB's writer
+// (copyParquet): a partition is its dataset's key range filtered to the
+// year's period ranks (a year's periods are consecutive ranks), read by an
+// ordered scan on one thread; as many partitions as DuckDB has threads
+// are written side by side, each on its own connection. The folder
+// appears at dir when complete. It returns the rows and the files,
+// relative to dir, sorted.
+func copyObservationsPartitioned(ctx context.Context, db *sql.DB, conn *sql.Conn, cols, dir string, meta map[string]string) (int64, []string, error) {
+	dir = filepath.Clean(dir)
+	ds, shape, err := datasetRanges(ctx, conn)
+	if err != nil {
+		return 0, nil, err
+	}
+	type partition struct {
+		folder string
+		query  string
+	}
+	var parts []partition
+	for _, d := range ds {
+		rows, err := conn.QueryContext(ctx, fmt.Sprintf(`SELECT p.year, min(p.period_rank), max(p.period_rank)
+			FROM (SELECT DISTINCT %s AS period_rank FROM %s WHERE sort_key BETWEEN %d AND %d) k
+			JOIN observation_periods p USING (period_rank)
+			GROUP BY p.year ORDER BY p.year`, shape.periodRank(), d.keys, d.lo, d.hi))
+		if err != nil {
+			return 0, nil, fmt.Errorf("partition observations: %w", err)
+		}
+		for rows.Next() {
+			var year, a, b int64
+			if err := rows.Scan(&year, &a, &b); err != nil {
+				rows.Close()
+				return 0, nil, fmt.Errorf("partition observations: %w", err)
+			}
+			folder, err := output.PartitionFolder(observationPartitions, []string{d.dataset, fmt.Sprint(year)})
+			if err != nil {
+				rows.Close()
+				return 0, nil, fmt.Errorf("partition observations: %w", err)
+			}
+			parts = append(parts, partition{folder, fmt.Sprintf("SELECT %s FROM %s WHERE sort_key BETWEEN %d AND %d AND %s BETWEEN %d AND %d",
+				cols, d.from, d.lo, d.hi, shape.periodRank(), a, b)})
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return 0, nil, fmt.Errorf("partition observations: %w", err)
+		}
+	}
+	var threads int64
+	if err := conn.QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&threads); err != nil {
+		return 0, nil, fmt.Errorf("partition observations: %w", err)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".tmp-*")
+	if err != nil {
+		return 0, nil, fmt.Errorf("write %s: %w", filepath.Base(dir), err)
+	}
+	defer os.RemoveAll(tmp) // gone once renamed into place
+	counts := make([]int64, len(parts))
+	err = withOrderedScans(ctx, conn, func() error {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		jobs := make(chan int)
+		errs := make([]error, len(parts))
+		var wg sync.WaitGroup
+		for range max(1, min(int(threads), len(parts))) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				// One connection per writer: DuckDB runs a query on the
+				// thread that asks for it.
+				c, err := db.Conn(ctx)
+				if err != nil {
+					cancel()
+					for i := range jobs {
+						errs[i] = err
+					}
+					return
+				}
+				defer c.Close()
+				for i := range jobs {
+					p := parts[i]
+					if err := os.MkdirAll(filepath.Join(tmp, p.folder), 0o755); err != nil {
+						errs[i] = err
+						cancel()
+						continue
+					}
+					n, err := copyParquet(ctx, c, p.query, filepath.Join(tmp, p.folder, output.PartitionFile), meta)
+					if err != nil {
+						errs[i] = fmt.Errorf("%s: %w", p.folder, err)
+						cancel()
+					}
+					counts[i] = n
+				}
+			}()
+		}
+		for i := range parts {
+			if ctx.Err() != nil {
+				break
+			}
+			jobs <- i
+		}
+		close(jobs)
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return 0, nil, fmt.Errorf("write %s: %w", filepath.Base(dir), err)
+	}
+	var rows int64
+	files := make([]string, 0, len(parts))
+	for i, p := range parts {
+		if counts[i] == 0 {
+			return 0, nil, fmt.Errorf("write %s: partition %s has no rows", filepath.Base(dir), p.folder)
+		}
+		rows += counts[i]
+		files = append(files, p.folder+"/"+output.PartitionFile)
+	}
+	sort.Strings(files)
+	if err := output.PublishDir(tmp, dir); err != nil {
+		return 0, nil, err
+	}
+	return rows, files, nil
 }

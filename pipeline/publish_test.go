@@ -275,6 +275,14 @@ func TestPublishS3(t *testing.T) {
 		if rows != rep.Tables["observations"] {
 			t.Errorf("observations from the bucket: %d rows, the release has %d", rows, rep.Tables["observations"])
 		}
+		// Every partition file in key order.
+		files, err := filepath.Glob(glob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			checkKeyOrder(t, db, f)
+		}
 		// The README's DuckDB query, as written there, over the same files.
 		readme, err := os.ReadFile("../README.md")
 		if err != nil {

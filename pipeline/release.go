@@ -92,6 +92,18 @@ func tableColumns(cat []vsql.Column, t publishedTable) string {
 	return strings.Join(cols, ", ")
 }
 
+// partitionedColumns lists t's documented columns but the partition
+// columns (observationPartitions), which hive folders hold instead.
+func partitionedColumns(cat []vsql.Column, t publishedTable) string {
+	var cols []string
+	for _, c := range cat {
+		if c.Table == t.name && !slices.Contains(observationPartitions, c.Name) {
+			cols = append(cols, vsql.QuoteIdent(c.Name))
+		}
+	}
+	return strings.Join(cols, ", ")
+}
+
 func selectTable(cat []vsql.Column, t publishedTable) string {
 	return "SELECT " + tableColumns(cat, t) + " FROM " + vsql.QuoteIdent(t.name) + " ORDER BY " + t.orderBy
 }
@@ -112,34 +124,20 @@ func writeRelease(ctx context.Context, db *sql.DB, conn *sql.Conn, dir string, c
 		}
 		query := selectTable(cat, t)
 		if t.name == "observations" && cfg.ObservationsLayout == LayoutPartitioned {
-			// Partition order first, so that each partition is one file;
-			// then the key order, as one number (observations_ordered).
-			var files []string
-			n, err := queryArrow(ctx, conn, tableColumns(cat, t), "observations_ordered", "dataset, year, "+sortKeyColumn, rep.Tables[t.name], func(r array.RecordReader) (int64, error) {
-				var n int64
-				var err error
-				n, files, err = output.WriteParquetPartitioned(ctx, filepath.Join(dir, "observations"), r, []string{"dataset", "year"}, output.ParquetOptions{Metadata: meta})
-				return n, err
-			})
+			// One DuckDB COPY per dataset and year, each in key order.
+			n, files, err := copyObservationsPartitioned(ctx, db, conn, partitionedColumns(cat, t), filepath.Join(dir, "observations"), meta)
 			if err != nil {
 				return fmt.Errorf("export observations/: %w", err)
 			}
 			abs := make([]string, len(files))
 			for i, f := range files {
-				abs[i] = f
-				if !filepath.IsAbs(f) {
-					abs[i] = filepath.Join(dir, "observations", f)
-				}
+				abs[i] = filepath.Join(dir, "observations", f)
 			}
 			if err := verifyWritten(ctx, conn, filepath.Join(dir, "observations", "**", "*.parquet"), abs, cat, t); err != nil {
 				return err
 			}
 			for _, f := range files {
-				rel := filepath.Join("observations", f) // files are relative to the folder
-				if filepath.IsAbs(f) {
-					rel, _ = filepath.Rel(dir, f)
-				}
-				if err := rep.addFile(dir, rel, -1, t.title+" (one file of the partitioned folder)"); err != nil {
+				if err := rep.addFile(dir, filepath.Join("observations", f), -1, t.title+" (one file of the partitioned folder)"); err != nil {
 					return err
 				}
 			}

@@ -494,13 +494,14 @@ func checkRussiaFranceStory(t *testing.T, rep *Report, latest string) {
 	}
 }
 
-// checkKeyOrder checks that the rows of a published observations file come
-// in key order (publishedTables' orderBy): the export reads them in that
-// order from tables stored so, without sorting.
+// checkKeyOrder checks that the rows of a published observations file (or
+// one file of the partitioned folder, its dataset and year taken from the
+// folder names) come in key order (publishedTables' orderBy): the export
+// reads them in that order from tables stored so, without sorting.
 func checkKeyOrder(t *testing.T, db *sql.DB, file string) {
 	t.Helper()
 	rows, err := db.Query(`SELECT dataset, indicator, reporter, partner, location, year, period, sex, age, applicant_type, decision
-		FROM read_parquet(?)`, file)
+		FROM read_parquet(?, hive_partitioning = true)`, file)
 	if err != nil {
 		t.Fatal(err)
 	}

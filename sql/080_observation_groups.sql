@@ -1,7 +1,7 @@
 -- Purpose: the leading part of observations' key order (dataset, indicator,
 --          reporter, partner, location) numbered in that order, so that the
 --          export of observations sorts small integers instead of comparing
---          strings on tens of millions of rows (see observations_ordered).
+--          strings on tens of millions of rows (see eurostat_cells_ordered).
 --          Eurostat's groups are read from its series, not from its cells.
 -- Inputs:  observations_stored, eurostat_series.
 -- Grain:   one row per dataset, indicator, reporter, partner and location.

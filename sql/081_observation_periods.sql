@@ -1,5 +1,7 @@
 -- Purpose: the periods of observations numbered in key order (year, then
---          period), for observations_ordered.
+--          period), for sort_key (see eurostat_cells_ordered); a year's
+--          periods have consecutive numbers, which the partitioned export
+--          relies on.
 -- Inputs:  observations_stored, raw_eurostat_periods.
 -- Grain:   one row per year and period.
 CREATE OR REPLACE TABLE observation_periods AS

@@ -1,6 +1,6 @@
 -- Purpose: the trailing part of observations' key order (sex, age,
---          applicant_type, decision) numbered in that order, for
---          observations_ordered.
+--          applicant_type, decision) numbered in that order, for sort_key
+--          (see eurostat_cells_ordered).
 -- Inputs:  observations_stored, eurostat_series.
 -- Grain:   one row per sex, age, applicant type and decision.
 CREATE OR REPLACE TABLE observation_breakdowns AS
