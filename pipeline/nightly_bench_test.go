@@ -14,7 +14,8 @@ import (
 
 // BenchmarkNightlyRun runs the whole nightly `visastats run` (config.yaml's
 // shipped data plus one synthetic monthly Eurostat file of 5M or 50M
-// cells) beside two floors measured on the same file and database:
+// cells; at 5M also with the partitioned layout) beside two floors
+// measured on the same file and database:
 //
 //   - DuckDB's read_csv of the synthetic file (all_varchar, into a table);
 //   - DuckDB's unsorted COPY of the finished observations to zstd Parquet.
@@ -32,9 +33,11 @@ func BenchmarkNightlyRun(b *testing.B) {
 	for _, size := range []struct {
 		name            string
 		series, periods int
+		layout          string
 	}{
-		{"5M", 25_000, 200},
-		{"50M", 250_000, 200},
+		{"5M", 25_000, 200, LayoutFile},
+		{"5M-partitioned", 25_000, 200, LayoutPartitioned},
+		{"50M", 250_000, 200, LayoutFile},
 	} {
 		b.Run(size.name, func(b *testing.B) {
 			dir := b.TempDir()
@@ -57,21 +60,21 @@ func BenchmarkNightlyRun(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				csv := runEurostatBenchChild(b, "a", file, dir)
-				run := runNightlyChild(b, "run", data, dir)
-				cp := runNightlyChild(b, "copy", data, dir)
+				run := runNightlyChild(b, "run", data, dir, size.layout)
+				cp := runNightlyChild(b, "copy", data, dir, size.layout)
 				if run.rows < cells || cp.rows != run.rows {
 					b.Fatalf("observations: run %d, COPY %d rows, want at least %d", run.rows, cp.rows, cells)
 				}
 				var out strings.Builder
-				fmt.Fprintf(&out, "\nwhole run with a synthetic migr_asyappctzm of %d series x %d months = %d cells (%d observations)\n",
-					size.series, size.periods, cells, run.rows)
+				fmt.Fprintf(&out, "\nwhole run with a synthetic migr_asyappctzm of %d series x %d months = %d cells (%d observations), observations_layout %s\n",
+					size.series, size.periods, cells, run.rows, size.layout)
 				fmt.Fprintf(&out, "%-46s %9s %13s\n", "phase", "seconds", "peak RSS MB")
 				mb := func(kb int64) string { return fmt.Sprintf("%.0f", float64(kb)/1024) }
 				fmt.Fprintf(&out, "%-46s %9.2f %13s\n", "floor: DuckDB read_csv of the file", csv.seconds, mb(csv.maxRSSKB))
 				fmt.Fprintf(&out, "%-46s %9.2f %13s\n", "floor: DuckDB unsorted COPY of observations", cp.seconds, mb(cp.maxRSSKB))
 				fmt.Fprintf(&out, "%-46s %9.2f %13s\n", "visastats load (every source)", run.load, "")
 				fmt.Fprintf(&out, "%-46s %9.2f %13s\n", "visastats checks", run.checks, "")
-				fmt.Fprintf(&out, "%-46s %9.2f %13s\n", "visastats export of observations.parquet", run.export, "")
+				fmt.Fprintf(&out, "%-46s %9.2f %13s\n", "visastats export of observations ("+size.layout+")", run.export, "")
 				fmt.Fprintf(&out, "%-46s %9.2f %13s\n", "visastats whole run", run.seconds, mb(run.maxRSSKB))
 				met := func(ok bool) string {
 					if ok {
@@ -86,7 +89,7 @@ func BenchmarkNightlyRun(b *testing.B) {
 				fmt.Fprintf(&out, "peak RSS of the whole run     = %s MB (target <= 2048: %s)\n", mb(run.maxRSSKB), met(run.maxRSSKB <= 2<<20))
 				if size.name == "5M" {
 					rss5M = run.maxRSSKB
-				} else if rss5M > 0 {
+				} else if size.name == "50M" && rss5M > 0 {
 					g := float64(run.maxRSSKB) / float64(rss5M)
 					fmt.Fprintf(&out, "peak RSS 50M / 5M             = %.2f   (target < 3: %s)\n", g, met(g < 3))
 				}
@@ -107,10 +110,10 @@ type nightlyBenchResult struct {
 
 // runNightlyChild runs one phase of BenchmarkNightlyRun in a child process
 // and reads its timings from stdout and its peak RSS from rusage.
-func runNightlyChild(b *testing.B, phase, data, dir string) nightlyBenchResult {
+func runNightlyChild(b *testing.B, phase, data, dir string, layout string) nightlyBenchResult {
 	b.Helper()
 	line, rss, _ := benchChild(b, "TestNightlyBenchChild", "NIGHTLY_BENCH_RESULT",
-		"NIGHTLY_BENCH_PHASE="+phase, "NIGHTLY_BENCH_DATA="+data, "NIGHTLY_BENCH_DIR="+dir)
+		"NIGHTLY_BENCH_PHASE="+phase, "NIGHTLY_BENCH_DATA="+data, "NIGHTLY_BENCH_DIR="+dir, "NIGHTLY_BENCH_LAYOUT="+layout)
 	r := nightlyBenchResult{maxRSSKB: rss}
 	if _, err := fmt.Sscanf(line, "seconds=%g load=%g checks=%g export=%g rows=%d", &r.seconds, &r.load, &r.checks, &r.export, &r.rows); err != nil {
 		b.Fatalf("phase %s: %v in %q", phase, err, line)
@@ -136,6 +139,7 @@ func TestNightlyBenchChild(t *testing.T) {
 	cfg.Database = filepath.Join(dir, "nightly.duckdb")
 	cfg.Output.Dir = filepath.Join(dir, "out")
 	cfg.Sources.Eurostat.Paths = append(cfg.Sources.Eurostat.Paths, data)
+	cfg.Output.ObservationsLayout = os.Getenv("NIGHTLY_BENCH_LAYOUT")
 	ctx := context.Background()
 	var res nightlyBenchResult
 	switch phase {
