@@ -116,74 +116,12 @@ func writeRelease(ctx context.Context, db *sql.DB, conn *sql.Conn, dir string, c
 	if err != nil {
 		return err
 	}
+	e := exporter{db: db, conn: conn, dir: dir, cat: cat, rep: rep, log: log}
 	for _, t := range publishedTables {
-		start := time.Now()
-		meta, err := parquetMetadata(cat, t, rep)
-		if err != nil {
+		if err := e.table(ctx, t, cfg.ObservationsLayout); err != nil {
 			return err
-		}
-		query := selectTable(cat, t)
-		if t.name == "observations" && cfg.ObservationsLayout == LayoutPartitioned {
-			// One DuckDB COPY per dataset and year, each in key order.
-			n, files, err := copyObservationsPartitioned(ctx, db, conn, partitionedColumns(cat, t), filepath.Join(dir, "observations"), meta)
-			if err != nil {
-				return fmt.Errorf("export observations/: %w", err)
-			}
-			abs := make([]string, len(files))
-			for i, f := range files {
-				abs[i] = filepath.Join(dir, "observations", f)
-			}
-			if err := verifyWritten(ctx, conn, filepath.Join(dir, "observations", "**", "*.parquet"), abs, cat, t); err != nil {
-				return err
-			}
-			for _, f := range files {
-				if err := rep.addFile(dir, filepath.Join("observations", f), -1, t.title+" (one file of the partitioned folder)"); err != nil {
-					return err
-				}
-			}
-			rep.stage(log, "export", "observations/", n, start)
-			continue
-		}
-		file := t.name + ".parquet"
-		var n int64
-		if t.name == "observations" {
-			// Tens of millions of rows: DuckDB's writer, reading the rows
-			// in key order from tables stored in that order, unsorted.
-			n, err = copyObservations(ctx, db, conn, tableColumns(cat, t), filepath.Join(dir, file), meta)
-		} else {
-			n, err = queryArrow(ctx, conn, tableColumns(cat, t), vsql.QuoteIdent(t.name), t.orderBy, rep.Tables[t.name], func(r array.RecordReader) (int64, error) {
-				return output.WriteParquet(ctx, filepath.Join(dir, file), r, output.ParquetOptions{Metadata: meta})
-			})
-		}
-		if err != nil {
-			return fmt.Errorf("export %s: %w", file, err)
-		}
-		if err := verifyWritten(ctx, conn, filepath.Join(dir, file), []string{filepath.Join(dir, file)}, cat, t); err != nil {
-			return err
-		}
-		if err := rep.addFile(dir, file, n, t.title); err != nil {
-			return err
-		}
-		rep.stage(log, "export", file, n, start)
-		if t.csv {
-			start := time.Now()
-			file := t.name + ".csv"
-			rows, err := conn.QueryContext(ctx, query)
-			if err != nil {
-				return fmt.Errorf("export %s: %w", file, err)
-			}
-			n, err := output.WriteCSV(ctx, filepath.Join(dir, file), rows)
-			rows.Close()
-			if err != nil {
-				return fmt.Errorf("export %s: %w", file, err)
-			}
-			if err := rep.addFile(dir, file, n, t.title); err != nil {
-				return err
-			}
-			rep.stage(log, "export", file, n, start)
 		}
 	}
-
 	workbooks := []workbookSpec{{file: WorkbookName, title: "visastats: Schengen visa and asylum statistics"}}
 	for _, tp := range cfg.Topics {
 		workbooks = append(workbooks, workbookSpec{file: tp.File, title: tp.Title, country: tp.Country})
@@ -199,11 +137,115 @@ func writeRelease(ctx context.Context, db *sql.DB, conn *sql.Conn, dir string, c
 		}
 		rep.stage(log, "export", wb.file, n, start)
 	}
-
 	if err := writeCitation(dir, rep.Release, rep.GeneratedAt.Format(time.DateOnly)); err != nil {
 		return fmt.Errorf("export %s: %w", CitationName, err)
 	}
 	return rep.addFile(dir, CitationName, -1, "How to cite this release and the producers of its data (Citation File Format)")
+}
+
+// exporter writes the published tables of one release into dir from the
+// build database (db, and conn, the connection that built it), recording
+// each file in rep.
+type exporter struct {
+	db   *sql.DB
+	conn *sql.Conn
+	dir  string
+	cat  []vsql.Column
+	rep  *Report
+	log  *slog.Logger
+}
+
+// table writes t as Parquet (a partitioned folder for observations in the
+// partitioned layout), verified against the table, and as CSV if t has one.
+func (e exporter) table(ctx context.Context, t publishedTable, layout string) error {
+	meta, err := parquetMetadata(e.cat, t, e.rep)
+	if err != nil {
+		return err
+	}
+	if t.name == "observations" && layout == LayoutPartitioned {
+		return e.partitioned(ctx, t, meta)
+	}
+	if err := e.parquet(ctx, t, meta); err != nil {
+		return err
+	}
+	if t.csv {
+		return e.csv(ctx, t)
+	}
+	return nil
+}
+
+// parquet writes t.parquet: observations (tens of millions of rows) with
+// DuckDB's writer, reading the rows in key order from tables stored in
+// that order (copyObservations); the other tables through Arrow, sorted.
+func (e exporter) parquet(ctx context.Context, t publishedTable, meta map[string]string) error {
+	start := time.Now()
+	file := t.name + ".parquet"
+	path := filepath.Join(e.dir, file)
+	var n int64
+	var err error
+	if t.name == "observations" {
+		n, err = copyObservations(ctx, e.db, e.conn, tableColumns(e.cat, t), path, meta)
+	} else {
+		n, err = queryArrow(ctx, e.conn, tableColumns(e.cat, t), vsql.QuoteIdent(t.name), t.orderBy, e.rep.Tables[t.name], func(r array.RecordReader) (int64, error) {
+			return output.WriteParquet(ctx, path, r, output.ParquetOptions{Metadata: meta})
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("export %s: %w", file, err)
+	}
+	if err := verifyWritten(ctx, e.conn, path, []string{path}, e.cat, t); err != nil {
+		return err
+	}
+	if err := e.rep.addFile(e.dir, file, n, t.title); err != nil {
+		return err
+	}
+	e.rep.stage(e.log, "export", file, n, start)
+	return nil
+}
+
+// partitioned writes observations as the hive-partitioned folder
+// observations/ (copyObservationsPartitioned), verified against the table.
+func (e exporter) partitioned(ctx context.Context, t publishedTable, meta map[string]string) error {
+	start := time.Now()
+	folder := filepath.Join(e.dir, t.name)
+	n, files, err := copyObservationsPartitioned(ctx, e.db, e.conn, partitionedColumns(e.cat, t), folder, meta)
+	if err != nil {
+		return fmt.Errorf("export %s/: %w", t.name, err)
+	}
+	abs := make([]string, len(files))
+	for i, f := range files {
+		abs[i] = filepath.Join(folder, f)
+	}
+	if err := verifyWritten(ctx, e.conn, filepath.Join(folder, "**", "*.parquet"), abs, e.cat, t); err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := e.rep.addFile(e.dir, filepath.Join(t.name, f), -1, t.title+" (one file of the partitioned folder)"); err != nil {
+			return err
+		}
+	}
+	e.rep.stage(e.log, "export", t.name+"/", n, start)
+	return nil
+}
+
+// csv writes t.csv in t's order.
+func (e exporter) csv(ctx context.Context, t publishedTable) error {
+	start := time.Now()
+	file := t.name + ".csv"
+	rows, err := e.conn.QueryContext(ctx, selectTable(e.cat, t))
+	if err != nil {
+		return fmt.Errorf("export %s: %w", file, err)
+	}
+	n, err := output.WriteCSV(ctx, filepath.Join(e.dir, file), rows)
+	rows.Close()
+	if err != nil {
+		return fmt.Errorf("export %s: %w", file, err)
+	}
+	if err := e.rep.addFile(e.dir, file, n, t.title); err != nil {
+		return err
+	}
+	e.rep.stage(e.log, "export", file, n, start)
+	return nil
 }
 
 // writePackage writes datapackage.json into the release folder dir, once
