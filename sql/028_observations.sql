@@ -17,6 +17,6 @@ WITH o AS (
 SELECT
     o.*,
     pc.release IS NULL AS period_complete,
-    CASE WHEN pc.release IS NULL THEN o.period ELSE o.period || ' (' || pc.coverage || ')' END AS period_label
+    period_label(o.period, pc.coverage) AS period_label
 FROM o
 LEFT JOIN period_coverage pc ON pc.release = o.release AND pc.period = o.period;

@@ -11,7 +11,7 @@ WITH sizes AS (
 )
 SELECT s.*,
        pc.release IS NULL AS period_complete,
-       CASE WHEN pc.release IS NULL THEN s.period ELSE s.period || ' (' || pc.coverage || ')' END AS period_label,
+       period_label(s.period, pc.coverage) AS period_label,
        (g.group_rank * z.periods + p.period_rank) * z.breakdowns + b.breakdown_rank AS sort_key
 FROM observations_stored s
 CROSS JOIN sizes z

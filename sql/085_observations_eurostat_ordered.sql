@@ -24,7 +24,7 @@ SELECT
     f.flags,
     s.release,
     c.coverage IS NULL AS period_complete,
-    CASE WHEN c.coverage IS NULL THEN p.period ELSE p.period || ' (' || c.coverage || ')' END AS period_label,
+    period_label(p.period, c.coverage) AS period_label,
     c.sort_key
 FROM eurostat_cells_ordered c
 JOIN eurostat_series s USING (series_id)
