@@ -20,13 +20,12 @@ SELECT
     CASE o.cases_persons WHEN 'P' THEN 'persons' ELSE 'cases' END AS unit,
     o.value AS older_value,
     o.release AS older_release,
-    o.file AS older_file,
-    CASE WHEN pc.release IS NULL THEN CAST(o.year AS VARCHAR)
-         ELSE CAST(o.year AS VARCHAR) || ' (' || pc.coverage || ')' END AS older_period,
+    parse_filename(o.file) AS older_file,
+    period_label(CAST(o.year AS VARCHAR), pc.coverage) AS older_period,
     CASE WHEN pc.release IS NULL THEN 'revision' ELSE 'partial period completed' END AS kind,
     n.value AS newer_value,
     u.release AS newer_release,
-    o.newest_file AS newer_file,
+    parse_filename(o.newest_file) AS newer_file,
     n.value - o.value AS difference
 FROM unhcr_input_cells o
 JOIN unhcr_input_releases u ON u.file = o.newest_file
