@@ -1,7 +1,6 @@
 package output
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -285,6 +284,10 @@ func writeWorkbook(ctx context.Context, path string, about AboutSheet, sheets []
 	if err := f.SetSheetName("Sheet1", "About"); err != nil {
 		return nil, fmt.Errorf("workbook %s: %w", path, err)
 	}
+	// About opens first. Set before any sheet is streamed: afterwards
+	// excelize would parse every streamed sheet back to mark it, only to
+	// drop what it parsed when saving.
+	f.SetActiveSheet(0)
 	defs := fillLabels(about.Definitions, sheets, opt.Charts)
 	// Sheet order: About, the first table (the headlines), the charts, the
 	// other tables, and the Definitions last, for reference.
@@ -329,14 +332,11 @@ func writeWorkbook(ctx context.Context, path string, about AboutSheet, sheets []
 	if err := wb.writeAbout(about, opt.Definitions == DefinitionsOnSheet); err != nil {
 		return nil, fmt.Errorf("workbook %s sheet About: %w", path, err)
 	}
-	f.SetActiveSheet(0)
 	f.SetDocProps(&excelize.DocProperties{Title: about.Title, Creator: "visastats", Created: time.Now().UTC().Format(time.RFC3339)})
-	var buf bytes.Buffer
-	if _, err := f.WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("workbook %s: %w", path, err)
-	}
+	f.SetZipWriter(newDimensionZip)
 	err = writeAtomic(path, func(out *os.File) error {
-		return writeWithDimensions(out, buf.Bytes())
+		_, err := f.WriteTo(out)
+		return err
 	})
 	return counts, err
 }
