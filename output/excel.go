@@ -722,7 +722,14 @@ func (wb *workbook) writeTable(ctx context.Context, sh TableSheet) (int64, error
 		}
 		return sw.Flush()
 	}
+	// One row of cells, refilled for every row and passed by pointer,
+	// so that a row costs no allocation of its own.
+	cells := make([]excelize.Cell, ncol)
 	out := make([]any, ncol)
+	for i := range cells {
+		cells[i].StyleID = wb.st.byFormat[sh.Columns[i].Format]
+		out[i] = &cells[i]
+	}
 	emit := func(r []any) error {
 		if written+2 > wb.maxRows {
 			if sh.Overflow != OverflowSplit {
@@ -737,9 +744,9 @@ func (wb *workbook) writeTable(ctx context.Context, sh TableSheet) (int64, error
 			}
 		}
 		for i, v := range r {
-			out[i] = excelize.Cell{Value: v, StyleID: wb.st.byFormat[sh.Columns[i].Format]}
+			cells[i].Value = v
 		}
-		cell, _ := excelize.CoordinatesToCellName(1, written+2)
+		cell := "A" + strconv.Itoa(written+2)
 		written++
 		if h := wrappedHeight(sh.Columns, widths, r); h > 0 {
 			return sw.SetRow(cell, out, excelize.RowOpts{Height: h})

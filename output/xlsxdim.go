@@ -22,12 +22,24 @@ var sheetPart = regexp.MustCompile(`^xl/worksheets/sheet\d+\.xml$`)
 // is complete, then compressed once.
 type dimensionZip struct {
 	zw   *zip.Writer
-	name string // the worksheet being held, "" when none
-	body bytes.Buffer
+	name string    // the worksheet being held, "" when none
+	body sheetBody // its XML
 }
 
 func newDimensionZip(w io.Writer) excelize.ZipWriter {
-	return &dimensionZip{zw: zip.NewWriter(w)}
+	return &dimensionZip{zw: zip.NewWriter(w), body: sheetBody{new(bytes.Buffer)}}
+}
+
+// sheetBody holds a worksheet's XML. Read from a source that knows its
+// size (excelize's temporary file of a large streamed sheet), it grows
+// once to that size instead of doubling its way there.
+type sheetBody struct{ *bytes.Buffer }
+
+func (b sheetBody) ReadFrom(r io.Reader) (int64, error) {
+	if s, ok := r.(interface{ Size() int64 }); ok {
+		b.Grow(int(s.Size()) + bytes.MinRead)
+	}
+	return b.Buffer.ReadFrom(r)
 }
 
 // Create starts the part name; the part before it is complete.
@@ -38,7 +50,7 @@ func (z *dimensionZip) Create(name string) (io.Writer, error) {
 	if sheetPart.MatchString(name) {
 		z.name = name
 		z.body.Reset()
-		return &z.body, nil
+		return z.body, nil
 	}
 	return z.zw.Create(name)
 }
