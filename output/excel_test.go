@@ -338,6 +338,41 @@ func TestWorkbookReadAhead(t *testing.T) {
 	})
 }
 
+// TestWorkbookDimensions checks that every sheet declares the range its
+// cells use, as readers that trust the declaration need, for a table long
+// enough to be read ahead, an empty table and the text sheets.
+func TestWorkbookDimensions(t *testing.T) {
+	db := openDB(t)
+	cols := []Column{{Header: "i", Format: FormatInteger}, {Header: "v", Format: FormatCount}, {Header: "s", Format: FormatText}}
+	path := filepath.Join(t.TempDir(), "w.xlsx")
+	_, err := WriteWorkbookOptions(context.Background(), path, AboutSheet{Title: "t", Paragraphs: []string{"p"}, Definitions: []Definition{{Sheet: "long", Column: "i"}}},
+		[]TableSheet{
+			{Name: "long", Columns: cols, Query: querySheet(db, `SELECT i, i AS v, 'x' AS s FROM range(1500) t(i) ORDER BY i`)},
+			{Name: "empty", Columns: cols, Query: querySheet(db, `SELECT 1 AS i, 2 AS v, 'x' AS s WHERE false`)},
+		}, WorkbookOptions{Definitions: DefinitionsOnSheet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := openWorkbook(t, path)
+	for _, sheet := range f.GetSheetList() {
+		rows, err := f.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		width := 0
+		for _, r := range rows {
+			width = max(width, len(r))
+		}
+		want, _ := excelize.CoordinatesToCellName(width, len(rows))
+		if got, _ := f.GetSheetDimension(sheet); got != "A1:"+want {
+			t.Errorf("sheet %s declares %q, its cells span A1:%s", sheet, got, want)
+		}
+	}
+	if got, _ := f.GetSheetDimension("long"); got != "A1:C1501" {
+		t.Errorf("sheet long declares %q, want A1:C1501", got)
+	}
+}
+
 func TestContinuationName(t *testing.T) {
 	for _, c := range []struct {
 		base string
