@@ -1,7 +1,6 @@
 package output
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -285,6 +284,10 @@ func writeWorkbook(ctx context.Context, path string, about AboutSheet, sheets []
 	if err := f.SetSheetName("Sheet1", "About"); err != nil {
 		return nil, fmt.Errorf("workbook %s: %w", path, err)
 	}
+	// About opens first. Set before any sheet is streamed: afterwards
+	// excelize would parse every streamed sheet back to mark it, only to
+	// drop what it parsed when saving.
+	f.SetActiveSheet(0)
 	defs := fillLabels(about.Definitions, sheets, opt.Charts)
 	// Sheet order: About, the first table (the headlines), the charts, the
 	// other tables, and the Definitions last, for reference.
@@ -329,14 +332,11 @@ func writeWorkbook(ctx context.Context, path string, about AboutSheet, sheets []
 	if err := wb.writeAbout(about, opt.Definitions == DefinitionsOnSheet); err != nil {
 		return nil, fmt.Errorf("workbook %s sheet About: %w", path, err)
 	}
-	f.SetActiveSheet(0)
 	f.SetDocProps(&excelize.DocProperties{Title: about.Title, Creator: "visastats", Created: time.Now().UTC().Format(time.RFC3339)})
-	var buf bytes.Buffer
-	if _, err := f.WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("workbook %s: %w", path, err)
-	}
+	f.SetZipWriter(newDimensionZip)
 	err = writeAtomic(path, func(out *os.File) error {
-		return writeWithDimensions(out, buf.Bytes())
+		_, err := f.WriteTo(out)
+		return err
 	})
 	return counts, err
 }
@@ -722,7 +722,14 @@ func (wb *workbook) writeTable(ctx context.Context, sh TableSheet) (int64, error
 		}
 		return sw.Flush()
 	}
+	// One row of cells, refilled for every row and passed by pointer,
+	// so that a row costs no allocation of its own.
+	cells := make([]excelize.Cell, ncol)
 	out := make([]any, ncol)
+	for i := range cells {
+		cells[i].StyleID = wb.st.byFormat[sh.Columns[i].Format]
+		out[i] = &cells[i]
+	}
 	emit := func(r []any) error {
 		if written+2 > wb.maxRows {
 			if sh.Overflow != OverflowSplit {
@@ -737,9 +744,9 @@ func (wb *workbook) writeTable(ctx context.Context, sh TableSheet) (int64, error
 			}
 		}
 		for i, v := range r {
-			out[i] = excelize.Cell{Value: v, StyleID: wb.st.byFormat[sh.Columns[i].Format]}
+			cells[i].Value = v
 		}
-		cell, _ := excelize.CoordinatesToCellName(1, written+2)
+		cell := "A" + strconv.Itoa(written+2)
 		written++
 		if h := wrappedHeight(sh.Columns, widths, r); h > 0 {
 			return sw.SetRow(cell, out, excelize.RowOpts{Height: h})
@@ -754,20 +761,31 @@ func (wb *workbook) writeTable(ctx context.Context, sh TableSheet) (int64, error
 			return n, err
 		}
 	}
-	sample = nil
-	r := make([]any, ncol)
-	for {
-		ok, err := next(r)
+	if len(sample) == sampleRows {
+		// The rest is read on another goroutine while this one writes:
+		// fetching and converting the rows takes about as long as
+		// excelize takes to write them.
+		ra := startReadAhead(ncol, next)
+		err := func() error {
+			for b := range ra.batches {
+				for _, r := range b {
+					if err := emit(r); err != nil {
+						return err
+					}
+				}
+				select {
+				case ra.free <- b:
+				default:
+				}
+			}
+			return ra.err
+		}()
+		ra.close()
 		if err != nil {
 			return n, err
 		}
-		if !ok {
-			break
-		}
-		if err := emit(r); err != nil {
-			return n, err
-		}
 	}
+	sample = nil
 	if err := finish(); err != nil {
 		return n, err
 	}
@@ -777,6 +795,68 @@ func (wb *workbook) writeTable(ctx context.Context, sh TableSheet) (int64, error
 			sh.Name, Thousands(n), Thousands(int64(wb.maxRows)), strings.Join(parts[1:], ", ")))
 	}
 	return n, nil
+}
+
+// readAhead reads a table's rows on its own goroutine, batchRows at a
+// time, while the caller writes the batches already read. A batch the
+// caller hands back on free is refilled instead of allocated.
+type readAhead struct {
+	batches chan [][]any // closed when the rows end, fail or stop
+	free    chan [][]any
+	stop    chan struct{}
+	err     error // why reading failed; read it once batches is closed
+}
+
+// batchRows is how many rows a readAhead batch holds.
+const batchRows = 256
+
+// startReadAhead calls next, which fills a row and reports whether there
+// was one, until it reports no row or an error, or close is called.
+func startReadAhead(ncol int, next func(dst []any) (bool, error)) *readAhead {
+	ra := &readAhead{batches: make(chan [][]any, 2), free: make(chan [][]any, 4), stop: make(chan struct{})}
+	go func() {
+		defer close(ra.batches)
+		for more := true; more; {
+			var b [][]any
+			select {
+			case b = <-ra.free:
+				b = b[:0]
+			default:
+			}
+			for len(b) < batchRows {
+				if len(b) < cap(b) && b[:cap(b)][len(b)] != nil {
+					b = b[:len(b)+1] // a row of a batch handed back
+				} else {
+					b = append(b, make([]any, ncol))
+				}
+				ok, err := next(b[len(b)-1])
+				if err != nil {
+					ra.err = err
+					return
+				}
+				if !ok {
+					b, more = b[:len(b)-1], false
+					break
+				}
+			}
+			if len(b) == 0 {
+				return
+			}
+			select {
+			case ra.batches <- b:
+			case <-ra.stop:
+				return
+			}
+		}
+	}()
+	return ra
+}
+
+// close stops the reading and waits until next is no longer called.
+func (ra *readAhead) close() {
+	close(ra.stop)
+	for range ra.batches {
+	}
 }
 
 // startTable opens a stream writer on a new table sheet and writes its

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path"
@@ -276,6 +277,100 @@ func TestWorkbookSplit(t *testing.T) {
 			t.Errorf("left behind: %v", entries)
 		}
 	})
+}
+
+// TestWorkbookReadAhead writes tables longer than the sample read to size
+// the columns, so that the rest is read on another goroutine: every row
+// arrives once and in order across a split, an empty text stays an empty
+// cell, and a table that fails while rows are still being read stops the
+// reading and leaves no file.
+func TestWorkbookReadAhead(t *testing.T) {
+	db := openDB(t)
+	const n = sampleRows + 3*batchRows + 17
+	cols := []Column{{Header: "i", Format: FormatInteger}, {Header: "v", Format: FormatCount}, {Header: "s", Format: FormatText}}
+	q := querySheet(db, fmt.Sprintf(`SELECT i, i * 1000 AS v, CASE WHEN i %% 3 = 0 THEN '' ELSE 'r' || i END AS s FROM range(%d) t(i) ORDER BY i`, n))
+	t.Run("split", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "w.xlsx")
+		const maxRows = 1001 // 1,000 data rows a sheet: the second sheet starts within the read-ahead
+		counts, err := writeWorkbook(context.Background(), path, AboutSheet{Title: "t"},
+			[]TableSheet{{Name: "big", Columns: cols, Query: q, Overflow: OverflowSplit}}, WorkbookOptions{}, maxRows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if counts["big"] != n {
+			t.Errorf("counts %v, want %d rows for big", counts, n)
+		}
+		f := openWorkbook(t, path)
+		if got, want := f.GetSheetList(), []string{"About", "big", "big (2)"}; !reflect.DeepEqual(got, want) {
+			t.Fatalf("sheets %v, want %v", got, want)
+		}
+		next := 0
+		for _, sheet := range []string{"big", "big (2)"} {
+			rows, err := f.GetRows(sheet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rows[1:] {
+				want := []string{strconv.Itoa(next), Thousands(int64(next) * 1000), "r" + strconv.Itoa(next)}
+				if next%3 == 0 {
+					want = want[:2]
+				}
+				if !reflect.DeepEqual(r, want) {
+					t.Fatalf("%s: row %q, want %q", sheet, r, want)
+				}
+				next++
+			}
+		}
+		if next != n {
+			t.Errorf("%d rows across the sheets, want %d", next, n)
+		}
+	})
+	t.Run("error", func(t *testing.T) {
+		dir := t.TempDir()
+		_, err := writeWorkbook(context.Background(), filepath.Join(dir, "w.xlsx"), AboutSheet{Title: "t"},
+			[]TableSheet{{Name: "big", Columns: cols, Query: q}}, WorkbookOptions{}, sampleRows+batchRows)
+		if !errors.Is(err, ErrTooManyRows) {
+			t.Fatalf("err %v, want ErrTooManyRows", err)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("left behind: %v", entries)
+		}
+	})
+}
+
+// TestWorkbookDimensions checks that every sheet declares the range its
+// cells use, as readers that trust the declaration need, for a table long
+// enough to be read ahead, an empty table and the text sheets.
+func TestWorkbookDimensions(t *testing.T) {
+	db := openDB(t)
+	cols := []Column{{Header: "i", Format: FormatInteger}, {Header: "v", Format: FormatCount}, {Header: "s", Format: FormatText}}
+	path := filepath.Join(t.TempDir(), "w.xlsx")
+	_, err := WriteWorkbookOptions(context.Background(), path, AboutSheet{Title: "t", Paragraphs: []string{"p"}, Definitions: []Definition{{Sheet: "long", Column: "i"}}},
+		[]TableSheet{
+			{Name: "long", Columns: cols, Query: querySheet(db, `SELECT i, i AS v, 'x' AS s FROM range(1500) t(i) ORDER BY i`)},
+			{Name: "empty", Columns: cols, Query: querySheet(db, `SELECT 1 AS i, 2 AS v, 'x' AS s WHERE false`)},
+		}, WorkbookOptions{Definitions: DefinitionsOnSheet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := openWorkbook(t, path)
+	for _, sheet := range f.GetSheetList() {
+		rows, err := f.GetRows(sheet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		width := 0
+		for _, r := range rows {
+			width = max(width, len(r))
+		}
+		want, _ := excelize.CoordinatesToCellName(width, len(rows))
+		if got, _ := f.GetSheetDimension(sheet); got != "A1:"+want {
+			t.Errorf("sheet %s declares %q, its cells span A1:%s", sheet, got, want)
+		}
+	}
+	if got, _ := f.GetSheetDimension("long"); got != "A1:C1501" {
+		t.Errorf("sheet long declares %q, want A1:C1501", got)
+	}
 }
 
 func TestContinuationName(t *testing.T) {
