@@ -190,7 +190,8 @@ func TestFetchUNHCRAPI(t *testing.T) {
 				}
 				return false
 			},
-			timeout: 200 * time.Millisecond, rows: 1100, requests: 12,
+			// long enough that no other page times out on a busy machine
+			timeout: time.Second, rows: 1100, requests: 12,
 		},
 		{
 			name: "page number mismatch stops pagination",
