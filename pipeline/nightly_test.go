@@ -305,7 +305,7 @@ func startChildRun(t *testing.T, cfg Config) *exec.Cmd {
 func TestChildRun(t *testing.T) {
 	raw := os.Getenv("VISASTATS_TEST_CHILD_CONFIG")
 	if raw == "" {
-		t.Skip("runs only as a child process of the crash tests")
+		t.Skip("runs only as a child process of TestRunsInChildProcesses and TestDeadRunRecorded")
 	}
 	var cfg Config
 	if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
@@ -338,25 +338,39 @@ func checkLatestComplete(t *testing.T, cfg Config) string {
 	return id
 }
 
-// TestKilledRunNeverHalfPublishes kills (SIGKILL) runs at points spread
-// over the second half of their life, publishing included: after each kill
-// latest is still a complete release, and the next run cleans up and
-// succeeds.
-func TestKilledRunNeverHalfPublishes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("kills child runs")
-	}
+// TestRunsInChildProcesses runs the pipeline in child processes on a copy of the
+// shared tiny build. While the first child runs, other runs are refused
+// (checkConcurrentRunsRefused), and the child still publishes a whole
+// release. Then children are killed (SIGKILL) at points spread over the
+// second half of their life, publishing included: after each kill latest
+// is still a complete release, and the next run cleans up and succeeds.
+func TestRunsInChildProcesses(t *testing.T) {
 	t.Parallel() // a long test, overlapped with the other long tests
 	// A published release to start from: a copy of the shared tiny build.
 	cfg := copyBuild(t, tinyBuild(t))
-	// How long a whole child run takes, to spread the kills across it.
+	// The first child run also says how long a whole child run takes, to
+	// spread the kills across it.
 	start := time.Now()
 	c := startChildRun(t, cfg)
+	t.Run("concurrent runs refused", func(t *testing.T) { checkConcurrentRunsRefused(t, cfg, c) })
 	if err := c.Wait(); err != nil {
 		t.Fatal(err)
 	}
 	full := time.Since(start)
 	t.Logf("a child run takes %s", full)
+	if id := checkLatestComplete(t, cfg); id == "" {
+		t.Fatal("the first child run published nothing")
+	}
+	t.Run("killed runs never half publish", func(t *testing.T) { checkKilledRuns(t, cfg, full) })
+}
+
+// checkKilledRuns kills child runs of cfg, each of which takes about full,
+// at points from half-way through to just past their end, and checks that
+// latest stays whole and the next run cleans up and succeeds.
+func checkKilledRuns(t *testing.T, cfg Config, full time.Duration) {
+	if testing.Short() {
+		t.Skip("kills child runs")
+	}
 	// Each kill costs a child run up to that point: eight points a twelfth
 	// of a run apart cover the second half, export and publish included.
 	const kills = 8
