@@ -338,12 +338,13 @@ func checkLatestComplete(t *testing.T, cfg Config) string {
 	return id
 }
 
-// TestRunsInChildProcesses runs the pipeline in child processes on a copy of the
-// shared tiny build. While the first child runs, other runs are refused
-// (checkConcurrentRunsRefused), and the child still publishes a whole
-// release. Then children are killed (SIGKILL) at points spread over the
-// second half of their life, publishing included: after each kill latest
-// is still a complete release, and the next run cleans up and succeeds.
+// TestRunsInChildProcesses runs the pipeline in child processes on a copy
+// of the shared tiny build. While the first child runs, other runs are
+// refused (checkConcurrentRunsRefused), and the child still publishes a
+// whole release. Then children are killed (SIGKILL) at points spread over
+// the second half of their life, publishing included: after each kill
+// latest is still a complete release, and the next run cleans up and
+// succeeds.
 func TestRunsInChildProcesses(t *testing.T) {
 	t.Parallel() // a long test, overlapped with the other long tests
 	// A published release to start from: a copy of the shared tiny build.
