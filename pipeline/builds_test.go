@@ -2,10 +2,13 @@ package pipeline
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 
@@ -19,7 +22,8 @@ import (
 // read what a run published, so they share a build:
 //
 //   - fullBuild runs the pipeline once per test binary on every shipped
-//     input, as make run does (with the Russia topic workbook).
+//     input, as make run does (with the Russia topic workbook). TestMain
+//     starts it at once when a test that reads it is selected.
 //   - tinyBuild runs it once on tinyConfig with the 2023 EC workbook.
 //
 // A shared build is made the first time a test asks for it, under the
@@ -55,24 +59,58 @@ var builds struct {
 }
 
 func TestMain(m *testing.M) {
+	flag.Parse()
 	root, err := os.MkdirTemp("", "visastats-pipeline-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	builds.root = root
+	// The full build is the longest step of the suite and the tests that
+	// read it run last (they are parallel tests): when one of them will
+	// run, the build starts now, beside the sequential tests.
+	var early sync.WaitGroup
+	if willRun("TestRunRealFigures") {
+		early.Add(1)
+		go func() {
+			defer early.Done()
+			builds.full.make("full", fullConfig)
+		}()
+	}
 	code := m.Run()
+	early.Wait()
 	os.RemoveAll(root)
 	os.Exit(code)
 }
 
-// get runs the pipeline on the config configure returns for a fresh
-// directory, the first time it is called, and returns the published run.
-func (s *sharedBuild) get(t testing.TB, name string, configure func(dir string) Config) *builtRelease {
-	t.Helper()
+// willRun says whether the -test.run pattern selects the top-level test
+// name (and -test.skip does not skip it).
+func willRun(name string) bool {
+	match := func(flagName string) (set, matched bool) {
+		f := flag.Lookup(flagName)
+		if f == nil || f.Value.String() == "" {
+			return false, false
+		}
+		first, _, _ := strings.Cut(f.Value.String(), "/")
+		ok, err := regexp.MatchString(first, name)
+		return true, ok && err == nil
+	}
+	if set, ok := match("test.run"); set && !ok {
+		return false
+	}
+	if f := flag.Lookup("test.list"); f != nil && f.Value.String() != "" {
+		return false
+	}
+	_, skipped := match("test.skip")
+	return !skipped
+}
+
+// make runs the pipeline on the config configure returns for a fresh
+// directory under the shared root, once; a second call waits for the
+// first.
+func (s *sharedBuild) make(name string, configure func(dir string) Config) {
 	s.once.Do(func() {
-		dir := filepath.Join(builds.root, name)
-		cfg := configure(dir)
+		cfg := configure(filepath.Join(builds.root, name))
 		rep, err := Run(context.Background(), cfg, quietLog(), RunOptions{})
 		if err != nil {
 			s.err = fmt.Errorf("shared build %s: %w", name, err)
@@ -80,6 +118,12 @@ func (s *sharedBuild) get(t testing.TB, name string, configure func(dir string) 
 		}
 		s.b = &builtRelease{Config: cfg, Report: rep, Latest: filepath.Join(cfg.Output.Dir, "latest")}
 	})
+}
+
+// get makes the build (see make) and returns the published run.
+func (s *sharedBuild) get(t testing.TB, name string, configure func(dir string) Config) *builtRelease {
+	t.Helper()
+	s.make(name, configure)
 	if s.err != nil {
 		t.Fatal(s.err)
 	}
@@ -90,12 +134,15 @@ func (s *sharedBuild) get(t testing.TB, name string, configure func(dir string) 
 // workbook. Read only.
 func fullBuild(t testing.TB) *builtRelease {
 	t.Helper()
-	return builds.full.get(t, "full", func(dir string) Config {
-		cfg := configIn(dir, sources.ECSchengenConfig{Path: ecDir})
-		cfg.Sources.UNHCR.Paths = fullUNHCR
-		cfg.Output.Topics = []TopicConfig{{File: "russia.xlsx", Title: "visastats: Russia", Country: "RU"}}
-		return cfg
-	})
+	return builds.full.get(t, "full", fullConfig)
+}
+
+// fullConfig is the configuration of the full build, under dir.
+func fullConfig(dir string) Config {
+	cfg := configIn(dir, sources.ECSchengenConfig{Path: ecDir})
+	cfg.Sources.UNHCR.Paths = fullUNHCR
+	cfg.Output.Topics = []TopicConfig{{File: "russia.xlsx", Title: "visastats: Russia", Country: "RU"}}
+	return cfg
 }
 
 // tinyBuild is the run on tinyConfig with the 2023 EC workbook. Read only.

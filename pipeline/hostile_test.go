@@ -17,10 +17,12 @@ import (
 
 // TestHostileInputsStopTheRun runs the pipeline with one hostile or
 // implausible input at a time, built from a real shipped file: a workbook
-// whose data sheet unzips to 300 MB, a Eurostat gzip TSV with a 200 MB
-// line, Eurostat counts of 1e308 and 5.5, and a negative UNHCR count.
-// Each run fails with an error naming the file, publishes nothing, and
-// leaves a failed-run record.
+// whose data sheet unzips past the default limits.max_workbook_bytes, a
+// Eurostat gzip TSV with a line past limits.max_line_bytes, Eurostat
+// counts of 1e308 and 5.5, and a negative UNHCR count. Each run fails with
+// an error naming the file, publishes nothing, and leaves a failed-run
+// record. (sources' TestHostileInputs loads bombs of hundreds of megabytes
+// and bounds the memory it takes to refuse them.)
 func TestHostileInputsStopTheRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds files of hundreds of megabytes")
@@ -51,8 +53,10 @@ func TestHostileInputsStopTheRun(t *testing.T) {
 		return bytes.Replace(b, []byte(old), []byte(new), 1)
 	}
 	fill := bytes.Repeat([]byte{'5'}, 1<<20)
+	limits := sources.DefaultLimits()
 
-	// The 2023 workbook with a 300 MB cell appended to its data sheet.
+	// The 2023 workbook with a cell larger than the default
+	// limits.max_workbook_bytes appended to its data sheet.
 	bomb := filepath.Join(dir, "bomb", "sheet-bomb-2023.xlsx")
 	{
 		os.MkdirAll(filepath.Dir(bomb), 0o755)
@@ -74,7 +78,7 @@ func TestHostileInputsStopTheRun(t *testing.T) {
 			i := bytes.LastIndex(b, []byte("</sheetData>"))
 			w.Write(b[:i])
 			io.WriteString(w, `<row r="1048000"><c r="B1048000" t="inlineStr"><is><t>`)
-			for n := 0; n < 300; n++ {
+			for n := int64(0); n <= limits.MaxWorkbookBytes>>20; n++ {
 				w.Write(fill)
 			}
 			io.WriteString(w, `</t></is></c></row>`)
@@ -88,7 +92,7 @@ func TestHostileInputsStopTheRun(t *testing.T) {
 	{
 		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
 		io.WriteString(zw, "freq,unit,citizen,sex,age,applicant,geo\\TIME_PERIOD\t2021-10 \nM,PER,AF,T,TOTAL,FRST,DE\t")
-		for n := 0; n < 200; n++ {
+		for n := int64(0); n <= limits.MaxLineBytes>>20; n++ {
 			zw.Write(fill)
 		}
 		zw.Close()

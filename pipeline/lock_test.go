@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,26 +16,23 @@ import (
 	"github.com/visastats/visastats/sources"
 )
 
-// TestConcurrentRunsRefused: while one run (a child process) holds its
-// output directory and its database, another run exits at once with
-// ErrLocked naming the running pid, instead of fighting over DuckDB's file
-// lock: one with the same configuration, and one with its own output
-// folder but the same database (reached once through a symbolic link),
-// which touches neither its output nor the database. Both meet the same
-// child run.
-func TestConcurrentRunsRefused(t *testing.T) {
-	first := tinyConfig(t, ec2023(t))
-	second := tinyConfig(t, ec2023(t))
-	if err := os.MkdirAll(filepath.Dir(first.Database), 0o755); err != nil {
-		t.Fatal(err)
-	}
+// checkConcurrentRunsRefused checks, while child (a child run of cfg)
+// holds cfg's output directory and database, that another run exits at
+// once with ErrLocked naming the running pid, instead of fighting over
+// DuckDB's file lock: one with the same configuration, and one with its
+// own output folder but the same database (reached through a symbolic
+// link), which touches neither its output nor the database. Both meet the
+// same child run. TestRunsInChildProcesses calls it.
+func checkConcurrentRunsRefused(t *testing.T, cfg Config, child *exec.Cmd) {
+	t.Helper()
+	second := cfg
+	second.Output.Dir = filepath.Join(t.TempDir(), "out")
 	link := filepath.Join(t.TempDir(), "dblink")
-	if err := os.Symlink(filepath.Dir(first.Database), link); err != nil {
+	if err := os.Symlink(filepath.Dir(cfg.Database), link); err != nil {
 		t.Fatal(err)
 	}
-	second.Database = filepath.Join(link, filepath.Base(first.Database))
+	second.Database = filepath.Join(link, filepath.Base(cfg.Database))
 
-	child := startChildRun(t, first)
 	pid := strconv.Itoa(child.Process.Pid)
 	// Wait until the child holds both locks (it writes its pid into a lock
 	// file once it has it).
@@ -43,11 +41,11 @@ func TestConcurrentRunsRefused(t *testing.T) {
 		return strings.TrimSpace(string(b)) == pid
 	}
 	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) && !(holds(filepath.Join(first.Output.Dir, ".lock")) && holds(first.Database+".lock")) {
+	for time.Now().Before(deadline) && !(holds(filepath.Join(cfg.Output.Dir, ".lock")) && holds(cfg.Database+".lock")) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	t.Run("same configuration", func(t *testing.T) {
-		_, err := Run(context.Background(), first, quietLog(), RunOptions{Force: true})
+		_, err := Run(context.Background(), cfg, quietLog(), RunOptions{Force: true})
 		if !errors.Is(err, ErrLocked) {
 			t.Fatalf("second run: %v, want ErrLocked", err)
 		}
@@ -67,10 +65,6 @@ func TestConcurrentRunsRefused(t *testing.T) {
 			t.Errorf("the refused run created %s/releases", second.Output.Dir)
 		}
 	})
-	if err := child.Wait(); err != nil {
-		t.Fatalf("first run: %v", err)
-	}
-	checkLatestComplete(t, first)
 }
 
 // TestDeadRunRecorded kills a run (SIGKILL) while it runs: the next run

@@ -3,9 +3,12 @@ package pipeline
 import (
 	"github.com/visastats/visastats/output/release"
 
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -96,7 +99,10 @@ func latestRelease(t *testing.T, cfg Config) string {
 
 // TestNightlyScenarios runs the pipeline against a local server serving
 // the real 2023 workbook, one failure mode at a time, in the order a
-// nightly job would meet them.
+// nightly job would meet them. The workbook's URL carries a password and
+// credential-like query values: no secret reaches the log, run.json, the
+// failed-run records or the snapshot index, and run.json names no absolute
+// local path.
 func TestNightlyScenarios(t *testing.T) {
 	t.Parallel()
 	body, err := os.ReadFile(ecFile(t, "2023"))
@@ -104,12 +110,18 @@ func TestNightlyScenarios(t *testing.T) {
 		t.Fatal(err)
 	}
 	up, srv := newUpstream(t, body)
-	cfg := nightlyConfig(t, srv.URL)
+	secrets := []string{"hunter2pw", "tok3nSecretValue", "S1gnatureValue"}
+	cfg := nightlyConfig(t, strings.Replace(srv.URL, "http://", "http://analyst:hunter2pw@", 1))
+	cfg.Fetch[0].URL += "?token=tok3nSecretValue&X-Amz-Signature=S1gnatureValue&edition=2023"
+	// Errors name the server (its credentials redacted).
+	server := strings.TrimPrefix(srv.URL, "http://")
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
 	ctx := context.Background()
 
 	// 1. 500 then 200: retried, published.
 	up.failures.Store(1)
-	rep, err := Run(ctx, cfg, quietLog(), fastRetries)
+	rep, err := Run(ctx, cfg, log, fastRetries)
 	if err != nil {
 		t.Fatalf("500 then 200: %v", err)
 	}
@@ -131,7 +143,7 @@ func TestNightlyScenarios(t *testing.T) {
 
 	// 2. Nothing changed upstream (304): skipped, quickly.
 	start := time.Now()
-	rep, err = Run(ctx, cfg, quietLog(), fastRetries)
+	rep, err = Run(ctx, cfg, log, fastRetries)
 	if err != nil || rep.Status != release.StatusSkipped || !rep.Fetches[0].NotModified {
 		t.Fatalf("unchanged rerun: status %s, not modified %v, err %v", rep.Status, rep.Fetches != nil && rep.Fetches[0].NotModified, err)
 	}
@@ -147,18 +159,19 @@ func TestNightlyScenarios(t *testing.T) {
 		setup func()
 		want  []string
 	}{
-		{"permanent 404", func() { up.mode.Store("404") }, []string{"404", srv.URL}},
-		{"truncated body", func() { up.mode.Store("truncated") }, []string{"truncated", srv.URL}},
-		{"HTML page instead of xlsx", func() { up.mode.Store("html") }, []string{"got an HTML page, expected xlsx", srv.URL}},
+		{"permanent 404", func() { up.mode.Store("404") }, []string{"404", server}},
+		{"truncated body", func() { up.mode.Store("truncated") }, []string{"truncated", server}},
+		{"HTML page instead of xlsx", func() { up.mode.Store("html") }, []string{"got an HTML page, expected xlsx", server}},
 		{"changed layout", func() { up.mode.Store("ok"); up.body.Store(&edited) }, []string{"row 1 column I", "layout has changed", `expected "uniform visas applied for"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.setup()
-			rep, err := Run(ctx, cfg, quietLog(), fastRetries)
+			rep, err := Run(ctx, cfg, log, fastRetries)
 			if err == nil {
 				t.Fatalf("run succeeded (status %s)", rep.Status)
 			}
+			logs.WriteString(err.Error()) // what the CLI prints
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q lacks %q", err, w)
@@ -182,7 +195,7 @@ func TestNightlyScenarios(t *testing.T) {
 	// edited file is another object), and runs lists them all.
 	up.body.Store(&body)
 	up.mode.Store("ok")
-	rep, err = Run(ctx, cfg, quietLog(), RunOptions{Force: true})
+	rep, err = Run(ctx, cfg, log, RunOptions{Force: true})
 	if err != nil || rep.Status != release.StatusPublished {
 		t.Fatalf("recovery run: %v", err)
 	}
@@ -196,9 +209,68 @@ func TestNightlyScenarios(t *testing.T) {
 	}
 	// 5. --offline rebuilds from the snapshot without the network.
 	srv.Close()
-	rep, err = Run(ctx, cfg, quietLog(), RunOptions{Offline: true, Force: true})
+	rep, err = Run(ctx, cfg, log, RunOptions{Offline: true, Force: true})
 	if err != nil || rep.Status != release.StatusPublished || !rep.Fetches[0].Offline {
 		t.Fatalf("offline rebuild: %v", err)
+	}
+	checkNoSecrets(t, cfg, rep, first, logs.Bytes(), secrets)
+}
+
+// checkNoSecrets checks that none of secrets is in the log or in any
+// report, record or index under the output and database folders, that the
+// run.json of release first (fetched from the network) shows the fetched
+// URL redacted, that no run.json or failed-run record names an absolute
+// local path, and that the report returned to the CLI (rep) keeps its path.
+func checkNoSecrets(t *testing.T, cfg Config, rep *Report, first string, log []byte, secrets []string) {
+	t.Helper()
+	texts := map[string][]byte{"log": log}
+	for _, dir := range []string{cfg.Output.Dir, filepath.Dir(cfg.Database)} {
+		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() && (strings.HasSuffix(p, ".json") || strings.HasSuffix(p, ".jsonl") || strings.Contains(p, "index")) {
+				b, _ := os.ReadFile(p)
+				texts[p] = b
+			}
+			return nil
+		})
+	}
+	runJSON := filepath.Join(cfg.Output.Dir, "releases", first, "run.json")
+	if _, ok := texts[runJSON]; !ok {
+		t.Fatalf("no run.json of %s among %d files read", first, len(texts))
+	}
+	indexed, failed := false, 0
+	for p := range texts {
+		indexed = indexed || strings.Contains(p, "snapshot")
+		if strings.HasSuffix(p, "-failed.json") {
+			failed++
+		}
+	}
+	if !indexed {
+		t.Errorf("no snapshot index file read")
+	}
+	if failed == 0 {
+		t.Errorf("no failed-run record read")
+	}
+	for p, b := range texts {
+		for _, s := range secrets {
+			if bytes.Contains(b, []byte(s)) {
+				t.Errorf("%s contains the secret %q", p, s)
+			}
+		}
+	}
+	if !bytes.Contains(texts[runJSON], []byte("REDACTED")) || !bytes.Contains(texts[runJSON], []byte("edition=2023")) {
+		t.Errorf("run.json lacks the redacted URL:\n%s", texts[runJSON])
+	}
+	abs, _ := filepath.Abs(filepath.Dir(cfg.Output.Dir))
+	wd, _ := os.Getwd()
+	for p, b := range texts {
+		if strings.HasSuffix(p, "run.json") || strings.HasSuffix(p, "-failed.json") {
+			if bytes.Contains(b, []byte(abs)) || bytes.Contains(b, []byte(wd)) {
+				t.Errorf("%s names an absolute local path (%s or %s)", p, abs, wd)
+			}
+		}
+	}
+	if !filepath.IsAbs(rep.Latest) && !strings.HasPrefix(rep.Latest, cfg.Output.Dir) {
+		t.Errorf("the report returned to the CLI lost its path: %q", rep.Latest)
 	}
 }
 
@@ -233,7 +305,7 @@ func startChildRun(t *testing.T, cfg Config) *exec.Cmd {
 func TestChildRun(t *testing.T) {
 	raw := os.Getenv("VISASTATS_TEST_CHILD_CONFIG")
 	if raw == "" {
-		t.Skip("runs only as a child process of the crash tests")
+		t.Skip("runs only as a child process of TestRunsInChildProcesses and TestDeadRunRecorded")
 	}
 	var cfg Config
 	if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
@@ -266,25 +338,43 @@ func checkLatestComplete(t *testing.T, cfg Config) string {
 	return id
 }
 
-// TestKilledRunNeverHalfPublishes kills (SIGKILL) runs at many points of
-// their life, publishing included: after each kill latest is still a
-// complete release, and the next run cleans up and succeeds.
-func TestKilledRunNeverHalfPublishes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("kills a dozen child runs")
-	}
+// TestRunsInChildProcesses runs the pipeline in child processes on a copy
+// of the shared tiny build. While the first child runs, other runs are
+// refused (checkConcurrentRunsRefused), and the child still publishes a
+// whole release. Then children are killed (SIGKILL) at points spread over
+// the second half of their life, publishing included: after each kill
+// latest is still a complete release, and the next run cleans up and
+// succeeds.
+func TestRunsInChildProcesses(t *testing.T) {
 	t.Parallel() // a long test, overlapped with the other long tests
 	// A published release to start from: a copy of the shared tiny build.
 	cfg := copyBuild(t, tinyBuild(t))
-	// How long a whole child run takes, to spread the kills across it.
+	// The first child run also says how long a whole child run takes, to
+	// spread the kills across it.
 	start := time.Now()
 	c := startChildRun(t, cfg)
+	t.Run("concurrent runs refused", func(t *testing.T) { checkConcurrentRunsRefused(t, cfg, c) })
 	if err := c.Wait(); err != nil {
 		t.Fatal(err)
 	}
 	full := time.Since(start)
 	t.Logf("a child run takes %s", full)
-	const kills = 12
+	if id := checkLatestComplete(t, cfg); id == "" {
+		t.Fatal("the first child run published nothing")
+	}
+	t.Run("killed runs never half publish", func(t *testing.T) { checkKilledRuns(t, cfg, full) })
+}
+
+// checkKilledRuns kills child runs of cfg, each of which takes about full,
+// at points from half-way through to just past their end, and checks that
+// latest stays whole and the next run cleans up and succeeds.
+func checkKilledRuns(t *testing.T, cfg Config, full time.Duration) {
+	if testing.Short() {
+		t.Skip("kills child runs")
+	}
+	// Each kill costs a child run up to that point: eight points a twelfth
+	// of a run apart cover the second half, export and publish included.
+	const kills = 8
 	published := map[string]bool{}
 	for i := 0; i < kills; i++ {
 		// from half-way through a run to just past its end, where the

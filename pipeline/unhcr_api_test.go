@@ -90,9 +90,10 @@ func TestFetchUNHCRAPI(t *testing.T) {
 			requests: 1, err: []string{"got an HTML page, expected json"},
 		},
 		{
-			name:    "slow response times out and is retried",
-			fault:   unhcrtest.At(1, unhcrtest.Hang),
-			timeout: 200 * time.Millisecond, rows: 1100, requests: 12,
+			name:  "slow response times out and is retried",
+			fault: unhcrtest.At(1, unhcrtest.Hang),
+			// long enough that no other page times out on a busy machine
+			timeout: time.Second, rows: 1100, requests: 12,
 		},
 		{
 			name:     "page number mismatch stops pagination",

@@ -25,10 +25,7 @@ type ecFooterFixture struct {
 
 func footerFixture(t *testing.T) ecFooterFixture {
 	t.Helper()
-	sh, err := ReadECWorkbook(ecFile(t, "2023"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	sh := shippedECSheet(t, ecFile(t, "2023"))
 	return ecFooterFixture{sheet: sh, totalRow: sh.Total.Row, first: sh.Rows[0].Row, last: sh.Rows[len(sh.Rows)-1].Row,
 		ltv: slices.Index(ECIndicators(), "ltv_issued")}
 }

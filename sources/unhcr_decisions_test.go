@@ -20,10 +20,10 @@ const (
 )
 
 // unhcrDecisionTotals sums the decisions of Russians in France, persons,
-// over authorities and stages, per year, from one loaded file.
+// over authorities and stages, per year, from one shipped file.
 func unhcrDecisionTotals(t *testing.T, path string, years ...int) map[int][2]float64 {
 	t.Helper()
-	conn, _ := unhcrLoad(t, path)
+	conn, _ := unhcrShipped(t, path)
 	out := map[int][2]float64{}
 	for _, y := range years {
 		out[y] = [2]float64{
@@ -63,7 +63,7 @@ func TestUNHCRDecisionsExport(t *testing.T) {
 	if export[2023] != [2]float64{4647, 1171} {
 		t.Errorf("2023 = %v, want [4647 1171]", export[2023])
 	}
-	conn, st := unhcrLoad(t, unhcrDecisionsCSV)
+	conn, st := unhcrShipped(t, unhcrDecisionsCSV)
 	if got := st.Tables[unhcrDecisionsTable]; got != 45641 {
 		t.Errorf("rows = %d, want 45641 (the file's data lines)", got)
 	}
@@ -89,7 +89,7 @@ func TestUNHCRDecisionsExport(t *testing.T) {
 // (dec_level FI) applications by Russians in France, persons, and that the
 // package's UNHCR codes are kept beside the ISO codes.
 func TestUNHCRPackageApplications(t *testing.T) {
-	conn, _ := unhcrLoad(t, unhcrPkgApplication)
+	conn, _ := unhcrShipped(t, unhcrPkgApplication)
 	for y, want := range map[int]float64{2022: 1804, 2023: 2613, 2024: 2513} {
 		got := unhcrQueryFloat(t, conn, `SELECT sum(applied) FROM raw_unhcr_asylum_applications
 			WHERE origin_iso = 'RUS' AND asylum_iso = 'FRA' AND cases_persons = 'P'

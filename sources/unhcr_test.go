@@ -438,24 +438,18 @@ func TestUNHCRDashes(t *testing.T) {
 // row (UNHCR's AUS and ISO's AUT both give AT).
 func TestUNHCRCountryAliases(t *testing.T) {
 	ctx := context.Background()
-	conn := openTestDB(t)
-	if _, err := NewUNHCR(UNHCRConfig{Paths: []string{"../data/unhcr"}}).Load(ctx, conn); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := NewRUMFA(RUMFAConfig{Path: "../data/curated/ru_mfa_visas_published.csv"}).Load(ctx, conn); err != nil {
-		t.Fatal(err)
-	}
+	conn, _ := shippedUNHCRAndMFA(t)
 	aliases, err := filepath.Abs("../data/reference/country_aliases_unhcr.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// read_csv reads an empty field as NULL; the empty ISO code is an alias.
-	if _, err := conn.ExecContext(ctx, `CREATE TEMP TABLE aliases AS
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE aliases AS
 		SELECT scheme, coalesce(alias, '') AS alias, code, note
 		FROM read_csv(?, header = true, all_varchar = true, columns = {'scheme': 'VARCHAR', 'alias': 'VARCHAR', 'code': 'VARCHAR', 'note': 'VARCHAR'})`, aliases); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := conn.ExecContext(ctx, `CREATE TEMP TABLE countries AS
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE countries AS
 		SELECT code, coalesce(iso3, '') AS iso3 FROM read_csv('../data/reference/countries.csv', header = true, all_varchar = true)`); err != nil {
 		t.Fatal(err)
 	}
