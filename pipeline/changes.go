@@ -14,20 +14,46 @@ import (
 	vsql "github.com/visastats/visastats/sql"
 )
 
-// loadPrevious makes previous_observations: the previous release's
-// observations, or an empty table shaped like observations for a first
-// release. It runs right after the observations table is created.
+// loadPrevious makes previous_observations: a view of the previous
+// release's observations (read from its Parquet files when a query needs
+// them, not copied into the database), or an empty view shaped like
+// observations for a first release. It runs right after the observations
+// view is created.
 func loadPrevious(ctx context.Context, conn *sql.Conn, prevObs string) error {
-	// Shaped like observations, whatever types the previous files carry
-	// (a partitioned folder gives its partition columns as BIGINT).
-	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TABLE previous_observations AS SELECT * FROM observations LIMIT 0`); err != nil {
-		return fmt.Errorf("create previous_observations: %w", err)
-	}
 	if prevObs == "" {
+		if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE VIEW previous_observations AS SELECT * FROM observations LIMIT 0`); err != nil {
+			return fmt.Errorf("create previous_observations: %w", err)
+		}
 		return nil
 	}
-	q := `INSERT INTO previous_observations BY NAME SELECT * FROM read_parquet(?, hive_partitioning = true)`
-	if _, err := conn.ExecContext(ctx, q, prevObs); err != nil {
+	// Shaped like observations, whatever types the previous files carry
+	// (a partitioned folder gives its partition columns as BIGINT).
+	rows, err := conn.QueryContext(ctx, `SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'observations' ORDER BY ordinal_position`)
+	if err != nil {
+		return fmt.Errorf("create previous_observations: %w", err)
+	}
+	var cols []string
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			rows.Close()
+			return fmt.Errorf("create previous_observations: %w", err)
+		}
+		cols = append(cols, "CAST("+vsql.QuoteIdent(name)+" AS "+typ+") AS "+vsql.QuoteIdent(name))
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil || len(cols) == 0 {
+		return fmt.Errorf("create previous_observations: columns of observations: %v", err)
+	}
+	q := `CREATE OR REPLACE VIEW previous_observations AS SELECT ` + strings.Join(cols, ", ") +
+		` FROM read_parquet(` + sqlString(prevObs) + `, hive_partitioning = true)`
+	if _, err := conn.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("read previous release %s: %w (remove that damaged release and rerun)", prevObs, err)
+	}
+	// The files' footers, read now, so that a damaged release is named here.
+	var n int64
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM previous_observations`).Scan(&n); err != nil {
 		return fmt.Errorf("read previous release %s: %w (remove that damaged release and rerun)", prevObs, err)
 	}
 	return nil

@@ -5,7 +5,37 @@
 --          observations; empty for a first release).
 -- Grain:   one row per observation key that differs between the releases.
 CREATE OR REPLACE TABLE observation_changes AS
-WITH joined AS (
+-- Each dataset and year is compared whole first, by its row count and the
+-- sum of its rows' hashes (key, value and flags): only the partitions that
+-- differ are joined row by row, so that a nightly run over tens of
+-- millions of unchanged observations does not join them all.
+WITH digest_now AS (
+    SELECT dataset, year, count(*) AS n,
+           sum(CAST(hash(indicator, reporter, partner, partner_role, location, period, sex, age,
+                         applicant_type, decision, value, flags) AS HUGEINT)) AS h
+    FROM observations
+    GROUP BY dataset, year
+),
+digest_before AS (
+    SELECT dataset, year, count(*) AS n,
+           sum(CAST(hash(indicator, reporter, partner, partner_role, location, period, sex, age,
+                         applicant_type, decision, value, flags) AS HUGEINT)) AS h
+    FROM previous_observations
+    GROUP BY dataset, year
+),
+differ AS (
+    SELECT dataset, year
+    FROM digest_now n
+    FULL OUTER JOIN digest_before p USING (dataset, year)
+    WHERE n.n IS DISTINCT FROM p.n OR n.h IS DISTINCT FROM p.h
+),
+now AS (
+    SELECT * FROM observations SEMI JOIN differ USING (dataset, year)
+),
+before AS (
+    SELECT * FROM previous_observations SEMI JOIN differ USING (dataset, year)
+),
+joined AS (
     SELECT
         coalesce(n.dataset, p.dataset) AS dataset,
         coalesce(n.indicator, p.indicator) AS indicator,
@@ -30,8 +60,8 @@ WITH joined AS (
         n.flags AS flags,
         p.release AS previous_release,
         n.release AS release
-    FROM observations n
-    FULL OUTER JOIN previous_observations p
+    FROM now n
+    FULL OUTER JOIN before p
       ON  n.dataset = p.dataset AND n.indicator = p.indicator AND n.reporter = p.reporter
       AND n.partner = p.partner AND n.partner_role = p.partner_role AND n.location = p.location
       AND n.period = p.period AND n.sex = p.sex AND n.age = p.age
