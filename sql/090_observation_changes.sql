@@ -9,25 +9,22 @@ CREATE OR REPLACE TABLE observation_changes AS
 -- sum of its rows' hashes (key, value and flags): only the partitions that
 -- differ are joined row by row, so that a nightly run over tens of
 -- millions of unchanged observations does not join them all.
-WITH digest_now AS (
-    SELECT dataset, year, count(*) AS n,
+WITH digests AS (
+    SELECT side, dataset, year, count(*) AS n,
            sum(CAST(hash(indicator, reporter, partner, partner_role, location, period, sex, age,
                          applicant_type, decision, value, flags) AS HUGEINT)) AS h
-    FROM observations
-    GROUP BY dataset, year
-),
-digest_before AS (
-    SELECT dataset, year, count(*) AS n,
-           sum(CAST(hash(indicator, reporter, partner, partner_role, location, period, sex, age,
-                         applicant_type, decision, value, flags) AS HUGEINT)) AS h
-    FROM previous_observations
-    GROUP BY dataset, year
+    FROM (
+        SELECT 'now' AS side, * FROM observations
+        UNION ALL BY NAME
+        SELECT 'before' AS side, * FROM previous_observations
+    )
+    GROUP BY side, dataset, year
 ),
 differ AS (
     SELECT dataset, year
-    FROM digest_now n
-    FULL OUTER JOIN digest_before p USING (dataset, year)
-    WHERE n.n IS DISTINCT FROM p.n OR n.h IS DISTINCT FROM p.h
+    FROM digests
+    GROUP BY dataset, year
+    HAVING count(*) = 1 OR count(DISTINCT n) > 1 OR count(DISTINCT h) > 1
 ),
 now AS (
     SELECT * FROM observations SEMI JOIN differ USING (dataset, year)
