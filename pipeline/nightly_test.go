@@ -293,7 +293,9 @@ func startChildRun(t *testing.T, cfg Config) *exec.Cmd {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestChildRun$")
-	cmd.Env = append(os.Environ(), "VISASTATS_TEST_CHILD_CONFIG="+string(b))
+	// A child killed mid-run cannot remove its temporary files (excelize
+	// spills large sheets there): give it a folder the test removes.
+	cmd.Env = append(os.Environ(), "VISASTATS_TEST_CHILD_CONFIG="+string(b), "TMPDIR="+t.TempDir())
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
