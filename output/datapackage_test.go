@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -31,13 +32,34 @@ func releaseDir(t *testing.T) (string, DataPackage) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = withArrow(t, db, q+` ORDER BY year, host_country`, func(r array.RecordReader) (err error) {
-		nPart, parts, err = WriteParquetPartitioned(ctx, filepath.Join(dir, "by_year"), r, []string{"year"}, ParquetOptions{})
-		return err
-	})
+	// The partitioned folder: one file per year, in the folders
+	// PartitionFolder names.
+	years, err := db.Query(`SELECT DISTINCT year FROM (` + q + `) ORDER BY year`)
 	if err != nil {
 		t.Fatal(err)
 	}
+	for years.Next() {
+		var year int
+		if err := years.Scan(&year); err != nil {
+			t.Fatal(err)
+		}
+		folder, err := PartitionFolder([]string{"year"}, []string{strconv.Itoa(year)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(dir, "by_year", folder), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		res, err := db.Exec(`COPY (SELECT * EXCLUDE (year) FROM (`+q+`) WHERE year = ? ORDER BY host_country) TO '`+
+			filepath.Join(dir, "by_year", folder, PartitionFile)+`' (FORMAT parquet)`, year)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, _ := res.RowsAffected()
+		nPart += n
+		parts = append(parts, folder+"/"+PartitionFile)
+	}
+	years.Close()
 	rows, err := db.Query(q)
 	if err != nil {
 		t.Fatal(err)

@@ -7,11 +7,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/apache/arrow/go/v17/arrow/array"
-	"github.com/apache/arrow/go/v17/parquet/file"
 	"github.com/marcboeker/go-duckdb"
 )
 
@@ -49,142 +49,94 @@ const observationsSample = `
 	       CASE WHEN i % 5 = 0 THEN 'p' ELSE '' END AS flags
 	FROM range(3000) t(i)`
 
-func TestWriteParquetPartitioned(t *testing.T) {
+// One file per partition in the folders PartitionFolder names, published
+// with PublishDir: DuckDB reads the folder back as the same rows, NULLs
+// and escaped names included, and a second publish replaces the folder.
+func TestPartitionFolders(t *testing.T) {
 	db := openDB(t)
 	if _, err := db.Exec(observationsSample); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []struct {
-		name  string
-		query string
-		files []string
-	}{
-		{"sorted", `SELECT * FROM obs ORDER BY dataset, year, value`, []string{
-			"dataset=ec_schengen_consulates/year=2021/part-0.parquet",
-			"dataset=ec_schengen_consulates/year=2022/part-0.parquet",
-			"dataset=ec_schengen_consulates/year=2023/part-0.parquet",
-			"dataset=odd%2Fname%20%C3%A9%3D%25/year=2021/part-0.parquet",
-			"dataset=odd%2Fname%20%C3%A9%3D%25/year=2022/part-0.parquet",
-			"dataset=odd%2Fname%20%C3%A9%3D%25/year=2023/part-0.parquet",
-		}},
-		// Unsorted rows: a partition that comes back gets another file.
-		{"unsorted", `SELECT * FROM obs WHERE dataset = 'ec_schengen_consulates' AND year < 2023 ORDER BY value > 1000, year`, nil},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			dir := filepath.Join(t.TempDir(), "observations")
-			var n int64
-			var files []string
-			err := withArrow(t, db, c.query, func(r array.RecordReader) error {
-				var err error
-				n, files, err = WriteParquetPartitioned(context.Background(), dir, r, []string{"dataset", "year"}, ParquetOptions{RowGroupRows: 500, Metadata: map[string]string{"release": "r1"}})
-				return err
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var want int64
-			db.QueryRow(`SELECT count(*) FROM (` + c.query + `)`).Scan(&want)
-			if n != want {
-				t.Errorf("rows %d, want %d", n, want)
-			}
-			if c.files != nil && !reflect.DeepEqual(files, c.files) {
-				t.Errorf("files\n%q\nwant\n%q", files, c.files)
-			}
-			if c.files == nil && len(files) != 6 { // 2 years, 3 runs: value <= 1000, > 1000, NULL
-				t.Errorf("unsorted rows went to %d files: %q", len(files), files)
-			}
-			// Every file exists, lacks the partition columns and carries
-			// the metadata.
-			for _, f := range files {
-				pf, err := file.OpenParquetFile(filepath.Join(dir, filepath.FromSlash(f)), false)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var cols []string
-				for i := 0; i < pf.MetaData().Schema.NumColumns(); i++ {
-					cols = append(cols, pf.MetaData().Schema.Column(i).Name())
-				}
-				if got := strings.Join(cols, ","); got != "partner,value,flags" {
-					t.Errorf("%s columns %s, want partner,value,flags", f, got)
-				}
-				if v := pf.MetaData().KeyValueMetadata().FindValue("release"); v == nil || *v != "r1" {
-					t.Errorf("%s lacks the release metadata", f)
-				}
-				pf.Close()
-			}
-			// DuckDB reads the folder back as the same rows, NULLs and
-			// escaped names included.
-			var missing, extra int
-			back := `SELECT dataset, year::INTEGER AS year, partner, value, flags FROM read_parquet('` + dir + `/**/*.parquet', hive_partitioning=true)`
-			orig := `SELECT dataset, year, partner, value, flags FROM (` + c.query + `)`
-			if err := db.QueryRow(`SELECT count(*) FROM (` + orig + ` EXCEPT ALL ` + back + `)`).Scan(&missing); err != nil {
-				t.Fatal(err)
-			}
-			if err := db.QueryRow(`SELECT count(*) FROM (` + back + ` EXCEPT ALL ` + orig + `)`).Scan(&extra); err != nil {
-				t.Fatal(err)
-			}
-			var total int64
-			db.QueryRow(`SELECT count(*) FROM (` + back + `)`).Scan(&total)
-			if missing != 0 || extra != 0 || total != want {
-				t.Errorf("read back %d rows: %d missing, %d extra", total, missing, extra)
-			}
-			if entries, _ := os.ReadDir(filepath.Dir(dir)); len(entries) != 1 {
-				t.Errorf("beside the folder: %v", entries)
-			}
-		})
-	}
-}
-
-// TestWriteParquetPartitionedReplaces: a second export replaces the
-// folder, so files of partitions that are gone do not linger.
-func TestWriteParquetPartitionedReplaces(t *testing.T) {
-	db := openDB(t)
-	dir := filepath.Join(t.TempDir(), "obs")
-	for _, q := range []string{`SELECT 'a' AS k, 1 AS v UNION ALL SELECT 'b', 2 ORDER BY k`, `SELECT 'c' AS k, 3 AS v`} {
-		err := withArrow(t, db, q, func(r array.RecordReader) error {
-			_, _, err := WriteParquetPartitioned(context.Background(), dir, r, []string{"k"}, ParquetOptions{})
-			return err
-		})
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "observations")
+	publish := func(where string) []string {
+		t.Helper()
+		tmp, err := os.MkdirTemp(parent, ".observations.tmp-*")
 		if err != nil {
 			t.Fatal(err)
 		}
+		rows, err := db.Query(`SELECT DISTINCT dataset, year FROM obs WHERE ` + where + ` ORDER BY ALL`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var folders []string
+		for rows.Next() {
+			var dataset string
+			var year int
+			if err := rows.Scan(&dataset, &year); err != nil {
+				t.Fatal(err)
+			}
+			folder, err := PartitionFolder([]string{"dataset", "year"}, []string{dataset, strconv.Itoa(year)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.MkdirAll(filepath.Join(tmp, folder), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			q := `COPY (SELECT partner, value, flags FROM obs WHERE dataset = ? AND year = ?) TO '` +
+				filepath.Join(tmp, folder, PartitionFile) + `' (FORMAT parquet)`
+			if _, err := db.Exec(q, dataset, year); err != nil {
+				t.Fatal(err)
+			}
+			folders = append(folders, folder)
+		}
+		rows.Close()
+		if err := PublishDir(tmp, dir); err != nil {
+			t.Fatal(err)
+		}
+		return folders
 	}
+	folders := publish("true")
+	want := []string{
+		"dataset=ec_schengen_consulates/year=2021", "dataset=ec_schengen_consulates/year=2022", "dataset=ec_schengen_consulates/year=2023",
+		"dataset=odd%2Fname%20%C3%A9%3D%25/year=2021", "dataset=odd%2Fname%20%C3%A9%3D%25/year=2022", "dataset=odd%2Fname%20%C3%A9%3D%25/year=2023",
+	}
+	if !reflect.DeepEqual(folders, want) {
+		t.Errorf("folders\n%q\nwant\n%q", folders, want)
+	}
+	var missing, extra, total int64
+	back := `SELECT dataset, year::INTEGER AS year, partner, value, flags FROM read_parquet('` + dir + `/**/*.parquet', hive_partitioning=true)`
+	orig := `SELECT dataset, year, partner, value, flags FROM obs`
+	if err := db.QueryRow(`SELECT (SELECT count(*) FROM (`+orig+` EXCEPT ALL `+back+`)), (SELECT count(*) FROM (`+back+` EXCEPT ALL `+orig+`)), (SELECT count(*) FROM (`+back+`))`).Scan(&missing, &extra, &total); err != nil {
+		t.Fatal(err)
+	}
+	if missing != 0 || extra != 0 || total != 3000 {
+		t.Errorf("read back %d rows: %d missing, %d extra", total, missing, extra)
+	}
+	// A second publish replaces the folder: partitions that are gone do
+	// not linger, and nothing is left beside it.
+	publish("year = 2023 AND dataset = 'ec_schengen_consulates'")
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 || entries[0].Name() != "k=c" {
-		t.Errorf("folder holds %v, want only k=c", entries)
+	if len(entries) != 1 || entries[0].Name() != "dataset=ec_schengen_consulates" {
+		t.Errorf("folder holds %v, want only dataset=ec_schengen_consulates", entries)
 	}
-	if entries, _ := os.ReadDir(filepath.Dir(dir)); len(entries) != 1 {
+	if entries, _ := os.ReadDir(parent); len(entries) != 1 {
 		t.Errorf("beside the folder: %v", entries)
 	}
 }
 
-func TestWriteParquetPartitionedErrors(t *testing.T) {
-	db := openDB(t)
+func TestPartitionFolderErrors(t *testing.T) {
 	for _, c := range []struct {
-		name, query string
-		cols        []string
-		want        string
+		names, values []string
+		want          string
 	}{
-		{"null value", `SELECT * FROM (VALUES ('a', 1), (NULL, 2)) t(k, v) ORDER BY k`, []string{"k"}, `partition column "k" is NULL`},
-		{"empty value", `SELECT * FROM (VALUES ('a', 1), ('', 2)) t(k, v) ORDER BY k`, []string{"k"}, `partition column "k" is empty`},
-		{"no such column", `SELECT 'a' AS k, 1 AS v`, []string{"year"}, `partition column "year": the records have 0 columns`},
-		{"every column", `SELECT 'a' AS k`, []string{"k"}, "every column is a partition column"},
-		{"no column", `SELECT 'a' AS k`, nil, "no partition columns"},
-		{"float column", `SELECT 1.5::DOUBLE AS k, 1 AS v`, []string{"k"}, "cannot name a folder"},
+		{[]string{"k"}, []string{""}, `partition column "k" is empty`},
+		{[]string{"k", "v"}, []string{"a"}, "partition folder of 2 columns and 1 values"},
+		{nil, nil, "partition folder of 0 columns"},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			parent := t.TempDir()
-			err := withArrow(t, db, c.query, func(r array.RecordReader) error {
-				_, _, err := WriteParquetPartitioned(context.Background(), filepath.Join(parent, "out"), r, c.cols, ParquetOptions{})
-				return err
-			})
-			if err == nil || !strings.Contains(err.Error(), c.want) {
-				t.Errorf("err %v, want %q", err, c.want)
-			}
-			if entries, _ := os.ReadDir(parent); len(entries) != 0 {
-				t.Errorf("left behind: %v", entries)
-			}
-		})
+		if _, err := PartitionFolder(c.names, c.values); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("PartitionFolder(%q, %q): %v, want %q", c.names, c.values, err, c.want)
+		}
 	}
 }
 

@@ -2,7 +2,10 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -32,18 +35,24 @@ func TestVerifyParquetStrict(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// The partitioned folder as the export writes it: one DuckDB COPY per
+	// dataset and year into the folder output.PartitionFolder names.
 	var parts []string
-	if _, err := queryArrow(ctx, conn, tableColumns(cat, tbl), "v", "dataset, year, label", 5000, func(r array.RecordReader) (int64, error) {
-		n, files, err := output.WriteParquetPartitioned(ctx, filepath.Join(dir, "parts"), r, []string{"dataset", "year"}, output.ParquetOptions{})
-		for _, f := range files {
-			if !filepath.IsAbs(f) {
-				f = filepath.Join(dir, "parts", f)
+	for d := 0; d < 3; d++ {
+		for y := 2000; y < 2005; y++ {
+			folder, err := output.PartitionFolder(observationPartitions, []string{"ds" + strconv.Itoa(d), strconv.Itoa(y)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := filepath.Join(dir, "parts", folder, output.PartitionFile)
+			if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := copyParquet(ctx, conn, fmt.Sprintf("SELECT value, label, day FROM v WHERE dataset = 'ds%d' AND year = %d ORDER BY label", d, y), f, map[string]string{"table": "v"}); err != nil {
+				t.Fatal(err)
 			}
 			parts = append(parts, f)
 		}
-		return n, err
-	}); err != nil {
-		t.Fatal(err)
 	}
 	if len(parts) != 15 {
 		t.Fatalf("%d partition files, want 15", len(parts))
