@@ -7,6 +7,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/visastats/visastats/sources"
 )
 
 // benchChild runs the test named test of this binary in a child process
@@ -34,4 +36,20 @@ func benchChild(b *testing.B, test, prefix string, env ...string) (result string
 		maxRSSKB = ru.Maxrss // kilobytes on Linux
 	}
 	return result, maxRSSKB, (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
+}
+
+// writeSyntheticEurostat writes a synthetic monthly Eurostat TSV of series x
+// periods cells (sources.WriteSyntheticEurostatTSV, seed 1) at path.
+func writeSyntheticEurostat(b *testing.B, path string, series, periods int) {
+	b.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := sources.WriteSyntheticEurostatTSV(f, series, periods, 1); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
 }

@@ -45,16 +45,7 @@ func BenchmarkEurostatIngest(b *testing.B) {
 		b.Run(size.name, func(b *testing.B) {
 			dir := b.TempDir()
 			file := filepath.Join(dir, "migr_asyappctzm_synthetic.tsv")
-			f, err := os.Create(file)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := sources.WriteSyntheticEurostatTSV(f, size.series, size.periods, 1); err != nil {
-				b.Fatal(err)
-			}
-			if err := f.Close(); err != nil {
-				b.Fatal(err)
-			}
+			writeSyntheticEurostat(b, file, size.series, size.periods)
 			fi, _ := os.Stat(file)
 			cells := int64(size.series) * int64(size.periods)
 			b.ResetTimer()

@@ -217,59 +217,30 @@ func copyObservations(ctx context.Context, db *sql.DB, conn *sql.Conn, cols, pat
 	if err != nil {
 		return 0, err
 	}
-	var threads int64
-	if err := conn.QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&threads); err != nil {
-		return 0, fmt.Errorf("order observations: %w", err)
+	threads, err := duckdbThreads(ctx, conn)
+	if err != nil {
+		return 0, err
 	}
-	cuts, err := balancedCuts(ctx, conn, int(threads))
+	cuts, err := balancedCuts(ctx, conn, threads)
 	if err != nil {
 		return 0, err
 	}
 	parts := splitRanges(ranges, cuts)
 	if len(parts) <= 1 {
-		var n int64
-		err := withOrderedScans(ctx, conn, func() error {
-			var err error
-			n, err = copyParquet(ctx, conn, orderedQuery(cols, ranges), path, meta)
-			return err
-		})
-		return n, err
+		parts = [][]keyRange{ranges} // one part (no datasets: an empty table)
 	}
+	jobs := make([]copyJob, len(parts))
 	files := make([]string, len(parts))
-	for i := range parts {
+	for i, p := range parts {
 		files[i] = filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.part%d", filepath.Base(path), i))
+		jobs[i] = copyJob{name: fmt.Sprintf("part %d of %d", i+1, len(parts)), query: orderedQuery(cols, p), path: files[i]}
 	}
 	defer func() {
 		for _, f := range files {
 			os.Remove(f)
 		}
 	}()
-	err = withOrderedScans(ctx, conn, func() error {
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		errs := make([]error, len(parts))
-		var wg sync.WaitGroup
-		for i, p := range parts {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				// DuckDB runs a query on the thread that asks for it; with
-				// one thread per database, each connection is one writer.
-				c, err := db.Conn(ctx)
-				if err == nil {
-					_, err = copyParquet(ctx, c, orderedQuery(cols, p), files[i], meta)
-					c.Close()
-				}
-				if err != nil {
-					errs[i] = fmt.Errorf("part %d of %d: %w", i+1, len(parts), err)
-					cancel()
-				}
-			}()
-		}
-		wg.Wait()
-		return errors.Join(errs...)
-	})
-	if err != nil {
+	if _, err := copyOrdered(ctx, db, conn, jobs, meta); err != nil {
 		return 0, err
 	}
 	n, err := output.ConcatParquet(ctx, path, files)
@@ -277,6 +248,75 @@ func copyObservations(ctx context.Context, db *sql.DB, conn *sql.Conn, cols, pat
 		return 0, fmt.Errorf("write %s: %w", filepath.Base(path), err)
 	}
 	return n, nil
+}
+
+// copyJob is one ordered COPY of copyOrdered: query's rows to the Parquet
+// file at path; name says which part it is in errors.
+type copyJob struct {
+	name, query, path string
+}
+
+// duckdbThreads is how many threads the database at conn uses.
+func duckdbThreads(ctx context.Context, conn *sql.Conn) (int, error) {
+	var threads int64
+	if err := conn.QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&threads); err != nil {
+		return 0, fmt.Errorf("read settings: %w", err)
+	}
+	return int(threads), nil
+}
+
+// copyOrdered runs jobs with copyParquet, each an ordered scan on one
+// DuckDB thread (withOrderedScans, set through conn), as many side by
+// side as the database had threads, each writer on its own connection:
+// DuckDB runs a query on the thread that asks for it. It returns the rows
+// of each job; the first error cancels the jobs not yet done.
+func copyOrdered(ctx context.Context, db *sql.DB, conn *sql.Conn, jobs []copyJob, meta map[string]string) ([]int64, error) {
+	threads, err := duckdbThreads(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	counts := make([]int64, len(jobs))
+	err = withOrderedScans(ctx, conn, func() error {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		next := make(chan int)
+		errs := make([]error, len(jobs))
+		var wg sync.WaitGroup
+		for range max(1, min(threads, len(jobs))) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c, err := db.Conn(ctx)
+				if err == nil {
+					defer c.Close()
+				}
+				for i := range next {
+					if err == nil {
+						counts[i], errs[i] = copyParquet(ctx, c, jobs[i].query, jobs[i].path, meta)
+					} else {
+						errs[i] = err
+					}
+					if errs[i] != nil {
+						errs[i] = fmt.Errorf("%s: %w", jobs[i].name, errs[i])
+						cancel()
+					}
+				}
+			}()
+		}
+		for i := range jobs {
+			if ctx.Err() != nil {
+				break
+			}
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
+		return ctx.Err()
+	})
+	return counts, err
 }
 
 // balancedCuts returns up to n-1 keys that cut observations into n parts
@@ -397,66 +437,19 @@ func copyObservationsPartitioned(ctx context.Context, db *sql.DB, conn *sql.Conn
 			return 0, nil, fmt.Errorf("partition observations: %w", err)
 		}
 	}
-	var threads int64
-	if err := conn.QueryRowContext(ctx, "SELECT current_setting('threads')").Scan(&threads); err != nil {
-		return 0, nil, fmt.Errorf("partition observations: %w", err)
-	}
 	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".tmp-*")
 	if err != nil {
 		return 0, nil, fmt.Errorf("write %s: %w", filepath.Base(dir), err)
 	}
 	defer os.RemoveAll(tmp) // gone once renamed into place
-	counts := make([]int64, len(parts))
-	err = withOrderedScans(ctx, conn, func() error {
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		jobs := make(chan int)
-		errs := make([]error, len(parts))
-		var wg sync.WaitGroup
-		for range max(1, min(int(threads), len(parts))) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				// One connection per writer: DuckDB runs a query on the
-				// thread that asks for it.
-				c, err := db.Conn(ctx)
-				if err != nil {
-					cancel()
-					for i := range jobs {
-						errs[i] = err
-					}
-					return
-				}
-				defer c.Close()
-				for i := range jobs {
-					p := parts[i]
-					if err := os.MkdirAll(filepath.Join(tmp, p.folder), 0o755); err != nil {
-						errs[i] = err
-						cancel()
-						continue
-					}
-					n, err := copyParquet(ctx, c, p.query, filepath.Join(tmp, p.folder, output.PartitionFile), meta)
-					if err != nil {
-						errs[i] = fmt.Errorf("%s: %w", p.folder, err)
-						cancel()
-					}
-					counts[i] = n
-				}
-			}()
+	jobs := make([]copyJob, len(parts))
+	for i, p := range parts {
+		jobs[i] = copyJob{name: p.folder, query: p.query, path: filepath.Join(tmp, p.folder, output.PartitionFile)}
+		if err := os.MkdirAll(filepath.Dir(jobs[i].path), 0o755); err != nil {
+			return 0, nil, fmt.Errorf("write %s: %w", filepath.Base(dir), err)
 		}
-		for i := range parts {
-			if ctx.Err() != nil {
-				break
-			}
-			jobs <- i
-		}
-		close(jobs)
-		wg.Wait()
-		if err := errors.Join(errs...); err != nil {
-			return err
-		}
-		return ctx.Err()
-	})
+	}
+	counts, err := copyOrdered(ctx, db, conn, jobs, meta)
 	if err != nil {
 		return 0, nil, fmt.Errorf("write %s: %w", filepath.Base(dir), err)
 	}

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/visastats/visastats/sources"
 )
 
 // BenchmarkNightlyRun runs the whole nightly `visastats run` (config.yaml's
@@ -48,16 +46,7 @@ func BenchmarkNightlyRun(b *testing.B) {
 				b.Fatal(err)
 			}
 			file := filepath.Join(data, "migr_asyappctzm_synthetic.tsv")
-			f, err := os.Create(file)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := sources.WriteSyntheticEurostatTSV(f, size.series, size.periods, 1); err != nil {
-				b.Fatal(err)
-			}
-			if err := f.Close(); err != nil {
-				b.Fatal(err)
-			}
+			writeSyntheticEurostat(b, file, size.series, size.periods)
 			cells := int64(size.series) * int64(size.periods)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
