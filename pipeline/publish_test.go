@@ -23,6 +23,7 @@ import (
 
 	"github.com/minio/minio-go/v7"
 
+	"github.com/visastats/visastats/output/browsertest"
 	"github.com/visastats/visastats/output/objstore"
 	"github.com/visastats/visastats/output/objstore/s3server"
 	"github.com/visastats/visastats/output/release"
@@ -319,9 +320,7 @@ func TestPublishS3(t *testing.T) {
 	})
 
 	t.Run("index.html from the bucket in Chromium", func(t *testing.T) {
-		if _, err := os.Stat("/usr/bin/chromium"); err != nil {
-			t.Skip("chromium not installed: apt-get install chromium (.ci/run installs it)")
-		}
+		browsertest.Require(t)
 		policy := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["*"]},"Action":["s3:GetObject"],"Resource":["arn:aws:s3:::%s/*"]}]}`, testBucket)
 		if err := c.SetBucketPolicy(ctx, testBucket, policy); err != nil {
 			t.Fatal(err)
@@ -329,15 +328,7 @@ func TestPublishS3(t *testing.T) {
 		pageURL := srv.Endpoint + "/" + testBucket + "/visastats/releases/" + rep.Release + "/index.html"
 		cctx, cancel := context.WithTimeout(ctx, 90*time.Second)
 		defer cancel()
-		profile := t.TempDir()
-		cmd := exec.CommandContext(cctx, "/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-			"--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-extensions",
-			"--user-data-dir="+profile, "--dump-dom", pageURL)
-		cmd.Env = append(os.Environ(), "HOME="+profile)
-		dom, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("chromium: %v", err)
-		}
+		dom := browsertest.Run(cctx, t, "--dump-dom", pageURL)
 		for _, w := range []string{"520,402", "Release " + rep.Release, "<svg", `href="visastats.xlsx"`, `href="run.json"`} {
 			if !strings.Contains(string(dom), w) {
 				t.Errorf("page from the bucket lacks %q", w)
@@ -369,12 +360,7 @@ func TestPublishS3(t *testing.T) {
 		}
 		t.Logf("%d links on %s answered 200", len(links), pageURL)
 		if shots := os.Getenv("VISASTATS_SCREENSHOT_DIR"); shots != "" {
-			shot := exec.CommandContext(cctx, "/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-				"--user-data-dir="+t.TempDir(), "--window-size=1280,1600", "--screenshot="+filepath.Join(shots, "bucket-index.png"), pageURL)
-			shot.Env = cmd.Env
-			if out, err := shot.CombinedOutput(); err != nil {
-				t.Errorf("screenshot: %v\n%s", err, out)
-			}
+			browsertest.Run(cctx, t, "--window-size=1280,1600", "--screenshot="+filepath.Join(shots, "bucket-index.png"), pageURL)
 		}
 	})
 }

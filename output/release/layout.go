@@ -187,10 +187,10 @@ func (l Layout) CleanLeftovers() {
 			os.RemoveAll(filepath.Join(l.Releases(), e.Name()))
 		}
 	}
-	if tmps, _ := filepath.Glob(filepath.Join(l.Dir, ".latest.tmp-*")); len(tmps) > 0 {
-		for _, t := range tmps {
-			os.Remove(t)
-		}
+	tmps, _ := filepath.Glob(filepath.Join(l.Dir, ".latest.tmp-*"))
+	records, _ := filepath.Glob(filepath.Join(l.RunsDir(), ".*"+tmpInfix+"*"))
+	for _, t := range append(tmps, records...) {
+		os.Remove(t)
 	}
 }
 
@@ -276,12 +276,20 @@ func (l Layout) ReapDead(by string) []string {
 	markers, _ := filepath.Glob(l.Record("*", recordRunning))
 	var ids []string
 	for _, m := range markers {
-		rep, err := ReadReport(m)
-		if err != nil || rep.Release == "" || rep.Release == by {
+		id := strings.TrimSuffix(filepath.Base(m), "-"+recordRunning+".json")
+		if id == by || !ValidID(id) {
 			continue
 		}
+		rep, err := ReadReport(m)
+		damaged := ""
+		if err != nil || rep.Release != id {
+			// Markers are written whole (WriteJSON), so this is a marker
+			// damaged after the fact; the run it names still died.
+			rep = &Report{Release: id, Inputs: []Input{}, Stages: []Stage{}, Checks: []Check{}, Files: []File{}, Headlines: []Headline{}, UpstreamIssues: []UpstreamIssue{}}
+			damaged = "; its marker " + filepath.Base(m) + " could not be read, so what it did is not known"
+		}
 		rep.Status = StatusFailed
-		rep.Error = fmt.Sprintf("the run stopped before it finished (the process was killed or crashed); found by run %s", by)
+		rep.Error = fmt.Sprintf("the run stopped before it finished (the process was killed or crashed); found by run %s%s", by, damaged)
 		if err := l.WriteFailed(rep); err != nil {
 			continue
 		}

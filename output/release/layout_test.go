@@ -95,6 +95,60 @@ func TestReapDead(t *testing.T) {
 	}
 }
 
+// TestReapDeadDamagedMarker: a marker cut short (a crash of the disk or of
+// an older version that wrote in place) or naming another run is still
+// recorded as a dead run, under the id its file name gives.
+func TestReapDeadDamagedMarker(t *testing.T) {
+	l := Layout{Dir: t.TempDir()}
+	must(t, l.WriteRunning(&Report{Release: "20261125T174300Z"}))
+	b, err := os.ReadFile(l.Record("20261125T174300Z", "running"))
+	must(t, err)
+	must(t, os.WriteFile(l.Record("20261125T174300Z", "running"), b[:len(b)/2], 0o644))
+	must(t, os.WriteFile(l.Record("20261125T175000Z", "running"), nil, 0o644))
+	must(t, os.WriteFile(l.Record("not-an-id", "running"), nil, 0o644))
+	ids := l.ReapDead("20261125T180000Z")
+	if !slices.Equal(ids, []string{"20261125T174300Z", "20261125T175000Z"}) {
+		t.Fatalf("ReapDead = %v", ids)
+	}
+	for _, id := range ids {
+		rep, err := ReadReport(l.Record(id, StatusFailed))
+		must(t, err)
+		if rep.Release != id || rep.Status != StatusFailed || !strings.Contains(rep.Error, "could not be read") {
+			t.Errorf("record of %s: %+v", id, rep)
+		}
+		if _, err := os.Stat(l.Record(id, "running")); !os.IsNotExist(err) {
+			t.Errorf("marker of %s left: %v", id, err)
+		}
+	}
+}
+
+// TestWriteJSONWhole: records are renamed into place, so no reader sees a
+// half-written one and a write that fails leaves the old file; temporary
+// files a killed writer left are removed by the next run.
+func TestWriteJSONWhole(t *testing.T) {
+	l := Layout{Dir: t.TempDir()}
+	must(t, l.WriteRunning(&Report{Release: "20261125T174300Z"}))
+	path := l.Record("20261125T174300Z", "running")
+	if err := WriteJSON(path, func() {}); err == nil {
+		t.Fatal("WriteJSON of a func succeeded")
+	}
+	rep, err := ReadReport(path)
+	if err != nil || rep.Release != "20261125T174300Z" {
+		t.Fatalf("record after a failed write: %+v, %v", rep, err)
+	}
+	left := filepath.Join(l.RunsDir(), ".20261125T174300Z-running.json.tmp-123")
+	must(t, os.WriteFile(left, []byte("{"), 0o644))
+	if got, _ := filepath.Glob(l.Record("*", "running")); len(got) != 1 {
+		t.Fatalf("markers seen: %v", got)
+	}
+	l.CleanLeftovers()
+	entries, err := os.ReadDir(l.RunsDir())
+	must(t, err)
+	if len(entries) != 1 || entries[0].Name() != "20261125T174300Z-running.json" {
+		t.Fatalf("runs folder after CleanLeftovers: %v", entries)
+	}
+}
+
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {

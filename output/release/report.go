@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 )
 
@@ -193,14 +194,36 @@ func ReadReport(path string) (*Report, error) {
 	return &r, nil
 }
 
-// WriteJSON writes v as indented JSON ending in a newline.
+// WriteJSON writes v as indented JSON ending in a newline. The file
+// appears whole or not at all: it is written beside path under a hidden
+// temporary name (".<name>.tmp-*", which no record pattern matches and
+// CleanLeftovers removes) and renamed over path, so a process killed while
+// writing leaves either the old file or none, never half a report.
 func WriteJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+tmpInfix+"*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	_, err = tmp.Write(append(b, '\n'))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
 }
+
+// tmpInfix marks the temporary files WriteJSON renames into place.
+const tmpInfix = ".tmp-"

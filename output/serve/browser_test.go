@@ -4,49 +4,18 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/visastats/visastats/output/browsertest"
 )
-
-// chromiumPath is Debian's headless-capable browser.
-const chromiumPath = "/usr/bin/chromium"
-
-// chromium runs headless Chromium once against url with extra flags and
-// returns its standard output.
-func chromium(ctx context.Context, t *testing.T, profile string, extra ...string) []byte {
-	t.Helper()
-	args := append([]string{
-		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--disable-extensions", "--hide-scrollbars", "--user-data-dir=" + profile,
-	}, extra...)
-	cmd := exec.CommandContext(ctx, chromiumPath, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	cmd.Env = append(os.Environ(), "HOME="+profile) // keep its caches out of the real home
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("chromium %s: %v\n%s", strings.Join(extra, " "), err, tail(stderr.String(), 2000))
-	}
-	return stdout.Bytes()
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
-}
 
 // TestBrowser renders the front page in headless Chromium at a desktop and
 // a phone width, saves screenshots for people to look at, and checks the
 // DOM the browser built.
 func TestBrowser(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skip("chromium not installed: apt-get install chromium")
-	}
+	browsertest.Require(t)
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
@@ -74,7 +43,7 @@ func TestBrowser(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 
-	dom := chromium(ctx, t, t.TempDir(), "--dump-dom", ts.URL+"/")
+	dom := browsertest.Run(ctx, t, "--dump-dom", ts.URL+"/")
 	for _, w := range []string{"520,402", "3,467,349", `<svg`, `href="/latest/visastats.xlsx"`, "Earlier releases", `<ul class="claims">`, "about 157,867"} {
 		if !bytes.Contains(dom, []byte(w)) {
 			t.Errorf("rendered DOM lacks %q", w)
@@ -86,7 +55,7 @@ func TestBrowser(t *testing.T) {
 		{"phone", "390,1900"},
 	} {
 		path := filepath.Join(shots, "page-"+shot.name+".png")
-		chromium(ctx, t, t.TempDir(), "--screenshot="+path, "--window-size="+shot.size, ts.URL+"/")
+		browsertest.Run(ctx, t, "--screenshot="+path, "--window-size="+shot.size, ts.URL+"/")
 		st, err := os.Stat(path)
 		if err != nil || st.Size() < 10<<10 {
 			t.Errorf("screenshot %s: %v (size %v)", path, err, st)
