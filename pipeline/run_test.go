@@ -538,7 +538,7 @@ func checkKeyOrder(t *testing.T, db *sql.DB, file string) {
 func checkUNHCRNewestRelease(t *testing.T, db, pub *sql.DB, latest string) {
 	t.Helper()
 	var full string
-	if err := pub.QueryRow(`SELECT left(sha256, 12) FROM inputs WHERE path LIKE '%refugees-2025.12.1_asylum_applications_2006-2025.csv'`).Scan(&full); err != nil {
+	if err := pub.QueryRow(`SELECT left(sha256, 12) FROM inputs WHERE path LIKE '%refugees-2025.12.1_asylum_applications_2006-2025.csv.gz'`).Scan(&full); err != nil {
 		t.Fatal(err)
 	}
 	var countries int

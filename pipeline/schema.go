@@ -39,7 +39,7 @@ func SchemaMarkdown(eurostatCodeLists string) (string, error) {
 	b.WriteString("(`period_label`: `2023`, or `2023 (Jan-Jun)` when the input covers only those months). UNHCR publishes\n")
 	b.WriteString("a mid-year release, whose latest year covers January-June, and a full-year release. How far a UNHCR\n")
 	b.WriteString("input's figures run is stated in `data/curated/unhcr_releases.csv` (`data_through`, by the input's\n")
-	b.WriteString("SHA-256) or read from an export's extraction date; for an input of any source,\n")
+	b.WriteString("content SHA-256, decompressed if gzipped) or read from an export's extraction date; for an input of any source,\n")
 	b.WriteString("`data/curated/period_coverage.csv` can state the months of a year it covers (SHA-256, year, months,\n")
 	b.WriteString("where it is known from), so a statement applies to those exact bytes only. A period not stated is\n")
 	b.WriteString("complete as published. Marts and headlines carry the label (`unhcr_period`, `period_label`), and no\n")

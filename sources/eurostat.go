@@ -3,7 +3,6 @@ package sources
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -113,8 +112,6 @@ var (
 	ErrEurostatRagged = errors.New("row has a different number of fields than the header")
 	// ErrEurostatEncoding marks text that is not valid UTF-8.
 	ErrEurostatEncoding = errors.New("text is not valid UTF-8")
-	// ErrEurostatTruncated marks a compressed file that ends early.
-	ErrEurostatTruncated = errors.New("compressed file is truncated or corrupt")
 	// ErrEurostatValue marks a cell that is neither a number nor ':'.
 	ErrEurostatValue = errors.New("not a number or ':'")
 	// ErrEurostatDuplicate marks a series a TSV file publishes twice.
@@ -193,7 +190,7 @@ func (s *eurostatSource) dataInputs(ctx context.Context) ([]Input, error) {
 				return nil, fmt.Errorf("eurostat_asylum: %w", err)
 			}
 			for _, e := range entries {
-				if e.Type().IsRegular() && eurostatDataName(e.Name()) {
+				if e.Type().IsRegular() && hasTextSuffix(e.Name(), ".csv", ".tsv") {
 					files = append(files, filepath.Join(p, e.Name()))
 				}
 			}
@@ -213,16 +210,6 @@ func (s *eurostatSource) dataInputs(ctx context.Context) ([]Input, error) {
 		}
 	}
 	return out, nil
-}
-
-func eurostatDataName(name string) bool {
-	n := strings.ToLower(name)
-	for _, suf := range []string{".csv", ".tsv", ".csv.gz", ".tsv.gz"} {
-		if strings.HasSuffix(n, suf) {
-			return true
-		}
-	}
-	return false
 }
 
 // Load implements Source: it reads and checks the code lists, writes them
@@ -351,44 +338,6 @@ type eurostatFileMeta struct {
 	codes   *eurostatCodeLists
 }
 
-// eurostatOpen opens path and, when it starts with the gzip magic,
-// decompresses it. The returned reader reports a truncated stream as
-// ErrEurostatTruncated, and a line or a decompressed stream longer than
-// limits allow as a *LimitError.
-func eurostatOpen(path string, limits Limits) (*bufio.Reader, io.Closer, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	br := bufio.NewReaderSize(f, 1<<20)
-	magic, err := br.Peek(2)
-	if err != nil && err != io.EOF {
-		f.Close()
-		return nil, nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			f.Close()
-			return nil, nil, &LocatedError{File: path, Err: fmt.Errorf("%w: %v", ErrEurostatTruncated, err)}
-		}
-		return bufio.NewReaderSize(newLineLimitReader(gzipErrReader{zr}, limits), 1<<20), f, nil
-	}
-	return bufio.NewReaderSize(newLineLimitReader(br, limits), 1<<20), f, nil
-}
-
-// gzipErrReader turns the gzip reader's end-of-stream surprises into
-// ErrEurostatTruncated so that line readers can locate them.
-type gzipErrReader struct{ r *gzip.Reader }
-
-func (g gzipErrReader) Read(p []byte) (int, error) {
-	n, err := g.r.Read(p)
-	if err != nil && err != io.EOF {
-		err = fmt.Errorf("%w: %v", ErrEurostatTruncated, err)
-	}
-	return n, err
-}
-
 // eurostatDetect reads the first line to tell the format.
 func eurostatDetect(path string, br *bufio.Reader) (string, error) {
 	head, err := br.Peek(64 << 10)
@@ -424,7 +373,7 @@ func eurostatDatasetFromName(path string) string {
 
 // loadEurostatFile parses one file and inserts its cells and series.
 func loadEurostatFile(ctx context.Context, conn *sql.Conn, store *eurostatStore, codes *eurostatCodeLists, path string, limits Limits) (cells, series int64, err error) {
-	br, closer, err := eurostatOpen(path, limits)
+	br, closer, err := openText(path, limits, nil)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -470,7 +419,7 @@ func loadEurostatFile(ctx context.Context, conn *sql.Conn, store *eurostatStore,
 // eurostatValidUTF8 reports whether the whole (decompressed) file is valid
 // UTF-8; the legacy appsso exports are Windows-1252 when they are not.
 func eurostatValidUTF8(ctx context.Context, path string, limits Limits) (bool, error) {
-	br, closer, err := eurostatOpen(path, limits)
+	br, closer, err := openText(path, limits, nil)
 	if err != nil {
 		return false, err
 	}

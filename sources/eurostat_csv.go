@@ -31,7 +31,7 @@ func eurostatCSVError(path string, err error) error {
 	if errors.As(err, &ep) {
 		return err
 	}
-	if errors.Is(err, ErrEurostatTruncated) {
+	if errors.Is(err, ErrTruncated) {
 		return &LocatedError{File: path, Err: err}
 	}
 	return fmt.Errorf("read %s: %w", path, err)

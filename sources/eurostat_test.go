@@ -321,7 +321,7 @@ func TestEurostatBadInputs(t *testing.T) {
 		{"unknown flag letter", bad("migr_asyappctzm_unknown_flag.tsv"), ErrEurostatUnknownFlag, 2, 3, `"x"`},
 		{"sdmx not utf-8", bad("migr_asydcfsta_sdmx_latin1.csv"), ErrEurostatEncoding, 3, 5, "citizen"},
 		{"appsso unknown sex label", bad("migr_asyappctza_appsso_unknown_sex.csv"), ErrEurostatUnknownLabel, 3, 4, `"Other"`},
-		{"truncated gzip", trunc, ErrEurostatTruncated, 0, 0, "truncated"},
+		{"truncated gzip", trunc, ErrTruncated, 0, 0, "truncated"},
 		{"tsv series repeated", bad("migr_asyappctzm_repeated_series.tsv"), ErrEurostatDuplicate, 4, 1, "repeats line 2"},
 	}
 	for _, tc := range tests {

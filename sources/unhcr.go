@@ -2,8 +2,10 @@ package sources
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -54,7 +56,7 @@ CREATE TABLE raw_unhcr_footnotes (
 );
 DROP TABLE IF EXISTS raw_unhcr_files;
 CREATE TABLE raw_unhcr_files (
-  file VARCHAR, layout VARCHAR, date_extracted TIMESTAMP
+  file VARCHAR, content_sha256 VARCHAR, layout VARCHAR, date_extracted TIMESTAMP
 );
 DROP TABLE IF EXISTS raw_unhcr_releases;
 CREATE TABLE raw_unhcr_releases (
@@ -168,7 +170,7 @@ func (s *unhcrSource) Inputs(ctx context.Context) ([]Input, error) {
 }
 
 // unhcrListPath returns p itself when it is a file, or the *.csv and *.json
-// files of directory p in name order.
+// files of directory p (gzipped too, *.csv.gz and *.json.gz) in name order.
 func unhcrListPath(p string) ([]string, error) {
 	fi, err := os.Stat(p)
 	if err != nil {
@@ -183,8 +185,7 @@ func unhcrListPath(p string) ([]string, error) {
 	}
 	var files []string
 	for _, e := range entries {
-		ext := strings.ToLower(filepath.Ext(e.Name()))
-		if e.Type().IsRegular() && (ext == ".csv" || ext == ".json") {
+		if e.Type().IsRegular() && hasTextSuffix(e.Name(), ".csv", ".json") {
 			files = append(files, filepath.Join(p, e.Name()))
 		}
 	}
@@ -271,24 +272,22 @@ func (s *unhcrSource) loadPage(ctx context.Context, conn *sql.Conn, path, pageUR
 }
 
 func (s *unhcrSource) loadFile(ctx context.Context, conn *sql.Conn, path string, st *Stats) error {
-	f, err := os.Open(path)
+	content := sha256.New()
+	br, closer, err := openText(path, s.cfg.Limits, content)
 	if err != nil {
 		return fmt.Errorf("unhcr: %w", err)
 	}
-	defer f.Close()
-	head := make([]byte, 512)
-	n, err := io.ReadFull(f, head)
-	if n == 0 && errors.Is(err, io.EOF) {
+	defer closer.Close()
+	head, err := br.Peek(512)
+	if len(head) == 0 && errors.Is(err, io.EOF) {
 		return fmt.Errorf("unhcr: %s is empty", path)
 	}
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+	if err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("unhcr: read %s: %w", path, err)
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("unhcr: read %s: %w", path, err)
-	}
-	if strings.EqualFold(filepath.Ext(path), ".json") || unhcrLooksLikeJSON(head[:n]) {
-		data, err := unhcrReadCapped(f, unhcrMaxBody)
+	digest := func() string { return hex.EncodeToString(content.Sum(nil)) }
+	if hasTextSuffix(path, ".json") || unhcrLooksLikeJSON(head) {
+		data, err := unhcrReadCapped(br, unhcrMaxBody)
 		if err != nil {
 			return fmt.Errorf("unhcr: read %s: %w", path, err)
 		}
@@ -296,16 +295,13 @@ func (s *unhcrSource) loadFile(ctx context.Context, conn *sql.Conn, path string,
 		if err != nil {
 			return err
 		}
-		if err := recordUNHCRFile(ctx, conn, path, "api_page", time.Time{}, st); err != nil {
+		if err := recordUNHCRFile(ctx, conn, path, digest(), "api_page", time.Time{}, st); err != nil {
 			return err
 		}
 		return appendUNHCRPage(ctx, conn, p, st)
 	}
-	r, err := newUNHCRCSVReader(newLineLimitReader(f, s.cfg.Limits), path)
+	r, err := newUNHCRCSVReader(br, path)
 	if err != nil {
-		return err
-	}
-	if err := recordUNHCRFile(ctx, conn, path, r.layout, r.extracted, st); err != nil {
 		return err
 	}
 	n64, err := appendRows(ctx, conn, r.table, func(add func(vals ...driver.Value) error) error {
@@ -323,19 +319,27 @@ func (s *unhcrSource) loadFile(ctx context.Context, conn *sql.Conn, path string,
 		}
 	})
 	st.add(r.table, n64)
-	return err
+	if err != nil {
+		return err
+	}
+	// The digest covers the whole content, whatever the reader left.
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		return fmt.Errorf("unhcr: read %s: %w", path, err)
+	}
+	return recordUNHCRFile(ctx, conn, path, digest(), r.layout, r.extracted, st)
 }
 
-// recordUNHCRFile notes what kind of table a file is and, for exports with a
+// recordUNHCRFile notes what kind of table a file is, the SHA-256 of its
+// content (decompressed when the file is gzipped) and, for exports with a
 // preamble, when it was extracted: the release of its figures is worked out
 // from this and the releases file in SQL (unhcr_input_releases).
-func recordUNHCRFile(ctx context.Context, conn *sql.Conn, file, layout string, extracted time.Time, st *Stats) error {
+func recordUNHCRFile(ctx context.Context, conn *sql.Conn, file, contentSHA256, layout string, extracted time.Time, st *Stats) error {
 	var ts driver.Value
 	if !extracted.IsZero() {
 		ts = extracted
 	}
 	n, err := appendRows(ctx, conn, unhcrFilesTable, func(add func(vals ...driver.Value) error) error {
-		return add(file, layout, ts)
+		return add(file, contentSHA256, layout, ts)
 	})
 	st.add(unhcrFilesTable, n)
 	if err != nil {

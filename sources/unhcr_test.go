@@ -2,9 +2,11 @@ package sources
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"database/sql"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -32,12 +34,22 @@ func unhcrLoad(t *testing.T, paths ...string) (*sql.Conn, Stats) {
 	return conn, st
 }
 
-// unhcrReadFixture returns the bytes of a testdata file.
+// unhcrReadFixture returns the bytes of a testdata file, decompressed when
+// its name ends in .gz.
 func unhcrReadFixture(t testing.TB, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if strings.HasSuffix(path, ".gz") {
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if b, err = io.ReadAll(zr); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
 	}
 	return b
 }
@@ -45,7 +57,13 @@ func unhcrReadFixture(t testing.TB, path string) []byte {
 // unhcrWriteTemp writes data to name in a fresh temporary directory.
 func unhcrWriteTemp(t *testing.T, name string, data []byte) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
+	return unhcrWriteTempIn(t, t.TempDir(), name, data)
+}
+
+// unhcrWriteTempIn writes data to name in dir.
+func unhcrWriteTempIn(t *testing.T, dir, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
 	if err := os.WriteFile(p, data, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,77 @@
+package sources
+
+import (
+	"bufio"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// ErrTruncated marks a compressed input that ends early or is corrupt.
+var ErrTruncated = errors.New("compressed file is truncated or corrupt")
+
+// gzipSuffix is how a gzip-compressed text input may be named (inputs are
+// recognised by their content, the name only decides which files of a
+// folder are read).
+const gzipSuffix = ".gz"
+
+// hasTextSuffix reports whether name ends in one of exts, or in one of
+// them followed by .gz, ignoring case: which files of a folder a source
+// reads.
+func hasTextSuffix(name string, exts ...string) bool {
+	name = strings.TrimSuffix(strings.ToLower(name), gzipSuffix)
+	for _, e := range exts {
+		if strings.HasSuffix(name, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// openText opens the text input at path and, when it starts with the gzip
+// magic, decompresses it, whatever its name. The returned reader reports a
+// truncated or corrupt stream as ErrTruncated, and a line or a
+// decompressed stream longer than limits allow as a *LimitError. When
+// content is not nil, every byte of the (decompressed) content is written
+// to it as it is read, so a caller that reads to the end can hash what was
+// published, compressed or not.
+func openText(path string, limits Limits, content io.Writer) (*bufio.Reader, io.Closer, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	br := bufio.NewReaderSize(f, 1<<20)
+	magic, err := br.Peek(2)
+	if err != nil && err != io.EOF {
+		f.Close()
+		return nil, nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	var r io.Reader = br
+	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			f.Close()
+			return nil, nil, &LocatedError{File: path, Err: fmt.Errorf("%w: %v", ErrTruncated, err)}
+		}
+		r = gzipErrReader{zr}
+	}
+	if content != nil {
+		r = io.TeeReader(r, content)
+	}
+	return bufio.NewReaderSize(newLineLimitReader(r, limits), 1<<20), f, nil
+}
+
+// gzipErrReader turns the gzip reader's end-of-stream surprises into
+// ErrTruncated so that line readers can locate them.
+type gzipErrReader struct{ r *gzip.Reader }
+
+func (g gzipErrReader) Read(p []byte) (int, error) {
+	n, err := g.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("%w: %v", ErrTruncated, err)
+	}
+	return n, err
+}
