@@ -59,6 +59,18 @@ func loadPrevious(ctx context.Context, conn *sql.Conn, prevObs string) error {
 	return nil
 }
 
+// dropPrevious removes previous_observations once the build no longer
+// needs it. It reads the previous release's files, which this run may
+// prune (output.keep: 1) and a user may move, so the database a run leaves
+// behind keeps what came of it (observation_changes, the checks) and not a
+// view that would fail later.
+func dropPrevious(ctx context.Context, conn *sql.Conn) error {
+	if _, err := conn.ExecContext(ctx, `DROP VIEW IF EXISTS previous_observations`); err != nil {
+		return fmt.Errorf("drop previous_observations: %w", err)
+	}
+	return nil
+}
+
 func changeSummary(ctx context.Context, conn *sql.Conn, previous string) (*release.Changes, error) {
 	s := &release.Changes{Previous: previous}
 	err := conn.QueryRowContext(ctx, `SELECT

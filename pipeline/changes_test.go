@@ -13,7 +13,9 @@ import (
 // inputs: the curated RU MFA file with one figure revised and one added,
 // every other input unchanged (their datasets and years are compared whole
 // and not joined row by row). A removed figure is refused before this
-// (coverage_not_shrunk).
+// (coverage_not_shrunk). With output.keep 1 the previous release is pruned
+// once the new one is published; the database left behind still answers
+// every query (it holds no view over the pruned files).
 func TestObservationChanges(t *testing.T) {
 	cfg := copyBuild(t, tinyBuild(t))
 	b, err := os.ReadFile("../data/curated/ru_mfa_visas_published.csv")
@@ -39,6 +41,7 @@ func TestObservationChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Sources.RUMFA.Path = edited
+	cfg.Output.Keep = 1
 	rep, err := Run(context.Background(), cfg, quietLog(), RunOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -68,5 +71,34 @@ func TestObservationChanges(t *testing.T) {
 	}
 	if strings.Join(got, "; ") != strings.Join(want, "; ") {
 		t.Errorf("observation_changes:\n got %q\nwant %q", got, want)
+	}
+
+	if _, err := os.Stat(filepath.Join(cfg.Output.Dir, "releases", rep.Previous)); !os.IsNotExist(err) {
+		t.Fatalf("previous release %s not pruned with keep 1: %v", rep.Previous, err)
+	}
+	kept, err := openDB(cfg.Database, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kept.Close()
+	views, err := kept.Query(`SELECT view_name FROM duckdb_views() WHERE NOT internal`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer views.Close()
+	n := 0
+	for views.Next() {
+		var name string
+		if err := views.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		var rows int64
+		if err := kept.QueryRow(`SELECT count(*) FROM ` + name).Scan(&rows); err != nil {
+			t.Errorf("the kept database's view %s fails once the previous release is pruned: %v", name, err)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Error("the kept database has no views")
 	}
 }

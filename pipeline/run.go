@@ -443,7 +443,10 @@ func build(ctx context.Context, conn *sql.Conn, srcs []sources.Source, inputs []
 	if err := checkCatalogue(ctx, conn); err != nil {
 		return err
 	}
-	return runChecksAfter(ctx, conn, checks, "", rep, log)
+	if err := runChecksAfter(ctx, conn, checks, "", rep, log); err != nil {
+		return err
+	}
+	return dropPrevious(ctx, conn)
 }
 
 // then does what a transform's "-- Then:" header asks for after it.

@@ -7,7 +7,8 @@
 -- Grain:   dataset, indicator, reporter, partner, partner_role, location,
 --          period, sex, age, applicant_type, decision.
 -- Then:    previous_observations (the previous release's observations, to
---          compare against from here on).
+--          compare against from here on; a view over its files, dropped
+--          when the build ends).
 CREATE OR REPLACE VIEW observations AS
 WITH o AS (
     SELECT * FROM observations_stored
