@@ -31,14 +31,24 @@ func hasTextSuffix(name string, exts ...string) bool {
 	return false
 }
 
-// openText opens the text input at path and, when it starts with the gzip
-// magic, decompresses it, whatever its name. The returned reader reports a
-// truncated or corrupt stream as ErrTruncated, and a line or a
-// decompressed stream longer than limits allow as a *LimitError. When
-// content is not nil, every byte of the (decompressed) content is written
-// to it as it is read, so a caller that reads to the end can hash what was
-// published, compressed or not.
+// openText opens the text input at path as openDecompressed does, and
+// reports a line or a decompressed stream longer than limits allow as a
+// *LimitError.
 func openText(path string, limits Limits, content io.Writer) (*bufio.Reader, io.Closer, error) {
+	r, closer, err := openDecompressed(path, content)
+	if err != nil {
+		return nil, nil, err
+	}
+	return bufio.NewReaderSize(newLineLimitReader(r, limits), 1<<20), closer, nil
+}
+
+// openDecompressed opens the input at path and, when it starts with the
+// gzip magic, decompresses it, whatever its name. The returned reader
+// reports a truncated or corrupt stream as ErrTruncated. When content is
+// not nil, every byte of the (decompressed) content is written to it as it
+// is read, so a caller that reads to the end can hash what was published,
+// compressed or not.
+func openDecompressed(path string, content io.Writer) (io.Reader, io.Closer, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open %s: %w", path, err)
@@ -61,7 +71,7 @@ func openText(path string, limits Limits, content io.Writer) (*bufio.Reader, io.
 	if content != nil {
 		r = io.TeeReader(r, content)
 	}
-	return bufio.NewReaderSize(newLineLimitReader(r, limits), 1<<20), f, nil
+	return r, f, nil
 }
 
 // gzipErrReader turns the gzip reader's end-of-stream surprises into

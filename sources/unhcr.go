@@ -1,6 +1,7 @@
 package sources
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -273,11 +274,14 @@ func (s *unhcrSource) loadPage(ctx context.Context, conn *sql.Conn, path, pageUR
 
 func (s *unhcrSource) loadFile(ctx context.Context, conn *sql.Conn, path string, st *Stats) error {
 	content := sha256.New()
-	br, closer, err := openText(path, s.cfg.Limits, content)
+	r, closer, err := openDecompressed(path, content)
 	if err != nil {
 		return fmt.Errorf("unhcr: %w", err)
 	}
 	defer closer.Close()
+	// Not line-limited yet: a saved API page is one long line, capped
+	// as a whole (unhcrMaxBody).
+	br := bufio.NewReaderSize(r, 64<<10)
 	head, err := br.Peek(512)
 	if len(head) == 0 && errors.Is(err, io.EOF) {
 		return fmt.Errorf("unhcr: %s is empty", path)
@@ -300,13 +304,14 @@ func (s *unhcrSource) loadFile(ctx context.Context, conn *sql.Conn, path string,
 		}
 		return appendUNHCRPage(ctx, conn, p, st)
 	}
-	r, err := newUNHCRCSVReader(br, path)
+	lines := newLineLimitReader(br, s.cfg.Limits)
+	u, err := newUNHCRCSVReader(lines, path)
 	if err != nil {
 		return err
 	}
-	n64, err := appendRows(ctx, conn, r.table, func(add func(vals ...driver.Value) error) error {
+	n64, err := appendRows(ctx, conn, u.table, func(add func(vals ...driver.Value) error) error {
 		for {
-			row, err := r.next()
+			row, err := u.next()
 			if errors.Is(err, io.EOF) {
 				return nil
 			}
@@ -318,15 +323,15 @@ func (s *unhcrSource) loadFile(ctx context.Context, conn *sql.Conn, path string,
 			}
 		}
 	})
-	st.add(r.table, n64)
+	st.add(u.table, n64)
 	if err != nil {
 		return err
 	}
 	// The digest covers the whole content, whatever the reader left.
-	if _, err := io.Copy(io.Discard, br); err != nil {
+	if _, err := io.Copy(io.Discard, lines); err != nil {
 		return fmt.Errorf("unhcr: read %s: %w", path, err)
 	}
-	return recordUNHCRFile(ctx, conn, path, digest(), r.layout, r.extracted, st)
+	return recordUNHCRFile(ctx, conn, path, digest(), u.layout, u.extracted, st)
 }
 
 // recordUNHCRFile notes what kind of table a file is, the SHA-256 of its

@@ -116,3 +116,28 @@ func TestUNHCRGzippedBroken(t *testing.T) {
 		t.Errorf("expanding gzip: %v, want a *LimitError at %d bytes naming %s", err, 1<<20, bomb)
 	}
 }
+
+// TestUNHCRSavedPageOneLongLine: a saved API page is one line of JSON,
+// capped as a whole, not by the line limit that bounds CSV exports; the
+// CSV export under the same limit stops at its long line.
+func TestUNHCRSavedPageOneLongLine(t *testing.T) {
+	ctx := context.Background()
+	limits := DefaultLimits()
+	limits.MaxLineBytes = 4 << 10
+	page := unhcrReadFixture(t, unhcrDecisionsPage)
+	if bytes.Count(page, []byte("\n")) > 1 || len(page) <= 4<<10 {
+		t.Fatalf("the fixture page is not one line longer than the limit")
+	}
+	gz := unhcrWriteTemp(t, "page.json.gz", gzipBytes(t, page))
+	if _, err := NewUNHCR(UNHCRConfig{Paths: []string{unhcrDecisionsPage, gz}, Limits: limits}).Load(ctx, openTestDB(t)); err != nil {
+		t.Fatalf("saved pages under a %d-byte line limit: %v", limits.MaxLineBytes, err)
+	}
+	long := append([]byte(nil), unhcrReadFixture(t, unhcrApplicationsCSV)...)
+	long = bytes.Replace(long, []byte("\n"), append([]byte(","), append(bytes.Repeat([]byte("x"), 5<<10), '\n')...), 3)
+	csvPath := unhcrWriteTemp(t, "long.csv.gz", gzipBytes(t, long))
+	_, err := NewUNHCR(UNHCRConfig{Paths: []string{csvPath}, Limits: limits}).Load(ctx, openTestDB(t))
+	var le *LimitError
+	if !errors.As(err, &le) || le.Max != 4<<10 || !strings.Contains(err.Error(), csvPath) {
+		t.Errorf("CSV export with a 5 KiB line: %v, want a *LimitError at the line limit naming %s", err, csvPath)
+	}
+}
