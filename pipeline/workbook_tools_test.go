@@ -3,6 +3,7 @@ package pipeline
 import (
 	"archive/zip"
 	"encoding/json"
+	"encoding/xml"
 	"io"
 	"math"
 	"os/exec"
@@ -42,6 +43,7 @@ func checkWorkbookForTools(t *testing.T, path string, emptyYears int) {
 			names[dn.Scope] = true
 		}
 	}
+	setups := pageSetups(t, path)
 	for _, sheet := range f.GetSheetList() {
 		// Raw values (as a program reading the cells gets them): whether a
 		// cell is empty or a number does not depend on its display format,
@@ -66,14 +68,12 @@ func checkWorkbookForTools(t *testing.T, path string, emptyYears int) {
 		if !names[sheet] {
 			t.Errorf("sheet %s: no print titles (header row repeated on every page)", sheet)
 		}
-		pl, err := f.GetPageLayout(sheet)
-		if err != nil {
-			t.Fatal(err)
+		ps, ok := setups[sheet]
+		if !ok {
+			t.Fatalf("sheet %s: no worksheet part found", sheet)
 		}
-		props, _ := f.GetSheetProps(sheet)
-		fit := props.FitToPage != nil && *props.FitToPage
-		if !fit && (pl.AdjustTo == nil || *pl.AdjustTo < 70) {
-			t.Errorf("sheet %s prints at %v%%, below 70%%", sheet, pl.AdjustTo)
+		if !ps.fitToPage && ps.scale < 70 {
+			t.Errorf("sheet %s prints at %d%%, below 70%%, and is not fitted to the page", sheet, ps.scale)
 		}
 		for c := 0; c < cols; c++ {
 			filled := false
@@ -167,4 +167,95 @@ func checkWorkbookForTools(t *testing.T, path string, emptyYears int) {
 	if !found {
 		t.Error("no MFA headline")
 	}
+}
+
+// pageSetup is how a worksheet is set to print: fitted to the page
+// (sheetPr/pageSetUpPr fitToPage) or at a scale in percent (pageSetup
+// scale; 100 when not set, as the format says).
+type pageSetup struct {
+	fitToPage bool
+	scale     int
+}
+
+// pageSetups reads each worksheet's print setup from the workbook's XML,
+// by sheet name, as a spreadsheet program reads it: the sheets and their
+// parts from xl/workbook.xml and its relationships, then a streaming scan
+// of each part (excelize's GetPageLayout would load every cell of a sheet
+// into memory first).
+func pageSetups(t *testing.T, path string) map[string]pageSetup {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	parts := map[string]*zip.File{}
+	for _, zf := range zr.File {
+		parts[zf.Name] = zf
+	}
+	scan := func(name string, visit func(se xml.StartElement)) {
+		zf, ok := parts[name]
+		if !ok {
+			t.Fatalf("%s: no part %s", path, name)
+		}
+		rc, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		d := xml.NewDecoder(rc)
+		for {
+			tok, err := d.RawToken()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				t.Fatalf("%s %s: %v", path, name, err)
+			}
+			if se, ok := tok.(xml.StartElement); ok {
+				visit(se)
+			}
+		}
+	}
+	attr := func(se xml.StartElement, local string) string {
+		for _, a := range se.Attr {
+			if a.Name.Local == local {
+				return a.Value
+			}
+		}
+		return ""
+	}
+	targets := map[string]string{} // relationship id -> part
+	scan("xl/_rels/workbook.xml.rels", func(se xml.StartElement) {
+		if se.Name.Local == "Relationship" {
+			target := strings.TrimPrefix(attr(se, "Target"), "/")
+			if !strings.HasPrefix(target, "xl/") {
+				target = "xl/" + target
+			}
+			targets[attr(se, "Id")] = target
+		}
+	})
+	sheets := map[string]string{} // name -> part
+	scan("xl/workbook.xml", func(se xml.StartElement) {
+		if se.Name.Local == "sheet" {
+			sheets[attr(se, "name")] = targets[attr(se, "id")]
+		}
+	})
+	out := map[string]pageSetup{}
+	for name, part := range sheets {
+		ps := pageSetup{scale: 100} // the default when pageSetup has no scale
+		scan(part, func(se xml.StartElement) {
+			switch se.Name.Local {
+			case "pageSetUpPr":
+				v := attr(se, "fitToPage")
+				ps.fitToPage = v == "1" || v == "true"
+			case "pageSetup":
+				if v, err := strconv.Atoi(attr(se, "scale")); err == nil {
+					ps.scale = v
+				}
+			}
+		})
+		out[name] = ps
+	}
+	return out
 }
