@@ -373,7 +373,7 @@ func eurostatDatasetFromName(path string) string {
 
 // loadEurostatFile parses one file and inserts its cells and series.
 func loadEurostatFile(ctx context.Context, conn *sql.Conn, store *eurostatStore, codes *eurostatCodeLists, path string, limits Limits) (cells, series int64, err error) {
-	br, closer, err := openText(path, limits, nil)
+	br, closer, err := openText(path, limits)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -419,7 +419,7 @@ func loadEurostatFile(ctx context.Context, conn *sql.Conn, store *eurostatStore,
 // eurostatValidUTF8 reports whether the whole (decompressed) file is valid
 // UTF-8; the legacy appsso exports are Windows-1252 when they are not.
 func eurostatValidUTF8(ctx context.Context, path string, limits Limits) (bool, error) {
-	br, closer, err := openText(path, limits, nil)
+	br, closer, err := openText(path, limits)
 	if err != nil {
 		return false, err
 	}

@@ -34,8 +34,8 @@ func hasTextSuffix(name string, exts ...string) bool {
 // openText opens the text input at path as openDecompressed does, and
 // reports a line or a decompressed stream longer than limits allow as a
 // *LimitError.
-func openText(path string, limits Limits, content io.Writer) (*bufio.Reader, io.Closer, error) {
-	r, closer, err := openDecompressed(path, content)
+func openText(path string, limits Limits) (*bufio.Reader, io.Closer, error) {
+	r, closer, err := openDecompressed(path, nil)
 	if err != nil {
 		return nil, nil, err
 	}
