@@ -5,7 +5,7 @@ BIN     := bin/visastats
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/visastats/visastats/pipeline.Version=$(VERSION)
 
-.PHONY: build run serve test lint bench bench-quick fuzz iso-names clean
+.PHONY: build run serve test test-short lint bench bench-quick fuzz iso-names clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/visastats
@@ -18,6 +18,12 @@ serve: build
 
 test:
 	$(GO) test -count=1 -timeout 10m ./...
+
+# Before a commit: every test but the full build of the shipped data, the
+# killed child runs, the headless browser and the largest hostile inputs
+# (go test -short). CI runs make test.
+test-short:
+	$(GO) test -short -count=1 -timeout 10m ./...
 
 lint:
 	$(GO) vet ./...

@@ -70,7 +70,7 @@ func TestMain(m *testing.M) {
 	// read it run last (they are parallel tests): when one of them will
 	// run, the build starts now, beside the sequential tests.
 	var early sync.WaitGroup
-	if willRun("TestRunRealFigures") {
+	if willRun("TestRunRealFigures") && !testing.Short() {
 		early.Add(1)
 		go func() {
 			defer early.Done()
@@ -131,9 +131,13 @@ func (s *sharedBuild) get(t testing.TB, name string, configure func(dir string) 
 }
 
 // fullBuild is the run on every shipped input, with the Russia topic
-// workbook. Read only.
+// workbook. Read only. Skipped in -short mode (make test-short), where it
+// would be most of the time.
 func fullBuild(t testing.TB) *builtRelease {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("the full build of every shipped input is skipped in -short mode")
+	}
 	return builds.full.get(t, "full", fullConfig)
 }
 
