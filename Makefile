@@ -20,8 +20,8 @@ test:
 	$(GO) test -count=1 -timeout 10m ./...
 
 # Before a commit: every test but the full build of the shipped data, the
-# killed child runs, the headless browser and the largest hostile inputs
-# (go test -short). CI runs make test.
+# killed child runs, the publish to a real S3 server, the headless browser
+# and the largest hostile inputs (go test -short). CI runs make test.
 test-short:
 	$(GO) test -short -count=1 -timeout 10m ./...
 
