@@ -123,8 +123,9 @@ func TestReapDeadDamagedMarker(t *testing.T) {
 }
 
 // TestWriteJSONWhole: records are renamed into place, so no reader sees a
-// half-written one and a write that fails leaves the old file; temporary
-// files a killed writer left are removed by the next run.
+// half-written one (checked by reading while rewriting) and a write that
+// fails leaves the old file; temporary files a killed writer left are
+// removed by the next run.
 func TestWriteJSONWhole(t *testing.T) {
 	l := Layout{Dir: t.TempDir()}
 	must(t, l.WriteRunning(&Report{Release: "20261125T174300Z"}))
@@ -135,6 +136,37 @@ func TestWriteJSONWhole(t *testing.T) {
 	rep, err := ReadReport(path)
 	if err != nil || rep.Release != "20261125T174300Z" {
 		t.Fatalf("record after a failed write: %+v, %v", rep, err)
+	}
+	// A reader polling the record while it is rewritten (as the next run
+	// or the test that kills a run does) sees a whole report every time;
+	// written in place, it sees empty and cut files.
+	big := &Report{Release: "20261125T174300Z"}
+	for i := 0; i < 20000; i++ {
+		big.Stages = append(big.Stages, Stage{Stage: "transform", Name: fmt.Sprintf("model_%05d", i), Rows: int64(i)})
+	}
+	done := make(chan error)
+	go func() {
+		for i := 0; i < 20; i++ {
+			if err := WriteJSON(path, big); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	reads := 0
+	for writing := true; writing; {
+		select {
+		case err := <-done:
+			must(t, err)
+			writing = false
+		default:
+		}
+		rep, err := ReadReport(path)
+		if err != nil || rep.Release != "20261125T174300Z" {
+			t.Fatalf("read %d while the record was rewritten: %v", reads, err)
+		}
+		reads++
 	}
 	left := filepath.Join(l.RunsDir(), ".20261125T174300Z-running.json.tmp-123")
 	must(t, os.WriteFile(left, []byte("{"), 0o644))
