@@ -7,46 +7,55 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	vsql "github.com/visastats/visastats/sql"
 )
 
-// hyparquetScript reads a Parquet file with hyparquet (and its zstd codec)
-// and prints the schema root's repetition, the row count, and each
-// column's null count and, for numbers, its sum.
+// hyparquetScript reads each Parquet file named on its command line with
+// hyparquet (and its zstd codec), column chunk by column chunk, and prints
+// for each file the schema root's repetition and, per column, the values
+// decoded, the nulls among them and, for numbers, their sum.
 const hyparquetScript = `
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet'
+import { asyncBufferFromFile, parquetMetadataAsync, parquetRead } from 'hyparquet'
 import { compressors } from 'hyparquet-compressors'
-const file = await asyncBufferFromFile(process.argv[2])
-const md = await parquetMetadataAsync(file)
-const rows = await parquetReadObjects({ file, compressors })
-const cols = {}
-for (const s of md.schema.slice(1)) {
-  let nulls = 0, sum = 0
-  for (const r of rows) {
-    const v = r[s.name]
-    if (v === null || v === undefined) nulls++
-    else if (typeof v === 'number' || typeof v === 'bigint') sum += Number(v)
-  }
-  cols[s.name] = { nulls, sum }
+const out = {}
+for (const path of process.argv.slice(2)) {
+  const file = await asyncBufferFromFile(path)
+  const metadata = await parquetMetadataAsync(file)
+  const cols = {}
+  for (const s of metadata.schema.slice(1)) cols[s.name] = { rows: 0, nulls: 0, sum: 0 }
+  await parquetRead({
+    file, metadata, compressors,
+    onChunk({ columnName, columnData }) {
+      const c = cols[columnName]
+      c.rows += columnData.length
+      for (const v of columnData) {
+        if (v === null || v === undefined) c.nulls++
+        else if (typeof v === 'number' || typeof v === 'bigint') c.sum += Number(v)
+      }
+    },
+  })
+  out[path] = { root: metadata.schema[0].repetition_type ?? '', cols }
 }
-console.log(JSON.stringify({ root: md.schema[0].repetition_type ?? '', rows: rows.length, cols }))
+console.log(JSON.stringify(out))
 `
 
 type hyparquetRead struct {
 	Root string `json:"root"`
-	Rows int64  `json:"rows"`
 	Cols map[string]struct {
+		Rows  int64   `json:"rows"`
 		Nulls int64   `json:"nulls"`
 		Sum   float64 `json:"sum"`
 	} `json:"cols"`
 }
 
 // withHyparquet installs npm's hyparquet into a temporary folder and
-// returns a function that reads a Parquet file with it. It skips the test
-// when node or npm is missing or the package cannot be installed.
-func withHyparquet(t *testing.T) func(path string) hyparquetRead {
+// returns a function that reads Parquet files with it, in one node
+// process. It skips the test when node or npm is missing or the package
+// cannot be installed.
+func withHyparquet(t *testing.T) func(paths ...string) map[string]hyparquetRead {
 	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -57,7 +66,7 @@ func withHyparquet(t *testing.T) func(path string) hyparquetRead {
 		t.Skip("npm is not installed: the hyparquet check is skipped")
 	}
 	dir := t.TempDir()
-	// Pinned: a new release of the reader must not change what CI checks.
+	// Pinned, so that a new release of the reader cannot change what CI checks.
 	install := exec.Command(npm, "install", "--no-audit", "--no-fund", "--silent", "hyparquet@1.33.0", "hyparquet-compressors@1.1.2")
 	install.Dir = dir
 	if out, err := install.CombinedOutput(); err != nil {
@@ -67,9 +76,9 @@ func withHyparquet(t *testing.T) func(path string) hyparquetRead {
 	if err := os.WriteFile(script, []byte(hyparquetScript), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return func(path string) hyparquetRead {
+	return func(paths ...string) map[string]hyparquetRead {
 		t.Helper()
-		cmd := exec.Command(node, script, path)
+		cmd := exec.Command(node, append([]string{script}, paths...)...)
 		cmd.Dir = dir
 		out, err := cmd.Output()
 		if err != nil {
@@ -77,60 +86,68 @@ func withHyparquet(t *testing.T) func(path string) hyparquetRead {
 			if ee, ok := err.(*exec.ExitError); ok {
 				stderr = ee.Stderr
 			}
-			t.Fatalf("hyparquet cannot read %s: %v\n%s", filepath.Base(path), err, stderr)
+			t.Fatalf("hyparquet cannot read %v: %v\n%s", paths, err, stderr)
 		}
-		var r hyparquetRead
+		var r map[string]hyparquetRead
 		if err := json.Unmarshal(out, &r); err != nil {
-			t.Fatalf("hyparquet output for %s: %v\n%s", filepath.Base(path), err, out)
+			t.Fatalf("hyparquet output: %v\n%s", err, out)
 		}
 		return r
 	}
 }
 
-// checkWithHyparquet reads the published Parquet file of table with
-// hyparquet and compares its rows, nulls and sums with DuckDB's read.
-func checkWithHyparquet(t *testing.T, db *sql.DB, read func(string) hyparquetRead, latest, table string) {
+// checkWithHyparquet compares hyparquet's read of the published Parquet
+// file of table (got) with DuckDB's: rows, nulls and sums of every column
+// of the catalogue. It returns DuckDB's row count.
+func checkWithHyparquet(t *testing.T, db *sql.DB, path, table string, got hyparquetRead) int64 {
 	t.Helper()
-	path := filepath.Join(latest, table+".parquet")
-	got := read(path)
 	if got.Root == "REPEATED" {
 		t.Errorf("%s: schema root is REPEATED", table)
-	}
-	var rows int64
-	if err := db.QueryRow(`SELECT count(*) FROM read_parquet(?)`, path).Scan(&rows); err != nil {
-		t.Fatal(err)
-	}
-	if got.Rows != rows || rows == 0 {
-		t.Errorf("%s: hyparquet read %d rows, DuckDB %d", table, got.Rows, rows)
 	}
 	cat, err := vsql.Catalogue()
 	if err != nil {
 		t.Fatal(err)
 	}
+	var cols []vsql.Column
+	exprs := []string{"count(*)"}
 	for _, c := range cat {
 		if c.Table != table {
 			continue
 		}
+		cols = append(cols, c)
+		q := vsql.QuoteIdent(c.Name)
+		sum := "NULL::DOUBLE"
+		switch c.Type {
+		case "INTEGER", "BIGINT", "DOUBLE":
+			sum = "sum(" + q + ")::DOUBLE"
+		}
+		exprs = append(exprs, "count(*) - count("+q+")", sum)
+	}
+	var rows int64
+	nulls := make([]int64, len(cols))
+	sums := make([]sql.NullFloat64, len(cols))
+	dest := []any{&rows}
+	for i := range cols {
+		dest = append(dest, &nulls[i], &sums[i])
+	}
+	if err := db.QueryRow(`SELECT `+strings.Join(exprs, ", ")+` FROM read_parquet(?)`, path).Scan(dest...); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cols {
 		h, ok := got.Cols[c.Name]
 		if !ok {
 			t.Errorf("%s: hyparquet sees no column %s", table, c.Name)
 			continue
 		}
-		var nulls int64
-		var sum sql.NullFloat64
-		sumExpr := "NULL"
-		switch c.Type {
-		case "INTEGER", "BIGINT", "DOUBLE":
-			sumExpr = "sum(" + vsql.QuoteIdent(c.Name) + ")::DOUBLE"
+		if h.Rows != rows {
+			t.Errorf("%s.%s: hyparquet read %d values, DuckDB %d rows", table, c.Name, h.Rows, rows)
 		}
-		if err := db.QueryRow(`SELECT count(*) - count(`+vsql.QuoteIdent(c.Name)+`), `+sumExpr+` FROM read_parquet(?)`, path).Scan(&nulls, &sum); err != nil {
-			t.Fatal(err)
+		if h.Nulls != nulls[i] {
+			t.Errorf("%s.%s: hyparquet sees %d nulls, DuckDB %d", table, c.Name, h.Nulls, nulls[i])
 		}
-		if h.Nulls != nulls {
-			t.Errorf("%s.%s: hyparquet sees %d nulls, DuckDB %d", table, c.Name, h.Nulls, nulls)
-		}
-		if sum.Valid && math.Abs(h.Sum-sum.Float64) > 1e-6*math.Max(1, math.Abs(sum.Float64)) {
-			t.Errorf("%s.%s: hyparquet sums to %v, DuckDB to %v", table, c.Name, h.Sum, sum.Float64)
+		if s := sums[i]; s.Valid && math.Abs(h.Sum-s.Float64) > 1e-6*math.Max(1, math.Abs(s.Float64)) {
+			t.Errorf("%s.%s: hyparquet sums to %v, DuckDB to %v", table, c.Name, h.Sum, s.Float64)
 		}
 	}
+	return rows
 }
