@@ -2,11 +2,14 @@ package pipeline
 
 import (
 	"archive/zip"
+	"bytes"
 	"encoding/json"
 	"encoding/xml"
 	"io"
 	"math"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -169,6 +172,34 @@ func checkWorkbookForTools(t *testing.T, path string, emptyYears int) {
 	}
 }
 
+// sheetDataStart finds the start tag of a worksheet's cells.
+var sheetDataStart = regexp.MustCompile(`<([A-Za-z_][A-Za-z0-9_.-]*:)?sheetData[\s/>]`)
+
+// withoutSheetData returns a worksheet's XML without its cells (the
+// sheetData element, which holds no print setup), so that reading the
+// print setup does not tokenize every cell. XML it cannot cut is returned
+// whole.
+func withoutSheetData(b []byte) []byte {
+	m := sheetDataStart.FindSubmatchIndex(b)
+	if m == nil {
+		return b
+	}
+	gt := bytes.IndexByte(b[m[0]:], '>')
+	if gt < 0 || b[m[0]+gt-1] == '/' { // no end, or <sheetData/>
+		return b
+	}
+	prefix := ""
+	if m[2] >= 0 {
+		prefix = string(b[m[2]:m[3]])
+	}
+	closing := []byte("</" + prefix + "sheetData>")
+	end := bytes.Index(b[m[0]:], closing)
+	if end < 0 {
+		return b
+	}
+	return append(b[:m[0]:m[0]], b[m[0]+end+len(closing):]...)
+}
+
 // pageSetup is how a worksheet is set to print: fitted to the page
 // (sheetPr/pageSetUpPr fitToPage) or at a scale in percent (pageSetup
 // scale; 100 when not set, as the format says).
@@ -202,8 +233,12 @@ func pageSetups(t *testing.T, path string) map[string]pageSetup {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer rc.Close()
-		d := xml.NewDecoder(rc)
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatalf("%s %s: %v", path, name, err)
+		}
+		d := xml.NewDecoder(bytes.NewReader(withoutSheetData(b)))
 		for {
 			tok, err := d.RawToken()
 			if err == io.EOF {
@@ -258,4 +293,71 @@ func pageSetups(t *testing.T, path string) map[string]pageSetup {
 		out[name] = ps
 	}
 	return out
+}
+
+// TestPageSetups checks the print setups pageSetups reads against
+// excelize's reading of the same sheets, on the tiny build's workbook and
+// on a copy with one sheet at 50% and another fitted to the page; and that
+// withoutSheetData cuts only the cells.
+func TestPageSetups(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(tinyBuild(t).Latest, WorkbookName)
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sheets := f.GetSheetList()
+	if len(sheets) < 3 {
+		t.Fatalf("sheets %v", sheets)
+	}
+	fit, scaled := sheets[1], sheets[2]
+	if err := f.SetPageLayout(scaled, &excelize.PageLayoutOptions{AdjustTo: new(uint(50))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetSheetProps(fit, &excelize.SheetPropsOptions{FitToPage: new(true)}); err != nil {
+		t.Fatal(err)
+	}
+	edited := filepath.Join(t.TempDir(), "edited.xlsx")
+	if err := f.SaveAs(edited); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, edited} {
+		g, err := excelize.OpenFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := pageSetups(t, p)
+		for _, sheet := range sheets {
+			layout, err := g.GetPageLayout(sheet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			props, err := g.GetSheetProps(sheet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := pageSetup{scale: 100, fitToPage: props.FitToPage != nil && *props.FitToPage}
+			if layout.AdjustTo != nil {
+				want.scale = int(*layout.AdjustTo)
+			}
+			if got[sheet] != want {
+				t.Errorf("%s sheet %s: print setup %+v, excelize reads %+v", filepath.Base(p), sheet, got[sheet], want)
+			}
+		}
+		g.Close()
+		if p == edited && (got[scaled].scale != 50 || !got[fit].fitToPage) {
+			t.Errorf("edited workbook: %s at %d%%, %s fitted %v", scaled, got[scaled].scale, fit, got[fit].fitToPage)
+		}
+	}
+	for _, c := range []struct{ in, want string }{
+		{`<worksheet><sheetPr/><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData><pageSetup scale="50"/></worksheet>`, `<worksheet><sheetPr/><pageSetup scale="50"/></worksheet>`},
+		{`<x:worksheet><x:sheetData><x:row/></x:sheetData><x:pageSetup/></x:worksheet>`, `<x:worksheet><x:pageSetup/></x:worksheet>`},
+		{`<worksheet><sheetData/><pageSetup/></worksheet>`, `<worksheet><sheetData/><pageSetup/></worksheet>`},
+		{`<worksheet><sheetDataX/><sheetData><row/></worksheet>`, `<worksheet><sheetDataX/><sheetData><row/></worksheet>`},
+	} {
+		if got := string(withoutSheetData([]byte(c.in))); got != c.want {
+			t.Errorf("withoutSheetData(%s) = %s, want %s", c.in, got, c.want)
+		}
+	}
 }
