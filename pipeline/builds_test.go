@@ -68,7 +68,9 @@ func TestMain(m *testing.M) {
 	builds.root = root
 	// The full build is the longest step of the suite and the tests that
 	// read it run last (they are parallel tests): when one of them will
-	// run, the build starts now, beside the sequential tests.
+	// run, the build starts now, beside the sequential tests. It reads its
+	// inputs by relative paths, so no test may change the working
+	// directory (t.Chdir).
 	var early sync.WaitGroup
 	if willRun("TestRunRealFigures") && !testing.Short() {
 		early.Add(1)
