@@ -17,6 +17,7 @@ import (
 // once the new one is published; the database left behind still answers
 // every query (it holds no view over the pruned files).
 func TestObservationChanges(t *testing.T) {
+	t.Parallel()
 	cfg := copyBuild(t, tinyBuild(t))
 	b, err := os.ReadFile("../data/curated/ru_mfa_visas_published.csv")
 	if err != nil {

@@ -62,6 +62,7 @@ func writeFile(t *testing.T, name, body string) string {
 // 2023) or, for any input, the curated coverage file. Without either, the
 // same file would be read as a full year.
 func TestPartialPeriodNeverComparedAsWhole(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	ruHeadline := func(t *testing.T, conn *sql.Conn) headline {
 		t.Helper()

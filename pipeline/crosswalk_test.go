@@ -111,6 +111,7 @@ func hostCodes(t *testing.T, conn *sql.Conn) map[int]string {
 // spelling; a bare CONGO is refused with both candidates and the alias file
 // to edit; one alias line for it makes the workbook load.
 func TestISONamesMapWithoutAliases(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	orig, err := buildCountryCodes(t, ecFile(t, "2015"), refDir)
 	if err != nil {
@@ -190,6 +191,7 @@ func TestISONamesMapWithoutAliases(t *testing.T) {
 // TestUnmappedListsEverySpelling renames more host countries than a report
 // shows by default to names no reference knows: every one is listed.
 func TestUnmappedListsEverySpelling(t *testing.T) {
+	t.Parallel()
 	rename := map[string]string{}
 	for _, from := range []string{"IRAN", "VIETNAM", "SYRIA", "LIBYA", "TAIWAN", "MOLDOVA", "TANZANIA"} {
 		rename[from] = "ATLANTIS " + from

@@ -219,6 +219,7 @@ func writeCurrentCodingTSV(t *testing.T, dir string) (string, map[string]map[int
 // current-coding files made from them, and reads observations, the marts and
 // the checks across both codings.
 func TestEurostatBothCodings(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	fixtures := t.TempDir()
 	sdmxPath, shipped := writeCurrentCodingSDMX(t, fixtures)

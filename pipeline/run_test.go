@@ -605,6 +605,7 @@ func checkUNHCRNewestRelease(t *testing.T, db, pub *sql.DB, latest string) {
 // evaluated when the database is built, before the export: the test stops
 // there.
 func TestClaimThatDiffers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	cfg := tinyConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{
 		{Path: ecFile(t, "2022"), Year: 2022}, {Path: ecFile(t, "2023"), Year: 2023}}})
@@ -689,6 +690,7 @@ var volatile = regexp.MustCompile(`\d{8}T\d{6}Z(-\d+)?|\d{4}-\d{2}-\d{2} \d{2}:\
 // testdata/workbook.golden: sheets, frozen headers, tables, values and
 // number formats (content, not bytes).
 func TestWorkbookGolden(t *testing.T) {
+	t.Parallel()
 	cfg := testConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{
 		{Path: ecFile(t, "2022"), Year: 2022}, {Path: ecFile(t, "2023"), Year: 2023},
 	}})
@@ -836,6 +838,7 @@ func editWorkbook(t *testing.T, year, dir, name string, edit func(f *excelize.Fi
 // the database stay as they were. (What the check says of an ambiguous
 // name such as a bare CONGO is TestISONamesMapWithoutAliases's.)
 func TestRunBadInputPublishesNothing(t *testing.T) {
+	t.Parallel()
 	b := tinyBuild(t)
 	cfg, first := copyBuild(t, b), b.Report
 	ctx := context.Background()

@@ -187,6 +187,7 @@ func TestFetchUNHCRAPIKeepsCredentialsOut(t *testing.T) {
 // TestRunUNHCRAPIOffline: a release built from the live API can be rebuilt
 // offline from the stored pages, with the server gone, row for row.
 func TestRunUNHCRAPIOffline(t *testing.T) {
+	t.Parallel()
 	// The real page, as the only page: pages 2 to 11 would repeat its
 	// figures.
 	shipped := unhcrtest.Page(t)

@@ -23,6 +23,7 @@ import (
 // totals, and the issue reaches upstream_issues.parquet and .csv, run.json
 // and the workbook's About sheet.
 func TestRunUpstreamIssue(t *testing.T) {
+	t.Parallel()
 	orig, err := sources.ReadECWorkbook(ecFile(t, "2023"))
 	if err != nil {
 		t.Fatal(err)
