@@ -3,10 +3,13 @@ package pipeline
 import (
 	"github.com/visastats/visastats/output/release"
 
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -288,6 +291,16 @@ func editedWorkbook(t *testing.T, year string, edit func(f *excelize.File) error
 // binary, re-executed), with --force so that it always publishes.
 func startChildRun(t *testing.T, cfg Config) *exec.Cmd {
 	t.Helper()
+	cmd := childRunCommand(t, cfg)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
+}
+
+// childRunCommand is the command of a child run of cfg.
+func childRunCommand(t *testing.T, cfg Config) *exec.Cmd {
+	t.Helper()
 	b, err := json.Marshal(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -296,9 +309,6 @@ func startChildRun(t *testing.T, cfg Config) *exec.Cmd {
 	// A child killed mid-run cannot remove its temporary files (excelize
 	// spills large sheets there): give it a folder the test removes.
 	cmd.Env = append(os.Environ(), "VISASTATS_TEST_CHILD_CONFIG="+string(b), "TMPDIR="+t.TempDir())
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	return cmd
 }
 
@@ -313,9 +323,47 @@ func TestChildRun(t *testing.T) {
 	if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Run(context.Background(), cfg, quietLog(), RunOptions{Force: true}); err != nil {
+	// Its progress (one log line per stage) on stdout, for a parent that
+	// kills it at a point of its progress (startLoggedChildRun).
+	if _, err := Run(context.Background(), cfg, slog.New(slog.NewTextHandler(os.Stdout, nil)), RunOptions{Force: true}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// childLine is a log line of a child run and when its parent read it.
+type childLine struct {
+	text string
+	at   time.Time
+}
+
+// startLoggedChildRun starts a child run (startChildRun) and returns a
+// channel of its log lines as it writes them, closed when its stdout
+// closes. Lines that are not the run's log (the test binary's own) are left
+// out.
+func startLoggedChildRun(t *testing.T, cfg Config) (*exec.Cmd, <-chan childLine) {
+	t.Helper()
+	cmd := childRunCommand(t, cfg)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Buffered beyond a run's few hundred lines: the child never waits
+	// for its parent to read.
+	lines := make(chan childLine, 4096)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "time=") {
+				lines <- childLine{sc.Text(), time.Now()}
+			}
+		}
+		io.Copy(io.Discard, out)
+	}()
+	return cmd, lines
 }
 
 // checkLatestComplete asserts that latest, if present, is a whole release:
@@ -343,52 +391,122 @@ func checkLatestComplete(t *testing.T, cfg Config) string {
 // TestRunsInChildProcesses runs the pipeline in child processes on a copy
 // of the shared tiny build. While the first child runs, other runs are
 // refused (checkConcurrentRunsRefused), and the child still publishes a
-// whole release. Then children are killed (SIGKILL) at points spread over
-// the second half of their life, publishing included: after each kill
-// latest is still a complete release, and the next run cleans up and
+// whole release. Then children are killed (SIGKILL) at points of their
+// progress over the second half of a run, publishing included: after each
+// kill latest is still a complete release, and the next run cleans up and
 // succeeds.
 func TestRunsInChildProcesses(t *testing.T) {
 	t.Parallel() // a long test, overlapped with the other long tests
 	// A published release to start from: a copy of the shared tiny build.
 	cfg := copyBuild(t, tinyBuild(t))
-	// The first child run also says how long a whole child run takes, to
-	// spread the kills across it.
-	start := time.Now()
-	c := startChildRun(t, cfg)
+	// The first child run also shows the progress of a whole run (its log
+	// lines), to place the kills in it.
+	c, lines := startLoggedChildRun(t, cfg)
 	t.Run("concurrent runs refused", func(t *testing.T) { checkConcurrentRunsRefused(t, cfg, c) })
+	var progress []childLine
+	for l := range lines {
+		progress = append(progress, l)
+	}
 	if err := c.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	full := time.Since(start)
-	t.Logf("a child run takes %s", full)
 	if id := checkLatestComplete(t, cfg); id == "" {
 		t.Fatal("the first child run published nothing")
 	}
-	t.Run("killed runs never half publish", func(t *testing.T) { checkKilledRuns(t, cfg, full) })
+	points, err := killPoints(progress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("killed runs never half publish", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("kills child runs")
+		}
+		// Two lanes of kills side by side, each on its own copy of a
+		// published release (the second a fresh copy of the tiny build).
+		lanes := []Config{cfg, copyBuild(t, tinyBuild(t))}
+		for lane, cfg := range lanes {
+			t.Run(fmt.Sprintf("lane %d", lane), func(t *testing.T) {
+				t.Parallel()
+				var mine []killPoint
+				for i := lane; i < len(points); i += len(lanes) {
+					mine = append(mine, points[i])
+				}
+				checkKilledRuns(t, cfg, mine)
+			})
+		}
+	})
 }
 
-// checkKilledRuns kills child runs of cfg, each of which takes about full,
-// at points from half-way through to just past their end, and checks that
-// latest stays whole and the next run cleans up and succeeds.
-func checkKilledRuns(t *testing.T, cfg Config, full time.Duration) {
-	if testing.Short() {
-		t.Skip("kills child runs")
+// killPoint is where a child run is killed: wait after the log line whose
+// key (lineKey) is after.
+type killPoint struct {
+	after string
+	wait  time.Duration
+}
+
+// lineKey is what names a point of a run in a line of its log: the
+// message and the table, without times, counts and ids.
+func lineKey(line string) string {
+	_, key, _ := strings.Cut(line, " msg=")
+	for _, attr := range []string{" rows=", " duration=", " release=", " dir="} {
+		key, _, _ = strings.Cut(key, attr)
 	}
-	// Each kill costs a child run up to that point: eight points a twelfth
-	// of a run apart cover the second half, export and publish included.
-	const kills = 8
+	return key
+}
+
+// killPoints places eight kills in a run whose log was progress: after
+// five lines spread over the second half of the stages, two in publishing
+// (a third and two thirds of the time from the last stage line to
+// "published": the database closed and swapped, the release renamed,
+// latest swapped) and one after "published" (pruning, and the run's end).
+func killPoints(progress []childLine) ([]killPoint, error) {
+	published := -1
+	for i, l := range progress {
+		if strings.Contains(l.text, "msg=published") {
+			published = i
+		}
+	}
+	if published < 10 {
+		return nil, fmt.Errorf("a whole child run logged no \"published\" after its stages: %v", progress)
+	}
+	var points []killPoint
+	half := published / 2
+	for i := 0; i < 5; i++ {
+		points = append(points, killPoint{after: lineKey(progress[half+i*(published-half)/5].text)})
+	}
+	last := lineKey(progress[published-1].text)
+	gap := progress[published].at.Sub(progress[published-1].at)
+	points = append(points,
+		killPoint{after: last, wait: gap / 3},
+		killPoint{after: last, wait: 2 * gap / 3},
+		killPoint{after: lineKey(progress[published].text)})
+	return points, nil
+}
+
+// checkKilledRuns kills a child run of cfg at each point, and checks that
+// latest stays whole and the next run cleans up and succeeds.
+func checkKilledRuns(t *testing.T, cfg Config, points []killPoint) {
 	published := map[string]bool{}
-	for i := 0; i < kills; i++ {
-		// from half-way through a run to just past its end, where the
-		// release is written and swapped in
-		delay := full/2 + full*time.Duration(i)/(2*(kills-2))
-		c := startChildRun(t, cfg)
-		time.Sleep(delay)
+	for _, p := range points {
+		c, lines := startLoggedChildRun(t, cfg)
+		reached := false
+		for l := range lines {
+			if lineKey(l.text) == p.after {
+				reached = true
+				break
+			}
+		}
+		time.Sleep(p.wait)
 		c.Process.Signal(syscall.SIGKILL)
+		for range lines {
+		}
 		c.Wait()
+		if !reached {
+			t.Errorf("a child run ended without logging %q, its kill point", p.after)
+		}
 		published[checkLatestComplete(t, cfg)] = true
 	}
-	t.Logf("%d kills; latest was one of %d complete releases throughout", kills, len(published))
+	t.Logf("%d kills (%v); latest was one of %d complete releases throughout", len(points), points, len(published))
 	rep, err := Run(context.Background(), cfg, quietLog(), RunOptions{Force: true})
 	if err != nil {
 		t.Fatalf("run after kills: %v", err)
