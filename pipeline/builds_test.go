@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/visastats/visastats/sources"
+	"github.com/visastats/visastats/sources/ectest"
 )
 
 // Shared builds.
@@ -162,7 +163,7 @@ func tinyBuild(t testing.TB) *builtRelease {
 // ec2023 is the shipped 2023 EC workbook, the one most tests load.
 func ec2023(t testing.TB) sources.ECSchengenConfig {
 	t.Helper()
-	return sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ecFile(t, "2023"), Year: 2023}}}
+	return sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ectest.File(t, "2023"), Year: 2023}}}
 }
 
 // tinyEurostat and tinyUNHCR are the smallest shipped inputs of those

@@ -13,6 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/visastats/visastats/sources"
+	"github.com/visastats/visastats/sources/ectest"
 )
 
 // isoHostNames renames host countries of the 2015 workbook to the ISO 3166
@@ -36,7 +37,7 @@ var isoHostNames = map[string]struct{ name, code string }{
 // countries in column B renamed (nothing else changed) and returns its path.
 func renameHosts(t *testing.T, dir string, rename map[string]string) string {
 	t.Helper()
-	return editWorkbook(t, "2015", dir, "2015_consulates_renamed.xlsx", func(f *excelize.File) error {
+	return ectest.EditAs(t, "2015", filepath.Join(dir, "2015_consulates_renamed.xlsx"), func(f *excelize.File) error {
 		const sheet = "Data for consulates"
 		rows, err := f.GetRows(sheet)
 		if err != nil {
@@ -113,7 +114,7 @@ func hostCodes(t *testing.T, conn *sql.Conn) map[int]string {
 func TestISONamesMapWithoutAliases(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	orig, err := buildCountryCodes(t, ecFile(t, "2015"), refDir)
+	orig, err := buildCountryCodes(t, ectest.File(t, "2015"), refDir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/apache/arrow/go/v17/arrow/array"
+
 	vsql "github.com/visastats/visastats/sql"
 )
 

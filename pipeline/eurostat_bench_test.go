@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/visastats/visastats/sources"
+	"github.com/visastats/visastats/sources/ectest"
 )
 
 // BenchmarkEurostatIngest compares, on one synthetic monthly file in the
@@ -195,7 +196,7 @@ func TestEurostatBenchChild(t *testing.T) {
 		sec, part = end.Sub(start).Seconds(), end.Sub(mid).Seconds()
 		scanSec, rows = scan("long")
 	case "c":
-		cfg := testConfig(t, sources.ECSchengenConfig{Path: ecFile(t, "2023")})
+		cfg := testConfig(t, sources.ECSchengenConfig{Path: ectest.File(t, "2023")})
 		cfg.Sources.Eurostat.Paths = []string{file}
 		start := time.Now()
 		srcs := sources.All(cfg.SourceConfig())

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/visastats/visastats/sources"
+	"github.com/visastats/visastats/sources/ectest"
 )
 
 // TestHostileInputsStopTheRun runs the pipeline with one hostile or
@@ -60,7 +61,7 @@ func TestHostileInputsStopTheRun(t *testing.T) {
 	bomb := filepath.Join(dir, "bomb", "sheet-bomb-2023.xlsx")
 	{
 		os.MkdirAll(filepath.Dir(bomb), 0o755)
-		zr, err := zip.OpenReader(ecFile(t, "2023"))
+		zr, err := zip.OpenReader(ectest.File(t, "2023"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"github.com/visastats/visastats/output/release"
+	"github.com/visastats/visastats/sources/ectest"
 
 	"bufio"
 	"bytes"
@@ -108,7 +109,7 @@ func latestRelease(t *testing.T, cfg Config) string {
 // local path.
 func TestNightlyScenarios(t *testing.T) {
 	t.Parallel()
-	body, err := os.ReadFile(ecFile(t, "2023"))
+	body, err := os.ReadFile(ectest.File(t, "2023"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +280,7 @@ func checkNoSecrets(t *testing.T, cfg Config, rep *Report, first string, log []b
 
 func editedWorkbook(t *testing.T, year string, edit func(f *excelize.File) error) []byte {
 	t.Helper()
-	path := editWorkbook(t, year, t.TempDir(), "edited.xlsx", edit)
+	path := ectest.EditAs(t, year, filepath.Join(t.TempDir(), "edited.xlsx"), edit)
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

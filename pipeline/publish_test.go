@@ -28,6 +28,7 @@ import (
 	"github.com/visastats/visastats/output/objstore/s3server"
 	"github.com/visastats/visastats/output/release"
 	"github.com/visastats/visastats/sources"
+	"github.com/visastats/visastats/sources/ectest"
 )
 
 const testBucket = "visastats-releases"
@@ -164,7 +165,7 @@ func TestPublishS3(t *testing.T) {
 	// Eurostat and UNHCR inputs, which the publish path treats alike.
 	var years []sources.ECSchengenFile
 	for _, y := range []int{2021, 2022, 2023} {
-		years = append(years, sources.ECSchengenFile{Path: ecFile(t, strconv.Itoa(y)), Year: y})
+		years = append(years, sources.ECSchengenFile{Path: ectest.File(t, strconv.Itoa(y)), Year: y})
 	}
 	cfg := tinyConfig(t, sources.ECSchengenConfig{Files: years})
 	cfg.Output.ObservationsLayout = LayoutPartitioned

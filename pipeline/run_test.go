@@ -23,6 +23,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/visastats/visastats/sources"
+	"github.com/visastats/visastats/sources/ectest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -31,15 +32,6 @@ const (
 	ecDir  = "../data/ec_schengen_consulates"
 	refDir = "../data/reference"
 )
-
-func ecFile(t testing.TB, year string) string {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(ecDir, "*"+year+"*.xlsx"))
-	if err != nil || len(files) != 1 {
-		t.Fatalf("want one shipped workbook for %s, got %v", year, files)
-	}
-	return files[0]
-}
 
 // smallUNHCR are the shipped UNHCR inputs without the two large tables of
 // the refugees package (18 MB, 0.5 million rows); tests about figures
@@ -608,7 +600,7 @@ func TestClaimThatDiffers(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	cfg := tinyConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{
-		{Path: ecFile(t, "2022"), Year: 2022}, {Path: ecFile(t, "2023"), Year: 2023}}})
+		{Path: ectest.File(t, "2022"), Year: 2022}, {Path: ectest.File(t, "2023"), Year: 2023}}})
 	reg := filepath.Join(t.TempDir(), "claims.csv")
 	body := "claim_id,statement,published_in,metric,metric_sql,expected,rounding,requires,note,unit,caveat,published_url,implied_sql,implies\n" +
 		"wrong,\"a 30% fall\",test,change,\"SELECT 100 * applications_yoy_change FROM schengen_host_country_year WHERE host_country = 'RU' AND year = 2023\",-30,whole percent,EC 2022 and 2023,,percent,,https://example.org/a,,\n"
@@ -692,7 +684,7 @@ var volatile = regexp.MustCompile(`\d{8}T\d{6}Z(-\d+)?|\d{4}-\d{2}-\d{2} \d{2}:\
 func TestWorkbookGolden(t *testing.T) {
 	t.Parallel()
 	cfg := testConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{
-		{Path: ecFile(t, "2022"), Year: 2022}, {Path: ecFile(t, "2023"), Year: 2023},
+		{Path: ectest.File(t, "2022"), Year: 2022}, {Path: ectest.File(t, "2023"), Year: 2023},
 	}})
 	// The asylum rows kept below are those of Russians: the Eurostat and
 	// UNHCR inputs are the shipped ones cut to their rows about Russians
@@ -814,24 +806,6 @@ func releasesFor(t *testing.T, dir, shipped, cut string) string {
 	return path
 }
 
-// editWorkbook copies a shipped workbook with one change into dir under name.
-func editWorkbook(t *testing.T, year, dir, name string, edit func(f *excelize.File) error) string {
-	t.Helper()
-	f, err := excelize.OpenFile(ecFile(t, year))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := edit(f); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, name)
-	if err := f.SaveAs(out); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // TestRunBadInputPublishesNothing starts from a published release (a copy
 // of the shared tiny build), then runs with one broken input at a time:
 // each run fails with its specific error, and latest, the release list and
@@ -846,7 +820,7 @@ func TestRunBadInputPublishesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, err := os.ReadFile(ecFile(t, "2023"))
+	body, err := os.ReadFile(ectest.File(t, "2023"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -864,13 +838,13 @@ func TestRunBadInputPublishesNothing(t *testing.T) {
 		want []string
 	}{
 		{"truncated xlsx", writeFile("2023-truncated.xlsx", body[:len(body)/3]), []string{"2023-truncated.xlsx", "damaged or truncated"}},
-		{"no data sheet", editWorkbook(t, "2023", bad, "2023-nosheet.xlsx", func(f *excelize.File) error {
+		{"no data sheet", ectest.EditAs(t, "2023", filepath.Join(bad, "2023-nosheet.xlsx"), func(f *excelize.File) error {
 			return f.DeleteSheet("Data for consulates")
 		}), []string{"2023-nosheet.xlsx", `no sheet "Data for consulates"`}},
-		{"drifted header", editWorkbook(t, "2023", bad, "2023-header.xlsx", func(f *excelize.File) error {
+		{"drifted header", ectest.EditAs(t, "2023", filepath.Join(bad, "2023-header.xlsx"), func(f *excelize.File) error {
 			return f.SetCellStr("Data for consulates", "N1", "Visas refused")
 		}), []string{"2023-header.xlsx", "row 1 column N", "layout has changed"}},
-		{"unknown country", editWorkbook(t, "2023", bad, "2023-atlantis.xlsx", func(f *excelize.File) error {
+		{"unknown country", ectest.EditAs(t, "2023", filepath.Join(bad, "2023-atlantis.xlsx"), func(f *excelize.File) error {
 			return f.SetCellStr("Data for consulates", "B2", "ATLANTIS")
 		}), []string{"unmapped_countries", "ATLANTIS", "2023-atlantis.xlsx"}},
 		{"legacy xls", writeFile("2023.xls", append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 1024)...)),

@@ -13,6 +13,7 @@ import (
 	"github.com/visastats/visastats/output/release"
 	"github.com/visastats/visastats/pipeline/snapshot"
 	"github.com/visastats/visastats/sources"
+	"github.com/visastats/visastats/sources/ectest"
 	"github.com/visastats/visastats/sources/unhcrtest"
 )
 
@@ -196,7 +197,7 @@ func TestRunUNHCRAPIOffline(t *testing.T) {
 		t.Fatal(`fixture no longer says "maxPages":11`)
 	}
 	hs := unhcrtest.Start(t, page, nil)
-	cfg := tinyConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ecFile(t, "2023"), Year: 2023}}})
+	cfg := tinyConfig(t, sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ectest.File(t, "2023"), Year: 2023}}})
 	var paths []string
 	for _, p := range tinyUNHCR {
 		if p != "../"+unhcrtest.PagePath { // fetched from the API instead

@@ -15,6 +15,7 @@ import (
 
 	"github.com/visastats/visastats/output/release"
 	"github.com/visastats/visastats/sources"
+	"github.com/visastats/visastats/sources/ectest"
 )
 
 // TestRunUpstreamIssue runs the pipeline on the real 2023 workbook with its
@@ -24,7 +25,7 @@ import (
 // and the workbook's About sheet.
 func TestRunUpstreamIssue(t *testing.T) {
 	t.Parallel()
-	orig, err := sources.ReadECWorkbook(ecFile(t, "2023"))
+	orig, err := sources.ReadECWorkbook(ectest.File(t, "2023"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +40,7 @@ func TestRunUpstreamIssue(t *testing.T) {
 	}
 	cell := fmt.Sprintf("M%d", orig.Total.Row)
 	formula := fmt.Sprintf("SUM(M277:M%d)", last)
-	path := editWorkbook(t, "2023", t.TempDir(), "2023-narrowed-footer.xlsx", func(f *excelize.File) error {
+	path := ectest.EditAs(t, "2023", filepath.Join(t.TempDir(), "2023-narrowed-footer.xlsx"), func(f *excelize.File) error {
 		if err := f.SetCellValue(sources.ECSchengenSheet, cell, printed); err != nil {
 			return err
 		}

@@ -5,13 +5,15 @@ import (
 	"testing"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/visastats/visastats/sources/ectest"
 )
 
 // realECRows returns rows of a shipped workbook's data sheet as parsed by
 // excelize, for seeding the fuzzer.
 func realECRows(t testing.TB, year string) [][]string {
 	t.Helper()
-	f, err := excelize.OpenFile(ecFile(t, year), excelize.Options{RawCellValue: true})
+	f, err := excelize.OpenFile(ectest.File(t, year), excelize.Options{RawCellValue: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/visastats/visastats/sources/ectest"
 )
 
 // ecFooterFixture describes the shipped 2023 workbook's footer, read from
@@ -25,7 +27,7 @@ type ecFooterFixture struct {
 
 func footerFixture(t *testing.T) ecFooterFixture {
 	t.Helper()
-	sh := shippedECSheet(t, ecFile(t, "2023"))
+	sh := shippedECSheet(t, ectest.File(t, "2023"))
 	return ecFooterFixture{sheet: sh, totalRow: sh.Total.Row, first: sh.Rows[0].Row, last: sh.Rows[len(sh.Rows)-1].Row,
 		ltv: slices.Index(ECIndicators(), "ltv_issued")}
 }
@@ -84,7 +86,7 @@ func TestECSchengenFooterFormulaSlip(t *testing.T) {
 			if printed == all {
 				t.Fatalf("the range %d-%d holds all of column M; the fixture shows nothing", tt.from, tt.to)
 			}
-			path := editWorkbook(t, "2023", fx.setFooter(printed, tt.formula))
+			path := ectest.Edit(t, "2023", fx.setFooter(printed, tt.formula))
 			sh, err := ReadECWorkbook(path)
 			if err != nil {
 				t.Fatal(err)
@@ -128,7 +130,7 @@ func TestECSchengenFooterFormulaSlip(t *testing.T) {
 	// explained by M's formula, and the cross-check says it did not confirm.
 	t.Run("cross-check contradicts", func(t *testing.T) {
 		printed := fx.sumFrom(277, fx.last)
-		path := editWorkbook(t, "2023", func(f *excelize.File) error {
+		path := ectest.Edit(t, "2023", func(f *excelize.File) error {
 			if err := fx.setFooter(printed, fmt.Sprintf("SUM(M277:M%d)", fx.last))(f); err != nil {
 				return err
 			}
@@ -167,7 +169,7 @@ func TestECSchengenUnexplainedMismatch(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := editWorkbook(t, "2023", fx.setFooter(tt.value, tt.formula))
+			path := ectest.Edit(t, "2023", fx.setFooter(tt.value, tt.formula))
 			_, err := ReadECWorkbook(path)
 			if err == nil {
 				t.Fatal("no error")
@@ -192,9 +194,9 @@ func TestECSchengenUnexplainedMismatch(t *testing.T) {
 func TestECSchengenAcceptance(t *testing.T) {
 	fx := footerFixture(t)
 	full := fmt.Sprintf("SUM(M2:M%d)", fx.last)
-	accepted := editWorkbook(t, "2023", fx.setFooter(41617, full))
+	accepted := ectest.Edit(t, "2023", fx.setFooter(41617, full))
 	// The same discrepancy in a file with other bytes (a note on another sheet).
-	other := editWorkbook(t, "2023", func(f *excelize.File) error {
+	other := ectest.Edit(t, "2023", func(f *excelize.File) error {
 		if err := fx.setFooter(41617, full)(f); err != nil {
 			return err
 		}
@@ -247,7 +249,7 @@ func TestECSchengenAcceptance(t *testing.T) {
 		}
 	})
 	t.Run("another cell of the accepted file", func(t *testing.T) {
-		path := editWorkbook(t, "2023", func(f *excelize.File) error {
+		path := ectest.Edit(t, "2023", func(f *excelize.File) error {
 			if err := fx.setFooter(41617, full)(f); err != nil {
 				return err
 			}
@@ -298,7 +300,7 @@ func TestECSchengenAcceptance(t *testing.T) {
 		// as usual: the acceptance of the old file's bytes neither applies
 		// nor stops the run.
 		conn := openTestDB(t)
-		if _, err := NewECSchengen(ECSchengenConfig{Files: []ECSchengenFile{{Path: ecFile(t, "2023"), Year: 2023}}}, UpstreamIssuesConfig{Path: acc}).
+		if _, err := NewECSchengen(ECSchengenConfig{Files: []ECSchengenFile{{Path: ectest.File(t, "2023"), Year: 2023}}}, UpstreamIssuesConfig{Path: acc}).
 			Load(context.Background(), conn); err != nil {
 			t.Fatal(err)
 		}

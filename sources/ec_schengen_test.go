@@ -10,19 +10,11 @@ import (
 
 	_ "github.com/marcboeker/go-duckdb"
 	"github.com/xuri/excelize/v2"
+
+	"github.com/visastats/visastats/sources/ectest"
 )
 
 const ecDataDir = "../data/ec_schengen_consulates"
-
-// ecFile returns the shipped workbook of one year.
-func ecFile(t testing.TB, year string) string {
-	t.Helper()
-	files, err := filepath.Glob(filepath.Join(ecDataDir, "*"+year+"*.xlsx"))
-	if err != nil || len(files) != 1 {
-		t.Fatalf("want one shipped workbook for %s, got %v (%v)", year, files, err)
-	}
-	return files[0]
-}
 
 func sumCol(sh *ECSheet, host string, indicators ...string) int64 {
 	idx := map[string]int{}
@@ -61,7 +53,7 @@ func TestECSchengenRealFigures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.year, func(t *testing.T) {
-			sh := shippedECSheet(t, ecFile(t, tt.year))
+			sh := shippedECSheet(t, ectest.File(t, tt.year))
 			if got := sumCol(sh, "RUSSIAN FEDERATION", "atv_applied", "uniform_applied"); got != tt.russiaD_I {
 				t.Errorf("Russia D+I = %d, want %d", got, tt.russiaD_I)
 			}
@@ -117,8 +109,8 @@ func TestECSchengenLoad(t *testing.T) {
 	conn := openTestDB(t)
 	ctx := context.Background()
 	src := NewECSchengen(ECSchengenConfig{Files: []ECSchengenFile{
-		{Path: ecFile(t, "2022"), Year: 2022},
-		{Path: ecFile(t, "2023"), Year: 2023},
+		{Path: ectest.File(t, "2022"), Year: 2022},
+		{Path: ectest.File(t, "2023"), Year: 2023},
 	}}, UpstreamIssuesConfig{Path: "../data/curated/upstream_issues.csv"})
 	st, err := src.Load(ctx, conn)
 	if err != nil {
@@ -189,29 +181,10 @@ func TestNormaliseHeader(t *testing.T) {
 	}
 }
 
-// editWorkbook copies a real workbook into a temp dir, applies edit to its
-// data sheet, and returns the new file's path.
-func editWorkbook(t *testing.T, year string, edit func(f *excelize.File) error) string {
-	t.Helper()
-	f, err := excelize.OpenFile(ecFile(t, year))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := edit(f); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(t.TempDir(), "edited-"+year+".xlsx")
-	if err := f.SaveAs(out); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // TestECSchengenBadInput feeds real workbooks with one thing broken; each
 // must fail with an error that says what and where.
 func TestECSchengenBadInput(t *testing.T) {
-	real := ecFile(t, "2023")
+	real := ectest.File(t, "2023")
 	body, err := os.ReadFile(real)
 	if err != nil {
 		t.Fatal(err)
@@ -244,24 +217,24 @@ func TestECSchengenBadInput(t *testing.T) {
 		{name: "missing path", path: func(t *testing.T) string { return filepath.Join(t.TempDir(), "2023-nope.xlsx") },
 			want: []string{"2023-nope.xlsx", "no such file"}, is: os.ErrNotExist},
 		{name: "no data sheet", path: func(t *testing.T) string {
-			return editWorkbook(t, "2023", func(f *excelize.File) error { return f.SetSheetName(ECSchengenSheet, "Data") })
+			return ectest.Edit(t, "2023", func(f *excelize.File) error { return f.SetSheetName(ECSchengenSheet, "Data") })
 		}, want: []string{`no sheet "Data for consulates"`, "Description"}},
 		{name: "drifted header", path: func(t *testing.T) string {
-			return editWorkbook(t, "2023", setCell("I1", "Visas applied for (all types)"))
+			return ectest.Edit(t, "2023", setCell("I1", "Visas applied for (all types)"))
 		}, want: []string{`row 1 column I`, "layout has changed", `expected "uniform visas applied for"`}, wantCol: "I"},
-		{name: "text in a count", path: func(t *testing.T) string { return editWorkbook(t, "2023", setCell("N5", "n/a")) },
+		{name: "text in a count", path: func(t *testing.T) string { return ectest.Edit(t, "2023", setCell("N5", "n/a")) },
 			want: []string{"row 5 column N", "expected a count", `"n/a"`}, wantCol: "N"},
 		// excelize reads an error cell as its error text, as written here.
-		{name: "error value in a count", path: func(t *testing.T) string { return editWorkbook(t, "2023", setCell("J7", "#REF!")) },
+		{name: "error value in a count", path: func(t *testing.T) string { return ectest.Edit(t, "2023", setCell("J7", "#REF!")) },
 			want: []string{"row 7 column J", "expected a count", "#REF!"}, wantCol: "J"},
-		{name: "negative count", path: func(t *testing.T) string { return editWorkbook(t, "2023", setCell("D3", -4)) },
+		{name: "negative count", path: func(t *testing.T) string { return ectest.Edit(t, "2023", setCell("D3", -4)) },
 			want: []string{"row 3 column D", "whole number from 0"}, wantCol: "D"},
-		{name: "rows do not reconcile", path: func(t *testing.T) string { return editWorkbook(t, "2023", setCell("M2", 1000)) },
+		{name: "rows do not reconcile", path: func(t *testing.T) string { return ectest.Edit(t, "2023", setCell("M2", 1000)) },
 			want: []string{"column M", "do not reconcile", "Total worldwide 2023", "sum to 103783", "says 102785"}, wantCol: "M"},
-		{name: "no footer", path: func(t *testing.T) string { return editWorkbook(t, "2023", setCell("C1767", "Grand total")) },
+		{name: "no footer", path: func(t *testing.T) string { return ectest.Edit(t, "2023", setCell("C1767", "Grand total")) },
 			want: []string{`no "Total worldwide" row`, "cannot reconcile"}},
 		{name: "consulate without state or country", path: func(t *testing.T) string {
-			return editWorkbook(t, "2023", func(f *excelize.File) error {
+			return ectest.Edit(t, "2023", func(f *excelize.File) error {
 				if err := f.SetCellStr(ECSchengenSheet, "A20", ""); err != nil {
 					return err
 				}
@@ -297,7 +270,7 @@ func TestECSchengenBadInput(t *testing.T) {
 // value in a formula column, an empty string in a count column, a footnote
 // row inside the data block, a stray column T in the footer area.
 func TestECSchengenTolerated(t *testing.T) {
-	path := editWorkbook(t, "2023", func(f *excelize.File) error {
+	path := ectest.Edit(t, "2023", func(f *excelize.File) error {
 		if err := f.SetCellFormula(ECSchengenSheet, "O2", "#REF!"); err != nil {
 			return err
 		}
@@ -343,7 +316,7 @@ func TestECSchengenInputs(t *testing.T) {
 
 // BenchmarkReadECWorkbook reads and checks one real yearly workbook.
 func BenchmarkReadECWorkbook(b *testing.B) {
-	path := ecFile(b, "2023")
+	path := ectest.File(b, "2023")
 	for i := 0; i < b.N; i++ {
 		if _, err := ReadECWorkbook(path); err != nil {
 			b.Fatal(err)

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/visastats/visastats/sources/ectest"
 )
 
 // rewriteZip copies the zip at src to dst, letting edit write the entry
@@ -108,7 +110,7 @@ func TestHostileInputs(t *testing.T) {
 		t.Skip("builds files of hundreds of megabytes")
 	}
 	dir := t.TempDir()
-	ec := ecFile(t, "2023")
+	ec := ectest.File(t, "2023")
 	const bomb = 300 << 20
 
 	sheetBomb := filepath.Join(dir, "sheet-bomb-2023.xlsx")
@@ -290,7 +292,7 @@ func TestECDamagedMessages(t *testing.T) {
 		f.Close()
 	}
 	corrupt := filepath.Join(dir, "corrupt-sheet-2023.xlsx")
-	rewriteZip(t, ecFile(t, "2023"), corrupt, "xl/worksheets/sheet2.xml", func(orig []byte, w io.Writer) error {
+	rewriteZip(t, ectest.File(t, "2023"), corrupt, "xl/worksheets/sheet2.xml", func(orig []byte, w io.Writer) error {
 		_, err := w.Write(orig[:len(orig)/2])
 		w.Write([]byte("<<>>"))
 		return err
