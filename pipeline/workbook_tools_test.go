@@ -210,9 +210,9 @@ type pageSetup struct {
 
 // pageSetups reads each worksheet's print setup from the workbook's XML,
 // by sheet name, as a spreadsheet program reads it: the sheets and their
-// parts from xl/workbook.xml and its relationships, then a streaming scan
-// of each part (excelize's GetPageLayout would load every cell of a sheet
-// into memory first).
+// parts from xl/workbook.xml and its relationships, then a scan of each
+// part without its cells (withoutSheetData; excelize's GetPageLayout would
+// parse every cell of a sheet first).
 func pageSetups(t *testing.T, path string) map[string]pageSetup {
 	t.Helper()
 	zr, err := zip.OpenReader(path)
