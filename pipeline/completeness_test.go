@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"database/sql"
 	"fmt"
@@ -42,6 +44,25 @@ func midYearConfig(t *testing.T, releases, coverage string) Config {
 	cfg.Sources.UNHCR = sources.UNHCRConfig{Paths: []string{midYearExport}, Releases: releases}
 	cfg.Sources.Coverage = sources.PeriodCoverageConfig{Path: coverage}
 	return cfg
+}
+
+// gzipCopy writes a gzipped copy of path, named as it plus .gz, into a
+// fresh temp dir and returns its path.
+func gzipCopy(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return writeFile(t, filepath.Base(path)+".gz", buf.String())
 }
 
 // writeFile writes body to name in a fresh temp dir and returns its path.
@@ -89,6 +110,14 @@ func TestPartialPeriodNeverComparedAsWhole(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { checkMidYear(t, midYearConfig(t, c.releases, c.coverage), ruHeadline) })
 	}
+	// The same statement (keyed by the export's SHA-256) holds for a
+	// gzipped copy of it: a UNHCR input is known by its content.
+	t.Run("curated coverage, gzipped copy", func(t *testing.T) {
+		cfg := midYearConfig(t, writeFile(t, "unhcr_releases.csv", releasesHead),
+			writeFile(t, "period_coverage.csv", coverageHead+sha+",unhcr,export.csv,2023,1,6,mid-year release\n"))
+		cfg.Sources.UNHCR.Paths = []string{gzipCopy(t, midYearExport)}
+		checkMidYear(t, cfg, ruHeadline)
+	})
 
 	t.Run("not known", func(t *testing.T) {
 		conn := buildOnly(t, midYearConfig(t, writeFile(t, "unhcr_releases.csv", releasesHead), writeFile(t, "period_coverage.csv", coverageHead)))
