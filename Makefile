@@ -21,14 +21,19 @@ serve: build
 # .ci/run installs it), linking them takes 27 CPU-s instead of 45.
 TEST_LDFLAGS := -w$(if $(shell command -v mold 2>/dev/null), -extldflags=-fuse-ld=mold)
 
+# The tests collect garbage less often than visastats does (GOGC=400, the
+# default is 100): about 4% less CPU for make test. The tests that bound a
+# child's peak RSS run it with GOGC=100.
+TEST_ENV := GOGC=400
+
 test:
-	$(GO) test -count=1 -timeout 10m -ldflags "$(TEST_LDFLAGS)" ./...
+	$(TEST_ENV) $(GO) test -count=1 -timeout 10m -ldflags "$(TEST_LDFLAGS)" ./...
 
 # Before a commit: every test but the full build of the shipped data, the
 # killed child runs, the publish to a real S3 server, the headless browser
 # and the largest hostile inputs (go test -short). CI runs make test.
 test-short:
-	$(GO) test -short -count=1 -timeout 10m -ldflags "$(TEST_LDFLAGS)" ./...
+	$(TEST_ENV) $(GO) test -short -count=1 -timeout 10m -ldflags "$(TEST_LDFLAGS)" ./...
 
 lint:
 	$(GO) vet ./...

@@ -18,7 +18,9 @@ import (
 func benchChild(b *testing.B, test, prefix string, env ...string) (result string, maxRSSKB int64, cpu float64) {
 	b.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1")
-	cmd.Env = append(os.Environ(), env...)
+	// GOGC as visastats runs by default, whatever the parent's, so that
+	// the peak RSS is the program's.
+	cmd.Env = append(append(os.Environ(), "GOGC=100"), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
