@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/visastats/visastats/output/release"
 	"github.com/visastats/visastats/sources"
 )
 
@@ -23,6 +24,13 @@ const midYearExport = "../data/unhcr/rdf_asylum-applications_europe-origins_2010
 // checks) without exporting or publishing, and returns a connection to it.
 func buildOnly(t *testing.T, cfg Config) *sql.Conn {
 	t.Helper()
+	conn, _ := buildChecked(t, cfg)
+	return conn
+}
+
+// buildChecked is buildOnly that also returns the checks' results by name.
+func buildChecked(t *testing.T, cfg Config) (*sql.Conn, map[string]release.Check) {
+	t.Helper()
 	ctx := context.Background()
 	srcs := sources.All(cfg.SourceConfig())
 	inputs, err := describeInputs(ctx, srcs)
@@ -30,10 +38,15 @@ func buildOnly(t *testing.T, cfg Config) *sql.Conn {
 		t.Fatal(err)
 	}
 	conn := openDuckConn(t)
-	if err := buildDatabase(ctx, conn, srcs, inputs, "", &Report{}, quietLog()); err != nil {
+	rep := &Report{}
+	if err := buildDatabase(ctx, conn, srcs, inputs, "", rep, quietLog()); err != nil {
 		t.Fatal(err)
 	}
-	return conn
+	checks := map[string]release.Check{}
+	for _, c := range rep.Checks {
+		checks[c.Name] = c
+	}
+	return conn, checks
 }
 
 // midYearConfig loads the 2023 EC workbook, the tiny Eurostat input and,
@@ -117,6 +130,32 @@ func TestPartialPeriodNeverComparedAsWhole(t *testing.T) {
 			writeFile(t, "period_coverage.csv", coverageHead+sha+",unhcr,export.csv,2023,1,6,mid-year release\n"))
 		cfg.Sources.UNHCR.Paths = []string{gzipCopy(t, midYearExport)}
 		checkMidYear(t, cfg, ruHeadline)
+	})
+
+	// A statement that applies to no input (its file was replaced, or the
+	// input has no such year) is ignored: a warning lists it, and not the
+	// statement that applies.
+	t.Run("curated coverage that applies to nothing", func(t *testing.T) {
+		other := strings.Repeat("0", 64)
+		cfg := midYearConfig(t, writeFile(t, "unhcr_releases.csv", releasesHead),
+			writeFile(t, "period_coverage.csv", coverageHead+
+				sha+",unhcr,export.csv,2023,1,6,mid-year release\n"+
+				other+",unhcr,export-2024.csv,2024,1,6,mid-year release\n"+
+				sha+",unhcr,export.csv,1990,1,6,a year the export does not hold\n"))
+		conn, checks := buildChecked(t, cfg)
+		c, ok := checks["coverage_statements_apply"]
+		if !ok {
+			t.Fatal("no coverage_statements_apply check in the run")
+		}
+		sample := strings.Join(c.Sample, "\n")
+		if c.Blocking || c.Problems != 2 || !strings.Contains(sample, "line=3") || !strings.Contains(sample, "SHA-256 "+other) ||
+			!strings.Contains(sample, "line=4") || !strings.Contains(sample, "has no observation in 1990") || strings.Contains(sample, "line=2 ") {
+			t.Errorf("coverage_statements_apply: blocking %v, %d problems:\n%s\nwant a warning for lines 3 (no input) and 4 (no 1990), not line 2", c.Blocking, c.Problems, sample)
+		}
+		// The statement that applies still labels the half year.
+		if h := ruHeadline(t, conn); h.label != "2023 (Jan-Jun)" {
+			t.Errorf("UNHCR headline %+v, want 2023 (Jan-Jun)", h)
+		}
 	})
 
 	t.Run("not known", func(t *testing.T) {
