@@ -68,7 +68,10 @@ func evaluateClaims(ctx context.Context, conn *sql.Conn) ([]release.Claim, error
 			r.Explanation = fmt.Sprintf("not reproducible from the loaded data: the metric cannot be computed (%v); it requires %s", qerr, c.requires)
 		case actual == nil || math.IsNaN(*actual) || math.IsInf(*actual, 0):
 			r.Status = ClaimNotReproducible
-			r.Explanation = "not reproducible from the loaded data: missing " + c.requires
+			// requires lists everything the metric needs, of which the
+			// loaded data may hold a part (one of two years): say that
+			// something of it is missing, not that all of it is.
+			r.Explanation = "not reproducible from the loaded data, which lack some of what it requires: " + c.requires
 			if c.impliedQuery == "" {
 				break
 			}

@@ -627,6 +627,25 @@ func TestClaimThatDiffers(t *testing.T) {
 	}
 }
 
+// TestClaimNotReproducible: on the tiny build, which loads the 2023 EC
+// workbook but not 2022's, the claim about 2023 against 2022 cannot be
+// reproduced, and its explanation does not say that both years are missing.
+func TestClaimNotReproducible(t *testing.T) {
+	t.Parallel()
+	b := tinyBuild(t)
+	for _, c := range b.Report.Claims {
+		if c.ID != "ru_schengen_applications_2023_yoy" {
+			continue
+		}
+		want := "not reproducible from the loaded data, which lack some of what it requires: EC consulate workbooks for 2022 and 2023"
+		if c.Status != ClaimNotReproducible || c.Explanation != want {
+			t.Errorf("claim %s: %s, %q; want %s, %q", c.ID, c.Status, c.Explanation, ClaimNotReproducible, want)
+		}
+		return
+	}
+	t.Errorf("no claim ru_schengen_applications_2023_yoy in %+v", b.Report.Claims)
+}
+
 // dumpWorkbook renders a workbook's content (sheets, frozen panes, tables,
 // cells with their number formats) as text, skipping rows keep rejects.
 func dumpWorkbook(t *testing.T, path string, keep func(sheet string, row []string) bool) string {

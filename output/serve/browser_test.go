@@ -31,7 +31,7 @@ func TestBrowser(t *testing.T) {
 			map[string]any{"id": "ru_mfa_visas_eu_2023_vs_2022", "statement": "158,972 visas were granted in 2023, only a 0.7% increase from 2022",
 				"source": `"France grants temporary visas to six Russian deserters", news article by fLEXI tEAM citing the Russian MFA (no URL recorded)`, "status": "not_reproducible",
 				"expected": 0.7, "actual": nil, "unit": "percent", "implied": 157866.93147964252, "implies": "the 2022 number of visas issued by Russia to European nationals",
-				"note": "not reproducible from the loaded data: missing a published 2022 figure of visas issued by Russia to European nationals (only 2023 is published: 158,972)"},
+				"note": "not reproducible from the loaded data, which lack some of what it requires: a published 2022 figure of visas issued by Russia to European nationals (only 2023 is published: 158,972)"},
 		}
 	})
 	_, ts := newTestServer(t, tr, nil)
