@@ -349,7 +349,7 @@ func TestRunRealFigures(t *testing.T) {
 		if want[id] != status {
 			t.Errorf("claim %s: %s (%s), want %s", id, status, expl, want[id])
 		}
-		if status == ClaimNotReproducible && !strings.Contains(expl, "missing a published 20") {
+		if status == ClaimNotReproducible && !strings.Contains(expl, "lack some of what it requires: a published 20") {
 			t.Errorf("claim %s does not say what is missing: %s", id, expl)
 		}
 	}
