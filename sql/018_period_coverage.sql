@@ -6,19 +6,14 @@
 --          file or an export's extraction date); and any input of any source
 --          can be stated to cover part of a year in the curated file
 --          data/curated/period_coverage.csv, keyed by the input's SHA-256
---          (for a UNHCR input, that of the file or of its content as
---          published, so that a gzipped copy is known as the publication,
---          as in the releases file). A period not listed is complete as
---          published.
--- Inputs:  raw_period_coverage, unhcr_input_releases, raw_unhcr_files, inputs.
+--          (coverage_statements matches them to the inputs). A period not
+--          listed is complete as published.
+-- Inputs:  coverage_statements, unhcr_input_releases, inputs.
 -- Grain:   one row per input (release) and year.
 CREATE OR REPLACE TABLE period_coverage AS
 WITH stated AS (
-    SELECT i.sha256, i.source, i.path, c.year, c.first_month, c.last_month, c.known_from
-    FROM raw_period_coverage c
-    JOIN inputs i ON i.source = c.source
-    LEFT JOIN raw_unhcr_files f ON c.source = 'unhcr' AND f.file = i.path
-    WHERE c.sha256 IN (i.sha256, f.content_sha256)
+    SELECT sha256, source, path, year, first_month, last_month, known_from
+    FROM coverage_statements
     UNION ALL
     SELECT i.sha256, 'unhcr', i.path, year(r.data_through), 1, m.last_month,
            r.release || ': its figures run to ' || strftime(r.data_through, '%Y-%m-%d') || ' (' || r.known_from || ')'

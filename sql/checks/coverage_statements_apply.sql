@@ -1,29 +1,21 @@
 -- Purpose: every statement of the curated coverage file
 --          (data/curated/period_coverage.csv) applies to an input of the
---          run: its SHA-256 is that of an input of its source (for UNHCR,
---          of the file or of its content, as period_coverage matches) and
---          that input has observations in the stated year. A statement that
+--          run: it matches an input (coverage_statements) and that input
+--          has observations in the stated year. A statement that
 --          applies to nothing is ignored, so the period it was written for
 --          would be published as a whole year: typically the file was
 --          replaced by a newer download, whose digest differs.
 -- Severity: warning
 -- Show: all
 -- Returns: one row per statement that applies to no input, with why.
-WITH matched AS (
-    SELECT c.file, c.line, c.year, i.path, left(i.sha256, 12) AS release
-    FROM raw_period_coverage c
-    JOIN inputs i ON i.source = c.source
-    LEFT JOIN raw_unhcr_files f ON c.source = 'unhcr' AND f.file = i.path
-    WHERE c.sha256 IN (i.sha256, f.content_sha256)
-),
-observed AS (
+WITH observed AS (
     SELECT DISTINCT release, year FROM observations
 ),
 applies AS (
     SELECT m.file, m.line, string_agg(DISTINCT m.path, ', ' ORDER BY m.path) AS paths,
            bool_or(o.release IS NOT NULL) AS observed
-    FROM matched m
-    LEFT JOIN observed o ON o.release = m.release AND o.year = m.year
+    FROM coverage_statements m
+    LEFT JOIN observed o ON o.release = left(m.sha256, 12) AND o.year = m.year
     GROUP BY m.file, m.line
 )
 SELECT c.file, c.line, c.source, c.input_name, c.year,
