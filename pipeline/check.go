@@ -35,5 +35,5 @@ func Check(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (
 		return rep, err
 	}
 	defer conn.Close()
-	return rep, buildDatabase(ctx, conn, srcs, rep.Inputs, prevObs, rep, log)
+	return rep, buildDatabase(ctx, conn, srcs, rep.Inputs, cfg.Limits, prevObs, rep, log)
 }

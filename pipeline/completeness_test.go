@@ -39,7 +39,7 @@ func buildChecked(t *testing.T, cfg Config) (*sql.Conn, map[string]release.Check
 	}
 	conn := openDuckConn(t)
 	rep := &Report{}
-	if err := buildDatabase(ctx, conn, srcs, inputs, "", rep, quietLog()); err != nil {
+	if err := buildDatabase(ctx, conn, srcs, inputs, cfg.Limits, "", rep, quietLog()); err != nil {
 		t.Fatal(err)
 	}
 	checks := map[string]release.Check{}
@@ -130,6 +130,30 @@ func TestPartialPeriodNeverComparedAsWhole(t *testing.T) {
 			writeFile(t, "period_coverage.csv", coverageHead+sha+",unhcr,export.csv,2023,1,6,mid-year release\n"))
 		cfg.Sources.UNHCR.Paths = []string{gzipCopy(t, midYearExport)}
 		checkMidYear(t, cfg, ruHeadline)
+	})
+
+	// A statement about any source's file holds for a gzipped copy of it:
+	// an input is known by its file's digest or its content's.
+	t.Run("curated coverage, gzipped Eurostat copy", func(t *testing.T) {
+		_, esSHA, err := sources.FileDigest(tinyEurostat[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := midYearConfig(t, "../data/curated/unhcr_releases.csv",
+			writeFile(t, "period_coverage.csv", coverageHead+esSHA+",eurostat_asylum,decisions.csv,2016,1,6,stated for the test\n"))
+		cfg.Sources.Eurostat.Paths = []string{gzipCopy(t, tinyEurostat[0])}
+		conn, checks := buildChecked(t, cfg)
+		var partial, all int
+		if err := conn.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE NOT period_complete AND period_label = '2016 (Jan-Jun)'), count(*)
+			FROM observations WHERE dataset LIKE 'eurostat_%' AND year = 2016`).Scan(&partial, &all); err != nil {
+			t.Fatal(err)
+		}
+		if all == 0 || partial != all {
+			t.Errorf("Eurostat 2016 rows labelled 2016 (Jan-Jun): %d of %d", partial, all)
+		}
+		if c := checks["coverage_statements_apply"]; c.Problems != 0 {
+			t.Errorf("coverage_statements_apply: %d problems %v, want none", c.Problems, c.Sample)
+		}
 	})
 
 	// A statement that applies to no input (its file was replaced, or the

@@ -77,7 +77,7 @@ func buildCountryCodes(t *testing.T, ecPath, refDir string) (*sql.Conn, error) {
 		t.Fatal(err)
 	}
 	conn := openDuckConn(t)
-	return conn, build(ctx, conn, srcs, inputs, "", &Report{}, quietLog(), "observations_stored")
+	return conn, build(ctx, conn, srcs, inputs, cfg.Limits, "", &Report{}, quietLog(), "observations_stored")
 }
 
 // hostCodes returns the code of the host country of every data row.

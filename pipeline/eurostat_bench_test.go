@@ -205,7 +205,7 @@ func TestEurostatBenchChild(t *testing.T) {
 			t.Fatal(err)
 		}
 		rep := &Report{}
-		if err := build(ctx, conn, srcs, inputs, "", rep, quietLog(), "observations"); err != nil {
+		if err := build(ctx, conn, srcs, inputs, cfg.Limits, "", rep, quietLog(), "observations"); err != nil {
 			t.Fatal(err)
 		}
 		sec = time.Since(start).Seconds()

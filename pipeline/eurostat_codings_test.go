@@ -234,7 +234,7 @@ func TestEurostatBothCodings(t *testing.T) {
 	}
 	conn := openDuckConn(t)
 	rep := &Report{}
-	if err := build(ctx, conn, srcs, inputs, "", rep, quietLog(), ""); err != nil {
+	if err := build(ctx, conn, srcs, inputs, cfg.Limits, "", rep, quietLog(), ""); err != nil {
 		t.Fatal(err)
 	}
 	releaseOf := func(path string) string {

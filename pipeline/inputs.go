@@ -47,13 +47,19 @@ func listInputs(ctx context.Context, srcs []sources.Source, digest func(ctx cont
 }
 
 // recordInputs writes the inputs table that observations' release column
-// refers to.
-func recordInputs(ctx context.Context, conn *sql.Conn, inputs []release.Input) error {
+// refers to, with each input's content digest: that of its decompressed
+// bytes when it is gzip-compressed, its file digest otherwise. Curated
+// statements about a publication (the UNHCR releases file, the coverage
+// file) match either, so that a compressed copy is known as the
+// publication. limits bound the decompressed content as the sources'
+// readers do.
+func recordInputs(ctx context.Context, conn *sql.Conn, inputs []release.Input, limits sources.Limits) error {
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TABLE inputs (
-		source VARCHAR NOT NULL, path VARCHAR NOT NULL, year INTEGER, size BIGINT NOT NULL, sha256 VARCHAR NOT NULL)`); err != nil {
+		source VARCHAR NOT NULL, path VARCHAR NOT NULL, year INTEGER, size BIGINT NOT NULL, sha256 VARCHAR NOT NULL,
+		content_sha256 VARCHAR NOT NULL)`); err != nil {
 		return fmt.Errorf("create inputs table: %w", err)
 	}
-	stmt, err := conn.PrepareContext(ctx, `INSERT INTO inputs VALUES (?, ?, ?, ?, ?)`)
+	stmt, err := conn.PrepareContext(ctx, `INSERT INTO inputs VALUES (?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("record inputs: %w", err)
 	}
@@ -63,7 +69,14 @@ func recordInputs(ctx context.Context, conn *sql.Conn, inputs []release.Input) e
 		if in.Year != 0 {
 			year = int32(in.Year)
 		}
-		if _, err := stmt.ExecContext(ctx, in.Source, in.Path, year, in.Size, in.SHA256); err != nil {
+		content, compressed, err := sources.ContentDigest(in.Path, limits)
+		if err != nil {
+			return fmt.Errorf("source %s: %w", in.Source, err)
+		}
+		if !compressed {
+			content = in.SHA256
+		}
+		if _, err := stmt.ExecContext(ctx, in.Source, in.Path, year, in.Size, in.SHA256, content); err != nil {
 			return fmt.Errorf("record input %s: %w", in.Path, err)
 		}
 	}

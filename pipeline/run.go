@@ -214,7 +214,7 @@ func (r *run) build(ctx context.Context) error {
 	if r.conn, err = db.Conn(ctx); err != nil {
 		return fmt.Errorf("connect to %s: %w", path, err)
 	}
-	return buildDatabase(ctx, r.conn, r.srcs, r.rep.Inputs, previousObservations(r.layout, r.prev), r.rep, r.log)
+	return buildDatabase(ctx, r.conn, r.srcs, r.rep.Inputs, r.cfg.Limits, previousObservations(r.layout, r.prev), r.rep, r.log)
 }
 
 // export writes the release into a hidden folder, to be renamed into
@@ -354,8 +354,8 @@ func previousObservations(l release.Layout, prev *release.Report) string {
 }
 
 // buildDatabase fills a fresh database: inputs, sources, transforms, checks.
-func buildDatabase(ctx context.Context, conn *sql.Conn, srcs []sources.Source, inputs []release.Input, prevObs string, rep *Report, log *slog.Logger) error {
-	if err := build(ctx, conn, srcs, inputs, prevObs, rep, log, ""); err != nil {
+func buildDatabase(ctx context.Context, conn *sql.Conn, srcs []sources.Source, inputs []release.Input, limits sources.Limits, prevObs string, rep *Report, log *slog.Logger) error {
+	if err := build(ctx, conn, srcs, inputs, limits, prevObs, rep, log, ""); err != nil {
 		return err
 	}
 	tables, err := tableCounts(ctx, conn)
@@ -388,8 +388,8 @@ func buildDatabase(ctx context.Context, conn *sql.Conn, srcs []sources.Source, i
 // order, each followed by the checks declared after it. With stopAfter set
 // it stops after that transform and its checks; otherwise it runs them
 // all, then the catalogue check and the checks that follow everything.
-func build(ctx context.Context, conn *sql.Conn, srcs []sources.Source, inputs []release.Input, prevObs string, rep *Report, log *slog.Logger, stopAfter string) error {
-	if err := recordInputs(ctx, conn, inputs); err != nil {
+func build(ctx context.Context, conn *sql.Conn, srcs []sources.Source, inputs []release.Input, limits sources.Limits, prevObs string, rep *Report, log *slog.Logger, stopAfter string) error {
+	if err := recordInputs(ctx, conn, inputs, limits); err != nil {
 		return err
 	}
 

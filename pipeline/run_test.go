@@ -619,7 +619,7 @@ func TestClaimThatDiffers(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep := &Report{}
-	if err := buildDatabase(ctx, openDuckConn(t), srcs, inputs, "", rep, quietLog()); err != nil {
+	if err := buildDatabase(ctx, openDuckConn(t), srcs, inputs, cfg.Limits, "", rep, quietLog()); err != nil {
 		t.Fatal(err)
 	}
 	if len(rep.Claims) != 1 || rep.Claims[0].Status != ClaimDiffers || !strings.Contains(rep.Claims[0].Explanation, "published -30; the data gives -24.2792 (-24 at whole percent)") {

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // PeriodCoverageConfig locates the curated statements of how much of a
@@ -84,10 +86,16 @@ type periodCoverageRow struct {
 }
 
 // readPeriodCoverage reads and checks the curated coverage file: a full
-// lower-case SHA-256, a year, a month range within it, and a citation for
+// lower-case SHA-256, a source's name, a year, a month range within it, and a citation for
 // every row; one row per input and year.
 func readPeriodCoverage(path string, fn func(line int, r periodCoverageRow) error) error {
 	seen := map[string]int{}
+	// A statement is about an input of a source, named as the source
+	// names itself (an unknown name would match no input).
+	var names []string
+	for _, src := range All(Config{}) {
+		names = append(names, src.Name())
+	}
 	return readRefCSV(path, periodCoverageColumns, func(line int, rec []string) error {
 		bad := func(col, val string, e error) error {
 			return &LocatedError{File: path, Line: int64(line), Column: col, Value: val, Err: e}
@@ -95,6 +103,9 @@ func readPeriodCoverage(path string, fn func(line int, r periodCoverageRow) erro
 		row := periodCoverageRow{sha256: rec[0], source: rec[1], file: rec[2], knownFrom: rec[6]}
 		if !sha256Hex.MatchString(row.sha256) {
 			return bad("sha256", rec[0], errors.New("expected the input's full SHA-256 in 64 lower-case hex digits (sha256sum FILE)"))
+		}
+		if !slices.Contains(names, row.source) {
+			return bad("source", rec[1], fmt.Errorf("expected the name of a source: %s", strings.Join(names, ", ")))
 		}
 		num := func(col int, lo, hi int) (int, error) {
 			v, err := strconv.Atoi(rec[col])

@@ -41,6 +41,7 @@ func TestPeriodCoverageBadRows(t *testing.T) {
 	}{
 		{"header", "sha,source\n", "line 1: expected the header"},
 		{"short hash", head + "abc,unhcr,f.csv,2023,1,6,mid-year release\n", "line 2 column sha256: expected the input's full SHA-256"},
+		{"source", head + sha + ",eurostat,f.csv,2023,1,6,mid-year release\n", "line 2 column source: expected the name of a source: reference, ec_schengen_consulates, eurostat_asylum, unhcr"},
 		{"month", head + sha + ",unhcr,f.csv,2023,7,6,mid-year release\n", "line 2 column last_month: expected a whole number from 7 to 12"},
 		{"whole year", head + sha + ",unhcr,f.csv,2023,1,12,x\n", "line 2 column last_month: a row states a partial period"},
 		{"no citation", head + sha + ",unhcr,f.csv,2023,1,6,\n", "line 2 column known_from: empty value"},

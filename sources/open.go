@@ -3,6 +3,8 @@ package sources
 import (
 	"bufio"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -72,6 +74,40 @@ func openDecompressed(path string, content io.Writer) (io.Reader, io.Closer, err
 		r = io.TeeReader(r, content)
 	}
 	return r, f, nil
+}
+
+// ContentDigest returns the hex SHA-256 of the content of the input at path
+// as published, when the file is gzip-compressed: that of the decompressed
+// bytes, so that a compressed copy of a publication is known as the
+// publication. For a file that is not compressed it returns "" and false
+// without reading past the magic (its content digest is its file digest).
+// Content past limits.MaxExpandedBytes is a *LimitError, as when a source
+// reads it.
+func ContentDigest(path string, limits Limits) (string, bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", false, fmt.Errorf("hash %s: %w", path, err)
+	}
+	defer f.Close()
+	var magic [2]byte
+	if n, _ := io.ReadFull(f, magic[:]); n < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
+		return "", false, nil
+	}
+	r, closer, err := openDecompressed(path, nil)
+	if err != nil {
+		return "", false, err
+	}
+	defer closer.Close()
+	max := limits.WithDefaults().MaxExpandedBytes
+	h := sha256.New()
+	n, err := io.Copy(h, io.LimitReader(r, max+1))
+	if err != nil {
+		return "", false, &LocatedError{File: path, Err: fmt.Errorf("hash the decompressed content: %w", err)}
+	}
+	if n > max {
+		return "", false, &LocatedError{File: path, Err: &LimitError{What: "the decompressed content", Max: max, Unit: "bytes", Key: "limits.max_expanded_bytes"}}
+	}
+	return hex.EncodeToString(h.Sum(nil)), true, nil
 }
 
 // gzipErrReader turns the gzip reader's end-of-stream surprises into

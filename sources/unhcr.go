@@ -3,10 +3,8 @@ package sources
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"database/sql/driver"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -57,7 +55,7 @@ CREATE TABLE raw_unhcr_footnotes (
 );
 DROP TABLE IF EXISTS raw_unhcr_files;
 CREATE TABLE raw_unhcr_files (
-  file VARCHAR, content_sha256 VARCHAR, layout VARCHAR, date_extracted TIMESTAMP
+  file VARCHAR, layout VARCHAR, date_extracted TIMESTAMP
 );
 DROP TABLE IF EXISTS raw_unhcr_releases;
 CREATE TABLE raw_unhcr_releases (
@@ -273,8 +271,7 @@ func (s *unhcrSource) loadPage(ctx context.Context, conn *sql.Conn, path, pageUR
 }
 
 func (s *unhcrSource) loadFile(ctx context.Context, conn *sql.Conn, path string, st *Stats) error {
-	content := sha256.New()
-	r, closer, err := openDecompressed(path, content)
+	r, closer, err := openDecompressed(path, nil)
 	if err != nil {
 		return fmt.Errorf("unhcr: %w", err)
 	}
@@ -289,7 +286,6 @@ func (s *unhcrSource) loadFile(ctx context.Context, conn *sql.Conn, path string,
 	if err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("unhcr: read %s: %w", path, err)
 	}
-	digest := func() string { return hex.EncodeToString(content.Sum(nil)) }
 	if hasTextSuffix(path, ".json") || unhcrLooksLikeJSON(head) {
 		data, err := unhcrReadCapped(br, unhcrMaxBody)
 		if err != nil {
@@ -299,7 +295,7 @@ func (s *unhcrSource) loadFile(ctx context.Context, conn *sql.Conn, path string,
 		if err != nil {
 			return err
 		}
-		if err := recordUNHCRFile(ctx, conn, path, digest(), "api_page", time.Time{}, st); err != nil {
+		if err := recordUNHCRFile(ctx, conn, path, "api_page", time.Time{}, st); err != nil {
 			return err
 		}
 		return appendUNHCRPage(ctx, conn, p, st)
@@ -331,20 +327,20 @@ func (s *unhcrSource) loadFile(ctx context.Context, conn *sql.Conn, path string,
 	if _, err := io.Copy(io.Discard, lines); err != nil {
 		return fmt.Errorf("unhcr: read %s: %w", path, err)
 	}
-	return recordUNHCRFile(ctx, conn, path, digest(), u.layout, u.extracted, st)
+	return recordUNHCRFile(ctx, conn, path, u.layout, u.extracted, st)
 }
 
-// recordUNHCRFile notes what kind of table a file is, the SHA-256 of its
-// content (decompressed when the file is gzipped) and, for exports with a
-// preamble, when it was extracted: the release of its figures is worked out
-// from this and the releases file in SQL (unhcr_input_releases).
-func recordUNHCRFile(ctx context.Context, conn *sql.Conn, file, contentSHA256, layout string, extracted time.Time, st *Stats) error {
+// recordUNHCRFile notes what kind of table a file is and, for exports with
+// a preamble, when it was extracted: the release of its figures is worked
+// out from this, the SHA-256 of the file's content (the pipeline's inputs
+// table) and the releases file in SQL (unhcr_input_releases).
+func recordUNHCRFile(ctx context.Context, conn *sql.Conn, file, layout string, extracted time.Time, st *Stats) error {
 	var ts driver.Value
 	if !extracted.IsZero() {
 		ts = extracted
 	}
 	n, err := appendRows(ctx, conn, unhcrFilesTable, func(add func(vals ...driver.Value) error) error {
-		return add(file, contentSHA256, layout, ts)
+		return add(file, layout, ts)
 	})
 	st.add(unhcrFilesTable, n)
 	if err != nil {

@@ -2,9 +2,9 @@
 --          from, and the files in order of recency (1 = newest), so that
 --          when two inputs publish the same cell the newer release wins. The
 --          release is what the releases file (data/curated/unhcr_releases.csv)
---          states for the SHA-256 of the file's content (decompressed when
---          the input is gzipped, so a compressed copy of a publication is
---          known as the publication itself); failing that, an export's
+--          states for the SHA-256 of the file's content (inputs.content_sha256,
+--          decompressed when the input is gzipped, so a compressed copy of a
+--          publication is known as the publication itself); failing that, an export's
 --          preamble "Date extracted:" stands for both the release and the
 --          date its figures run to; failing that, the release is unknown and
 --          ranks below every known one. Equal dates rank by file path, the
@@ -28,4 +28,4 @@ SELECT
         ORDER BY coalesce(r.data_through, CAST(f.date_extracted AS DATE)) DESC NULLS LAST, f.file DESC) AS recency
 FROM raw_unhcr_files f
 JOIN inputs i ON i.source = 'unhcr' AND i.path = f.file
-LEFT JOIN raw_unhcr_releases r ON r.sha256 = f.content_sha256;
+LEFT JOIN raw_unhcr_releases r ON r.sha256 = i.content_sha256;
