@@ -37,7 +37,7 @@ func hasTextSuffix(name string, exts ...string) bool {
 // reports a line or a decompressed stream longer than limits allow as a
 // *LimitError.
 func openText(path string, limits Limits) (*bufio.Reader, io.Closer, error) {
-	r, closer, err := openDecompressed(path, nil)
+	r, closer, _, err := openDecompressed(path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -45,56 +45,43 @@ func openText(path string, limits Limits) (*bufio.Reader, io.Closer, error) {
 }
 
 // openDecompressed opens the input at path and, when it starts with the
-// gzip magic, decompresses it, whatever its name. The returned reader
-// reports a truncated or corrupt stream as ErrTruncated. When content is
-// not nil, every byte of the (decompressed) content is written to it as it
-// is read, so a caller that reads to the end can hash what was published,
-// compressed or not.
-func openDecompressed(path string, content io.Writer) (io.Reader, io.Closer, error) {
+// gzip magic, decompresses it, whatever its name, and says so. The returned
+// reader reports a truncated or corrupt stream as ErrTruncated.
+func openDecompressed(path string) (io.Reader, io.Closer, bool, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open %s: %w", path, err)
+		return nil, nil, false, fmt.Errorf("open %s: %w", path, err)
 	}
 	br := bufio.NewReaderSize(f, 1<<20)
 	magic, err := br.Peek(2)
 	if err != nil && err != io.EOF {
 		f.Close()
-		return nil, nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, nil, false, fmt.Errorf("read %s: %w", path, err)
 	}
-	var r io.Reader = br
-	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			f.Close()
-			return nil, nil, &LocatedError{File: path, Err: fmt.Errorf("%w: %v", ErrTruncated, err)}
-		}
-		r = gzipErrReader{zr}
+	if len(magic) < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
+		return br, f, false, nil
 	}
-	if content != nil {
-		r = io.TeeReader(r, content)
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		f.Close()
+		return nil, nil, false, &LocatedError{File: path, Err: fmt.Errorf("%w: %v", ErrTruncated, err)}
 	}
-	return r, f, nil
+	return gzipErrReader{zr}, f, true, nil
 }
 
 // ContentDigest returns the hex SHA-256 of the content of the input at path
 // as published, when the file is gzip-compressed: that of the decompressed
 // bytes, so that a compressed copy of a publication is known as the
 // publication. For a file that is not compressed it returns "" and false
-// without reading past the magic (its content digest is its file digest).
+// without hashing it (its content digest is its file digest).
 // Content past limits.MaxExpandedBytes is a *LimitError, as when a source
 // reads it.
 func ContentDigest(path string, limits Limits) (string, bool, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", false, fmt.Errorf("hash %s: %w", path, err)
-	}
-	defer f.Close()
-	var magic [2]byte
-	if n, _ := io.ReadFull(f, magic[:]); n < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
-		return "", false, nil
-	}
-	r, closer, err := openDecompressed(path, nil)
-	if err != nil {
+	r, closer, compressed, err := openDecompressed(path)
+	if err != nil || !compressed {
+		if closer != nil {
+			closer.Close()
+		}
 		return "", false, err
 	}
 	defer closer.Close()

@@ -103,6 +103,9 @@ func TestUNHCRGzippedBroken(t *testing.T) {
 	if !errors.Is(err, ErrTruncated) || !strings.Contains(err.Error(), cut) {
 		t.Errorf("truncated gzip: %v, want ErrTruncated naming %s", err, cut)
 	}
+	if _, _, err := ContentDigest(cut, DefaultLimits()); !errors.Is(err, ErrTruncated) || !strings.Contains(err.Error(), cut) {
+		t.Errorf("content digest of a truncated gzip: %v, want ErrTruncated naming %s", err, cut)
+	}
 
 	header, body, _ := bytes.Cut(plain, []byte("\n"))
 	long := append(append(header, '\n'), bytes.Repeat(body, 8)...) // ~3.4 MB of rows in ~0.2 MB
@@ -113,6 +116,13 @@ func TestUNHCRGzippedBroken(t *testing.T) {
 	var le *LimitError
 	if !errors.As(err, &le) || !errors.Is(err, ErrLimit) || le.Max != 1<<20 || !strings.Contains(err.Error(), bomb) {
 		t.Errorf("expanding gzip: %v, want a *LimitError at %d bytes naming %s", err, 1<<20, bomb)
+	}
+	_, _, err = ContentDigest(bomb, limits)
+	if !errors.As(err, &le) || le.Max != 1<<20 || !strings.Contains(err.Error(), bomb) {
+		t.Errorf("content digest of an expanding gzip: %v, want a *LimitError at %d bytes naming %s", err, 1<<20, bomb)
+	}
+	if _, _, err := ContentDigest(bomb, DefaultLimits()); err != nil {
+		t.Errorf("content digest of the same gzip under the default limits: %v", err)
 	}
 }
 
