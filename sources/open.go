@@ -37,36 +37,39 @@ func hasTextSuffix(name string, exts ...string) bool {
 // reports a line or a decompressed stream longer than limits allow as a
 // *LimitError.
 func openText(path string, limits Limits) (*bufio.Reader, io.Closer, error) {
-	r, closer, _, err := openDecompressed(path)
+	r, closer, err := openDecompressed(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	return bufio.NewReaderSize(newLineLimitReader(r, limits), 1<<20), closer, nil
 }
 
+// gzipMagic is how a gzip stream starts.
+var gzipMagic = [2]byte{0x1f, 0x8b}
+
 // openDecompressed opens the input at path and, when it starts with the
-// gzip magic, decompresses it, whatever its name, and says so. The returned
-// reader reports a truncated or corrupt stream as ErrTruncated.
-func openDecompressed(path string) (io.Reader, io.Closer, bool, error) {
+// gzip magic, decompresses it, whatever its name. The returned reader
+// reports a truncated or corrupt stream as ErrTruncated.
+func openDecompressed(path string) (io.Reader, io.Closer, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, false, fmt.Errorf("open %s: %w", path, err)
+		return nil, nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	br := bufio.NewReaderSize(f, 1<<20)
 	magic, err := br.Peek(2)
 	if err != nil && err != io.EOF {
 		f.Close()
-		return nil, nil, false, fmt.Errorf("read %s: %w", path, err)
+		return nil, nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	if len(magic) < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
-		return br, f, false, nil
+	if len(magic) < 2 || [2]byte(magic) != gzipMagic {
+		return br, f, nil
 	}
 	zr, err := gzip.NewReader(br)
 	if err != nil {
 		f.Close()
-		return nil, nil, false, &LocatedError{File: path, Err: fmt.Errorf("%w: %v", ErrTruncated, err)}
+		return nil, nil, &LocatedError{File: path, Err: fmt.Errorf("%w: %v", ErrTruncated, err)}
 	}
-	return gzipErrReader{zr}, f, true, nil
+	return gzipErrReader{zr}, f, nil
 }
 
 // ContentDigest returns the hex SHA-256 of the content of the input at path
@@ -77,21 +80,30 @@ func openDecompressed(path string) (io.Reader, io.Closer, bool, error) {
 // Content past limits.MaxExpandedBytes is a *LimitError, as when a source
 // reads it.
 func ContentDigest(path string, limits Limits) (string, bool, error) {
-	r, closer, compressed, err := openDecompressed(path)
-	if err != nil || !compressed {
-		if closer != nil {
-			closer.Close()
-		}
+	// Every input of every run comes here: look at the magic alone before
+	// opening a file to decompress it.
+	f, err := os.Open(path)
+	if err != nil {
+		return "", false, fmt.Errorf("hash %s: %w", path, err)
+	}
+	var magic [2]byte
+	n, _ := io.ReadFull(f, magic[:])
+	f.Close()
+	if n < 2 || magic != gzipMagic {
+		return "", false, nil
+	}
+	r, closer, err := openDecompressed(path)
+	if err != nil {
 		return "", false, err
 	}
 	defer closer.Close()
 	max := limits.WithDefaults().MaxExpandedBytes
 	h := sha256.New()
-	n, err := io.Copy(h, io.LimitReader(r, max+1))
+	read, err := io.Copy(h, io.LimitReader(r, max+1))
 	if err != nil {
 		return "", false, &LocatedError{File: path, Err: fmt.Errorf("hash the decompressed content: %w", err)}
 	}
-	if n > max {
+	if read > max {
 		return "", false, &LocatedError{File: path, Err: &LimitError{What: "the decompressed content", Max: max, Unit: "bytes", Key: "limits.max_expanded_bytes"}}
 	}
 	return hex.EncodeToString(h.Sum(nil)), true, nil

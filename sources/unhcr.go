@@ -271,7 +271,7 @@ func (s *unhcrSource) loadPage(ctx context.Context, conn *sql.Conn, path, pageUR
 }
 
 func (s *unhcrSource) loadFile(ctx context.Context, conn *sql.Conn, path string, st *Stats) error {
-	r, closer, _, err := openDecompressed(path)
+	r, closer, err := openDecompressed(path)
 	if err != nil {
 		return fmt.Errorf("unhcr: %w", err)
 	}
