@@ -53,11 +53,16 @@ bench-quick:
 	$(GO) test -run '^$$' -bench '^(BenchmarkReadECWorkbook|BenchmarkExports)$$' -benchtime 1x -timeout 30m ./...
 	$(GO) test -run '^$$' -bench '^(BenchmarkEurostatIngest|BenchmarkNightlyRun)$$/^5M' -benchtime 1x -timeout 30m ./pipeline
 
-# Fuzz every parser for FUZZTIME each, seeded from the real files.
+# Fuzz every parser for FUZZTIME each, seeded from the real files: every
+# Fuzz function of each package in FUZZ_PKGS (go test -fuzz takes one
+# package and one function at a time).
 FUZZTIME ?= 30s
+FUZZ_PKGS := ./sources ./sources/xls
 fuzz:
-	@for f in $$($(GO) test ./sources -list '^Fuzz' | grep '^Fuzz'); do \
-		echo "== $$f"; $(GO) test ./sources -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; \
+	@for p in $(FUZZ_PKGS); do \
+		for f in $$($(GO) test $$p -list '^Fuzz' | grep '^Fuzz'); do \
+			echo "== $$p $$f"; $(GO) test $$p -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; \
+		done; \
 	done
 
 # Regenerate data/reference/iso3166_names.csv from Debian's iso-codes lists
