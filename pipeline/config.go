@@ -92,14 +92,18 @@ type SourcesConfig struct {
 }
 
 // SourceConfig returns the sources package's view of the configuration.
-// The Eurostat code lists live beside the country reference unless
-// sources.eurostat_asylum.code_lists says otherwise.
+// The Eurostat code lists and the EC workbook layouts live beside the
+// country reference unless sources.eurostat_asylum.code_lists or
+// sources.ec_schengen_consulates.layouts says otherwise.
 func (c Config) SourceConfig() sources.Config {
 	eurostat := c.Sources.Eurostat
 	if eurostat.CodeLists == "" {
 		eurostat.CodeLists = c.Sources.Reference.Dir
 	}
 	ec, unhcr, rumfa := c.Sources.ECSchengen, c.Sources.UNHCR, c.Sources.RUMFA
+	if ec.Layouts == "" {
+		ec.Layouts = c.Sources.Reference.Dir
+	}
 	eurostat.Limits, ec.Limits, unhcr.Limits, rumfa.Limits = c.Limits, c.Limits, c.Limits, c.Limits
 	return sources.Config{
 		Reference:      c.Sources.Reference,

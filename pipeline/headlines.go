@@ -13,7 +13,7 @@ const HeadlineCountry = "RU"
 
 func headlines(ctx context.Context, conn *sql.Conn) ([]release.Headline, error) {
 	rows, err := conn.QueryContext(ctx, `SELECT host_country, host_country_name, year, applications,
-		applications_yoy_change, not_issued_rate
+		applications_yoy_change, uniform_applied, uniform_applied_yoy_change, not_issued_rate, coalesce(comparability_note, '')
 		FROM schengen_host_country_year WHERE host_country = ? ORDER BY year`, HeadlineCountry)
 	if err != nil {
 		return nil, fmt.Errorf("headlines: %w", err)
@@ -22,7 +22,7 @@ func headlines(ctx context.Context, conn *sql.Conn) ([]release.Headline, error) 
 	var out []release.Headline
 	for rows.Next() {
 		var h release.Headline
-		if err := rows.Scan(&h.HostCountry, &h.Name, &h.Year, &h.Applications, &h.Change, &h.NotIssuedRate); err != nil {
+		if err := rows.Scan(&h.HostCountry, &h.Name, &h.Year, &h.Applications, &h.Change, &h.UniformApplied, &h.UniformChange, &h.NotIssuedRate, &h.Note); err != nil {
 			return nil, fmt.Errorf("headlines: %w", err)
 		}
 		out = append(out, h)

@@ -166,7 +166,7 @@ func TestNightlyScenarios(t *testing.T) {
 		{"permanent 404", func() { up.mode.Store("404") }, []string{"404", server}},
 		{"truncated body", func() { up.mode.Store("truncated") }, []string{"truncated", server}},
 		{"HTML page instead of xlsx", func() { up.mode.Store("html") }, []string{"got an HTML page, expected xlsx", server}},
-		{"changed layout", func() { up.mode.Store("ok"); up.body.Store(&edited) }, []string{"row 1 column I", "layout has changed", `expected "uniform visas applied for"`}},
+		{"changed layout", func() { up.mode.Store("ok"); up.body.Store(&edited) }, []string{`sheet "Data for consulates" row 1`, "match no known layout", `I "Short-stay visas requested"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -313,18 +313,20 @@ func writeWorkbook(ctx context.Context, conn *sql.Conn, dir string, cat []vsql.C
 	}
 	chart := output.ChartSheet{
 		Name:  "Chart",
-		Title: "Applications lodged at Schengen consulates located in " + name + ", by year",
+		Title: "Uniform visa applications lodged at Schengen consulates located in " + name + ", by year",
 		Kind:  output.ChartColumn,
 		Columns: []output.Column{
 			{Header: "year", Label: "Year", Format: output.FormatCode},
-			{Header: "applications", Label: "Applications (ATV + uniform)", Format: output.FormatCount},
+			{Header: "uniform_applied", Label: "Uniform visa applications", Format: output.FormatCount},
 		},
 		Query: func(ctx context.Context) (*sql.Rows, error) {
 			// Every year from the first to the last, so that a year
-			// without a file (2016) is an empty slot, not a closed gap.
+			// without a file (2011) is an empty slot, not a closed gap.
+			// Uniform visa applications are the count every workbook
+			// since 2009 has.
 			return conn.QueryContext(ctx, `WITH h AS (
-					SELECT year, applications FROM schengen_host_country_year WHERE host_country = $1 AND year >= 2014)
-				SELECT CAST(y.year AS VARCHAR) AS year, h.applications
+					SELECT year, uniform_applied FROM schengen_host_country_year WHERE host_country = $1)
+				SELECT CAST(y.year AS VARCHAR) AS year, h.uniform_applied
 				FROM (SELECT unnest(range(min(year), max(year) + 1)) AS year FROM h) y
 				LEFT JOIN h USING (year)
 				ORDER BY y.year`, chartCountry)

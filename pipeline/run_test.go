@@ -121,12 +121,15 @@ func TestRunRealFigures(t *testing.T) {
 	hc := filepath.Join(latest, "schengen_host_country_year.parquet")
 
 	type row struct {
-		apps   int64
-		change sql.NullFloat64
-		rate   sql.NullFloat64
+		apps                  sql.NullInt64
+		uniform, issued       int64
+		change, uniformChange sql.NullFloat64
+		rate                  sql.NullFloat64
+		note                  sql.NullString
 	}
 	got := map[int]row{}
-	rows, err := db.Query(`SELECT year, applications, applications_yoy_change, not_issued_rate
+	rows, err := db.Query(`SELECT year, applications, uniform_applied, uniform_issued, applications_yoy_change,
+		uniform_applied_yoy_change, not_issued_rate, comparability_note
 		FROM read_parquet(?) WHERE host_country = 'RU'`, hc)
 	if err != nil {
 		t.Fatal(err)
@@ -134,16 +137,83 @@ func TestRunRealFigures(t *testing.T) {
 	for rows.Next() {
 		var y int
 		var r row
-		if err := rows.Scan(&y, &r.apps, &r.change, &r.rate); err != nil {
+		if err := rows.Scan(&y, &r.apps, &r.uniform, &r.issued, &r.change, &r.uniformChange, &r.rate, &r.note); err != nil {
 			t.Fatal(err)
 		}
 		got[y] = r
 	}
 	rows.Close()
 	for year, want := range map[int]int64{2021: 536287, 2022: 687264, 2023: 520402} {
-		if got[year].apps != want {
-			t.Errorf("RU applications %d = %d, want %d", year, got[year].apps, want)
+		if got[year].apps.Int64 != want {
+			t.Errorf("RU applications %d = %v, want %d", year, got[year].apps, want)
 		}
+	}
+	// The whole series, 2009-2024 (the figures computed from the cells
+	// with xlrd and openpyxl): uniform visas applied for and issued.
+	var years []int
+	for y := range got {
+		years = append(years, y)
+	}
+	slices.Sort(years)
+	if want := []int{2009, 2010, 2012, 2013, 2014, 2015, 2016, 2017, 2018, 2019, 2020, 2021, 2022, 2023, 2024}; !slices.Equal(years, want) {
+		t.Errorf("RU years %v, want %v", years, want)
+	}
+	for year, want := range map[int][2]int64{2009: {3241940, 3170652}, 2010: {4222551, 4120704}, 2012: {6069001, 5939644},
+		2013: {6995221, 6893346}, 2014: {5768182, 5702624}} {
+		if g := got[year]; g.uniform != want[0] || g.issued != want[1] {
+			t.Errorf("RU %d uniform applied/issued = %d/%d, want %d/%d", year, g.uniform, g.issued, want[0], want[1])
+		}
+	}
+	// 2009-2010 count no ATV applications and no refusals of uniform
+	// visas alone: empty, with the reason; the uniform series has its
+	// change where both years count alike, and none across 2011 (not
+	// loaded) or 2012-2013 (LTVs counted differently before 2013).
+	if g := got[2009]; g.apps.Valid || g.rate.Valid || !strings.Contains(g.note.String, "ATV") {
+		t.Errorf("RU 2009 applications %v, rate %v, note %q: want empty with the reason", g.apps, g.rate, g.note.String)
+	}
+	if c := got[2010].uniformChange; !c.Valid || math.Round(c.Float64*1000) != 302 {
+		t.Errorf("RU 2010 uniform change = %v, want +0.302", c)
+	}
+	for _, y := range []int{2012, 2013} {
+		if g := got[y]; g.uniformChange.Valid || !g.note.Valid {
+			t.Errorf("RU %d uniform change %v, note %q: want empty with the reason", y, g.uniformChange, g.note.String)
+		}
+	}
+	if c := got[2014].uniformChange; !c.Valid || math.Round(c.Float64*1000) != -175 {
+		t.Errorf("RU 2014 uniform change = %v, want -0.175", c)
+	}
+	// All consulates of the Schengen States (never Bulgaria, Cyprus or
+	// Romania in 2009-2010), uniform visas applied for.
+	for year, want := range map[int]int64{2009: 10221347, 2010: 11812352, 2013: 17285449, 2016: 15192502, 2024: 11716723} {
+		var n int64
+		if err := db.QueryRow(`SELECT sum(uniform_applied) FROM read_parquet(?) WHERE year = ?`,
+			filepath.Join(latest, "schengen_state_year.parquet"), year).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != want {
+			t.Errorf("all Schengen consulates %d, uniform applied = %d, want %d", year, n, want)
+		}
+	}
+	// The publisher's errors are in upstream_issues: 2009's footer range,
+	// 2013's negative cells (withheld, never published as counts).
+	var footer2009, negatives2013 int
+	var neg2013 int64
+	if err := db.QueryRow(`SELECT count(*) FILTER (WHERE year = 2009 AND kind = 'footer_total' AND cell = 'H2544'
+			AND printed_total = 11050932 AND data_rows_total = 11056248 AND printed_formula = '=SUM(H2:H2516)'),
+		count(*) FILTER (WHERE year = 2013 AND kind = 'negative_count' AND sheet = 'Complete data' AND data_rows_total IS NULL),
+		sum(printed_total) FILTER (WHERE year = 2013 AND kind = 'negative_count')
+		FROM read_parquet(?)`, filepath.Join(latest, "upstream_issues.parquet")).Scan(&footer2009, &negatives2013, &neg2013); err != nil {
+		t.Fatal(err)
+	}
+	if footer2009 != 1 || negatives2013 != 6 || neg2013 != -173 {
+		t.Errorf("upstream_issues: 2009 footer H2544 %d, 2013 negative cells %d summing to %d; want 1, 6, -173", footer2009, negatives2013, neg2013)
+	}
+	var negative int64
+	if err := db.QueryRow(`SELECT count(*) FROM read_parquet(?) WHERE value < 0`, filepath.Join(latest, "observations.parquet")).Scan(&negative); err != nil {
+		t.Fatal(err)
+	}
+	if negative != 0 {
+		t.Errorf("%d negative observations published", negative)
 	}
 	if c := got[2023].change; !c.Valid || math.Round(c.Float64*10000) != -2428 {
 		t.Errorf("RU 2023 change = %v, want -0.2428", c)
@@ -217,7 +287,7 @@ func TestRunRealFigures(t *testing.T) {
 		}
 	})
 	t.Run("schema", func(t *testing.T) { checkSchema(t, latest) })
-	// What spreadsheet tools see of the workbook; 2016 has no EC file, so
+	// What spreadsheet tools see of the workbook; 2011 has no EC file, so
 	// the chart has one empty year.
 	// The two slow readers (another process, a package install) run beside
 	// the checks below.
@@ -259,10 +329,10 @@ func TestRunRealFigures(t *testing.T) {
 			checkAlpha3(t, filepath.Join(latest, file), col)
 		}
 	})
-	// 2016 is not shipped: the 2017 change must be empty, not a change
-	// against 2015.
-	if c := got[2017].change; c.Valid {
-		t.Errorf("RU 2017 change = %v, want NULL (2016 not loaded)", c.Float64)
+	// 2011 is not shipped: the 2012 change must be empty, not a change
+	// against 2010.
+	if c := got[2012].change; c.Valid || !strings.Contains(got[2012].note.String, "no workbook for 2011") {
+		t.Errorf("RU 2012 change = %v (note %q), want NULL (2011 not loaded)", c.Float64, got[2012].note.String)
 	}
 
 	// Worldwide uniform visa applications, from the state mart and from
@@ -867,12 +937,12 @@ func TestRunBadInputPublishesNothing(t *testing.T) {
 		}), []string{"2023-nosheet.xlsx", `no sheet "Data for consulates"`}},
 		{"drifted header", ectest.EditAs(t, "2023", filepath.Join(bad, "2023-header.xlsx"), func(f *excelize.File) error {
 			return f.SetCellStr("Data for consulates", "N1", "Visas refused")
-		}), []string{"2023-header.xlsx", "row 1 column N", "layout has changed"}},
+		}), []string{"2023-header.xlsx", "row 1", "match no known layout", `N "Visas refused"`}},
 		{"unknown country", ectest.EditAs(t, "2023", filepath.Join(bad, "2023-atlantis.xlsx"), func(f *excelize.File) error {
 			return f.SetCellStr("Data for consulates", "B2", "ATLANTIS")
 		}), []string{"unmapped_countries", "ATLANTIS", "2023-atlantis.xlsx"}},
-		{"legacy xls", writeFile("2023.xls", append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 1024)...)),
-			[]string{"2023.xls", "save it as .xlsx"}},
+		{"damaged xls", writeFile("2023.xls", append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 1024)...)),
+			[]string{"2023.xls", "damaged or not a workbook"}},
 		{"unreadable path", filepath.Join(bad, "missing", "2023.xlsx"), []string{"2023.xlsx", "no such file"}},
 	}
 	for _, tt := range tests {

@@ -12,7 +12,7 @@ import (
 // upstreamIssues reads the upstream_issues table; an empty result is an
 // empty, non-nil list, so that run.json says none were found.
 func upstreamIssues(ctx context.Context, conn *sql.Conn) ([]release.UpstreamIssue, error) {
-	rows, err := conn.QueryContext(ctx, `SELECT source, file, sha256, year, sheet, cell, indicator, printed_total,
+	rows, err := conn.QueryContext(ctx, `SELECT source, file, sha256, year, sheet, cell, kind, indicator, location, printed_total,
 		printed_formula, data_rows_total, explanation, cross_check, cross_check_status, handling, decision
 		FROM upstream_issues ORDER BY source, file, sheet, cell`)
 	if err != nil {
@@ -22,7 +22,7 @@ func upstreamIssues(ctx context.Context, conn *sql.Conn) ([]release.UpstreamIssu
 	out := []release.UpstreamIssue{}
 	for rows.Next() {
 		var u release.UpstreamIssue
-		if err := rows.Scan(&u.Source, &u.File, &u.SHA256, &u.Year, &u.Sheet, &u.Cell, &u.Indicator, &u.PrintedTotal,
+		if err := rows.Scan(&u.Source, &u.File, &u.SHA256, &u.Year, &u.Sheet, &u.Cell, &u.Kind, &u.Indicator, &u.Location, &u.PrintedTotal,
 			&u.PrintedFormula, &u.DataRowsTotal, &u.Explanation, &u.CrossCheck, &u.CrossCheckStatus, &u.Handling, &u.Decision); err != nil {
 			return nil, fmt.Errorf("read upstream_issues: %w", err)
 		}
@@ -40,14 +40,18 @@ func upstreamIssuesSection(issues []release.UpstreamIssue) output.AboutSection {
 	sec := output.AboutSection{
 		Heading: "Upstream issues",
 		Columns: []string{"File and cell", "What the file says, what the data say", "Handled", "Why they differ"},
-		Empty:   "None found: every footer total of the EC workbooks agrees with the data rows it sums.",
+		Empty:   "None found: every footer total of the EC workbooks agrees with the data rows it sums, and no count is negative.",
 	}
 	for _, u := range issues {
 		says := fmt.Sprintf("File: %s", output.Thousands(u.PrintedTotal))
 		if u.PrintedFormula != "" {
 			says += " (" + u.PrintedFormula + ")"
 		}
-		says += "\nData rows: " + output.Thousands(u.DataRowsTotal)
+		if u.DataRowsTotal != nil {
+			says += "\nData rows: " + output.Thousands(*u.DataRowsTotal)
+		} else {
+			says += "\nNot published (" + u.Location + ")"
+		}
 		why := u.Explanation + ".\nCross-check (" + u.CrossCheckStatus + "): " + u.CrossCheck + "."
 		if u.Decision != "" {
 			why += "\nMaintainer: " + u.Decision

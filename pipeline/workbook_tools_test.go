@@ -150,7 +150,7 @@ func checkWorkbookForTools(t *testing.T, path string, emptyYears int) {
 		b, _ := io.ReadAll(rc)
 		rc.Close()
 		x := string(b)
-		for _, want := range []string{`varyColors val="0"`, `<a:t>Year</a:t>`, `<a:t>Applications (ATV + uniform)</a:t>`, `srgbClr val="1F5F99"`, `dispBlanksAs val="gap"`} {
+		for _, want := range []string{`varyColors val="0"`, `<a:t>Year</a:t>`, `<a:t>Uniform visa applications</a:t>`, `srgbClr val="1F5F99"`, `dispBlanksAs val="gap"`} {
 			if !strings.Contains(x, want) {
 				t.Errorf("%s lacks %s", zf.Name, want)
 			}

@@ -1,15 +1,11 @@
 package sources
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -18,23 +14,25 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/xuri/excelize/v2"
 )
 
-// ECSchengenSheet is the worksheet of the EC workbooks that holds one row per
-// Schengen State, host country and consulate.
+// ECSchengenSheet is the data sheet of the EC workbooks of 2014-2024, one
+// row per Schengen State, host country and consulate.
 const ECSchengenSheet = "Data for consulates"
 
 // ECSchengenConfig configures the European Commission's yearly "Visa
 // statistics for consulates" workbooks.
 type ECSchengenConfig struct {
-	// Path is a directory (every *.xlsx in it) or one workbook. The year of
-	// each file is the only 20xx in its name.
+	// Path is a directory (every *.xlsx and *.xls in it) or one workbook.
+	// The year of each file is the only 20xx in its name.
 	Path string `mapstructure:"path"`
 	// Files lists workbooks with explicit years, for names that do not
 	// carry exactly one year.
 	Files []ECSchengenFile `mapstructure:"files"`
+	// Layouts is the directory of ec_layouts.csv and ec_layout_columns.csv,
+	// the layouts the Commission has published in; by default the
+	// reference directory.
+	Layouts string `mapstructure:"layouts"`
 	// Limits bound what is read from each file; set from the top-level
 	// limits configuration, zero means the defaults.
 	Limits Limits `mapstructure:"-"`
@@ -46,58 +44,20 @@ type ECSchengenFile struct {
 	Year int    `mapstructure:"year"`
 }
 
-// ecColumn describes one column of the "Data for consulates" sheet.
-type ecColumn struct {
-	letter string
-	// header is the normalised header text (see NormaliseHeader).
-	header string
-	// indicator is the observations indicator for count columns, "" for
-	// text and formula columns.
-	indicator string
-	formula   bool
-	// parts lists the count columns a footer total of this formula column
-	// adds up (Q = E + J + M): a second view of the data rows' sums.
-	parts []string
+// ecIndicators are the count indicators of the EC workbooks, the count
+// columns of raw_ec_schengen_consulates in order. Which of them a workbook
+// has depends on its layout (ec_layout_columns.csv); the rest are absent.
+var ecIndicators = []string{
+	"atv_applied", "atv_issued", "atv_multiple_issued", "atv_not_issued",
+	"uniform_applied", "uniform_issued", "uniform_mev_issued", "ltv_issued", "uniform_not_issued",
+	"btv_issued", "abc_applied", "abc_not_issued", "d_issued", "dc_issued",
 }
 
-// ecColumns is the layout shared by the 2014-2024 workbooks, columns A..S.
-var ecColumns = []ecColumn{
-	{letter: "A", header: "schengen state"},
-	{letter: "B", header: "country where consulate is located"},
-	{letter: "C", header: "consulate"},
-	{letter: "D", header: "airport transit visas (atvs) applied for", indicator: "atv_applied"},
-	{letter: "E", header: "atvs issued (including multiple)", indicator: "atv_issued"},
-	{letter: "F", header: "multiple atvs issued", indicator: "atv_multiple_issued"},
-	{letter: "G", header: "atvs not issued", indicator: "atv_not_issued"},
-	{letter: "H", header: "not issued rate for atvs", formula: true},
-	{letter: "I", header: "uniform visas applied for", indicator: "uniform_applied"},
-	{letter: "J", header: "total uniform visas issued (including mev)", indicator: "uniform_issued"},
-	{letter: "K", header: "multiple entry uniform visas (mevs) issued", indicator: "uniform_mev_issued"},
-	{letter: "L", header: "share of mevs on total number of uniform visas issued", formula: true},
-	{letter: "M", header: "total ltvs issued", indicator: "ltv_issued"},
-	{letter: "N", header: "uniform visas not issued", indicator: "uniform_not_issued"},
-	{letter: "O", header: "not issued rate for uniform visas", formula: true},
-	{letter: "P", header: "total atvs and uniform visas applied for", formula: true, parts: []string{"D", "I"}},
-	{letter: "Q", header: "total atvs and uniform visas issued (including multiple atvs, mevs and ltvs)", formula: true, parts: []string{"E", "J", "M"}},
-	{letter: "R", header: "total atvs and uniform visas not issued", formula: true, parts: []string{"G", "N"}},
-	{letter: "S", header: "not issued rate for atvs and uniform visas", formula: true},
-}
+// ECIndicators lists the count indicators of the EC workbooks: the count
+// columns of raw_ec_schengen_consulates, in order.
+func ECIndicators() []string { return slices.Clone(ecIndicators) }
 
-// ECIndicators lists the count indicators of the EC workbooks in column order
-// (D..N without the formula columns). They are the count columns of
-// raw_ec_schengen_consulates.
-func ECIndicators() []string {
-	var out []string
-	for _, c := range ecColumns {
-		if c.indicator != "" {
-			out = append(out, c.indicator)
-		}
-	}
-	return out
-}
-
-// ErrUnsupportedFormat reports an input in a format visastats cannot read,
-// such as a legacy binary .xls workbook.
+// ErrUnsupportedFormat reports an input in a format visastats cannot read.
 var ErrUnsupportedFormat = errors.New("unsupported format")
 
 // ECSchengen loads the EC consulate workbooks.
@@ -134,8 +94,8 @@ func YearFromFileName(path string) (int, error) {
 }
 
 // Inputs implements Source: the configured workbooks with their years, in
-// year order. Legacy .xls files in a directory are listed so that loading
-// them fails loudly instead of skipping them.
+// year order, then the layout files and the acceptances, which decide what
+// loads.
 func (s *ECSchengen) Inputs(ctx context.Context) ([]Input, error) {
 	var out []Input
 	if s.cfg.Path != "" {
@@ -168,14 +128,18 @@ func (s *ECSchengen) Inputs(ctx context.Context) ([]Input, error) {
 		byYear[in.Year] = in.Path
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Year < out[j].Year })
+	if s.cfg.Layouts != "" {
+		for _, p := range (&ECLayouts{Dir: s.cfg.Layouts}).Files() {
+			out = append(out, Input{Path: p})
+		}
+	}
 	if s.issues.Path != "" {
-		// The acceptances decide what loads, so they are an input too.
 		out = append(out, Input{Path: s.issues.Path})
 	}
 	return out, nil
 }
 
-// workbooks is Inputs without the acceptance file.
+// workbooks is Inputs without the reference files.
 func (s *ECSchengen) workbooks(ctx context.Context) ([]Input, error) {
 	ins, err := s.Inputs(ctx)
 	if err != nil {
@@ -222,40 +186,59 @@ func listFiles(path string, exts ...string) ([]string, error) {
 	return out, nil
 }
 
-const ecRawDDL = `CREATE OR REPLACE TABLE raw_ec_schengen_consulates (
-	file VARCHAR NOT NULL, sheet VARCHAR NOT NULL, "row" INTEGER NOT NULL, year INTEGER NOT NULL,
-	schengen_state VARCHAR NOT NULL, host_country VARCHAR NOT NULL, consulate VARCHAR NOT NULL,
-	atv_applied BIGINT NOT NULL, atv_issued BIGINT NOT NULL, atv_multiple_issued BIGINT NOT NULL,
-	atv_not_issued BIGINT NOT NULL, uniform_applied BIGINT NOT NULL, uniform_issued BIGINT NOT NULL,
-	uniform_mev_issued BIGINT NOT NULL, ltv_issued BIGINT NOT NULL, uniform_not_issued BIGINT NOT NULL)`
+// ecCountColumnsDDL declares the count columns of the raw tables: NULL
+// where the workbook's layout has no such column.
+func ecCountColumnsDDL() string {
+	var b strings.Builder
+	for _, ind := range ecIndicators {
+		b.WriteString(", ")
+		b.WriteString(ind)
+		b.WriteString(" BIGINT")
+	}
+	return b.String()
+}
 
-const ecTotalsDDL = `CREATE OR REPLACE TABLE raw_ec_schengen_totals (
+var (
+	ecRawDDL = `CREATE OR REPLACE TABLE raw_ec_schengen_consulates (
 	file VARCHAR NOT NULL, sheet VARCHAR NOT NULL, "row" INTEGER NOT NULL, year INTEGER NOT NULL,
-	label VARCHAR NOT NULL, data_rows INTEGER NOT NULL,
-	atv_applied BIGINT NOT NULL, atv_issued BIGINT NOT NULL, atv_multiple_issued BIGINT NOT NULL,
-	atv_not_issued BIGINT NOT NULL, uniform_applied BIGINT NOT NULL, uniform_issued BIGINT NOT NULL,
-	uniform_mev_issued BIGINT NOT NULL, ltv_issued BIGINT NOT NULL, uniform_not_issued BIGINT NOT NULL)`
+	layout VARCHAR NOT NULL, schengen BOOLEAN NOT NULL,
+	schengen_state VARCHAR NOT NULL, host_country VARCHAR NOT NULL, consulate VARCHAR NOT NULL` + ecCountColumnsDDL() + `)`
 
-const ecIssuesDDL = `CREATE OR REPLACE TABLE raw_ec_schengen_issues (
+	ecTotalsDDL = `CREATE OR REPLACE TABLE raw_ec_schengen_totals (
+	file VARCHAR NOT NULL, sheet VARCHAR NOT NULL, "row" INTEGER NOT NULL, year INTEGER NOT NULL,
+	label VARCHAR NOT NULL, data_rows INTEGER NOT NULL` + ecCountColumnsDDL() + `)`
+
+	ecIssuesDDL = `CREATE OR REPLACE TABLE raw_ec_schengen_issues (
 	file VARCHAR NOT NULL, file_name VARCHAR NOT NULL, sha256 VARCHAR NOT NULL, year INTEGER NOT NULL,
 	sheet VARCHAR NOT NULL, cell VARCHAR NOT NULL, "column" VARCHAR NOT NULL, indicator VARCHAR NOT NULL,
-	printed_total BIGINT NOT NULL, printed_formula VARCHAR NOT NULL, data_rows_total BIGINT NOT NULL,
+	kind VARCHAR NOT NULL, location VARCHAR NOT NULL,
+	printed_total BIGINT NOT NULL, printed_formula VARCHAR NOT NULL, data_rows_total BIGINT,
 	explanation VARCHAR NOT NULL, cross_check VARCHAR NOT NULL, cross_check_status VARCHAR NOT NULL,
 	handling VARCHAR NOT NULL, decision VARCHAR NOT NULL)`
+)
 
 // Load implements Source: it reads every workbook, checks it, and writes
-// raw_ec_schengen_consulates (one row per consulate row of the sheet, counts
-// as published with blanks as 0), raw_ec_schengen_totals (the "Total
-// worldwide" row each file was reconciled against: as printed, except in
-// the cells of raw_ec_schengen_issues, where it is the data rows' sum) and
-// raw_ec_schengen_issues (footer totals that disagree with the data rows,
-// with what explains them). An acceptance for a loaded workbook that names
-// a cell without a discrepancy is an error (it is mistyped); one for a file
-// that is not loaded (replaced by a corrected one) lets nothing through and
-// stops nothing.
+// raw_ec_schengen_consulates (one row per consulate row of each data sheet,
+// with whether the State was in Schengen; counts as published with blanks
+// as 0, NULL where the layout has no such column or the cell is withheld),
+// raw_ec_schengen_totals (the footer total row of each data sheet, as
+// printed, except in the cells of raw_ec_schengen_issues, where it is the
+// sum of the data rows as loaded) and raw_ec_schengen_issues (footer totals
+// that disagree with the data rows, and withheld cells, with what explains
+// them). An acceptance for a loaded workbook that names a cell without a
+// discrepancy is an error (it is mistyped); one for a file that is not
+// loaded (replaced by a corrected one) lets nothing through and stops
+// nothing.
 func (s *ECSchengen) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 	var st Stats
 	inputs, err := s.workbooks(ctx)
+	if err != nil {
+		return st, err
+	}
+	if s.cfg.Layouts == "" {
+		return st, errors.New("ec_schengen_consulates: no layouts directory configured (sources.ec_schengen_consulates.layouts)")
+	}
+	layouts, err := ReadECLayouts(s.cfg.Layouts)
 	if err != nil {
 		return st, err
 	}
@@ -263,35 +246,42 @@ func (s *ECSchengen) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 	if err != nil {
 		return st, err
 	}
+	n, err := loadECComparability(ctx, conn, filepath.Join(s.cfg.Layouts, ECComparabilityFile))
+	if err != nil {
+		return st, err
+	}
+	st.add("ref_ec_comparability", n)
 	for _, ddl := range []string{ecRawDDL, ecTotalsDDL, ecIssuesDDL} {
 		if _, err := conn.ExecContext(ctx, ddl); err != nil {
 			return st, fmt.Errorf("create ec_schengen_consulates raw tables: %w", err)
 		}
 	}
-	var sheets []*ECSheet
+	var books []*ECWorkbook
 	used := map[string]bool{}
 	shas := map[string]string{} // sha256 -> workbook
 	for _, in := range inputs {
 		if err := ctx.Err(); err != nil {
 			return st, err
 		}
-		sh, err := ReadECWorkbookOptions(in.Path, ECReadOptions{Accepted: accepted, Limits: s.cfg.Limits})
+		wb, err := ReadECWorkbookOptions(in.Path, ECReadOptions{Layouts: layouts, Accepted: accepted, Limits: s.cfg.Limits})
 		if err != nil {
 			return st, err
 		}
-		sh.Year = in.Year
-		sheets = append(sheets, sh)
-		for _, is := range sh.Issues {
-			if is.Handling == HandlingAccepted {
-				used[UpstreamAcceptance{SHA256: sh.SHA256, Sheet: is.Sheet, Cell: is.Cell}.key()] = true
+		wb.Year = in.Year
+		books = append(books, wb)
+		for _, sh := range wb.Sheets {
+			for _, is := range sh.Issues {
+				if is.Handling == HandlingAccepted {
+					used[UpstreamAcceptance{SHA256: wb.SHA256, Sheet: is.Sheet, Cell: is.Cell}.key()] = true
+				}
 			}
 		}
-		if sh.SHA256 == "" && len(accepted) > 0 {
-			if _, sh.SHA256, err = FileDigest(in.Path); err != nil {
+		if wb.SHA256 == "" && len(accepted) > 0 {
+			if _, wb.SHA256, err = FileDigest(in.Path); err != nil {
 				return st, err
 			}
 		}
-		shas[sh.SHA256] = in.Path
+		shas[wb.SHA256] = in.Path
 	}
 	for _, a := range accepted {
 		if used[a.key()] {
@@ -307,15 +297,23 @@ func (s *ECSchengen) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 		return st, &LocatedError{File: a.File, Line: int64(a.Line), Column: "cell", Value: a.Cell,
 			Err: fmt.Errorf("%s sheet %q cell %s reconciles with its data rows or is not a footer total; there is nothing to accept", wb, a.Sheet, a.Cell)}
 	}
-	n, err := appendRows(ctx, conn, "raw_ec_schengen_consulates", func(add func(...driver.Value) error) error {
-		for _, sh := range sheets {
-			for _, r := range sh.Rows {
-				vals := []driver.Value{sh.File, ECSchengenSheet, int32(r.Row), int32(sh.Year), r.State, r.HostCountry, r.Consulate}
-				for _, c := range r.Counts {
-					vals = append(vals, c)
-				}
-				if err := add(vals...); err != nil {
-					return fmt.Errorf("load %s row %d: %w", sh.File, r.Row, err)
+	counts := func(sh *ECSheet, r ECRow) []driver.Value {
+		out := make([]driver.Value, len(ecIndicators))
+		for k := range ecIndicators {
+			if sh.Has[k] && !slices.Contains(r.Withheld, k) {
+				out[k] = r.Counts[k]
+			}
+		}
+		return out
+	}
+	n, err = appendRows(ctx, conn, "raw_ec_schengen_consulates", func(add func(...driver.Value) error) error {
+		for _, wb := range books {
+			for _, sh := range wb.Sheets {
+				for _, r := range sh.Rows {
+					vals := append([]driver.Value{wb.File, sh.Name, int32(r.Row), int32(wb.Year), wb.Layout, r.Schengen, r.State, r.HostCountry, r.Consulate}, counts(sh, r)...)
+					if err := add(vals...); err != nil {
+						return fmt.Errorf("load %s sheet %q row %d: %w", wb.File, sh.Name, r.Row, err)
+					}
 				}
 			}
 		}
@@ -326,13 +324,12 @@ func (s *ECSchengen) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 	}
 	st.add("raw_ec_schengen_consulates", n)
 	n, err = appendRows(ctx, conn, "raw_ec_schengen_totals", func(add func(...driver.Value) error) error {
-		for _, sh := range sheets {
-			vals := []driver.Value{sh.File, ECSchengenSheet, int32(sh.Total.Row), int32(sh.Year), sh.Total.Consulate, int32(len(sh.Rows))}
-			for _, c := range sh.Total.Counts {
-				vals = append(vals, c)
-			}
-			if err := add(vals...); err != nil {
-				return fmt.Errorf("load %s totals: %w", sh.File, err)
+		for _, wb := range books {
+			for _, sh := range wb.Sheets {
+				vals := append([]driver.Value{wb.File, sh.Name, int32(sh.Total.Row), int32(wb.Year), sh.Total.Consulate, int32(len(sh.Rows))}, counts(sh, sh.Total)...)
+				if err := add(vals...); err != nil {
+					return fmt.Errorf("load %s sheet %q totals: %w", wb.File, sh.Name, err)
+				}
 			}
 		}
 		return nil
@@ -342,11 +339,17 @@ func (s *ECSchengen) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 	}
 	st.add("raw_ec_schengen_totals", n)
 	n, err = appendRows(ctx, conn, "raw_ec_schengen_issues", func(add func(...driver.Value) error) error {
-		for _, sh := range sheets {
-			for _, is := range sh.Issues {
-				if err := add(sh.File, filepath.Base(sh.File), sh.SHA256, int32(sh.Year), is.Sheet, is.Cell, is.Column, is.Indicator,
-					is.Printed, is.Formula, is.DataRows, is.Explanation, is.CrossCheck, is.CrossCheckStatus, is.Handling, is.Decision); err != nil {
-					return fmt.Errorf("load %s issue at %s: %w", sh.File, is.Cell, err)
+		for _, wb := range books {
+			for _, sh := range wb.Sheets {
+				for _, is := range sh.Issues {
+					var dataRows driver.Value
+					if is.Kind == IssueFooterTotal {
+						dataRows = is.DataRows
+					}
+					if err := add(wb.File, filepath.Base(wb.File), wb.SHA256, int32(wb.Year), is.Sheet, is.Cell, is.Column, is.Indicator, is.Kind, is.Location,
+						is.Printed, is.Formula, dataRows, is.Explanation, is.CrossCheck, is.CrossCheckStatus, is.Handling, is.Decision); err != nil {
+						return fmt.Errorf("load %s issue at %s: %w", wb.File, is.Cell, err)
+					}
 				}
 			}
 		}
@@ -359,35 +362,57 @@ func (s *ECSchengen) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 	return st, nil
 }
 
-// ECRow is one data row of the "Data for consulates" sheet.
+// ECWorkbook is the checked content of one EC workbook: its data sheets.
+type ECWorkbook struct {
+	File string
+	Year int
+	// Layout names the layout its header matched (ec_layouts.csv).
+	Layout string
+	// Sheets are the data sheets, in the workbook's order; the first holds
+	// the Schengen States (all of them, or flagged row by row).
+	Sheets []*ECSheet
+	// SHA256 is the file's hex SHA-256, set when it was needed (a
+	// discrepancy was found, or acceptances were given).
+	SHA256 string
+}
+
+// ECRow is one data row of a data sheet.
 type ECRow struct {
 	Row         int
 	State       string
 	HostCountry string
 	Consulate   string
-	// Counts holds the count columns in ECIndicators order.
+	// Schengen says whether the State was in Schengen: by the sheet's
+	// coverage, or its flag column.
+	Schengen bool
+	// Counts holds the count columns in ECIndicators order: 0 where the
+	// layout has no such column (see ECSheet.Has) or the cell is withheld.
 	Counts []int64
+	// Withheld lists the indicator indexes whose cell held a negative
+	// number, published in Issues instead of as a count.
+	Withheld []int
 }
 
-// ECSheet is the checked content of one workbook's data sheet.
+// ECSheet is the checked content of one data sheet.
 type ECSheet struct {
 	File string
-	Year int
+	Name string
+	// Coverage is the sheet's coverage in its layout (ECCoverage*).
+	Coverage string
+	// Has says, in ECIndicators order, which counts the layout has.
+	Has  []bool
 	Rows []ECRow
-	// Total is the "Total worldwide" footer row the data rows were
-	// reconciled against; its Consulate field holds the label as published.
-	// Its counts are as printed, except in the cells of Issues, where they
-	// are the data rows' sums.
+	// Total is the footer row the data rows were reconciled against; its
+	// Consulate field holds the label as published. Its counts are as
+	// printed, except in the cells of Issues, where they are the sums of
+	// the data rows as loaded.
 	Total ECRow
-	// FootnoteRows counts rows inside the data block that carry a note in
-	// column A and no host country; they are not data.
+	// FootnoteRows counts rows inside the data block that carry text but
+	// no State and host country, and no counts: notes, not data.
 	FootnoteRows int
-	// Issues lists the footer totals that disagree with the data rows,
-	// with what explains each and how it was handled.
+	// Issues lists the footer totals that disagree with the data rows and
+	// the withheld cells, with what explains each and how it was handled.
 	Issues []ECIssue
-	// SHA256 is the file's hex SHA-256, set when it was needed (a
-	// discrepancy was found, or acceptances were given).
-	SHA256 string
 }
 
 // Cross-check outcomes of an ECIssue.
@@ -397,28 +422,35 @@ const (
 	CrossCheckNone         = "not available"
 )
 
-// ECIssue is a footer total of an EC workbook that disagrees with the sum
-// of the data rows above it, with what explains it and what was done.
+// ECIssue is a cell of an EC workbook that disagrees with its data: a
+// footer total that differs from the sum of the data rows, or a data cell
+// that cannot be a count.
 type ECIssue struct {
+	// Kind is IssueFooterTotal or IssueNegativeCount.
+	Kind      string
 	Sheet     string
 	Cell      string // e.g. M2042
 	Column    string // e.g. M
 	Indicator string // e.g. ltv_issued
-	// Printed is the footer cell's value as published; Formula its formula
-	// with a leading "=", "" when the cell holds a typed value.
+	// Location is the consulate of a data cell ("ES / SWITZERLAND /
+	// ZURICH"), or the footer's label.
+	Location string
+	// Printed is the cell's value as published; Formula its formula with
+	// a leading "=", "" when the cell holds a typed value.
 	Printed int64
 	Formula string
-	// DataRows is the sum of the column over every data row.
+	// DataRows is, for a footer total, the sum of the column over the data
+	// rows as loaded (withheld cells left out).
 	DataRows int64
 	// Explanation says why the two differ, or that nothing in the file
 	// explains it.
 	Explanation string
 	// CrossCheck compares a second footer total that includes this column
-	// (Q = E + J + M, P = D + I, R = G + N) with the data rows' sums;
+	// (a total of several columns) with the data rows' sums;
 	// CrossCheckStatus is one of the CrossCheck* constants.
 	CrossCheck       string
 	CrossCheckStatus string
-	// Handling is HandlingLoadedDataRows or HandlingAccepted; Decision is the
+	// Handling is one of the Handling* constants; Decision is the
 	// maintainer's acceptance (who, when, why), "" when there is none.
 	Handling string
 	Decision string
@@ -426,75 +458,54 @@ type ECIssue struct {
 
 // ECReadOptions are the choices of ReadECWorkbookOptions.
 type ECReadOptions struct {
+	// Layouts are the known layouts; required.
+	Layouts *ECLayouts
 	// Accepted lets exactly these files (by SHA-256) and cells through when
 	// their footer total does not reconcile and nothing explains it.
 	Accepted []UpstreamAcceptance
-	// Limits bound the workbook's unzipped size and its sheet; zero
-	// means the defaults.
+	// Limits bound the workbook's size and its sheets; zero means the
+	// defaults.
 	Limits Limits
 }
 
-var (
-	oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
-	zipMagic = []byte{'P', 'K', 0x03, 0x04}
-)
-
-// ReadECWorkbook reads and checks the data sheet of one EC workbook: the
-// header must match the known layout after normalisation, every count cell
-// must be blank or a whole non-negative number, and the data rows must sum to
-// the file's "Total worldwide" row in every count column, unless the footer
-// cell's own formula explains the difference (see ReadECWorkbookOptions).
-func ReadECWorkbook(path string) (*ECSheet, error) {
-	return ReadECWorkbookOptions(path, ECReadOptions{})
+// ReadECWorkbook reads and checks the data sheets of one EC workbook with
+// the given layouts (see ReadECWorkbookOptions).
+func ReadECWorkbook(path string, layouts *ECLayouts) (*ECWorkbook, error) {
+	return ReadECWorkbookOptions(path, ECReadOptions{Layouts: layouts})
 }
 
-// ReadECWorkbookOptions is ReadECWorkbook with acceptances. When a footer
-// total does not reconcile, its formula is read: a SUM or SUBTOTAL(9, ...)
-// whose range leaves data rows out, and over whose range the data rows sum
-// to the printed total, explains the difference; the data rows are then
-// loaded and the discrepancy recorded in ECSheet.Issues. A difference that
-// nothing explains fails with a *LocatedError naming both sums and the
-// formula, unless opt accepts that exact file and cell.
-func ReadECWorkbookOptions(path string, opt ECReadOptions) (*ECSheet, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("open workbook %s: %w", path, err)
-	}
-	defer f.Close()
-	head := make([]byte, 8)
-	n, _ := io.ReadFull(f, head)
-	head = head[:n]
-	switch {
-	case bytes.HasPrefix(head, oleMagic):
-		return nil, fmt.Errorf("open workbook %s: %w: this is a legacy binary .xls workbook (or an encrypted one); open it in Excel or LibreOffice and save it as .xlsx", path, ErrUnsupportedFormat)
-	case !bytes.HasPrefix(head, zipMagic):
-		return nil, fmt.Errorf("open workbook %s: %w: not an .xlsx workbook (an .xlsx file is a zip container; this one starts with %q)", path, ErrUnsupportedFormat, head)
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("open workbook %s: %w", path, err)
+// ReadECWorkbookOptions reads an .xlsx or .xls workbook (by its content),
+// finds its data sheets (the sheets a layout names) and their layout (from
+// the header cells), and checks them: every count cell blank or a whole
+// number, and the data rows summing to the sheet's footer total in every
+// count column. When a footer total does not reconcile, its formula is
+// read: a SUM or SUBTOTAL(9, ...) whose range leaves data rows out, and over
+// whose range the data rows sum to the printed total, explains the
+// difference; the data rows are then loaded and the discrepancy recorded in
+// the sheet's Issues. A difference that nothing explains fails with a
+// *LocatedError naming both sums and the formula, unless opt accepts that
+// exact file and cell. A negative count is withheld and listed in Issues,
+// with the footer total it was part of.
+func ReadECWorkbookOptions(path string, opt ECReadOptions) (*ECWorkbook, error) {
+	if opt.Layouts == nil {
+		return nil, fmt.Errorf("read %s: no EC layouts given", path)
 	}
 	lim := opt.Limits.WithDefaults()
-	// Parts larger than the XML limit are unzipped to a temporary file
-	// and read from there as a stream, not held in memory; the size limit
-	// refuses a workbook whose parts unzip to more than lim allows, as
-	// declared by the zip (archive/zip fails a part that outgrows it).
-	wb, err := excelize.OpenReader(f, excelize.Options{RawCellValue: true,
-		UnzipSizeLimit: lim.MaxWorkbookBytes, UnzipXMLSizeLimit: min(lim.MaxWorkbookBytes, 16<<20)})
-	if err != nil {
-		return nil, ecOpenError(path, err, lim)
-	}
-	defer wb.Close()
-	if idx, err := wb.GetSheetIndex(ECSchengenSheet); err != nil || idx < 0 {
-		return nil, fmt.Errorf("open workbook %s: no sheet %q (sheets: %s); this does not look like an EC \"Visa statistics for consulates\" workbook",
-			path, ECSchengenSheet, strings.Join(wb.GetSheetList(), ", "))
-	}
-	rows, err := ecSheetRows(wb, path, lim)
+	book, err := openECBook(path, lim)
 	if err != nil {
 		return nil, err
 	}
+	defer book.Close()
+	names := book.SheetNames()
+	data := opt.Layouts.dataSheets(names)
+	if len(data) == 0 {
+		return nil, fmt.Errorf("open workbook %s: no sheet %q or any other data sheet of a known layout (sheets: %s; known data sheets: %s); this does not look like an EC \"Visa statistics for consulates\" workbook",
+			path, ECSchengenSheet, strings.Join(names, ", "), opt.Layouts.knownSheets())
+	}
+	wb := &ECWorkbook{File: path}
 	var sha string
 	footer := &ecFooter{
-		formula: func(cell string) (string, error) { return wb.GetCellFormula(ECSchengenSheet, cell) },
+		formula: book.Formula,
 		sha256: func() (string, error) {
 			if sha == "" {
 				_, sum, err := FileDigest(path)
@@ -507,31 +518,87 @@ func ReadECWorkbookOptions(path string, opt ECReadOptions) (*ECSheet, error) {
 		},
 		accepted: opt.Accepted,
 	}
-	sh, err := parseECSheet(path, rows, footer)
-	if err != nil {
-		// excelize's row iterator stops quietly at broken XML, which
-		// then looks like a short or empty sheet: say so instead.
-		if xerr := ecSheetXMLError(path); xerr != nil {
-			return nil, fmt.Errorf("read %s sheet %q: the sheet is damaged: %w; download the file again or open and save it in Excel or LibreOffice", path, ECSchengenSheet, xerr)
+	done := map[string]bool{}
+	for _, d := range data {
+		if done[d.name] {
+			continue
 		}
-		return nil, err
+		// Every layout that names this sheet is a candidate for its header.
+		var candidates []*ECLayout
+		var specs = map[*ECLayout]ECLayoutSheet{}
+		for _, e := range data {
+			if e.name == d.name {
+				candidates = append(candidates, e.layout)
+				specs[e.layout] = e.spec
+			}
+		}
+		done[d.name] = true
+		rows, err := book.Rows(d.name)
+		if err != nil {
+			return nil, err
+		}
+		cols, err := opt.Layouts.detect(path, d.name, candidates, rows)
+		if err != nil {
+			return nil, damagedOr(book, d.name, err)
+		}
+		if wb.Layout != "" && wb.Layout != cols.layout.Name {
+			return nil, &LocatedError{File: path, Sheet: d.name, Line: 1,
+				Err: fmt.Errorf("the sheet has the layout %s, another data sheet of the workbook has %s; one workbook has one layout", cols.layout.Name, wb.Layout)}
+		}
+		wb.Layout = cols.layout.Name
+		sh, err := parseECSheet(path, d.name, rows, cols, specs[cols.layout])
+		if err != nil {
+			return nil, damagedOr(book, d.name, err)
+		}
+		if err := sh.reconcile(path, rows, cols, footer); err != nil {
+			return nil, err
+		}
+		wb.Sheets = append(wb.Sheets, sh)
 	}
-	sh.SHA256 = sha
-	return sh, nil
+	// The sheet of the Schengen States comes first.
+	sort.SliceStable(wb.Sheets, func(i, j int) bool {
+		return wb.Sheets[i].Coverage != ECCoverageNonSchengen && wb.Sheets[j].Coverage == ECCoverageNonSchengen
+	})
+	if wb.Sheets[0].Coverage == ECCoverageNonSchengen {
+		return nil, fmt.Errorf("read %s: only the data sheet of non-Schengen States (%s) was found; the sheet of the Schengen States is missing (sheets: %s)", path, wb.Sheets[0].Name, strings.Join(names, ", "))
+	}
+	for _, sh := range wb.Sheets {
+		if len(sh.Issues) > 0 && sha == "" {
+			if _, err := footer.sha256(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	wb.SHA256 = sha
+	return wb, nil
 }
+
+// damagedOr returns err, unless the sheet's XML is broken, which explains
+// it better (excelize's iterator stops quietly there).
+func damagedOr(book ecBook, sheet string, err error) error {
+	if x, ok := book.(*xlsxBook); ok {
+		if xerr := x.damaged(sheet); xerr != nil {
+			return fmt.Errorf("read %s sheet %q: the sheet is damaged: %w; download the file again or open and save it in Excel or LibreOffice", x.path, sheet, xerr)
+		}
+	}
+	return err
+}
+
+// Data returns the sheet of the Schengen States.
+func (wb *ECWorkbook) Data() *ECSheet { return wb.Sheets[0] }
 
 // ecFooter gives the reconciliation what the cell values alone do not:
 // the footer cells' formulas, the file's hash and the acceptances.
 type ecFooter struct {
-	formula  func(cell string) (string, error)
+	formula  func(sheet string, row, col int) (string, error)
 	sha256   func() (string, error)
 	accepted []UpstreamAcceptance
 }
 
-// NormaliseHeader folds the drift seen in EC header cells: case, repeated
-// and non-breaking whitespace, embedded newlines, trailing footnote markers
-// ("1)", "(2)", "*") and later wordings ("short-stay visas" for "uniform
-// visas", "Member State" for "Schengen State").
+// NormaliseHeader folds the drift seen in EC header cells that carries no
+// meaning: case, repeated and non-breaking whitespace, embedded newlines,
+// and trailing footnote markers ("1)", "(2)", "*"). Different wordings are
+// listed in ec_layout_columns.csv.
 func NormaliseHeader(s string) string {
 	s = strings.ToLower(strings.ReplaceAll(s, "\u00a0", " "))
 	s = strings.Join(strings.Fields(s), " ")
@@ -543,18 +610,13 @@ func NormaliseHeader(s string) string {
 		}
 		s = t
 	}
-	s = strings.ReplaceAll(s, "short-stay visas", "uniform visas")
-	s = strings.ReplaceAll(s, "short stay visas", "uniform visas")
-	if s == "member state" {
-		s = "schengen state"
-	}
 	return s
 }
 
 var footnoteMarker = regexp.MustCompile(`\s*(\(\d{1,2}\)|\d{1,2}\))$`)
 
 func cell(row []string, i int) string {
-	if i < len(row) {
+	if i >= 0 && i < len(row) {
 		return row[i]
 	}
 	return ""
@@ -562,170 +624,230 @@ func cell(row []string, i int) string {
 
 func cleanName(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// parseECRows parses and reconciles a data sheet from its cell values
-// alone: a footer total that does not reconcile is an error.
-func parseECRows(path string, rows [][]string) (*ECSheet, error) {
-	return parseECSheet(path, rows, nil)
+// parseNumber reads a cell as a finite number.
+func parseNumber(s string) (float64, bool) {
+	v := strings.TrimSpace(s)
+	if v == "" {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, false
+	}
+	return f, true
 }
 
-func parseECSheet(path string, rows [][]string, footer *ecFooter) (*ECSheet, error) {
+// isFooterLabel says whether a label starts the footer below the data:
+// the sheet's total label, or a total or subtotal of any wording.
+func isFooterLabel(label, totalLabel string) bool {
+	l := NormaliseHeader(label)
+	for _, p := range []string{totalLabel, "total", "selection sub total", "sub total", "subtotal", "share of subtotal"} {
+		if strings.HasPrefix(l, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// parseECSheet reads the data rows of a sheet whose columns are known,
+// down to the footer, and its total row. Rows with a State and a host
+// country are data; a row without them starts the footer when its label is
+// a total, is a note when it has text and no counts, and is an error when
+// it has a consulate or counts.
+func parseECSheet(path, sheet string, rows [][]string, cols *ecColumns, spec ECLayoutSheet) (*ECSheet, error) {
 	cellErr := func(row int, col int, value string, err error) error {
-		e := &LocatedError{File: path, Sheet: ECSchengenSheet, Line: int64(row), Value: value, Err: err}
+		e := &LocatedError{File: path, Sheet: sheet, Line: int64(row), Value: value, Err: err}
 		if col >= 0 {
-			e.Column = ecColumns[col].letter
-			e.Header = ecColumns[col].header
+			e.Column = colName(col)
+			e.Header = cols.header(col)
 		}
 		return e
 	}
-	if len(rows) == 0 {
-		return nil, cellErr(1, -1, "", errors.New("the sheet is empty; expected a header row"))
+	sh := &ECSheet{File: path, Name: sheet, Coverage: spec.Coverage, Has: make([]bool, len(ecIndicators))}
+	for k, c := range cols.counts {
+		sh.Has[k] = c >= 0
 	}
-	for i, c := range ecColumns {
-		if NormaliseHeader(cell(rows[0], i)) != c.header {
-			return nil, cellErr(1, i, cell(rows[0], i), fmt.Errorf("unexpected header: the layout has changed; expected %q", c.header))
-		}
-	}
-	sh := &ECSheet{File: path}
-	var counts []int
-	for i, c := range ecColumns {
-		if c.indicator != "" {
-			counts = append(counts, i)
-		}
-	}
-	parseCounts := func(rowNum int, row []string) ([]int64, error) {
-		out := make([]int64, len(counts))
-		for k, ci := range counts {
+	// parseCounts reads the count cells of a row; withhold says what to do
+	// with a negative whole number (data rows: withhold it; footers: keep).
+	parseCounts := func(rowNum int, row []string, withhold bool) ([]int64, []int, bool, error) {
+		out := make([]int64, len(ecIndicators))
+		var withheld []int
+		any := false
+		for k, ci := range cols.counts {
+			if ci < 0 {
+				continue
+			}
 			raw := cell(row, ci)
-			v := strings.TrimSpace(raw)
-			if v == "" {
+			if strings.TrimSpace(raw) == "" {
 				continue // blank means zero in these files
 			}
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-				return nil, cellErr(rowNum, ci, raw, errors.New("expected a count (a whole number or a blank cell)"))
+			f, ok := parseNumber(raw)
+			if !ok {
+				return nil, nil, false, cellErr(rowNum, ci, raw, errors.New("expected a count (a whole number or a blank cell)"))
 			}
+			any = true
 			// Some count cells are formulas whose cached value carries
 			// binary floating-point noise (2015: 469.00000000000006).
 			r := math.Round(f)
-			if f < 0 || math.Abs(f-r) > 1e-6 || !plausibleCount(r) {
-				return nil, cellErr(rowNum, ci, raw, ErrImplausibleCount)
+			if math.Abs(f-r) > 1e-6 || !plausibleCount(math.Abs(r)) {
+				return nil, nil, false, cellErr(rowNum, ci, raw, ErrImplausibleCount)
+			}
+			if r < 0 && withhold {
+				withheld = append(withheld, k)
 			}
 			out[k] = int64(r)
 		}
-		return out, nil
+		return out, withheld, any, nil
 	}
 	inFooter := false
 	totalFound := false
-	for i := 1; i < len(rows); i++ {
+	for i := cols.headerRows; i < len(rows); i++ {
 		rowNum := i + 1
 		row := rows[i]
-		a, b, c := cleanName(cell(row, 0)), cleanName(cell(row, 1)), cleanName(cell(row, 2))
-		if a == "" && b == "" {
-			label := strings.ToLower(c)
-			switch {
-			case strings.HasPrefix(label, "total worldwide"):
-				cs, err := parseCounts(rowNum, row)
+		state, host, cons := cleanName(cell(row, cols.state)), cleanName(cell(row, cols.host)), cleanName(cell(row, cols.consulate))
+		if state != "" && host != "" {
+			if inFooter {
+				return nil, cellErr(rowNum, cols.host, host, errors.New("a data row below the footer totals; expected the data rows above the footer"))
+			}
+			cs, withheld, _, err := parseCounts(rowNum, row, true)
+			if err != nil {
+				return nil, err
+			}
+			r := ECRow{Row: rowNum, State: state, HostCountry: host, Consulate: cons, Counts: cs, Withheld: withheld,
+				Schengen: spec.Coverage != ECCoverageNonSchengen}
+			if cols.flag >= 0 {
+				switch strings.ToLower(strings.TrimSpace(cell(row, cols.flag))) {
+				case "yes":
+					r.Schengen = true
+				case "no":
+					r.Schengen = false
+				default:
+					return nil, cellErr(rowNum, cols.flag, cell(row, cols.flag), errors.New("expected Yes or No (is the State in Schengen)"))
+				}
+			}
+			sh.Rows = append(sh.Rows, r)
+			continue
+		}
+		label := ""
+		for _, c := range cols.labels {
+			if v := cleanName(cell(row, c)); strings.IndexFunc(v, isLetter) >= 0 {
+				label = v
+				break
+			}
+		}
+		if label != "" && isFooterLabel(label, spec.TotalLabel) {
+			inFooter = true
+			if !totalFound && strings.HasPrefix(NormaliseHeader(label), spec.TotalLabel) {
+				cs, _, _, err := parseCounts(rowNum, row, false)
 				if err != nil {
 					return nil, err
 				}
-				sh.Total = ECRow{Row: rowNum, Consulate: c, Counts: cs}
+				sh.Total = ECRow{Row: rowNum, Consulate: label, Counts: cs}
 				totalFound = true
-				inFooter = true
-			case strings.HasPrefix(label, "selection sub total"), strings.HasPrefix(label, "share of subtotal"):
-				inFooter = true
-			case c == "":
-				// blank separator row, or the stray formula column T of the footer area
-			default:
-				if !inFooter {
-					return nil, cellErr(rowNum, 2, cell(row, 2), errors.New("row has a consulate but no Schengen State or host country; expected a data row or a footer label"))
-				}
 			}
 			continue
 		}
-		if inFooter {
-			continue // notes below the footer
+		if inFooter || cols.isHeader(row) {
+			continue // statistics and notes below the footer totals, or the header repeated
 		}
-		if b == "" {
-			sh.FootnoteRows++ // a note inside the data block: text in A, nothing in B
-			continue
-		}
-		if a == "" {
-			return nil, cellErr(rowNum, 0, "", fmt.Errorf("data row for %q has no Schengen State", b))
-		}
-		cs, err := parseCounts(rowNum, row)
+		_, _, hasCounts, err := parseCounts(rowNum, row, false)
 		if err != nil {
 			return nil, err
 		}
-		sh.Rows = append(sh.Rows, ECRow{Row: rowNum, State: a, HostCountry: b, Consulate: c, Counts: cs})
+		if len(sh.Rows) == 0 && !hasCounts {
+			continue // blank rows, or the second row of a merged header
+		}
+		switch {
+		case cons != "" || hasCounts:
+			col, v := cols.consulate, cons
+			if cons == "" {
+				col, v = cols.host, ""
+				if host != "" {
+					col, v = cols.state, ""
+				}
+			}
+			return nil, cellErr(rowNum, col, v, errors.New("the row has a consulate or counts but no Schengen State or host country; expected a data row or a footer label"))
+		case state != "" || host != "" || label != "":
+			sh.FootnoteRows++ // a note inside the data block
+		}
 	}
 	if len(sh.Rows) == 0 {
 		return nil, cellErr(0, -1, "", errors.New("no data rows below the header"))
 	}
 	if !totalFound {
-		return nil, cellErr(0, -1, "", errors.New("no \"Total worldwide\" row below the data (label in column C); cannot reconcile the data rows"))
-	}
-	if err := sh.reconcile(path, rows, counts, footer); err != nil {
-		return nil, err
+		return nil, cellErr(0, -1, "", fmt.Errorf("no %q row below the data (its label in one of the name columns); cannot reconcile the data rows", titleCase(spec.TotalLabel)))
 	}
 	return sh, nil
+}
+
+func isLetter(r rune) bool { return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r > 127 }
+
+// titleCase writes a normalised label as people read it ("Total worldwide").
+func titleCase(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // footerFormula matches a footer total's formula over one column range:
 // SUM(M2:M2036) or SUBTOTAL(9,M2:M2036), "=" and "$" anchors optional.
 var footerFormula = regexp.MustCompile(`(?i)^=?\s*(?:SUM\(|SUBTOTAL\(\s*(?:9|109)\s*,)\s*\$?([A-Z]{1,3})\$?([0-9]+)\s*:\s*\$?([A-Z]{1,3})\$?([0-9]+)\s*\)\s*$`)
 
-// reconcile compares the data rows' sums with the footer total in every
-// count column (counts holds their indexes in ecColumns). A difference is
-// explained by the footer cell's formula, or accepted, or an error.
-func (sh *ECSheet) reconcile(path string, rows [][]string, counts []int, footer *ecFooter) error {
-	sums := map[string]int64{} // by column letter
-	for k, ci := range counts {
-		for _, r := range sh.Rows {
-			sums[ecColumns[ci].letter] += r.Counts[k]
+// reconcile compares the data rows' sums, as published, with the footer
+// total in every count column. A difference is explained by the footer
+// cell's formula (or, when the formula cannot be read, by one block of data
+// rows that adds up to it), or accepted, or an error. Then the withheld
+// cells are listed and the totals they were part of explained.
+func (sh *ECSheet) reconcile(path string, rows [][]string, cols *ecColumns, footer *ecFooter) error {
+	sums := make([]int64, len(ecIndicators)) // as published
+	for _, r := range sh.Rows {
+		for k := range ecIndicators {
+			sums[k] += r.Counts[k]
 		}
 	}
 	totalRow := rows[sh.Total.Row-1]
 	first, last := sh.Rows[0].Row, sh.Rows[len(sh.Rows)-1].Row
-	for k, ci := range counts {
-		col := ecColumns[ci]
-		printed, sum := sh.Total.Counts[k], sums[col.letter]
+	issueAt := map[int]int{} // indicator -> index in sh.Issues
+	for k, ci := range cols.counts {
+		if ci < 0 {
+			continue
+		}
+		letter := colName(ci)
+		printed, sum := sh.Total.Counts[k], sums[k]
 		if printed == sum {
 			continue
 		}
-		cellName := col.letter + strconv.Itoa(sh.Total.Row)
-		is := ECIssue{Sheet: ECSchengenSheet, Cell: cellName, Column: col.letter, Indicator: col.indicator, Printed: printed, DataRows: sum}
-		explained := false
-		why := "its formula was not read"
-		if footer != nil {
-			f, err := footer.formula(cellName)
-			if err != nil {
-				return fmt.Errorf("read %s sheet %q cell %s formula: %w", path, ECSchengenSheet, cellName, err)
+		cellName := letter + strconv.Itoa(sh.Total.Row)
+		is := ECIssue{Kind: IssueFooterTotal, Sheet: sh.Name, Cell: cellName, Column: letter, Indicator: ecIndicators[k],
+			Location: sh.Total.Consulate, Printed: printed, DataRows: sum}
+		f, err := footer.formula(sh.Name, sh.Total.Row, ci)
+		if err != nil {
+			return fmt.Errorf("read %s sheet %q cell %s formula: %w", path, sh.Name, cellName, err)
+		}
+		is.Formula = f
+		explained, why := sh.explainFormula(f, k, letter, printed, first, last)
+		if !explained && f != "" && !footerFormula.MatchString(f) {
+			// A formula that is not a plain sum: the values may still
+			// show which rows the printed total covers.
+			if ok, w := sh.explainBlock(k, printed); ok {
+				explained, why = true, w+" (its formula "+f+" was not read as a plain sum)"
 			}
-			if f != "" && !strings.HasPrefix(f, "=") {
-				f = "=" + f
-			}
-			is.Formula = f
-			explained, why = sh.explainFormula(f, k, col.letter, printed, first, last)
+		}
+		sha, err := footer.sha256()
+		if err != nil {
+			return err
 		}
 		var accepted *UpstreamAcceptance
-		sha := ""
-		if footer != nil {
-			var err error
-			if sha, err = footer.sha256(); err != nil {
-				return err
-			}
-			for i, a := range footer.accepted {
-				if a.SHA256 == sha && a.Sheet == ECSchengenSheet && a.Cell == cellName {
-					accepted = &footer.accepted[i]
-				}
+		for i, a := range footer.accepted {
+			if a.SHA256 == sha && a.Sheet == sh.Name && a.Cell == cellName {
+				accepted = &footer.accepted[i]
 			}
 		}
 		if !explained && accepted == nil {
 			msg := fmt.Sprintf("data rows do not reconcile with %q: they sum to %d, the total row says %d; %s", sh.Total.Consulate, sum, printed, why)
-			if sha != "" {
-				msg += fmt.Sprintf("; after investigating, a maintainer can accept this file (sha256 %s) and cell %s in the upstream issues file", sha, cellName)
-			}
-			return &LocatedError{File: path, Sheet: ECSchengenSheet, Line: int64(sh.Total.Row), Column: col.letter, Header: col.header,
+			msg += fmt.Sprintf("; after investigating, a maintainer can accept this file (sha256 %s) and cell %s in the upstream issues file", sha, cellName)
+			return &LocatedError{File: path, Sheet: sh.Name, Line: int64(sh.Total.Row), Column: letter, Header: cols.header(ci),
 				Value: cell(totalRow, ci), Err: errors.New(msg)}
 		}
 		if explained {
@@ -738,18 +860,67 @@ func (sh *ECSheet) reconcile(path string, rows [][]string, counts []int, footer 
 			is.Handling = HandlingAccepted
 			is.Decision = fmt.Sprintf("accepted by %s on %s: %s (%s line %d)", accepted.DecidedBy, accepted.Date, accepted.Reason, filepath.Base(accepted.File), accepted.Line)
 		}
-		is.CrossCheck, is.CrossCheckStatus = crossCheck(col.letter, totalRow, sh.Total.Row, sums, footer)
+		is.CrossCheck, is.CrossCheckStatus = crossCheck(sh, k, totalRow, cols, sums, footer)
+		issueAt[k] = len(sh.Issues)
 		sh.Issues = append(sh.Issues, is)
-		// The data rows are what is loaded and what later checks reconcile.
-		sh.Total.Counts[k] = sum
 	}
+	// Withheld cells: listed one by one, and the footer total they were
+	// part of explained.
+	withheld := make([]int64, len(ecIndicators))
+	cells := make([][]string, len(ecIndicators))
+	for _, r := range sh.Rows {
+		for _, k := range r.Withheld {
+			ci := cols.counts[k]
+			letter := colName(ci)
+			v := r.Counts[k]
+			withheld[k] += v
+			cellName := letter + strconv.Itoa(r.Row)
+			cells[k] = append(cells[k], fmt.Sprintf("%s %d", cellName, v))
+			sh.Issues = append(sh.Issues, ECIssue{Kind: IssueNegativeCount, Sheet: sh.Name, Cell: cellName, Column: letter, Indicator: ecIndicators[k],
+				Location: r.State + " / " + r.HostCountry + " / " + r.Consulate, Printed: v,
+				Explanation:      fmt.Sprintf("a count cannot be negative: the cell holds %d; it is withheld (published as empty, not as a count, and not added to any total)", v),
+				CrossCheck:       fmt.Sprintf("the footer total %s%d includes it", letter, sh.Total.Row),
+				CrossCheckStatus: CrossCheckNone, Handling: HandlingWithheld})
+		}
+	}
+	for i := range sh.Rows {
+		for _, k := range sh.Rows[i].Withheld {
+			sh.Rows[i].Counts[k] = 0
+		}
+	}
+	for k, ci := range cols.counts {
+		if ci < 0 {
+			continue
+		}
+		loaded := sums[k] - withheld[k]
+		if withheld[k] != 0 {
+			why := fmt.Sprintf("the data rows include %d negative cells (%s; %d in all) that are withheld; without them the data rows sum to %d",
+				len(cells[k]), strings.Join(cells[k], ", "), withheld[k], loaded)
+			if at, ok := issueAt[k]; ok {
+				sh.Issues[at].Explanation += "; " + why
+				sh.Issues[at].DataRows = loaded
+			} else {
+				letter := colName(ci)
+				cs, status := crossCheck(sh, k, totalRow, cols, sums, footer)
+				f, _ := footer.formula(sh.Name, sh.Total.Row, ci)
+				sh.Issues = append(sh.Issues, ECIssue{Kind: IssueFooterTotal, Sheet: sh.Name, Cell: letter + strconv.Itoa(sh.Total.Row), Column: letter,
+					Indicator: ecIndicators[k], Location: sh.Total.Consulate, Printed: sh.Total.Counts[k], Formula: f, DataRows: loaded,
+					Explanation: fmt.Sprintf("the printed total equals the sum of the data rows as published; %s", why),
+					CrossCheck:  cs, CrossCheckStatus: status, Handling: HandlingWithheld})
+			}
+		}
+		// The data rows as loaded are what later checks reconcile.
+		sh.Total.Counts[k] = loaded
+	}
+	sort.SliceStable(sh.Issues, func(i, j int) bool { return sh.Issues[i].Kind < sh.Issues[j].Kind })
 	return nil
 }
 
 // explainFormula says whether the footer formula f of the count column at
-// index k (letter col) explains the printed total: its range must leave
-// data rows out (the data block is rows first..last) and the data rows
-// inside it must sum to the printed total. The text says why, either way.
+// indicator index k (letter col) explains the printed total: its range
+// must leave data rows out (the data block is rows first..last) and the
+// data rows inside it must sum to the printed total. The text says why,
+// either way.
 func (sh *ECSheet) explainFormula(f string, k int, col string, printed int64, first, last int) (bool, string) {
 	if f == "" {
 		return false, "the cell holds a typed value, not a formula"
@@ -769,13 +940,14 @@ func (sh *ECSheet) explainFormula(f string, k int, col string, printed int64, fi
 	if from <= first && to >= last {
 		return false, fmt.Sprintf("its formula %s covers every data row (%d-%d)", f, first, last)
 	}
-	var inRange int64
-	var left []int
+	var inRange, total int64
+	var left []ECRow
 	for _, r := range sh.Rows {
+		total += r.Counts[k]
 		if r.Row >= from && r.Row <= to {
 			inRange += r.Counts[k]
 		} else {
-			left = append(left, r.Row)
+			left = append(left, r)
 		}
 	}
 	if inRange != printed {
@@ -788,169 +960,87 @@ func (sh *ECSheet) explainFormula(f string, k int, col string, printed int64, fi
 	if to < last {
 		out = append(out, fmt.Sprintf("rows %d-%d", to+1, last))
 	}
-	var total int64
-	for _, r := range sh.Rows {
-		total += r.Counts[k]
-	}
-	return true, fmt.Sprintf("the footer formula %s sums rows %d-%d only, leaving out %d data rows (%s) that hold %d; the data rows inside its range sum to %d, the printed total",
-		f, from, to, len(left), strings.Join(out, " and "), total-inRange, inRange)
+	return true, fmt.Sprintf("the footer formula %s sums rows %d-%d only, leaving out %d data rows (%s%s) that hold %d; the data rows inside its range sum to %d, the printed total",
+		f, from, to, len(left), strings.Join(out, " and "), rowsWhere(left), total-inRange, inRange)
 }
 
-// crossCheck compares the footer total of the formula column that adds up
-// col (Q = E + J + M, P = D + I, R = G + N) with the data rows' sums of its
+// explainBlock looks for the longest run of consecutive data rows whose
+// values of indicator k sum to the printed total, when the footer's
+// formula cannot say which rows it covers.
+func (sh *ECSheet) explainBlock(k int, printed int64) (bool, string) {
+	prefix := make([]int64, len(sh.Rows)+1)
+	for i, r := range sh.Rows {
+		prefix[i+1] = prefix[i] + r.Counts[k]
+	}
+	at := map[int64]int{} // prefix value -> first index
+	bi, bj := -1, -1
+	for j := 0; j <= len(sh.Rows); j++ {
+		if i, ok := at[prefix[j]-printed]; ok && j-i > bj-bi {
+			bi, bj = i, j
+		}
+		if _, ok := at[prefix[j]]; !ok {
+			at[prefix[j]] = j
+		}
+	}
+	if bi < 0 || bj-bi == len(sh.Rows) {
+		return false, ""
+	}
+	left := append(slices.Clone(sh.Rows[:bi]), sh.Rows[bj:]...)
+	return true, fmt.Sprintf("the printed total equals the sum of data rows %d-%d, leaving out %d data rows (%s) that hold %d",
+		sh.Rows[bi].Row, sh.Rows[bj-1].Row, len(left), strings.TrimPrefix(rowsWhere(left), ": "), prefix[len(sh.Rows)]-printed)
+}
+
+// rowsWhere names the consulates of a few rows: ": ZAMBIA/LUSAKA, ...".
+func rowsWhere(rows []ECRow) string {
+	var seen []string
+	for _, r := range rows {
+		w := r.HostCountry + "/" + r.Consulate
+		if !slices.Contains(seen, w) {
+			seen = append(seen, w)
+		}
+	}
+	if len(seen) == 0 {
+		return ""
+	}
+	more := ""
+	if len(seen) > 5 {
+		more = fmt.Sprintf(" and %d more", len(seen)-5)
+		seen = seen[:5]
+	}
+	return ": " + strings.Join(seen, ", ") + more
+}
+
+// crossCheck compares the footer total of a derived column that adds up
+// indicator k with others (Q = E + J + M) with the data rows' sums of its
 // parts. The total's cached value is read; its formula is quoted when known.
-func crossCheck(col string, totalRow []string, row int, sums map[string]int64, footer *ecFooter) (string, string) {
-	for i, c := range ecColumns {
-		if !slices.Contains(c.parts, col) {
+func crossCheck(sh *ECSheet, k int, totalRow []string, cols *ecColumns, sums []int64, footer *ecFooter) (string, string) {
+	for _, d := range cols.derived {
+		if !slices.Contains(d.parts, k) {
 			continue
 		}
-		cellName := c.letter + strconv.Itoa(row)
-		if footer != nil {
-			if f, err := footer.formula(cellName); err == nil && f != "" {
-				cellName += " (=" + strings.TrimPrefix(f, "=") + ")"
-			}
+		letter := colName(d.col)
+		cellName := letter + strconv.Itoa(sh.Total.Row)
+		if f, err := footer.formula(sh.Name, sh.Total.Row, d.col); err == nil && f != "" {
+			cellName += " (" + f + ")"
 		}
-		raw := strings.TrimSpace(cell(totalRow, i))
-		v, err := strconv.ParseFloat(raw, 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Sprintf("%s holds no number (found %q), so %s = %s cannot be checked", cellName, raw, c.letter, strings.Join(c.parts, " + ")), CrossCheckNone
-		}
-		printed := int64(math.Round(v))
+		var letters, terms []string
 		var want int64
-		var terms []string
-		for _, p := range c.parts {
+		for _, p := range d.parts {
+			letters = append(letters, colName(cols.counts[p]))
 			want += sums[p]
 			terms = append(terms, strconv.FormatInt(sums[p], 10))
 		}
-		rel := fmt.Sprintf("%s of the data rows (%s = %d)", strings.Join(c.parts, " + "), strings.Join(terms, " + "), want)
+		raw := strings.TrimSpace(cell(totalRow, d.col))
+		v, ok := parseNumber(raw)
+		if !ok {
+			return fmt.Sprintf("%s holds no number (found %q), so %s = %s cannot be checked", cellName, raw, letter, strings.Join(letters, " + ")), CrossCheckNone
+		}
+		printed := int64(math.Round(v))
+		rel := fmt.Sprintf("%s of the data rows (%s = %d)", strings.Join(letters, " + "), strings.Join(terms, " + "), want)
 		if printed == want {
 			return fmt.Sprintf("%s is %d = %s: the data rows are confirmed", cellName, printed, rel), CrossCheckConfirmed
 		}
 		return fmt.Sprintf("%s is %d, but %s: the data rows are not confirmed", cellName, printed, rel), CrossCheckContradicted
 	}
-	return "no other footer total includes column " + col, CrossCheckNone
-}
-
-// ecOpenError says what is wrong with a file excelize cannot open: too
-// large once unzipped, a zip that is not a workbook, or a damaged file.
-func ecOpenError(path string, err error, lim Limits) error {
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "unzip size exceeds"):
-		return fmt.Errorf("open workbook %s: %w", path, &LimitError{What: "the unzipped workbook", Max: lim.MaxWorkbookBytes, Unit: "bytes", Key: "limits.max_workbook_bytes"})
-	case errors.Is(err, zip.ErrFormat) || errors.Is(err, zip.ErrAlgorithm) || errors.Is(err, zip.ErrChecksum) || errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Errorf("open workbook %s: the file is damaged or truncated (%v); download it again", path, err)
-	case errors.Is(err, io.EOF) || strings.Contains(msg, "no such file") || strings.Contains(msg, "does not exist"):
-		return fmt.Errorf("open workbook %s: %w: a zip file, but not an .xlsx workbook (it lacks the workbook parts, such as xl/workbook.xml): %v", path, ErrUnsupportedFormat, err)
-	}
-	return fmt.Errorf("open workbook %s: %w", path, err)
-}
-
-// ecSheetRows reads the data sheet's cell values row by row through
-// excelize's streaming iterator, refusing a sheet with more rows, a row
-// with more cells, or a cell longer than lim allows. Gaps of empty rows
-// are kept as empty rows so that indexes stay sheet rows minus one.
-func ecSheetRows(wb *excelize.File, path string, lim Limits) ([][]string, error) {
-	it, err := wb.Rows(ECSchengenSheet)
-	if err != nil {
-		return nil, fmt.Errorf("read %s sheet %q: the sheet cannot be read (%v); the workbook may be damaged, open and save it again in Excel or LibreOffice", path, ECSchengenSheet, err)
-	}
-	defer it.Close()
-	var rows [][]string
-	for n := 1; it.Next(); n++ {
-		if n > lim.MaxSheetRows {
-			return nil, &LocatedError{File: path, Sheet: ECSchengenSheet, Line: int64(n),
-				Err: &LimitError{What: "the sheet", Max: int64(lim.MaxSheetRows), Unit: "rows", Key: "limits.max_sheet_rows"}}
-		}
-		row, err := it.Columns(excelize.Options{RawCellValue: true})
-		if err != nil {
-			return nil, &LocatedError{File: path, Sheet: ECSchengenSheet, Line: int64(n), Err: fmt.Errorf("the row cannot be read (%v); the workbook may be damaged", err)}
-		}
-		if len(row) > lim.MaxSheetColumns {
-			return nil, &LocatedError{File: path, Sheet: ECSchengenSheet, Line: int64(n),
-				Err: &LimitError{What: "the row", Max: int64(lim.MaxSheetColumns), Unit: "cells", Key: "limits.max_sheet_columns"}}
-		}
-		for i, c := range row {
-			if len(c) > lim.MaxCellBytes {
-				col, _ := excelize.ColumnNumberToName(i + 1)
-				return nil, &LocatedError{File: path, Sheet: ECSchengenSheet, Line: int64(n), Column: col,
-					Err: &LimitError{What: "the cell", Max: int64(lim.MaxCellBytes), Unit: "bytes", Key: "limits.max_cell_bytes"}}
-			}
-		}
-		rows = append(rows, row)
-	}
-	if err := it.Error(); err != nil {
-		return nil, fmt.Errorf("read %s sheet %q: the sheet is damaged (%v); open and save it again in Excel or LibreOffice", path, ECSchengenSheet, err)
-	}
-	// GetRows drops trailing empty rows; so does the reader.
-	for len(rows) > 0 && len(rows[len(rows)-1]) == 0 {
-		rows = rows[:len(rows)-1]
-	}
-	return rows, nil
-}
-
-// ecSheetXMLError reads the data sheet's XML part of the workbook at path
-// through to its end and returns the first XML syntax error, or nil when
-// the part is well-formed (or cannot be found: other checks say so).
-func ecSheetXMLError(path string) error {
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		return nil
-	}
-	defer zr.Close()
-	open := func(name string) (io.ReadCloser, error) { return zr.Open(strings.TrimPrefix(name, "/")) }
-	var wbXML struct {
-		Sheets []struct {
-			Name string `xml:"name,attr"`
-			ID   string `xml:"http://schemas.openxmlformats.org/officeDocument/2006/relationships id,attr"`
-		} `xml:"sheets>sheet"`
-	}
-	var rels struct {
-		Rels []struct {
-			ID     string `xml:"Id,attr"`
-			Target string `xml:"Target,attr"`
-		} `xml:"Relationship"`
-	}
-	for name, v := range map[string]any{"xl/workbook.xml": &wbXML, "xl/_rels/workbook.xml.rels": &rels} {
-		rc, err := open(name)
-		if err != nil {
-			return nil
-		}
-		err = xml.NewDecoder(rc).Decode(v)
-		rc.Close()
-		if err != nil {
-			return nil
-		}
-	}
-	part := ""
-	for _, sh := range wbXML.Sheets {
-		if sh.Name == ECSchengenSheet {
-			for _, r := range rels.Rels {
-				if r.ID == sh.ID {
-					part = r.Target
-					if !strings.HasPrefix(part, "/") {
-						part = "xl/" + part
-					}
-				}
-			}
-		}
-	}
-	if part == "" {
-		return nil
-	}
-	rc, err := open(part)
-	if err != nil {
-		return nil
-	}
-	defer rc.Close()
-	d := xml.NewDecoder(rc)
-	for {
-		_, err := d.RawToken()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", part, err)
-		}
-	}
+	return "no other footer total includes column " + colName(cols.counts[k]), CrossCheckNone
 }

@@ -87,7 +87,7 @@ func TestECSchengenFooterFormulaSlip(t *testing.T) {
 				t.Fatalf("the range %d-%d holds all of column M; the fixture shows nothing", tt.from, tt.to)
 			}
 			path := ectest.Edit(t, "2023", fx.setFooter(printed, tt.formula))
-			sh, err := ReadECWorkbook(path)
+			sh, err := readECSheet(t, path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -136,7 +136,7 @@ func TestECSchengenFooterFormulaSlip(t *testing.T) {
 			}
 			return f.SetCellValue(ECSchengenSheet, fmt.Sprintf("Q%d", fx.totalRow), 1)
 		})
-		sh, err := ReadECWorkbook(path)
+		sh, err := readECSheet(t, path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -170,7 +170,7 @@ func TestECSchengenUnexplainedMismatch(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := ectest.Edit(t, "2023", fx.setFooter(tt.value, tt.formula))
-			_, err := ReadECWorkbook(path)
+			_, err := readECSheet(t, path)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -226,10 +226,11 @@ func TestECSchengenAcceptance(t *testing.T) {
 	}
 
 	t.Run("accepted file and cell", func(t *testing.T) {
-		sh, err := ReadECWorkbookOptions(accepted, ECReadOptions{Accepted: list})
+		wb, err := ReadECWorkbookOptions(accepted, ECReadOptions{Layouts: testLayouts(t), Accepted: list})
 		if err != nil {
 			t.Fatal(err)
 		}
+		sh := wb.Data()
 		if len(sh.Issues) != 1 {
 			t.Fatalf("issues = %+v", sh.Issues)
 		}
@@ -238,12 +239,12 @@ func TestECSchengenAcceptance(t *testing.T) {
 			!strings.Contains(is.Explanation, "nothing in the file explains it") || is.Printed != 41617 || is.DataRows != 102785 {
 			t.Errorf("issue = %+v", is)
 		}
-		if sh.Total.Counts[fx.ltv] != 102785 || sh.SHA256 != sha {
-			t.Errorf("reconciled M = %d sha %s", sh.Total.Counts[fx.ltv], sh.SHA256)
+		if sh.Total.Counts[fx.ltv] != 102785 || wb.SHA256 != sha {
+			t.Errorf("reconciled M = %d sha %s", sh.Total.Counts[fx.ltv], wb.SHA256)
 		}
 	})
 	t.Run("another file with the same discrepancy", func(t *testing.T) {
-		_, err := ReadECWorkbookOptions(other, ECReadOptions{Accepted: list})
+		_, err := ReadECWorkbookOptions(other, ECReadOptions{Layouts: testLayouts(t), Accepted: list})
 		if err == nil || !strings.Contains(err.Error(), "sum to 102785, the total row says 41617") || !strings.Contains(err.Error(), otherSHA) {
 			t.Errorf("err = %v, want the unexplained mismatch of %s", err, otherSHA)
 		}
@@ -261,7 +262,7 @@ func TestECSchengenAcceptance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = ReadECWorkbookOptions(path, ECReadOptions{Accepted: l})
+		_, err = ReadECWorkbookOptions(path, ECReadOptions{Layouts: testLayouts(t), Accepted: l})
 		var ce *LocatedError
 		if !errors.As(err, &ce) || ce.Column != "N" {
 			t.Errorf("err = %v, want column N to fail", err)
@@ -270,7 +271,7 @@ func TestECSchengenAcceptance(t *testing.T) {
 
 	t.Run("load", func(t *testing.T) {
 		conn := openTestDB(t)
-		src := NewECSchengen(ECSchengenConfig{Files: []ECSchengenFile{{Path: accepted, Year: 2023}}}, UpstreamIssuesConfig{Path: acc})
+		src := NewECSchengen(ECSchengenConfig{Layouts: esCodeLists, Files: []ECSchengenFile{{Path: accepted, Year: 2023}}}, UpstreamIssuesConfig{Path: acc})
 		if _, err := src.Load(context.Background(), conn); err != nil {
 			t.Fatal(err)
 		}
@@ -284,12 +285,12 @@ func TestECSchengenAcceptance(t *testing.T) {
 			t.Errorf("loaded issue %q file %q, total M %d", handling, file, ltv)
 		}
 		ins, err := src.Inputs(context.Background())
-		if err != nil || len(ins) != 2 || ins[1].Path != acc {
-			t.Errorf("inputs = %+v (%v), want the workbook and the acceptance file", ins, err)
+		if err != nil || len(ins) != 5 || ins[4].Path != acc {
+			t.Errorf("inputs = %+v (%v), want the workbook, the three layout files and the acceptance file", ins, err)
 		}
 	})
 	t.Run("load another file", func(t *testing.T) {
-		_, err := NewECSchengen(ECSchengenConfig{Files: []ECSchengenFile{{Path: other, Year: 2023}}}, UpstreamIssuesConfig{Path: acc}).
+		_, err := NewECSchengen(ECSchengenConfig{Layouts: esCodeLists, Files: []ECSchengenFile{{Path: other, Year: 2023}}}, UpstreamIssuesConfig{Path: acc}).
 			Load(context.Background(), openTestDB(t))
 		if err == nil || !strings.Contains(err.Error(), "the total row says 41617") {
 			t.Errorf("err = %v", err)
@@ -300,7 +301,7 @@ func TestECSchengenAcceptance(t *testing.T) {
 		// as usual: the acceptance of the old file's bytes neither applies
 		// nor stops the run.
 		conn := openTestDB(t)
-		if _, err := NewECSchengen(ECSchengenConfig{Files: []ECSchengenFile{{Path: ectest.File(t, "2023"), Year: 2023}}}, UpstreamIssuesConfig{Path: acc}).
+		if _, err := NewECSchengen(ECSchengenConfig{Layouts: esCodeLists, Files: []ECSchengenFile{{Path: ectest.File(t, "2023"), Year: 2023}}}, UpstreamIssuesConfig{Path: acc}).
 			Load(context.Background(), conn); err != nil {
 			t.Fatal(err)
 		}

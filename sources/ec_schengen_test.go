@@ -3,8 +3,11 @@ package sources
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -78,37 +81,238 @@ func TestECSchengenRealFigures(t *testing.T) {
 	}
 }
 
-// TestECSchengenEveryShippedYearReconciles reads every shipped workbook: each
-// must pass the header check and reconcile with its "Total worldwide" row.
-func TestECSchengenEveryShippedYearReconciles(t *testing.T) {
-	src := NewECSchengen(ECSchengenConfig{Path: ecDataDir}, UpstreamIssuesConfig{})
-	inputs, err := src.Inputs(context.Background())
+// TestECSchengenEveryShippedYear reads every shipped workbook, 2009-2024
+// (.xls and .xlsx, five layouts), and checks the figures computed from the
+// cells independently (xlrd, openpyxl; ../shared/docs/EC_WORKBOOKS.md):
+// consulates located in Russia and all consulates of the Schengen States,
+// with the non-Schengen States (2009's flagged rows, 2010's sheet) apart.
+// Each data sheet reconciles with its footer, and the publisher's errors
+// are listed where they are, and nowhere else.
+func TestECSchengenEveryShippedYear(t *testing.T) {
+	src := NewECSchengen(ECSchengenConfig{Path: ecDataDir, Layouts: esCodeLists}, UpstreamIssuesConfig{})
+	inputs, err := src.workbooks(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(inputs) != 8 {
-		t.Fatalf("want the 8 shipped workbooks, got %d", len(inputs))
+	var years []int
+	for _, in := range inputs {
+		years = append(years, in.Year)
+	}
+	if want := []int{2009, 2010, 2012, 2013, 2014, 2015, 2016, 2017, 2018, 2019, 2020, 2021, 2022, 2023, 2024}; !slices.Equal(years, want) {
+		t.Fatalf("shipped years %v, want %v", years, want)
+	}
+	type figures struct {
+		layout                         string
+		ruApplied, ruIssued, ruRefused int64 // C visas; refused: A+B+C in 2009-2010
+		ruMEV                          int64
+		allApplied, allIssued          int64          // Schengen States only, withheld cells left out
+		issues                         map[string]int // by sheet and kind
+	}
+	want := map[int]figures{
+		2009: {layout: "statistiques_2009", ruApplied: 3241940, ruIssued: 3170652, ruRefused: 57718, allApplied: 10221347, allIssued: 9420896,
+			issues: map[string]int{"Visa Statistics 2009 footer_total": 9}},
+		2010: {layout: "synthese_2010", ruApplied: 4222551, ruIssued: 4120704, ruRefused: 56433, ruMEV: 1753536, allApplied: 11812352, allIssued: 11018936,
+			issues: map[string]int{"SCHENGEN footer_total": 1, "SCHENGEN negative_count": 1, "NON SCHENGEN footer_total": 5}},
+		2012: {layout: "synthese_2012", ruApplied: 6069001, ruIssued: 5939644, ruRefused: 54860, ruMEV: 2906259, allApplied: 15116973, allIssued: 14250595},
+		2013: {layout: "consulates", ruApplied: 6995221, ruIssued: 6893346, ruRefused: 70435, ruMEV: 3768254, allApplied: 17285449, allIssued: 16184173 + 173,
+			issues: map[string]int{"Complete data footer_total": 1, "Complete data negative_count": 6}},
+		2014: {layout: "consulates", ruApplied: 5768182, ruIssued: 5702624, ruRefused: 54088, ruMEV: 3420557, allApplied: 16725908, allIssued: 15684796},
+		2016: {layout: "consulates", allApplied: 15192502},
+		2024: {layout: "consulates", allApplied: 11716723, issues: map[string]int{"Data for consulates footer_total": 1}},
 	}
 	for _, in := range inputs {
-		sh := shippedECSheet(t, in.Path)
-		if len(sh.Rows) < 1500 {
-			t.Errorf("%d: only %d data rows", in.Year, len(sh.Rows))
+		wb, err := ReadECWorkbook(in.Path, testLayouts(t))
+		if err != nil {
+			t.Errorf("%d: %v", in.Year, err)
+			continue
 		}
-		if len(sh.Issues) != 0 {
-			t.Errorf("%d: upstream issues found in a file that reconciles: %+v", in.Year, sh.Issues)
-		}
-		for i, ind := range ECIndicators() {
-			if got := sumCol(sh, "", ind); got != sh.Total.Counts[i] {
-				t.Errorf("%d %s: rows sum to %d, total row says %d", in.Year, ind, got, sh.Total.Counts[i])
+		issues := map[string]int{}
+		for _, sh := range wb.Sheets {
+			if len(sh.Rows) < 250 {
+				t.Errorf("%d sheet %q: only %d data rows", in.Year, sh.Name, len(sh.Rows))
+			}
+			for k := range ECIndicators() {
+				var sum int64
+				for _, r := range sh.Rows {
+					if r.Counts[k] < 0 {
+						t.Errorf("%d row %d: negative count published", in.Year, r.Row)
+					}
+					sum += r.Counts[k]
+				}
+				if sum != sh.Total.Counts[k] {
+					t.Errorf("%d sheet %q %s: rows sum to %d, total row %d", in.Year, sh.Name, ECIndicators()[k], sum, sh.Total.Counts[k])
+				}
+			}
+			for _, is := range sh.Issues {
+				issues[sh.Name+" "+is.Kind]++
 			}
 		}
+		w, ok := want[in.Year]
+		if !ok {
+			if len(issues) != 0 || wb.Layout != "consulates" {
+				t.Errorf("%d: layout %s, issues %v; want the 2013-2024 layout and none", in.Year, wb.Layout, issues)
+			}
+			continue
+		}
+		if wb.Layout != w.layout {
+			t.Errorf("%d: layout %s, want %s", in.Year, wb.Layout, w.layout)
+		}
+		if !maps.Equal(issues, w.issues) && len(issues)+len(w.issues) > 0 {
+			t.Errorf("%d: issues %v, want %v", in.Year, issues, w.issues)
+		}
+		var ru, all figures
+		refused := "uniform_not_issued"
+		if w.layout == "statistiques_2009" || w.layout == "synthese_2010" {
+			refused = "abc_not_issued"
+		}
+		idx := func(name string) int { return slices.Index(ECIndicators(), name) }
+		for _, sh := range wb.Sheets {
+			for _, r := range sh.Rows {
+				if !r.Schengen {
+					continue
+				}
+				all.allApplied += r.Counts[idx("uniform_applied")]
+				all.allIssued += r.Counts[idx("uniform_issued")]
+				if r.HostCountry == "RUSSIAN FEDERATION" {
+					ru.ruApplied += r.Counts[idx("uniform_applied")]
+					ru.ruIssued += r.Counts[idx("uniform_issued")]
+					ru.ruRefused += r.Counts[idx(refused)]
+					ru.ruMEV += r.Counts[idx("uniform_mev_issued")]
+				}
+			}
+		}
+		got := figures{layout: w.layout, issues: w.issues, allApplied: all.allApplied, allIssued: all.allIssued,
+			ruApplied: ru.ruApplied, ruIssued: ru.ruIssued, ruRefused: ru.ruRefused, ruMEV: ru.ruMEV}
+		for name, pair := range map[string][2]int64{
+			"Russia C applied": {got.ruApplied, w.ruApplied}, "Russia C issued": {got.ruIssued, w.ruIssued},
+			"Russia not issued": {got.ruRefused, w.ruRefused}, "Russia MEVs": {got.ruMEV, w.ruMEV},
+			"all C applied": {got.allApplied, w.allApplied}, "all C issued": {got.allIssued, w.allIssued},
+		} {
+			if pair[1] != 0 && pair[0] != pair[1] {
+				t.Errorf("%d %s = %d, want %d", in.Year, name, pair[0], pair[1])
+			}
+		}
+	}
+}
+
+// TestECSchengenCellAnchors checks single cells of the .xls and old .xlsx
+// layouts against the values xlrd and openpyxl read from them.
+func TestECSchengenCellAnchors(t *testing.T) {
+	tests := []struct {
+		year      string
+		sheet     string
+		row       int
+		indicator string
+		want      int64
+		host      string
+	}{
+		{"2009", "Visa Statistics 2009", 1806, "uniform_applied", 546487, "RUSSIAN FEDERATION"},
+		{"2009", "Visa Statistics 2009", 1806, "uniform_issued", 542481, "RUSSIAN FEDERATION"},
+		{"2010", "SCHENGEN", 68, "uniform_issued", 111948, "RUSSIAN FEDERATION"},
+		{"2010", "SCHENGEN", 1037, "uniform_applied", 743504, "RUSSIAN FEDERATION"},
+		{"2010", "SCHENGEN", 1037, "uniform_issued", 738505, "RUSSIAN FEDERATION"},
+		{"2012", "Sheet1", 1406, "uniform_applied", 1030968, "RUSSIAN FEDERATION"},
+		{"2012", "Sheet1", 1406, "uniform_issued", 1022443, "RUSSIAN FEDERATION"},
+		{"2013", "Complete data", 2, "uniform_applied", 1204670, "RUSSIAN FEDERATION"},
+		{"2013", "Complete data", 2, "uniform_issued", 1195130, "RUSSIAN FEDERATION"},
+		{"2014", ECSchengenSheet, 2, "uniform_applied", 914314, "RUSSIAN FEDERATION"},
+	}
+	for _, tt := range tests {
+		wb, err := ReadECWorkbook(ectest.File(t, tt.year), testLayouts(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, sh := range wb.Sheets {
+			for _, r := range sh.Rows {
+				if sh.Name == tt.sheet && r.Row == tt.row {
+					found = true
+					if got := r.Counts[slices.Index(ECIndicators(), tt.indicator)]; got != tt.want || r.HostCountry != tt.host {
+						t.Errorf("%s %s row %d %s = %d in %s, want %d in %s", tt.year, tt.sheet, tt.row, tt.indicator, got, r.HostCountry, tt.want, tt.host)
+					}
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: no data row %d on sheet %q", tt.year, tt.row, tt.sheet)
+		}
+	}
+}
+
+// TestECSchengenLayoutByHeaders loads a legacy workbook under a name and
+// year that say nothing of its layout: the header decides.
+func TestECSchengenLayoutByHeaders(t *testing.T) {
+	body, err := os.ReadFile(ectest.File(t, "2009"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "visa-stats-2031.bin")
+	if err := os.WriteFile(path, body, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wb, err := ReadECWorkbook(path, testLayouts(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wb.Layout != "statistiques_2009" || len(wb.Data().Rows) != 2532 {
+		t.Errorf("layout %s with %d rows, want statistiques_2009 with 2532", wb.Layout, len(wb.Data().Rows))
+	}
+	nonSchengen := 0
+	for _, r := range wb.Data().Rows {
+		if !r.Schengen {
+			nonSchengen++
+		}
+	}
+	if nonSchengen != 274 {
+		t.Errorf("%d rows of non-Schengen States, want 274 (Bulgaria, Cyprus, Romania)", nonSchengen)
+	}
+}
+
+// TestECSchengenNegativeWithheld: a negative count in a data row is not
+// published as a count; the cell is listed with its value and place, and
+// the footer total that includes it is explained.
+func TestECSchengenNegativeWithheld(t *testing.T) {
+	sh := shippedECSheet(t, ectest.File(t, "2023"))
+	d := slices.Index(ECIndicators(), "atv_applied")
+	printed := sh.Total.Counts[d]
+	var orig int64
+	for _, r := range sh.Rows {
+		if r.Row == 3 {
+			orig = r.Counts[d]
+		}
+	}
+	path := ectest.Edit(t, "2023", func(f *excelize.File) error {
+		if err := f.SetCellValue(ECSchengenSheet, "D3", -4); err != nil {
+			return err
+		}
+		return f.SetCellValue(ECSchengenSheet, fmt.Sprintf("D%d", sh.Total.Row), printed-orig-4)
+	})
+	got, err := readECSheet(t, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Rows[1].Counts[d] != 0 || !slices.Contains(got.Rows[1].Withheld, d) || got.Total.Counts[d] != printed-orig {
+		t.Errorf("row 3 D = %d (withheld %v), total %d; want withheld, total %d", got.Rows[1].Counts[d], got.Rows[1].Withheld, got.Total.Counts[d], printed-orig)
+	}
+	kinds := map[string]ECIssue{}
+	for _, is := range got.Issues {
+		kinds[is.Kind] = is
+	}
+	neg, foot := kinds[IssueNegativeCount], kinds[IssueFooterTotal]
+	if neg.Cell != "D3" || neg.Printed != -4 || neg.Handling != HandlingWithheld || !strings.Contains(neg.Location, "/") {
+		t.Errorf("negative cell issue = %+v", neg)
+	}
+	if foot.Cell != fmt.Sprintf("D%d", sh.Total.Row) || foot.Printed != printed-orig-4 || foot.DataRows != printed-orig ||
+		!strings.Contains(foot.Explanation, "D3 -4") {
+		t.Errorf("footer issue = %+v", foot)
 	}
 }
 
 func TestECSchengenLoad(t *testing.T) {
 	conn := openTestDB(t)
 	ctx := context.Background()
-	src := NewECSchengen(ECSchengenConfig{Files: []ECSchengenFile{
+	src := NewECSchengen(ECSchengenConfig{Layouts: esCodeLists, Files: []ECSchengenFile{
 		{Path: ectest.File(t, "2022"), Year: 2022},
 		{Path: ectest.File(t, "2023"), Year: 2023},
 	}}, UpstreamIssuesConfig{Path: "../data/curated/upstream_issues.csv"})
@@ -170,8 +374,9 @@ func TestNormaliseHeader(t *testing.T) {
 		{"Multiple entry uniform visas (MEVs) issued 1)", "multiple entry uniform visas (mevs) issued"},
 		{" ATVs issued (including multiple)", "atvs issued (including multiple)"},
 		{"Not issued rate for ATVs and uniform visas ", "not issued rate for atvs and uniform visas"},
-		{"Short-stay visas applied for (2)", "uniform visas applied for"},
-		{"Member State", "schengen state"},
+		{"Short-stay visas applied for (2)", "short-stay visas applied for"},
+		{"Member State", "member state"},
+		{"C visas issued \n(ADS included)", "c visas issued (ads included)"},
 		{"Uniform\u00a0visas not issued*", "uniform visas not issued"},
 	}
 	for _, tt := range tests {
@@ -209,11 +414,11 @@ func TestECSchengenBadInput(t *testing.T) {
 	}{
 		{name: "truncated", path: func(t *testing.T) string { return write(t, "2023-cut.xlsx", body[:len(body)/2]) },
 			want: []string{"2023-cut.xlsx", "damaged or truncated"}},
-		{name: "legacy xls", path: func(t *testing.T) string {
+		{name: "damaged xls", path: func(t *testing.T) string {
 			return write(t, "2012.xls", append([]byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}, make([]byte, 512)...))
-		}, want: []string{"2012.xls", "save it as .xlsx"}, is: ErrUnsupportedFormat},
+		}, want: []string{"2012.xls", "damaged or not a workbook", "download it again"}},
 		{name: "not a workbook", path: func(t *testing.T) string { return write(t, "2023.xlsx", []byte("<html>error</html>")) },
-			want: []string{"not an .xlsx workbook"}, is: ErrUnsupportedFormat},
+			want: []string{"neither an .xlsx workbook", "nor a binary .xls workbook", "<html>"}, is: ErrUnsupportedFormat},
 		{name: "missing path", path: func(t *testing.T) string { return filepath.Join(t.TempDir(), "2023-nope.xlsx") },
 			want: []string{"2023-nope.xlsx", "no such file"}, is: os.ErrNotExist},
 		{name: "no data sheet", path: func(t *testing.T) string {
@@ -221,13 +426,14 @@ func TestECSchengenBadInput(t *testing.T) {
 		}, want: []string{`no sheet "Data for consulates"`, "Description"}},
 		{name: "drifted header", path: func(t *testing.T) string {
 			return ectest.Edit(t, "2023", setCell("I1", "Visas applied for (all types)"))
-		}, want: []string{`row 1 column I`, "layout has changed", `expected "uniform visas applied for"`}, wantCol: "I"},
+		}, want: []string{`sheet "Data for consulates" row 1`, "match no known layout", `the closest is "consulates"`,
+			`it does not know I "Visas applied for (all types)"`, `"uniform visas applied for" (count:uniform_applied)`, `A "Schengen State"`, "ec_layout_columns.csv"}},
 		{name: "text in a count", path: func(t *testing.T) string { return ectest.Edit(t, "2023", setCell("N5", "n/a")) },
 			want: []string{"row 5 column N", "expected a count", `"n/a"`}, wantCol: "N"},
 		// excelize reads an error cell as its error text, as written here.
 		{name: "error value in a count", path: func(t *testing.T) string { return ectest.Edit(t, "2023", setCell("J7", "#REF!")) },
 			want: []string{"row 7 column J", "expected a count", "#REF!"}, wantCol: "J"},
-		{name: "negative count", path: func(t *testing.T) string { return ectest.Edit(t, "2023", setCell("D3", -4)) },
+		{name: "fraction in a count", path: func(t *testing.T) string { return ectest.Edit(t, "2023", setCell("D3", 2.5)) },
 			want: []string{"row 3 column D", "whole number from 0"}, wantCol: "D"},
 		{name: "rows do not reconcile", path: func(t *testing.T) string { return ectest.Edit(t, "2023", setCell("M2", 1000)) },
 			want: []string{"column M", "do not reconcile", "Total worldwide 2023", "sum to 103783", "says 102785"}, wantCol: "M"},
@@ -244,7 +450,7 @@ func TestECSchengenBadInput(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ReadECWorkbook(tt.path(t))
+			_, err := readECSheet(t, tt.path(t))
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -282,7 +488,7 @@ func TestECSchengenTolerated(t *testing.T) {
 		}
 		return f.SetCellStr(ECSchengenSheet, "A10", "1) note inside the data block")
 	})
-	sh, err := ReadECWorkbook(path)
+	sh, err := readECSheet(t, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +524,7 @@ func TestECSchengenInputs(t *testing.T) {
 func BenchmarkReadECWorkbook(b *testing.B) {
 	path := ectest.File(b, "2023")
 	for i := 0; i < b.N; i++ {
-		if _, err := ReadECWorkbook(path); err != nil {
+		if _, err := readECSheet(b, path); err != nil {
 			b.Fatal(err)
 		}
 	}

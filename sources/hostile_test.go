@@ -232,7 +232,7 @@ func TestHostileChild(t *testing.T) {
 	var err error
 	switch kind {
 	case "ec":
-		_, err = ReadECWorkbook(path)
+		_, err = readECSheet(t, path)
 	case "eurostat":
 		_, err = NewEurostat(EurostatConfig{Paths: []string{path}, CodeLists: esCodeLists}).Load(ctx, openTestDB(t))
 	case "unhcr":
@@ -307,7 +307,7 @@ func TestECDamagedMessages(t *testing.T) {
 		{notWorkbook, ErrUnsupportedFormat, []string{"a zip file, but not an .xlsx workbook", "xl/workbook.xml"}},
 		{corrupt, nil, []string{`sheet "Data for consulates": the sheet is damaged`, "xl/worksheets/sheet2.xml", "XML syntax error"}},
 	} {
-		_, err := ReadECWorkbook(tc.path)
+		_, err := readECSheet(t, tc.path)
 		if err == nil {
 			t.Fatalf("%s loaded", tc.path)
 		}

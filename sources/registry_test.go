@@ -12,7 +12,7 @@ import (
 func shippedConfig() Config {
 	return Config{
 		Reference:      ReferenceConfig{Dir: "../data/reference"},
-		ECSchengen:     ECSchengenConfig{Path: ecDataDir},
+		ECSchengen:     ECSchengenConfig{Path: ecDataDir, Layouts: esCodeLists},
 		Eurostat:       EurostatConfig{Paths: []string{"../data/eurostat"}, CodeLists: "../data/reference"},
 		UNHCR:          UNHCRConfig{Paths: []string{"../data/unhcr"}, Releases: "../data/curated/unhcr_releases.csv"},
 		RUMFA:          RUMFAConfig{Path: "../data/curated/ru_mfa_visas_published.csv"},

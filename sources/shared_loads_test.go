@@ -126,9 +126,30 @@ func shippedECSheet(t testing.TB, path string) *ECSheet {
 		sharedSheets.m[path] = s
 	}
 	sharedSheets.mu.Unlock()
-	s.once.Do(func() { s.sh, s.err = ReadECWorkbook(path) })
+	s.once.Do(func() { s.sh, s.err = readECSheet(t, path) })
 	if s.err != nil {
 		t.Fatalf("read %s: %v", path, s.err)
 	}
 	return s.sh
+}
+
+// testLayouts are the shipped EC workbook layouts (data/reference).
+func testLayouts(t testing.TB) *ECLayouts {
+	t.Helper()
+	l, err := ReadECLayouts(esCodeLists)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// readECSheet reads an EC workbook with the shipped layouts and returns
+// its sheet of the Schengen States.
+func readECSheet(t testing.TB, path string) (*ECSheet, error) {
+	t.Helper()
+	wb, err := ReadECWorkbook(path, testLayouts(t))
+	if err != nil {
+		return nil, err
+	}
+	return wb.Data(), nil
 }

@@ -30,6 +30,19 @@ const (
 	// HandlingAccepted: a maintainer accepted the discrepancy of exactly this
 	// file and cell in the curated file, so the data rows were loaded.
 	HandlingAccepted = "accepted by maintainer"
+	// HandlingWithheld: a published cell that cannot be a count (a negative
+	// number) is not published as one; its value and place are listed, and
+	// the footer total it was part of is explained.
+	HandlingWithheld = "withheld"
+)
+
+// Issue kinds: what in a file disagrees with its data.
+const (
+	// IssueFooterTotal: a footer total that differs from the sum of the
+	// data rows that visastats publishes.
+	IssueFooterTotal = "footer_total"
+	// IssueNegativeCount: a data cell that holds a negative count.
+	IssueNegativeCount = "negative_count"
 )
 
 // UpstreamAcceptance is one row of the acceptance file: a maintainer lets

@@ -6,8 +6,14 @@
 --          per state, host country and year (consulates counted there), then
 --          over either key: applications D+I, issued E+J+M, not issued G+N,
 --          the EC refusal rate G+N over E+J+M+G+N (uniform visas, LTVs and
---          refusals), and the change in applications from the previous year.
--- Inputs:  observations (dataset ec_schengen_consulates), ref_countries.
+--          refusals), and the changes from the previous year. A measure whose
+--          columns a year's layout lacks is NULL (2009-2010 have no ATV
+--          applications and no refusals of uniform visas alone); a change is
+--          published only when the previous year is loaded and both years
+--          count the same thing (ref_ec_comparability), and otherwise
+--          comparability_note says why it is empty.
+-- Inputs:  observations (dataset ec_schengen_consulates), ref_countries,
+--          ref_ec_comparability.
 -- Grain:   one row per rolled-up key (rolled_up_by state or host_country),
 --          country and year.
 CREATE OR REPLACE TABLE schengen_rollup AS
@@ -28,6 +34,20 @@ WITH w AS (
     WHERE dataset = 'ec_schengen_consulates'
     GROUP BY reporter, partner, year
 ),
+-- A count a year's layout has is 0 where a consulate row has no such
+-- observation (a withheld negative cell); one it lacks stays NULL.
+wy AS (
+    SELECT * REPLACE (
+        CASE WHEN bool_or(atv_applied IS NOT NULL) OVER y THEN coalesce(atv_applied, 0) END AS atv_applied,
+        CASE WHEN bool_or(uniform_applied IS NOT NULL) OVER y THEN coalesce(uniform_applied, 0) END AS uniform_applied,
+        CASE WHEN bool_or(atv_issued IS NOT NULL) OVER y THEN coalesce(atv_issued, 0) END AS atv_issued,
+        CASE WHEN bool_or(uniform_issued IS NOT NULL) OVER y THEN coalesce(uniform_issued, 0) END AS uniform_issued,
+        CASE WHEN bool_or(ltv_issued IS NOT NULL) OVER y THEN coalesce(ltv_issued, 0) END AS ltv_issued,
+        CASE WHEN bool_or(atv_not_issued IS NOT NULL) OVER y THEN coalesce(atv_not_issued, 0) END AS atv_not_issued,
+        CASE WHEN bool_or(uniform_not_issued IS NOT NULL) OVER y THEN coalesce(uniform_not_issued, 0) END AS uniform_not_issued)
+    FROM w
+    WINDOW y AS (PARTITION BY year)
+),
 m AS (
     SELECT
         CASE WHEN grouping(state) = 0 THEN 'state' ELSE 'host_country' END AS rolled_up_by,
@@ -41,18 +61,53 @@ m AS (
         CAST(sum(atv_not_issued + uniform_not_issued) AS BIGINT) AS not_issued,
         CAST(sum(uniform_not_issued) AS BIGINT) AS uniform_not_issued,
         CAST(sum(consulates) AS BIGINT) AS consulates
-    FROM w
+    FROM wy
     GROUP BY GROUPING SETS ((state, year), (host_country, year))
+),
+defs AS (
+    SELECT measure, first_year, coalesce(last_year, 9999) AS last_year,
+           nullif(definition, 'not measured') AS definition, note
+    FROM ref_ec_comparability
+),
+d AS (
+    SELECT m.*,
+           a.definition AS app_def, a.note AS app_note,
+           u.definition AS ua_def, u.note AS ua_note,
+           r.definition AS rate_def, r.note AS rate_note,
+           lag(m.year) OVER win AS prev_year,
+           lag(m.applications) OVER win AS prev_applications,
+           lag(m.uniform_applied) OVER win AS prev_uniform_applied,
+           lag(a.definition) OVER win AS prev_app_def,
+           lag(u.definition) OVER win AS prev_ua_def
+    FROM m
+    LEFT JOIN defs a ON a.measure = 'applications' AND m.year BETWEEN a.first_year AND a.last_year
+    LEFT JOIN defs u ON u.measure = 'uniform_applied' AND m.year BETWEEN u.first_year AND u.last_year
+    LEFT JOIN defs r ON r.measure = 'not_issued_rate' AND m.year BETWEEN r.first_year AND r.last_year
+    WINDOW win AS (PARTITION BY m.rolled_up_by, m.country ORDER BY m.year)
 )
 SELECT
-    m.rolled_up_by, m.country, nullif(c.iso3, '') AS country_iso3, c.name AS country_name, m.year,
-    m.applications, m.uniform_applied, m.issued, m.uniform_issued, m.ltv_issued,
-    m.not_issued, m.uniform_not_issued,
-    m.uniform_not_issued / nullif(m.uniform_issued + m.ltv_issued + m.uniform_not_issued, 0) AS not_issued_rate,
-    CASE WHEN lag(m.year) OVER win = m.year - 1
-         THEN m.applications / nullif(lag(m.applications) OVER win, 0) - 1
+    d.rolled_up_by, d.country, nullif(c.iso3, '') AS country_iso3, c.name AS country_name, d.year,
+    CASE WHEN d.app_def IS NOT NULL THEN d.applications END AS applications,
+    d.uniform_applied, d.issued, d.uniform_issued, d.ltv_issued,
+    d.not_issued, d.uniform_not_issued,
+    CASE WHEN d.rate_def IS NOT NULL
+         THEN d.uniform_not_issued / nullif(d.uniform_issued + d.ltv_issued + d.uniform_not_issued, 0) END AS not_issued_rate,
+    CASE WHEN d.prev_year = d.year - 1 AND d.app_def = d.prev_app_def
+         THEN d.applications / nullif(d.prev_applications, 0) - 1
     END AS applications_yoy_change,
-    m.consulates
-FROM m
-JOIN ref_countries c ON c.code = m.country
-WINDOW win AS (PARTITION BY m.rolled_up_by, m.country ORDER BY m.year);
+    CASE WHEN d.prev_year = d.year - 1 AND d.ua_def = d.prev_ua_def
+         THEN d.uniform_applied / nullif(d.prev_uniform_applied, 0) - 1
+    END AS uniform_applied_yoy_change,
+    nullif(concat_ws('; ',
+        CASE WHEN d.app_def IS NULL THEN 'applications not measured in ' || d.year || ': ' || coalesce(d.app_note, 'no definition in ref_ec_comparability') END,
+        CASE WHEN d.rate_def IS NULL THEN 'refusal rate not measured in ' || d.year || ': ' || coalesce(d.rate_note, 'no definition in ref_ec_comparability') END,
+        CASE WHEN d.prev_year IS DISTINCT FROM d.year - 1 AND d.year > (SELECT min(year) FROM m)
+             THEN 'no change from ' || (d.year - 1) || ': no workbook for ' || (d.year - 1) || ' is loaded' END,
+        CASE WHEN d.prev_year = d.year - 1 AND d.app_def IS NOT NULL AND d.prev_app_def IS DISTINCT FROM d.app_def
+             THEN 'no change in applications from ' || (d.year - 1) || ': ' || coalesce(d.prev_app_def, 'not measured') || ' then, ' || d.app_def || ' now (' || d.app_note || ')' END,
+        CASE WHEN d.prev_year = d.year - 1 AND d.ua_def IS NOT NULL AND d.prev_ua_def IS DISTINCT FROM d.ua_def
+             THEN 'no change in uniform visa applications from ' || (d.year - 1) || ': ' || coalesce(d.prev_ua_def, 'not measured') || ' then, ' || d.ua_def || ' now (' || d.ua_note || ')' END
+    ), '') AS comparability_note,
+    d.consulates
+FROM d
+JOIN ref_countries c ON c.code = d.country;

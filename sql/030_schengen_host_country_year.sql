@@ -8,7 +8,8 @@ CREATE OR REPLACE TABLE schengen_host_country_year AS
 SELECT
     country AS host_country, country_iso3 AS host_country_iso3, country_name AS host_country_name, year,
     applications, uniform_applied, issued, uniform_issued, ltv_issued,
-    not_issued, uniform_not_issued, not_issued_rate, applications_yoy_change, consulates
+    not_issued, uniform_not_issued, not_issued_rate, applications_yoy_change,
+    uniform_applied_yoy_change, comparability_note, consulates
 FROM schengen_rollup
 WHERE rolled_up_by = 'host_country'
 ORDER BY host_country, year;

@@ -7,7 +7,8 @@ CREATE OR REPLACE TABLE schengen_state_year AS
 SELECT
     country AS state, country_iso3 AS state_iso3, country_name AS state_name, year,
     applications, uniform_applied, issued, uniform_issued, ltv_issued,
-    not_issued, uniform_not_issued, not_issued_rate, applications_yoy_change, consulates
+    not_issued, uniform_not_issued, not_issued_rate, applications_yoy_change,
+    uniform_applied_yoy_change, comparability_note, consulates
 FROM schengen_rollup
 WHERE rolled_up_by = 'state'
 ORDER BY state, year;

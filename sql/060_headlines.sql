@@ -1,6 +1,7 @@
 -- Purpose: the key figures people quote, one line each with how it was
 --          computed and from which file: Schengen visas at consulates located
---          in Russia and worldwide, the EC refusal rate, asylum applicants
+--          in Russia and worldwide (and the Russian series since 2009 with
+--          its peak year), the EC refusal rate, asylum applicants
 --          with Russian citizenship, UNHCR's applications by persons from
 --          Russia and its decisions on them in France and the EU, and the
 --          Russian MFA's own total. A figure whose input covers only part of
@@ -16,6 +17,17 @@ WITH ec_files AS (
 ru AS (
     SELECT * FROM schengen_host_country_year WHERE host_country = 'RU'
     QUALIFY year = max(year) OVER ()
+),
+ru_series AS (
+    SELECT min(year) AS first_year, max(year) AS last_year, count(*) AS years,
+           arg_max(year, uniform_applied) AS peak_year, max(uniform_applied) AS peak,
+           arg_max(uniform_applied, year) AS latest,
+           coalesce((SELECT string_agg(CAST(y.range AS VARCHAR), ', ' ORDER BY y.range)
+                     FROM range(min(h.year), max(h.year) + 1) y
+                     WHERE y.range NOT IN (SELECT year FROM schengen_host_country_year WHERE host_country = 'RU' AND uniform_applied IS NOT NULL)), '') AS missing
+    FROM schengen_host_country_year h
+    WHERE host_country = 'RU' AND uniform_applied IS NOT NULL
+    HAVING count(*) > 0
 ),
 world AS (
     SELECT year, sum(applications) AS applications, sum(uniform_not_issued) AS n,
@@ -70,31 +82,41 @@ SELECT 1 AS rank, 'Schengen visas' AS topic,
        f.file AS source
 FROM ru LEFT JOIN ec_files f ON f.year = ru.year
 UNION ALL
-SELECT 2, 'Schengen visas', 'EC refusal rate for uniform visas at consulates located in Russia',
+SELECT 2, 'Schengen visas',
+       'Uniform visa applications at Schengen consulates located in Russia (any nationality), ' || s.first_year || '-' || s.last_year || ': the peak year',
+       s.peak_year, s.first_year || '-' || s.last_year || ' (peak ' || s.peak_year || ')', CAST(s.peak AS DOUBLE), NULL, NULL,
+       'C (uniform) visa applications (the one count every workbook since 2009 has) summed over the consulates located in Russia, for each of the '
+       || s.years || ' years with a workbook' || CASE WHEN s.missing <> '' THEN ' (none for ' || s.missing || ')' ELSE '' END
+       || '; peak ' || s.peak || ' in ' || s.peak_year || '; ' || s.last_year || ': ' || s.latest || ', '
+       || CAST(round(100 * (1 - s.latest / s.peak), 1) AS VARCHAR) || '% below the peak',
+       f.file
+FROM ru_series s LEFT JOIN ec_files f ON f.year = s.peak_year
+UNION ALL
+SELECT 3, 'Schengen visas', 'EC refusal rate for uniform visas at consulates located in Russia',
        ru.year, CAST(ru.year AS VARCHAR), NULL, ru.not_issued_rate, NULL,
        'N / (J + M + N) = ' || ru.uniform_not_issued || ' / (' || ru.uniform_issued || ' + ' || ru.ltv_issued || ' + ' || ru.uniform_not_issued || '), LTVs counted as the EC does',
        f.file
 FROM ru LEFT JOIN ec_files f ON f.year = ru.year
 UNION ALL
-SELECT 3, 'Schengen visas', 'Applications lodged at all Schengen consulates worldwide',
+SELECT 4, 'Schengen visas', 'Applications lodged at all Schengen consulates worldwide',
        w.year, CAST(w.year AS VARCHAR), CAST(w.applications AS DOUBLE), NULL, CASE WHEN w.prev_year = w.year - 1 THEN w.change END,
        'D + I summed over every consulate row of the workbook (reconciled with its Total worldwide row)',
        f.file
 FROM world_latest w LEFT JOIN ec_files f ON f.year = w.year
 UNION ALL
-SELECT 4, 'Schengen visas', 'EC refusal rate for uniform visas, all consulates',
+SELECT 5, 'Schengen visas', 'EC refusal rate for uniform visas, all consulates',
        w.year, CAST(w.year AS VARCHAR), NULL, w.n / nullif(w.d, 0), NULL,
        'N / (J + M + N) over every consulate row', f.file
 FROM world_latest w LEFT JOIN ec_files f ON f.year = w.year
 UNION ALL
-SELECT 5, 'Asylum', 'First-time asylum applicants with Russian citizenship in the ' || a.reporter_name,
+SELECT 6, 'Asylum', 'First-time asylum applicants with Russian citizenship in the ' || a.reporter_name,
        a.year, CAST(a.year AS VARCHAR), CAST(a.first_time_applicants AS DOUBLE), NULL, a.first_time_applicants_yoy_change,
        'Eurostat migr_asyappctza, all sexes and ages, rounded to 5 by Eurostat' ||
        CASE WHEN a.flags <> '' THEN '; flags: ' || a.flags ELSE '' END,
        'Eurostat migr_asyappctza'
 FROM asy a
 UNION ALL
-SELECT 6, 'Asylum', 'Asylum applications by persons from Russia, summed over the ' || u.countries || ' countries of asylum in the UNHCR data for ' || u.year || ' (UNHCR)',
+SELECT 7, 'Asylum', 'Asylum applications by persons from Russia, summed over the ' || u.countries || ' countries of asylum in the UNHCR data for ' || u.year || ' (UNHCR)',
        u.year, u.period_label, u.value, NULL, u.change,
        'UNHCR applied, persons only (cases never added), summed over countries of asylum, authorities, application types and stages' ||
        CASE WHEN u.complete THEN '; change against ' || (u.year - 1) || ' (' || u.prev_countries || ' countries of asylum)'
@@ -102,7 +124,7 @@ SELECT 6, 'Asylum', 'Asylum applications by persons from Russia, summed over the
        'UNHCR Refugee Data Finder'
 FROM unhcr u
 UNION ALL
-SELECT CASE d.asylum_country WHEN 'FR' THEN 7 ELSE 8 END, 'Asylum',
+SELECT CASE d.asylum_country WHEN 'FR' THEN 8 ELSE 9 END, 'Asylum',
        'Asylum decisions on persons from Russia in ' || CASE d.asylum_country WHEN 'FR' THEN 'France' ELSE 'the EU (27 member states)' END || ', all procedure stages (UNHCR); rate: refugee recognition rate',
        d.year, d.unhcr_period, CAST(d.unhcr_decisions_total AS DOUBLE), d.unhcr_recognition_rate, d.unhcr_decisions_yoy_change,
        d.unhcr_recognized || ' recognised as refugees, ' || d.unhcr_complementary || ' complementary protection, ' || d.unhcr_rejected || ' rejected, '
@@ -111,7 +133,7 @@ SELECT CASE d.asylum_country WHEN 'FR' THEN 7 ELSE 8 END, 'Asylum',
        'UNHCR Refugee Data Finder (asylum_decisions_compared)'
 FROM ru_decisions d
 UNION ALL
-SELECT 9, 'Russian visas', 'Visas issued by Russia (paper visas, as reported from the Foreign Ministry)',
+SELECT 10, 'Russian visas', 'Visas issued by Russia (paper visas, as reported from the Foreign Ministry)',
        m.year, CAST(m.year AS VARCHAR), m.value, NULL, m.change,
        'Published total, rounded by the publisher; see ru_mfa_visas_published for the citation' ||
        CASE WHEN m.change IS NOT NULL THEN '; change against ' || (m.year - 1) || ', both totals as published (rounded to thousands)' ELSE '' END,

@@ -1,9 +1,10 @@
 -- Purpose: discrepancies found in the upstream files, published so that users
 --          see what a file says, what its data say, why they differ and what
 --          visastats did about it (e.g. a footer total whose formula leaves
---          data rows out: the data rows are loaded, the printed total is not).
+--          data rows out: the data rows are loaded, the printed total is not;
+--          a negative count: withheld, with its value and place).
 -- Inputs:  raw_ec_schengen_issues.
--- Grain:   one row per file and cell that disagrees with its data.
+-- Grain:   one row per file, sheet and cell that disagrees with its data.
 CREATE OR REPLACE TABLE upstream_issues AS
 SELECT
     'ec_schengen_consulates' AS source,
@@ -12,7 +13,9 @@ SELECT
     year,
     sheet,
     cell,
+    kind,
     indicator,
+    location,
     printed_total,
     printed_formula,
     data_rows_total,

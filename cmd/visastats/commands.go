@@ -114,11 +114,19 @@ func printSummary(w io.Writer, rep *pipeline.Report) {
 	if len(rep.Headlines) == 0 {
 		return
 	}
-	fmt.Fprintf(w, "\nApplications lodged at Schengen consulates located in %s (ATV + uniform visas, D+I):\n", rep.Headlines[0].Name)
+	fmt.Fprintf(w, "\nVisa applications lodged at Schengen consulates located in %s (uniform visas, I; ATV + uniform, D+I):\n", rep.Headlines[0].Name)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "  year\tapplications\tchange\tEC refusal rate\t")
+	fmt.Fprintln(tw, "  year\tuniform\tchange\tATV + uniform\tchange\tEC refusal rate\t")
 	for _, h := range rep.Headlines {
-		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t\n", h.Year, output.Thousands(h.Applications), output.Percent(h.Change, true), output.Percent(h.NotIssuedRate, false))
+		all, uniform := "-", "-"
+		if h.Applications != nil {
+			all = output.Thousands(*h.Applications)
+		}
+		if h.UniformApplied != nil {
+			uniform = output.Thousands(*h.UniformApplied)
+		}
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t\n", h.Year, uniform, output.Percent(h.UniformChange, true),
+			all, output.Percent(h.Change, true), output.Percent(h.NotIssuedRate, false))
 	}
 	tw.Flush()
 	printAsylum(w, rep.Asylum)

@@ -7,7 +7,8 @@ import (
 	"strings"
 )
 
-// chart is a bar chart of applications per year, laid out in Go and drawn
+// chart is a bar chart of uniform visa applications per year (the count
+// every workbook since 2009 has), laid out in Go and drawn
 // by the template as inline SVG: no script, no external resources.
 type chart struct {
 	Width, Height int
@@ -59,10 +60,24 @@ func newChart(hs []release.Headline) *chart {
 	first, last := hs[0].Year, hs[0].Year
 	var maxV int64
 	byYear := map[int]int64{}
+	// Reports written before uniform_applied was recorded chart their
+	// applications (ATV + uniform) instead.
+	uniform := hs[0].UniformApplied != nil
+	what, whatShort := "uniform (short-stay) Schengen visas", "Uniform visa applications"
+	if !uniform {
+		what, whatShort = "Schengen visas", "Applications"
+	}
 	for _, h := range hs {
 		first, last = min(first, h.Year), max(last, h.Year)
-		maxV = max(maxV, h.Applications)
-		byYear[h.Year] = h.Applications
+		v := h.Applications
+		if uniform {
+			v = h.UniformApplied
+		}
+		if v == nil {
+			continue
+		}
+		maxV = max(maxV, *v)
+		byYear[h.Year] = *v
 	}
 	if last-first > 60 { // not a yearly series this page can draw legibly
 		return nil
@@ -71,7 +86,7 @@ func newChart(hs []release.Headline) *chart {
 	top := math.Max(step, math.Ceil(float64(maxV)/step)*step)
 	scale := (plotBottom - plotTop) / top
 	c := &chart{Width: chartWidth, Height: chartHeight, BaseY: plotBottom, PlotLeft: plotLeft, PlotRight: plotRight}
-	c.Title = fmt.Sprintf("Applications for Schengen visas lodged at consulates located in %s, by year, %d to %d", hs[0].Name, first, last)
+	c.Title = fmt.Sprintf("Applications for %s lodged at consulates located in %s, by year, %d to %d", what, hs[0].Name, first, last)
 	var desc []string
 	for v := 0.0; v <= top+step/2; v += step {
 		c.Grid = append(c.Grid, gridLine{Y: plotBottom - v*scale, Label: shortNumber(v)})
@@ -93,7 +108,7 @@ func newChart(hs []release.Headline) *chart {
 			Year: fmt.Sprint(year), Value: shortNumber(float64(v)), ValueY: plotBottom - h - 6, YearY: plotBottom + 22})
 		desc = append(desc, fmt.Sprintf("%d: %s", year, thousands(v)))
 	}
-	c.Description = "Applications per year: " + strings.Join(desc, "; ") + "."
+	c.Description = whatShort + " per year: " + strings.Join(desc, "; ") + "."
 	return c
 }
 

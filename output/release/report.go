@@ -108,14 +108,20 @@ type Changes struct {
 	Revised  int64  `json:"revised"`
 }
 
-// Headline is one year of the headline series.
+// Headline is one year of the headline series. A measure the year's
+// workbook does not have is nil (ATV applications and refusals of uniform
+// visas alone are reported from 2011), and so is a change between years
+// that count differently; Note says why.
 type Headline struct {
-	HostCountry   string   `json:"host_country"`
-	Name          string   `json:"host_country_name"`
-	Year          int      `json:"year"`
-	Applications  int64    `json:"applications"`
-	Change        *float64 `json:"applications_yoy_change"`
-	NotIssuedRate *float64 `json:"not_issued_rate"`
+	HostCountry    string   `json:"host_country"`
+	Name           string   `json:"host_country_name"`
+	Year           int      `json:"year"`
+	Applications   *int64   `json:"applications"`
+	Change         *float64 `json:"applications_yoy_change"`
+	UniformApplied *int64   `json:"uniform_applied"` // nil in reports written before 2009-2013 were loaded
+	UniformChange  *float64 `json:"uniform_applied_yoy_change"`
+	NotIssuedRate  *float64 `json:"not_issued_rate"`
+	Note           string   `json:"comparability_note"`
 }
 
 // AsylumYear is one year of asylum figures for persons from the headline
@@ -169,10 +175,12 @@ type UpstreamIssue struct {
 	Year             int    `json:"year"`
 	Sheet            string `json:"sheet"`
 	Cell             string `json:"cell"`
+	Kind             string `json:"kind"`
 	Indicator        string `json:"indicator"`
+	Location         string `json:"location"`
 	PrintedTotal     int64  `json:"printed_total"`
 	PrintedFormula   string `json:"printed_formula"`
-	DataRowsTotal    int64  `json:"data_rows_total"`
+	DataRowsTotal    *int64 `json:"data_rows_total"` // nil for a withheld cell
 	Explanation      string `json:"explanation"`
 	CrossCheck       string `json:"cross_check"`
 	CrossCheckStatus string `json:"cross_check_status"`

@@ -20,35 +20,57 @@ import (
 // root.
 const Dir = "data/ec_schengen_consulates"
 
-// File returns the path of the shipped workbook whose name carries year,
-// relative to the working directory (the test's folder), as a user's
-// configuration would name it.
+// File returns the path of the shipped workbook (.xlsx or .xls) whose name
+// carries year, relative to the working directory (the test's folder), as
+// a user's configuration would name it.
 func File(t testing.TB, year string) string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(root(t), filepath.FromSlash(Dir), "*"+year+"*.xls*"))
+	if err != nil || len(files) != 1 {
+		t.Fatalf("want one shipped workbook for %s, got %v (%v)", year, files, err)
+	}
+	return rel(t, files[0])
+}
+
+// ReferenceDir returns the path of the shipped reference directory (the
+// EC layouts among its files), relative to the working directory.
+func ReferenceDir(t testing.TB) string {
+	t.Helper()
+	return rel(t, filepath.Join(root(t), "data", "reference"))
+}
+
+// root returns the module's root folder, above the working directory.
+func root(t testing.TB) string {
 	t.Helper()
 	wd, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)
 	}
-	root := wd
+	r := wd
 	for {
-		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
-			break
+		if _, err := os.Stat(filepath.Join(r, "go.mod")); err == nil {
+			return r
 		}
-		parent := filepath.Dir(root)
-		if parent == root {
+		parent := filepath.Dir(r)
+		if parent == r {
 			t.Fatalf("find %s: no go.mod above %s", Dir, wd)
 		}
-		root = parent
+		r = parent
 	}
-	files, err := filepath.Glob(filepath.Join(root, filepath.FromSlash(Dir), "*"+year+"*.xlsx"))
-	if err != nil || len(files) != 1 {
-		t.Fatalf("want one shipped workbook for %s, got %v (%v)", year, files, err)
-	}
-	rel, err := filepath.Rel(wd, files[0])
+}
+
+// rel returns path relative to the working directory.
+func rel(t testing.TB, path string) string {
+	t.Helper()
+	wd, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rel
+	r, err := filepath.Rel(wd, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // Edit copies the shipped workbook of year into a fresh temporary folder
