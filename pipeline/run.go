@@ -367,8 +367,11 @@ func buildDatabase(ctx context.Context, conn *sql.Conn, srcs []sources.Source, i
 		return err
 	}
 	for _, u := range rep.UpstreamIssues {
-		log.Warn("upstream issue", "source", u.Source, "file", u.File, "cell", u.Cell,
-			"printed", u.PrintedTotal, "data_rows", u.DataRowsTotal, "handling", u.Handling)
+		attrs := []any{"source", u.Source, "file", u.File, "sheet", u.Sheet, "cell", u.Cell, "kind", u.Kind, "printed", u.PrintedTotal}
+		if u.DataRowsTotal != nil {
+			attrs = append(attrs, "data_rows", *u.DataRowsTotal)
+		}
+		log.Warn("upstream issue", append(attrs, "handling", u.Handling)...)
 	}
 	if rep.Changes, err = changeSummary(ctx, conn, rep.Previous); err != nil {
 		return err

@@ -30,8 +30,16 @@ type ecBook interface {
 	// Formula returns the formula of the cell at 1-based row and 0-based
 	// column with a leading "=", "" when the cell holds a typed value.
 	Formula(sheet string, row, col int) (string, error)
+	// Uncalculated returns the cells (1-based row, 0-based column) that
+	// hold a formula but no calculated value: what a program that writes
+	// workbooks without calculating them (openpyxl, pandas) leaves, and
+	// what Rows reads as blank.
+	Uncalculated(sheet string) (map[ecCell]bool, error)
 	Close() error
 }
+
+// ecCell is a cell: 1-based row, 0-based column.
+type ecCell struct{ row, col int }
 
 var (
 	oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
@@ -116,6 +124,26 @@ func (b *xlsBook) Formula(sheet string, row, col int) (string, error) {
 	return "=" + f, nil
 }
 
+// Uncalculated implements ecBook: a FORMULA record whose cached result is
+// an empty string (a count formula cannot calculate to text).
+func (b *xlsBook) Uncalculated(sheet string) (map[ecCell]bool, error) {
+	s := b.wb.Sheet(sheet)
+	if s == nil {
+		return nil, fmt.Errorf("read %s: no sheet %q", b.path, sheet)
+	}
+	out := map[ecCell]bool{}
+	for r, row := range s.Rows {
+		for c, v := range row {
+			if strings.TrimSpace(v) == "" {
+				if f, _ := s.Formula(r+1, c); f != "" {
+					out[ecCell{r + 1, c}] = true
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
 func (b *xlsBook) Close() error { return nil }
 
 type xlsxBook struct {
@@ -138,6 +166,65 @@ func (b *xlsxBook) Formula(sheet string, row, col int) (string, error) {
 }
 
 func (b *xlsxBook) Close() error { return b.wb.Close() }
+
+// Uncalculated implements ecBook by reading the sheet's XML part as tokens:
+// a <c> element with an <f> (a formula, shared ones included) and an empty
+// or missing <v>.
+func (b *xlsxBook) Uncalculated(sheet string) (map[ecCell]bool, error) {
+	out := map[ecCell]bool{}
+	err := walkSheetXML(b.path, sheet, func(d *xml.Decoder) error {
+		var ref string
+		inC, hasF, inV := false, false, false
+		var v strings.Builder
+		for {
+			tok, err := d.RawToken()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			switch t := tok.(type) {
+			case xml.StartElement:
+				switch t.Name.Local {
+				case "c":
+					inC, hasF, ref = true, false, ""
+					v.Reset()
+					for _, a := range t.Attr {
+						if a.Name.Local == "r" {
+							ref = a.Value
+						}
+					}
+				case "f":
+					hasF = inC
+				case "v":
+					inV = inC
+				}
+			case xml.CharData:
+				if inV && v.Len() < 64 {
+					v.Write(t)
+				}
+			case xml.EndElement:
+				switch t.Name.Local {
+				case "v":
+					inV = false
+				case "c":
+					if hasF && strings.TrimSpace(v.String()) == "" && ref != "" {
+						col, row, err := excelize.CellNameToCoordinates(ref)
+						if err == nil {
+							out[ecCell{row, col - 1}] = true
+						}
+					}
+					inC = false
+				}
+			}
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s sheet %q: %w", b.path, sheet, err)
+	}
+	return out, nil
+}
 
 // damaged returns the XML error of the sheet's part, nil when it is
 // well-formed: excelize's row iterator stops quietly at broken XML, which
@@ -207,6 +294,24 @@ func ecOpenError(path string, err error, lim Limits) error {
 // to its end and returns the first XML syntax error, or nil when the part
 // is well-formed (or cannot be found: other checks say so).
 func sheetXMLError(path, sheet string) error {
+	return walkSheetXML(path, sheet, func(d *xml.Decoder) error {
+		for {
+			_, err := d.RawToken()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+		}
+	})
+}
+
+// walkSheetXML finds the XML part of the named sheet in the workbook at
+// path and gives fn a decoder over it; an error of fn is returned with
+// the part's name. A workbook or sheet that cannot be found is not an
+// error here (other checks say so).
+func walkSheetXML(path, sheet string, fn func(d *xml.Decoder) error) error {
 	zr, err := zip.OpenReader(path)
 	if err != nil {
 		return nil
@@ -257,14 +362,8 @@ func sheetXMLError(path, sheet string) error {
 		return nil
 	}
 	defer rc.Close()
-	d := xml.NewDecoder(rc)
-	for {
-		_, err := d.RawToken()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", part, err)
-		}
+	if err := fn(xml.NewDecoder(rc)); err != nil {
+		return fmt.Errorf("%s: %w", part, err)
 	}
+	return nil
 }

@@ -60,6 +60,9 @@ func ECIndicators() []string { return slices.Clone(ecIndicators) }
 // ErrUnsupportedFormat reports an input in a format visastats cannot read.
 var ErrUnsupportedFormat = errors.New("unsupported format")
 
+// ErrUncalculated marks a count cell whose formula has no calculated value.
+var ErrUncalculated = errors.New("formula not calculated")
+
 // ECSchengen loads the EC consulate workbooks.
 type ECSchengen struct {
 	cfg    ECSchengenConfig
@@ -546,7 +549,11 @@ func ReadECWorkbookOptions(path string, opt ECReadOptions) (*ECWorkbook, error) 
 				Err: fmt.Errorf("the sheet has the layout %s, another data sheet of the workbook has %s; one workbook has one layout", cols.layout.Name, wb.Layout)}
 		}
 		wb.Layout = cols.layout.Name
-		sh, err := parseECSheet(path, d.name, rows, cols, specs[cols.layout])
+		uncalc, err := book.Uncalculated(d.name)
+		if err != nil {
+			return nil, err
+		}
+		sh, err := parseECSheet(path, d.name, rows, cols, specs[cols.layout], uncalc)
 		if err != nil {
 			return nil, damagedOr(book, d.name, err)
 		}
@@ -654,7 +661,10 @@ func isFooterLabel(label, totalLabel string) bool {
 // country are data; a row without them starts the footer when its label is
 // a total, is a note when it has text and no counts, and is an error when
 // it has a consulate or counts.
-func parseECSheet(path, sheet string, rows [][]string, cols *ecColumns, spec ECLayoutSheet) (*ECSheet, error) {
+//
+// uncalc holds the cells with a formula and no calculated value: such a
+// count cell is an error, never a blank read as 0.
+func parseECSheet(path, sheet string, rows [][]string, cols *ecColumns, spec ECLayoutSheet, uncalc map[ecCell]bool) (*ECSheet, error) {
 	cellErr := func(row int, col int, value string, err error) error {
 		e := &LocatedError{File: path, Sheet: sheet, Line: int64(row), Value: value, Err: err}
 		if col >= 0 {
@@ -679,6 +689,9 @@ func parseECSheet(path, sheet string, rows [][]string, cols *ecColumns, spec ECL
 			}
 			raw := cell(row, ci)
 			if strings.TrimSpace(raw) == "" {
+				if uncalc[ecCell{rowNum, ci}] {
+					return nil, nil, false, cellErr(rowNum, ci, raw, fmt.Errorf("%w: the cell holds a formula but no calculated value (the workbook was saved by a program that does not calculate formulas, such as openpyxl or pandas); open it in Excel or LibreOffice, let it calculate, and save it again", ErrUncalculated))
+				}
 				continue // blank means zero in these files
 			}
 			f, ok := parseNumber(raw)

@@ -39,7 +39,7 @@ func parseECRows(layouts *ECLayouts, file string, rows [][]string) (*ECSheet, er
 	if err != nil {
 		return nil, err
 	}
-	sh, err := parseECSheet(file, ECSchengenSheet, rows, cols, spec)
+	sh, err := parseECSheet(file, ECSchengenSheet, rows, cols, spec, nil)
 	if err != nil {
 		return nil, err
 	}

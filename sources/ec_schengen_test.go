@@ -1,12 +1,16 @@
 package sources
 
 import (
+	"archive/zip"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -528,4 +532,80 @@ func BenchmarkReadECWorkbook(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestECSchengenUncalculatedFormulas: a count cell holding a formula
+// without a calculated value (a workbook saved by a program that does not
+// calculate) is an error naming the cell, never a blank read as 0.
+func TestECSchengenUncalculatedFormulas(t *testing.T) {
+	t.Run("one cell", func(t *testing.T) {
+		// excelize keeps a cell's value when it sets a formula: mark the
+		// cell with a formula, then drop its <v> from the sheet's XML.
+		edited := ectest.Edit(t, "2023", func(f *excelize.File) error {
+			return f.SetCellFormula(ECSchengenSheet, "J5", "SUM(J6:J7)")
+		})
+		path := replaceInZip(t, edited, regexp.MustCompile(`(<f>SUM\(J6:J7\)</f>)<v>[^<]*</v>`), "$1")
+		_, err := readECSheet(t, path)
+		var le *LocatedError
+		if !errors.Is(err, ErrUncalculated) || !errors.As(err, &le) || le.Line != 5 || le.Column != "J" ||
+			!strings.Contains(err.Error(), "open it in Excel or LibreOffice") {
+			t.Errorf("err = %v, want ErrUncalculated at row 5 column J", err)
+		}
+	})
+	t.Run("saved by openpyxl", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("re-saves a real workbook with openpyxl (seconds)")
+		}
+		py := "/usr/bin/python3"
+		if err := exec.Command(py, "-c", "import openpyxl").Run(); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("openpyxl is needed (apt-get install python3-openpyxl): %v", err)
+			}
+			t.Skipf("openpyxl not installed (apt-get install python3-openpyxl): %v", err)
+		}
+		out := filepath.Join(t.TempDir(), "2023-resaved.xlsx")
+		script := "import sys, openpyxl\nwb = openpyxl.load_workbook(sys.argv[1])\nwb.save(sys.argv[2])\n"
+		if b, err := exec.Command(py, "-c", script, ectest.File(t, "2023"), out).CombinedOutput(); err != nil {
+			t.Fatalf("openpyxl: %v\n%s", err, b)
+		}
+		_, err := readECSheet(t, out)
+		if !errors.Is(err, ErrUncalculated) || !strings.Contains(err.Error(), "2023-resaved.xlsx") {
+			t.Errorf("err = %v, want ErrUncalculated naming the file", err)
+		}
+	})
+}
+
+// replaceInZip copies the zip at path with re replaced by repl in the one
+// part that matches, and returns the copy's path.
+func replaceInZip(t *testing.T, path string, re *regexp.Regexp, repl string) string {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	name := ""
+	for _, e := range zr.File {
+		rc, err := e.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if re.Match(b) {
+			name = e.Name
+		}
+	}
+	if name == "" {
+		t.Fatalf("%s: nothing matches %s", path, re)
+	}
+	out := filepath.Join(t.TempDir(), "rewritten-"+filepath.Base(path))
+	rewriteZip(t, path, out, name, func(orig []byte, w io.Writer) error {
+		_, err := w.Write(re.ReplaceAll(orig, []byte(repl)))
+		return err
+	})
+	return out
 }
