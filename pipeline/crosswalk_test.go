@@ -109,8 +109,10 @@ func hostCodes(t *testing.T, conn *sql.Conn) map[int]string {
 // TestISONamesMapWithoutAliases renames host countries of a real workbook to
 // ISO 3166 official and withdrawn names: with the shipped reference and no
 // new alias line every row maps to the code it had under the EC's own
-// spelling; a bare CONGO is refused with both candidates and the alias file
-// to edit; one alias line for it makes the workbook load.
+// spelling. A bare CONGO maps through the alias line that decides it; a
+// bare KOREA is refused with both candidates, the consulate town of its
+// rows and the alias file to edit, and one alias line for it makes the
+// workbook load.
 func TestISONamesMapWithoutAliases(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -150,8 +152,27 @@ func TestISONamesMapWithoutAliases(t *testing.T) {
 		}
 	}
 
-	t.Run("bare CONGO is ambiguous", func(t *testing.T) {
-		rename["CONGO (BRAZZAVILLE)"] = "CONGO"
+	t.Run("bare CONGO maps by its alias line", func(t *testing.T) {
+		renamed := map[string]string{"CONGO (BRAZZAVILLE)": "CONGO"}
+		conn, err := buildCountryCodes(t, renameHosts(t, t.TempDir(), renamed), refDir)
+		if err != nil {
+			t.Fatalf("bare CONGO refused: %v", err)
+		}
+		got := hostCodes(t, conn)
+		for row, code := range want {
+			if got[row] != code {
+				t.Errorf("row %d: host country %q, want %q", row, got[row], code)
+			}
+		}
+		var code, matched string
+		err = conn.QueryRowContext(ctx, `SELECT code, matched FROM country_codes WHERE field = 'host_country' AND spelling = 'CONGO'`).Scan(&code, &matched)
+		if err != nil || code != "CG" || matched != "alias" {
+			t.Errorf("CONGO -> %s by %s (%v), want CG by alias", code, matched, err)
+		}
+	})
+
+	t.Run("bare KOREA is ambiguous", func(t *testing.T) {
+		rename["SOUTH KOREA"] = "KOREA"
 		path := renameHosts(t, t.TempDir(), rename)
 		_, err := buildCountryCodes(t, path, refDir)
 		var ce *CheckError
@@ -159,9 +180,9 @@ func TestISONamesMapWithoutAliases(t *testing.T) {
 			t.Fatalf("err = %v, want a failed check", err)
 		}
 		msg := err.Error()
-		for _, w := range []string{"unmapped_countries: 1 problem\n", `value=CONGO`, "rows=3", filepath.Base(path),
-			"CG (Congo)", "CD (Congo, The Democratic Republic of the)",
-			"add the line ec_name,CONGO,<code> to " + filepath.Join(refDir, "country_aliases_ec.csv")} {
+		for _, w := range []string{"unmapped_countries: 1 problem\n", `value=KOREA`, "rows=17", filepath.Base(path),
+			"KP (Korea, Democratic People's Republic of)", "KR (Korea, Republic of)", "; consulates in SEOUL\"",
+			"add the line ec_name,KOREA,<code>,<why> to " + filepath.Join(refDir, "country_aliases_ec.csv")} {
 			if !strings.Contains(msg, w) {
 				t.Errorf("error does not contain %q:\n%s", w, msg)
 			}
@@ -172,13 +193,13 @@ func TestISONamesMapWithoutAliases(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.WriteString("ec_name,CONGO,CG\n"); err != nil {
+		if _, err := f.WriteString("ec_name,KOREA,KR,the consulates are in SEOUL\n"); err != nil {
 			t.Fatal(err)
 		}
 		f.Close()
 		conn, err := buildCountryCodes(t, path, ref)
 		if err != nil {
-			t.Fatalf("with an alias line for CONGO: %v", err)
+			t.Fatalf("with an alias line for KOREA: %v", err)
 		}
 		got := hostCodes(t, conn)
 		for row, code := range want {

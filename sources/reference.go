@@ -17,8 +17,9 @@ import (
 // ReferenceConfig locates the project's curated reference tables.
 type ReferenceConfig struct {
 	// Dir holds countries.csv (code,iso3,name,kind), one or more
-	// country_aliases_*.csv files (scheme,alias,code) and the ISO 3166 name
-	// lists iso3166_*.csv (code,name,kind).
+	// country_aliases_*.csv files (scheme,alias,code, optionally note) and
+	// the ISO 3166 name lists iso3166_*.csv (code,name,kind, optionally
+	// note).
 	Dir string `mapstructure:"dir"`
 }
 
@@ -90,7 +91,7 @@ func (r *Reference) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 	}
 	ddl := []string{
 		`CREATE OR REPLACE TABLE ref_countries (code VARCHAR PRIMARY KEY, iso3 VARCHAR NOT NULL, name VARCHAR NOT NULL, kind VARCHAR NOT NULL)`,
-		`CREATE OR REPLACE TABLE ref_country_aliases (scheme VARCHAR NOT NULL, alias VARCHAR NOT NULL, code VARCHAR NOT NULL, file VARCHAR NOT NULL, line INTEGER NOT NULL)`,
+		`CREATE OR REPLACE TABLE ref_country_aliases (scheme VARCHAR NOT NULL, alias VARCHAR NOT NULL, code VARCHAR NOT NULL, note VARCHAR, file VARCHAR NOT NULL, line INTEGER NOT NULL)`,
 		`CREATE OR REPLACE TABLE ref_country_names (code VARCHAR NOT NULL, name VARCHAR NOT NULL, kind VARCHAR NOT NULL, file VARCHAR NOT NULL, line INTEGER NOT NULL)`,
 	}
 	for _, q := range ddl {
@@ -114,8 +115,16 @@ func (r *Reference) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 	st.add("ref_countries", n)
 	n, err = appendRows(ctx, conn, "ref_country_aliases", func(add func(...driver.Value) error) error {
 		for _, path := range rf.aliases {
-			err := readRefCSV(path, []string{"scheme", "alias", "code"}, func(line int, rec []string) error {
-				return add(rec[0], rec[1], rec[2], path, int32(line))
+			// note says why a spelling means its code: NULL in a file
+			// without the column, and required (by the check
+			// alias_targets_known) in a file with it where a line decides
+			// what the ISO names leave open.
+			err := readRefTable(path, []string{"scheme", "alias", "code"}, []string{"note"}, func(line int, rec []string) error {
+				var note driver.Value
+				if len(rec) > 3 {
+					note = rec[3]
+				}
+				return add(rec[0], rec[1], rec[2], note, path, int32(line))
 			})
 			if err != nil {
 				return err
@@ -129,7 +138,7 @@ func (r *Reference) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 	st.add("ref_country_aliases", n)
 	n, err = appendRows(ctx, conn, "ref_country_names", func(add func(...driver.Value) error) error {
 		for _, path := range rf.names {
-			err := readRefCSV(path, []string{"code", "name", "kind"}, func(line int, rec []string) error {
+			err := readRefTable(path, []string{"code", "name", "kind"}, []string{"note"}, func(line int, rec []string) error {
 				switch rec[2] {
 				case "iso_name", "official_name", "common_name", "withdrawn", "former_name":
 				default:
@@ -154,6 +163,16 @@ func (r *Reference) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 // columns (extra trailing columns such as a note are allowed) and calls fn
 // with each record's first len(header) fields, none of which may be empty.
 func readRefCSV(path string, header []string, fn func(line int, rec []string) error) error {
+	return readRefTable(path, header, nil, fn)
+}
+
+// readRefTable is readRefCSV with optional columns. With optional nil it
+// reads as readRefCSV says. Otherwise the header is the required columns
+// followed by the first few optional ones (none, some or all) and nothing
+// else, every line has as many fields as the header (a value holding a
+// comma must be quoted), and fn gets the required fields, none empty, then
+// the optional fields the file has, which may be empty.
+func readRefTable(path string, header, optional []string, fn func(line int, rec []string) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
@@ -168,6 +187,14 @@ func readRefCSV(path string, header []string, fn func(line int, rec []string) er
 	if len(head) < len(header) || strings.Join(head[:len(header)], ",") != strings.Join(header, ",") {
 		return &LocatedError{File: path, Line: 1, Value: strings.Join(head, ","), Err: fmt.Errorf("expected the header to start with %s", strings.Join(header, ","))}
 	}
+	if optional != nil {
+		for i, name := range head[len(header):] {
+			if i >= len(optional) || name != optional[i] {
+				return &LocatedError{File: path, Line: 1, Column: fieldNumber(len(header) + i + 1), Value: name,
+					Err: fmt.Errorf("expected the header %s, optionally followed by %s", strings.Join(header, ","), strings.Join(optional, ","))}
+			}
+		}
+	}
 	for {
 		rec, err := r.Read()
 		if err == io.EOF {
@@ -177,8 +204,13 @@ func readRefCSV(path string, header []string, fn func(line int, rec []string) er
 		if err != nil {
 			return fmt.Errorf("read %s: %w", path, err)
 		}
-		if len(rec) < len(header) {
-			return &LocatedError{File: path, Line: int64(line), Err: fmt.Errorf("expected %d fields, got %d", len(header), len(rec))}
+		want := len(header)
+		if optional != nil {
+			want = len(head)
+		}
+		if len(rec) < want || optional != nil && len(rec) > want {
+			return &LocatedError{File: path, Line: int64(line),
+				Err: fmt.Errorf("expected %d fields, got %d (quote a value that holds a comma)", want, len(rec))}
 		}
 		for i, name := range header {
 			// iso3 is empty for aggregates; an empty alias is the spelling
@@ -187,7 +219,10 @@ func readRefCSV(path string, header []string, fn func(line int, rec []string) er
 				return &LocatedError{File: path, Line: int64(line), Column: name, Err: errors.New("empty value")}
 			}
 		}
-		if err := fn(line, rec[:len(header)]); err != nil {
+		if optional == nil {
+			rec = rec[:len(header)]
+		}
+		if err := fn(line, rec); err != nil {
 			return err
 		}
 	}

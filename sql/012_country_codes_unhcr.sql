@@ -29,6 +29,6 @@ aliases AS (
       AND alias_key('iso3', iso3) NOT IN (SELECT alias_key(scheme, alias) FROM ref_country_aliases WHERE scheme = 'iso3')
 )
 SELECT 'unhcr', s.field, 'iso3', s.spelling, s.file, s.n, a.code,
-       CASE WHEN a.code IS NOT NULL THEN 'alias' END, NULL
+       CASE WHEN a.code IS NOT NULL THEN 'alias' END, NULL, NULL
 FROM spellings s
 LEFT JOIN aliases a ON a.k = alias_key('iso3', s.spelling);

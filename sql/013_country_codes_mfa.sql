@@ -14,6 +14,6 @@ aliases AS (
     WHERE scheme = 'mfa'
 )
 SELECT 'ru_mfa_published', s.field, 'mfa', s.spelling, s.file, s.n, a.code,
-       CASE WHEN a.code IS NOT NULL THEN 'alias' END, NULL
+       CASE WHEN a.code IS NOT NULL THEN 'alias' END, NULL, NULL
 FROM spellings s
 LEFT JOIN aliases a ON a.k = name_key(s.spelling);

@@ -23,7 +23,8 @@ aliases AS (
 SELECT 'eurostat_asylum', s.field, 'eurostat_' || s.coding, s.spelling, s.file, s.n,
        coalesce(a.code, d.code),
        CASE WHEN a.code IS NOT NULL THEN 'alias' WHEN d.code IS NOT NULL THEN 'iso_name' END,
-       CASE WHEN a.code IS NULL AND d.code IS NULL THEN d.candidates END
+       CASE WHEN a.code IS NULL AND d.code IS NULL THEN d.candidates END,
+       NULL
 FROM spellings s
 LEFT JOIN aliases a ON a.scheme = 'eurostat_' || s.coding AND a.k = alias_key('eurostat_' || s.coding, s.spelling)
 LEFT JOIN country_names d ON s.coding = 'label' AND d.key = name_key(s.spelling);
