@@ -150,7 +150,7 @@ func ReadECLayouts(dir string) (*ECLayouts, error) {
 		if lay == nil {
 			return at("layout", rec[0], fmt.Errorf("no such layout in %s", ECLayoutsFile))
 		}
-		c := ECLayoutColumn{Header: NormaliseHeader(rec[1]), Role: strings.TrimSpace(rec[2]), Indicator: strings.TrimSpace(rec[3]), Line: line}
+		c := ECLayoutColumn{Header: NormaliseHeader(rec[1]), Role: strings.TrimSpace(rec[2]), Indicator: strings.TrimSpace(cell(rec, 3)), Line: line}
 		if c.Header == "" {
 			return at("header", rec[1], fmt.Errorf("empty header"))
 		}
@@ -169,14 +169,14 @@ func ReadECLayouts(dir string) (*ECLayouts, error) {
 		default:
 			return at("role", c.Role, fmt.Errorf("expected one of state, host_country, consulate, count, derived, schengen_flag, ignore"))
 		}
-		for _, p := range strings.Fields(rec[4]) {
+		for _, p := range strings.Fields(cell(rec, 4)) {
 			if !slices.Contains(ECIndicators(), p) {
-				return at("parts", rec[4], fmt.Errorf("%q is not an indicator", p))
+				return at("parts", cell(rec, 4), fmt.Errorf("%q is not an indicator", p))
 			}
 			c.Parts = append(c.Parts, p)
 		}
 		if len(c.Parts) > 0 && c.Role != ecRoleDerived {
-			return at("parts", rec[4], fmt.Errorf("only derived columns add up parts"))
+			return at("parts", cell(rec, 4), fmt.Errorf("only derived columns add up parts"))
 		}
 		lay.Columns[c.Header] = c
 		return nil
@@ -485,12 +485,12 @@ func readECComparability(path string) ([]ecComparability, error) {
 		at := func(col, v string, err error) error {
 			return &LocatedError{File: path, Line: int64(line), Column: col, Value: v, Err: err}
 		}
-		c := ecComparability{measure: strings.TrimSpace(rec[0]), definition: strings.TrimSpace(rec[3]), note: strings.TrimSpace(rec[4]), line: line}
+		c := ecComparability{measure: strings.TrimSpace(rec[0]), definition: strings.TrimSpace(cell(rec, 3)), note: strings.TrimSpace(cell(rec, 4)), line: line}
 		var err error
 		if c.first, err = strconv.Atoi(strings.TrimSpace(rec[1])); err != nil || c.first < 1900 || c.first > 2100 {
 			return at("first_year", rec[1], errors.New("expected a year"))
 		}
-		if v := strings.TrimSpace(rec[2]); v != "" {
+		if v := strings.TrimSpace(cell(rec, 2)); v != "" {
 			if c.last, err = strconv.Atoi(v); err != nil || c.last < c.first || c.last > 2100 {
 				return at("last_year", v, errors.New("expected a year from first_year on, or empty for up to now"))
 			}

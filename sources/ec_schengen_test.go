@@ -609,3 +609,62 @@ func replaceInZip(t *testing.T, path string, re *regexp.Regexp, repl string) str
 	})
 	return out
 }
+
+// TestReadECLayoutsRejects: a mistyped layout file fails with its file,
+// line and column, before any workbook is read.
+func TestReadECLayoutsRejects(t *testing.T) {
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(esCodeLists, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	layouts, columns, comparability := read(ECLayoutsFile), read(ECLayoutColumnsFile), read(ECComparabilityFile)
+	tests := []struct {
+		name                  string
+		layouts, columns, cmp string
+		want                  []string
+	}{
+		{name: "unknown indicator", layouts: layouts, cmp: comparability,
+			columns: strings.Replace(columns, "count,atv_applied,", "count,atv_aplied,", 1),
+			want:    []string{ECLayoutColumnsFile, "line 6", "column indicator", "atv_aplied"}},
+		{name: "unknown role", layouts: layouts, cmp: comparability,
+			columns: strings.Replace(columns, "consulates,consulate,consulate,,", "consulates,consulate,town,,", 1),
+			want:    []string{ECLayoutColumnsFile, "column role", "town"}},
+		{name: "layout without a consulate column", layouts: layouts, cmp: comparability,
+			columns: strings.Replace(columns, "synthese_2012,location of consulate,consulate,,", "synthese_2012,location of consulate,ignore,,", 1),
+			want:    []string{"layout synthese_2012 has no consulate column"}},
+		{name: "unknown coverage", columns: columns, cmp: comparability,
+			layouts: strings.Replace(layouts, "SCHENGEN,schengen,", "SCHENGEN,everyone,", 1),
+			want:    []string{ECLayoutsFile, "column coverage", "everyone"}},
+		{name: "header twice", layouts: layouts, cmp: comparability,
+			columns: columns + "consulates,Consulate ,consulate,,\n",
+			want:    []string{"lists this header twice"}},
+		{name: "overlapping years", layouts: layouts, columns: columns,
+			cmp:  comparability + "applications,2020,2021,something,else\n",
+			want: []string{ECComparabilityFile, "overlap"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, body := range map[string]string{ECLayoutsFile: tt.layouts, ECLayoutColumnsFile: tt.columns, ECComparabilityFile: tt.cmp} {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := ReadECLayouts(dir)
+			if err == nil {
+				_, err = readECComparability(filepath.Join(dir, ECComparabilityFile))
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
