@@ -276,6 +276,7 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("fetch[%d]: cannot name the file from %q; set name", i, snapshot.RedactURL(f.URL)))
 		}
 	}
+	errs = append(errs, validateFetchNames(c.Fetch)...)
 	errs = append(errs, validatePublish(c.Publish)...)
 	return errors.Join(errs...)
 }

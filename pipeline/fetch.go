@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/visastats/visastats/output/release"
@@ -48,6 +49,33 @@ func (e FetchEntry) name() string {
 	}
 	n, _ := url.PathUnescape(path.Base(u.Path))
 	return n
+}
+
+// validateFetchNames refuses fetch entries that would be stored as the
+// same input: the same source and name (given, or the last segment of the
+// URL), compared without case, since the name is a file name in the
+// snapshot store and on a case-insensitive disk two such names are one
+// file. Two such entries would overwrite each other's snapshot and send
+// one file's ETag and Last-Modified with the other's request. The other
+// checks of each entry are the configuration's; LoadConfig calls this once.
+func validateFetchNames(entries []FetchEntry) []error {
+	type key struct{ source, name string }
+	first := map[key]int{}
+	var errs []error
+	for i, e := range entries {
+		name := e.name()
+		if name == "" {
+			continue // reported as a name that cannot be made
+		}
+		k := key{e.Source, strings.ToLower(name)}
+		j, seen := first[k]
+		if !seen {
+			first[k] = i
+			continue
+		}
+		errs = append(errs, fmt.Errorf("fetch[%d]: source %s, name %q is already fetch[%d]'s (%s); each fetched file needs a name of its own: set name", i, e.Source, name, j, snapshot.RedactURL(entries[j].URL)))
+	}
+	return errs
 }
 
 // fetchInputs fetches every configured URL and every page of the UNHCR
@@ -138,8 +166,10 @@ func (f *inputFetcher) fetch(ctx context.Context, fetcher *snapshot.Fetcher, sou
 	var rec snapshot.Record
 	rep := release.Fetch{Source: source, URL: snapshot.RedactURL(rawURL), Name: name, Offline: f.offline}
 	if f.offline {
+		// The snapshot of this address: after a corrected URL, the old
+		// address's file is not the input any more.
 		var err error
-		rec, err = f.store.Latest(source, name)
+		rec, err = f.store.LatestFrom(source, name, rawURL)
 		if err != nil {
 			return "", fmt.Errorf("offline: no snapshot of %s (%s/%s) yet; run once without --offline: %w", rep.URL, source, name, err)
 		}

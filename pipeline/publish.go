@@ -40,6 +40,14 @@ func (p PublishTarget) target() objstore.Target {
 	return objstore.Target{URL: p.URL, Endpoint: p.Endpoint, Region: p.Region, PathStyle: p.PathStyle, Keep: p.Keep, PartSize: p.PartSize}
 }
 
+// name is the target as results and messages name it: s3://bucket/prefix.
+func (p PublishTarget) name() string {
+	if loc, err := objstore.ParseURL(p.URL); err == nil {
+		return loc.String()
+	}
+	return snapshot.RedactURL(p.URL)
+}
+
 func validatePublish(ts []PublishTarget) []error {
 	var errs []error
 	for i, t := range ts {
@@ -84,17 +92,70 @@ func publishBackoff(cfg Config, opts RunOptions) objstore.Backoff {
 	return objstore.Backoff{Retries: fc.Retries, Wait: fc.Wait}
 }
 
-// PublishRemote uploads the local release folder dir (named id) to every
-// configured target in turn. A target that fails keeps its previous
-// latest.json; the error names it, and the next run resumes the upload.
+// RemoteError reports an upload to a remote target that failed after the
+// release was published locally: the local latest points to Release,
+// which the targets in Done have too, while Target failed and still names
+// Kept ("" when it names none, or could not be read), and the targets in
+// NotTried were not tried. The run itself did not fail: its release is
+// published (or, for a run that found nothing changed, stays), and the
+// next run, finding nothing changed, resumes the upload.
+type RemoteError struct {
+	Release  string
+	Done     []string
+	Target   string
+	Kept     string
+	NotTried []string
+	Err      error
+}
+
+// Error says what is published where, and what to do.
+func (e *RemoteError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "release %s is published locally (latest points to it)", e.Release)
+	if len(e.Done) > 0 {
+		fmt.Fprintf(&b, " and to %s", strings.Join(e.Done, ", "))
+	}
+	fmt.Fprintf(&b, ", but not to %s: %v; ", e.Target, e.Err)
+	if e.Kept != "" {
+		fmt.Fprintf(&b, "%s still names release %s", e.Target, e.Kept)
+	} else {
+		fmt.Fprintf(&b, "readers of %s are where they were", e.Target)
+	}
+	if len(e.NotTried) > 0 {
+		fmt.Fprintf(&b, "; not tried: %s", strings.Join(e.NotTried, ", "))
+	}
+	b.WriteString("; the next run that finds nothing changed resumes the upload")
+	return b.String()
+}
+
+func (e *RemoteError) Unwrap() error { return e.Err }
+
+// PublishRemote uploads the local release folder dir (named id, the
+// release the local latest points to) to every configured target in
+// turn. A target that fails keeps its previous latest.json; the error, a
+// *RemoteError, names it and the targets before and after it. A target
+// that names a newer release than id keeps it (its latest.json never
+// moves back), which is logged, not an error.
 func PublishRemote(ctx context.Context, cfg Config, opts RunOptions, id, dir string, log *slog.Logger) ([]objstore.Result, error) {
 	var results []objstore.Result
-	for _, t := range cfg.Publish {
+	for i, t := range cfg.Publish {
 		res, err := objstore.Publish(ctx, t.target(), dir, id, objstore.Options{Backoff: publishBackoff(cfg, opts), Uploaded: opts.Uploaded})
 		if err != nil {
-			return results, fmt.Errorf("release %s is published locally, not yet to every target (a rerun resumes): %w", id, err)
+			rerr := &RemoteError{Release: id, Target: t.name(), Kept: res.Previous, Err: err}
+			for _, r := range results {
+				rerr.Done = append(rerr.Done, r.Target)
+			}
+			for _, rest := range cfg.Publish[i+1:] {
+				rerr.NotTried = append(rerr.NotTried, rest.name())
+			}
+			return results, rerr
 		}
 		results = append(results, res)
+		if res.Older {
+			log.Warn("not published remotely: the target names a newer release, and its latest.json never moves back",
+				"release", id, "target", res.Target, "newer", res.Release)
+			continue
+		}
 		log.Info("published remotely", "release", id, "target", res.Target, "objects", res.Objects, "bytes", res.Bytes,
 			"uploaded", res.Uploaded, "skipped", res.Skipped, "pruned", len(res.Pruned), "duration", res.Duration.Round(1e6))
 	}

@@ -65,6 +65,10 @@ type Result struct {
 	Skipped  int      // objects already present with the right size and SHA-256
 	Sent     int64    // bytes uploaded by this publish
 	Pruned   []string // releases removed by retention
+	// Older is set when latest.json names a newer release than the one
+	// given: latest.json was left on it (Release) and retention did not
+	// run. Readers are never moved back to an older release.
+	Older    bool
 	Duration time.Duration
 }
 
@@ -80,6 +84,14 @@ type Options struct {
 // under <prefix>/releases/<id>/, each read back and checked against the
 // manifest, then <prefix>/latest.json, then retention. A failure at any
 // step leaves latest.json naming the release it named before.
+//
+// latest.json never moves back: when it names a release newer than id (by
+// release.CompareIDs: ids are build times), before the upload or when it
+// is read again just before the switch, Publish leaves it as it is and
+// returns with Result.Older set and no error. Before the upload nothing is
+// uploaded; after it, the files stay under releases/<id>/ for retention.
+// Between that last read and the switch a publish from another machine
+// can still come in: the window is one request long.
 func Publish(ctx context.Context, t Target, dir, id string, opts Options) (Result, error) {
 	start := time.Now()
 	loc, err := ParseURL(t.URL)
@@ -109,6 +121,14 @@ func Publish(ctx context.Context, t Target, dir, id string, opts Options) (Resul
 		return fail(err)
 	}
 	res.Previous = prev.Release
+	older := func(current string) (Result, error) {
+		res.Release, res.Older = current, true
+		res.Duration = time.Since(start)
+		return res, nil
+	}
+	if newer(prev.Release, id) {
+		return older(prev.Release)
+	}
 	relPrefix := "releases/" + id + "/"
 	if err := s.abortIncomplete(ctx, loc.Key(relPrefix)); err != nil {
 		return fail(err)
@@ -143,6 +163,14 @@ func Publish(ctx context.Context, t Target, dir, id string, opts Options) (Resul
 			return fail(err)
 		}
 	}
+	// Another machine may have published while this one uploaded.
+	now, err := s.pointer(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	if newer(now.Release, id) {
+		return older(now.Release)
+	}
 	ptr := Pointer{Release: id, PublishedAt: time.Now().UTC(), Prefix: relPrefix, Files: objects}
 	body, err := json.MarshalIndent(ptr, "", "  ")
 	if err != nil {
@@ -161,6 +189,13 @@ func Publish(ctx context.Context, t Target, dir, id string, opts Options) (Resul
 	}
 	res.Duration = time.Since(start)
 	return res, nil
+}
+
+// newer says whether the release a pointer names is newer than id. A
+// pointer that names no release, or something not shaped like a release
+// id (not written by Publish), is not.
+func newer(named, id string) bool {
+	return release.ValidID(named) && release.CompareIDs(named, id) > 0
 }
 
 // Manifest lists every regular file under dir, by slash-separated name,

@@ -265,3 +265,73 @@ func TestPublishRetries(t *testing.T) {
 		t.Fatalf("publish to a closed port: %v", err)
 	}
 }
+
+// TestLatestNeverMovesBack: release ids are build times, and a bucket's
+// latest.json only ever moves to a newer one. A publish of an older
+// release (a skipped run on a machine behind another, a restored output
+// folder) uploads nothing and leaves latest.json as it is, saying so in
+// its result; so does one that finds, just before it would switch, that
+// another machine has published a newer release while it uploaded.
+func TestLatestNeverMovesBack(t *testing.T) {
+	srv := s3server.Start(t)
+	srv.Env(t)
+	c := srv.Client(t)
+	newBucket(t, c, "never-back")
+	ctx := context.Background()
+	target := objstore.Target{URL: "s3://never-back/visastats", Endpoint: srv.Endpoint, PathStyle: true}
+	opts := objstore.Options{Backoff: objstore.Backoff{Retries: 2, Wait: func(int) time.Duration { return 10 * time.Millisecond }}}
+	const oldest, older, newer = "20261120T000000Z", "20261124T000000Z", "20261125T000000Z-2"
+
+	oldestDir := copyRelease(t, oldest)
+	if _, err := objstore.Publish(ctx, target, oldestDir, oldest, opts); err != nil {
+		t.Fatal(err)
+	}
+	newerDir := copyRelease(t, newer)
+
+	t.Run("a newer release published while an older one uploads", func(t *testing.T) {
+		o := opts
+		published := false
+		o.Uploaded = func(string) {
+			if published {
+				return
+			}
+			published = true
+			if _, err := objstore.Publish(ctx, target, newerDir, newer, opts); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, err := objstore.Publish(ctx, target, copyRelease(t, older), older, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Older || res.Release != newer {
+			t.Errorf("result %+v: want Older, with latest.json naming %s", res, newer)
+		}
+		checkRelease(t, c, "never-back", "visastats", newerDir)
+	})
+
+	t.Run("an older release", func(t *testing.T) {
+		const id = "20261125T000000Z" // same second as newer, without its suffix
+		res, err := objstore.Publish(ctx, target, copyRelease(t, id), id, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Older || res.Release != newer || res.Uploaded != 0 {
+			t.Errorf("result %+v: want Older, nothing uploaded, latest.json naming %s", res, newer)
+		}
+		checkRelease(t, c, "never-back", "visastats", newerDir)
+		if left := keys(t, c, "never-back", "visastats/releases/"+id+"/"); len(left) > 0 {
+			t.Errorf("the older release was uploaded: %v", left)
+		}
+	})
+
+	t.Run("the same release again", func(t *testing.T) {
+		res, err := objstore.Publish(ctx, target, newerDir, newer, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Older || res.Release != newer || res.Skipped != res.Objects {
+			t.Errorf("republish of the release latest.json names: %+v", res)
+		}
+	})
+}

@@ -1,7 +1,9 @@
 // Package serve publishes visastats' releases over HTTP, read-only: a
 // download page for people, an index page per release, the release files
 // themselves (with ETags, conditional and range requests) and a JSON list of
-// releases for programs.
+// releases for programs. What clients can hold is bounded: the requests
+// the server works on at once, connections in total and per client, and
+// the time a connection may sit idle (see Options).
 //
 // It reads the release layout on disk (<dir>/latest -> releases/<id>,
 // <dir>/releases/<id>/run.json and the files beside it, as package release

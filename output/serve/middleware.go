@@ -81,20 +81,58 @@ func checkRequest(next http.Handler) http.Handler {
 	})
 }
 
-// limit bounds the requests handled at once; the rest get 503 at once
-// rather than queueing without end.
+// limit bounds the requests the server works on at once; the rest get 503
+// at once rather than queueing without end. A request holds its slot while
+// the server works on it (reading a release, hashing a file, rendering a
+// page) and gives it back when it starts sending the body: from then on
+// the client's speed sets the pace, and a client that stops reading holds
+// only its connection, which the caps on connections bound.
 func (s *Server) limit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case s.sem <- struct{}{}:
-			defer func() { <-s.sem }()
-			next.ServeHTTP(w, r)
 		default:
 			w.Header().Set("Retry-After", "5")
 			http.Error(w, "too many requests at once; try again shortly", http.StatusServiceUnavailable)
+			return
 		}
+		sw := &slotWriter{ResponseWriter: w, sem: s.sem}
+		defer sw.free()
+		next.ServeHTTP(sw, r)
 	})
 }
+
+// slotWriter gives a request's slot back at the first byte of the body.
+// A handler writes from one goroutine, so freed needs no lock. It passes
+// io.ReaderFrom through, so downloads keep using sendfile, and unwraps for
+// http.ResponseController.
+type slotWriter struct {
+	http.ResponseWriter
+	sem   chan struct{}
+	freed bool
+}
+
+func (w *slotWriter) free() {
+	if !w.freed {
+		w.freed = true
+		<-w.sem
+	}
+}
+
+func (w *slotWriter) Write(p []byte) (int, error) {
+	w.free()
+	return w.ResponseWriter.Write(p)
+}
+
+func (w *slotWriter) ReadFrom(src io.Reader) (int64, error) {
+	w.free()
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+		return rf.ReadFrom(src)
+	}
+	return io.Copy(writerOnly{w.ResponseWriter}, src)
+}
+
+func (w *slotWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // logRequests writes one access log line per request.
 func (s *Server) logRequests(next http.Handler) http.Handler {

@@ -78,15 +78,39 @@ func (s *Server) handleLatestIndex(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/releases/"+id+"/", http.StatusFound)
 }
 
+// handleLatestPage answers /latest/index.html, the address of the static
+// page of the release latest points to, with that release's page. The
+// link is resolved once; Content-Location names the release shown.
+func (s *Server) handleLatestPage(w http.ResponseWriter, r *http.Request) {
+	id, err := s.store.latestID()
+	if err != nil {
+		s.notFound(w, r, err)
+		return
+	}
+	s.releasePage(w, r, id, true)
+}
+
 // handleReleaseIndex renders one release's page: its files and figures.
+// It answers /releases/<id>/ and /releases/<id>/index.html, the address
+// of the release's static page.
 func (s *Server) handleReleaseIndex(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
+	s.releasePage(w, r, r.PathValue("id"), false)
+}
+
+// releasePage renders the page of release id; viaLatest says it was asked
+// for through the latest link.
+func (s *Server) releasePage(w http.ResponseWriter, r *http.Request, id string, viaLatest bool) {
 	rel, err := s.store.release(id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	latest, _ := s.store.latestID()
+	latest := id
+	if viaLatest {
+		w.Header().Set("Content-Location", "/releases/"+id+"/")
+	} else {
+		latest, _ = s.store.latestID()
+	}
 	d := pageData{SchemaURL: s.schemaLink()}
 	s.fillRelease(&d, rel, id == latest, "/releases/"+id+"/")
 	s.render(w, r, s.pages.release, d)

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/visastats/visastats/output/page"
 )
 
 // Options configure a Server. Only Dir is required.
@@ -24,12 +26,30 @@ type Options struct {
 	SchemaURL string
 	// Log receives one line per request. Default: discard.
 	Log *slog.Logger
-	// MaxInFlight bounds the requests handled at once; more get 503 with
-	// Retry-After. Default 256.
+	// MaxInFlight bounds the requests the server works on at once (reading
+	// a release, hashing a file, rendering a page); more get 503 with
+	// Retry-After. A request gives its slot back when its body starts, so
+	// a download to a slow client does not hold one. Default 256.
 	MaxInFlight int
 	// ShutdownTimeout is how long Serve waits for requests in flight once
 	// its context is done, before closing their connections. Default 10s.
 	ShutdownTimeout time.Duration
+	// MaxConns caps the connections Serve holds open. A new connection
+	// over the cap closes the one idle longest (no request yet, or a
+	// keep-alive between requests); when every one is busy it gets 503
+	// and is closed. Each connection costs a file descriptor, a download
+	// two. Default 1024.
+	MaxConns int
+	// MaxConnsPerClient caps the connections of one client (remote IP
+	// address; IPv6 by /64, one subscriber's block) in the same way, so
+	// that no client takes more than a small share. Default: 16 when the
+	// listener is not on a loopback address, no cap on loopback, where
+	// every client is this machine (the operator, or a reverse proxy that
+	// speaks for everyone).
+	MaxConnsPerClient int
+	// IdleTimeout is how long a keep-alive connection may wait for its
+	// next request. Default 30s.
+	IdleTimeout time.Duration
 }
 
 // DefaultSchemaURL is the schema documentation in the project's repository.
@@ -41,8 +61,15 @@ const (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 30 * time.Second
 	writeTimeout      = 60 * time.Second
-	idleTimeout       = 120 * time.Second
 	maxHeaderBytes    = 16 << 10
+)
+
+// Defaults of Options.
+const (
+	defaultMaxInFlight       = 256
+	defaultMaxConns          = 1024
+	defaultMaxConnsPerClient = 16
+	defaultIdleTimeout       = 30 * time.Second
 )
 
 // Server serves the releases of one output directory. It is safe for
@@ -68,7 +95,13 @@ func New(opts Options) (*Server, error) {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	if opts.MaxInFlight <= 0 {
-		opts.MaxInFlight = 256
+		opts.MaxInFlight = defaultMaxInFlight
+	}
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = defaultMaxConns
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = defaultIdleTimeout
 	}
 	if opts.ShutdownTimeout <= 0 {
 		opts.ShutdownTimeout = 10 * time.Second
@@ -90,8 +123,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /schema", s.handleSchema)
 	mux.HandleFunc("GET /api/releases", s.handleAPI)
 	mux.HandleFunc("GET /latest/{$}", s.handleLatestIndex)
+	mux.HandleFunc("GET /latest/"+page.Name, s.handleLatestPage)
 	mux.HandleFunc("GET /latest/{file}", s.handleLatestFile)
 	mux.HandleFunc("GET /releases/{id}/{$}", s.handleReleaseIndex)
+	mux.HandleFunc("GET /releases/{id}/"+page.Name, s.handleReleaseIndex)
 	mux.HandleFunc("GET /releases/{id}/{file}", s.handleReleaseFile)
 	return s.logRequests(securityHeaders(checkRequest(crossOrigin(s.limit(mux)))))
 }
@@ -110,20 +145,27 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 // Serve serves on ln until ctx is done, then shuts down gracefully: it stops
 // accepting, lets requests in flight finish for up to
 // Options.ShutdownTimeout, then closes what is left. It returns nil after a
-// shutdown asked for by ctx.
+// shutdown asked for by ctx. The caps on connections (Options.MaxConns,
+// MaxConnsPerClient) apply to the connections of ln.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	perClient := s.opts.MaxConnsPerClient
+	if perClient <= 0 && !isLoopback(ln.Addr()) {
+		perClient = defaultMaxConnsPerClient
+	}
+	cl := newConnLimiter(ln, s.opts.MaxConns, perClient, s.opts.Log)
 	hs := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
+		IdleTimeout:       s.opts.IdleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
+		ConnState:         cl.track,
 		ErrorLog:          slog.NewLogLogger(s.opts.Log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(cl) }()
 	s.opts.Log.Info("serving releases", "dir", s.opts.Dir, "url", "http://"+ln.Addr().String()+"/")
 	select {
 	case err := <-errc:

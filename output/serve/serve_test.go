@@ -608,3 +608,40 @@ func TestFileDescriptions(t *testing.T) {
 		t.Errorf("page lacks the report's description:\n%s", body)
 	}
 }
+
+// TestIndexHTML: every release folder holds index.html, its static page,
+// so /latest/index.html and /releases/<id>/index.html are asked for; both
+// show the release's page (with the server's links), the latest one
+// naming the release it showed.
+func TestIndexHTML(t *testing.T) {
+	tr := newTree(t)
+	_, ts := newTestServer(t, tr, nil)
+	for _, tt := range []struct {
+		path, location string
+		want           []string
+	}{
+		{"/latest/index.html", "/releases/" + realID + "/", []string{"Release " + realID, "(the latest release)", "520,402", `href="/releases/` + realID + `/visastats.xlsx"`}},
+		{"/releases/" + olderID + "/index.html", "", []string{"Release " + olderID, `href="/releases/` + olderID + `/observations.parquet"`}},
+	} {
+		t.Run(tt.path, func(t *testing.T) {
+			resp, body := get(t, "GET", ts.URL+tt.path, nil)
+			if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" {
+				t.Fatalf("status %d, %s: %.200s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+			}
+			for _, w := range tt.want {
+				if !bytes.Contains(body, []byte(w)) {
+					t.Errorf("page lacks %q", w)
+				}
+			}
+			if got := resp.Header.Get("Content-Location"); got != tt.location {
+				t.Errorf("Content-Location %q, want %q", got, tt.location)
+			}
+			if resp, body := get(t, "HEAD", ts.URL+tt.path, nil); resp.StatusCode != http.StatusOK || len(body) != 0 {
+				t.Errorf("HEAD: status %d, %d bytes", resp.StatusCode, len(body))
+			}
+		})
+	}
+	if resp, _ := get(t, "GET", ts.URL+"/releases/20261127T000000Z/index.html", nil); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("index.html of a release that is not there: status %d", resp.StatusCode)
+	}
+}

@@ -180,8 +180,10 @@ func (f *Fetcher) Config() FetchConfig { return f.cfg }
 // Fetch downloads req.URL with client (http.DefaultClient when nil), checks that the body is complete,
 // within the size limit and of the expected kind, and stores it in store
 // under req.Source and req.Name. When the store holds an earlier record of
-// the input, the request is conditional on its ETag and Last-Modified; a
-// 304 answer returns that record with NotModified set.
+// the input fetched from the same URL, the request is conditional on its
+// ETag and Last-Modified; a 304 answer returns that record with
+// NotModified set, and makes it the input's latest record again when a
+// record from another URL came in between.
 //
 // Network errors, timeouts, truncated bodies, 429 and 5xx responses are
 // retried up to Retries times; other statuses (*HTTPError), oversized
@@ -199,24 +201,32 @@ func (f *Fetcher) Fetch(ctx context.Context, client *http.Client, store *Store, 
 	if client == nil {
 		client = http.DefaultClient
 	}
-	prev, err := store.Latest(req.Source, req.Name)
+	// Validators belong to the address they came from: the previous
+	// record of this input from another address (a corrected URL) must
+	// not make the request conditional, or a server that compares dates
+	// would answer 304 for a different file. A record without its object
+	// cannot stand in for the file either.
+	prev, err := store.LatestFrom(req.Source, req.Name, req.URL)
 	switch {
 	case errors.Is(err, ErrNoRecord):
 		prev = Record{}
 	case err != nil:
 		return Result{}, fmt.Errorf("%s from %s: %w", op, RedactURL(req.URL), err)
-	default:
-		// Without its object a previous record cannot stand in for the
-		// file, so fetch it unconditionally.
-		if _, err := store.Path(prev.SHA256); err != nil {
-			prev = Record{}
-		}
 	}
 
 	for attempt := 1; ; attempt++ {
 		res, err := f.attempt(ctx, client, store, req, prev)
 		if err == nil {
 			res.Attempts = attempt
+			if res.NotModified {
+				// The record found current is the input's latest again,
+				// for the next fetch and for an offline run.
+				if latest, lerr := store.Latest(req.Source, req.Name); lerr != nil || latest.SHA256 != prev.SHA256 || !fromURL(latest, req.URL) {
+					if rerr := store.Restore(prev); rerr != nil {
+						return Result{}, fmt.Errorf("%s from %s: %w", op, RedactURL(req.URL), rerr)
+					}
+				}
+			}
 			return res, nil
 		}
 		if cerr := ctx.Err(); cerr != nil {
@@ -324,10 +334,11 @@ func (f *Fetcher) attempt(ctx context.Context, client *http.Client, store *Store
 	if err := checkContent(tmp.f, tmp.size, req.Expect, RedactURL(req.URL), f.cfg.MaxBytes); err != nil {
 		return Result{}, permanent(err)
 	}
+	// The URL as requested: commit records it redacted, with its hash.
 	rec, err := store.commit(ctx, tmp, Provenance{
 		Source:       req.Source,
 		Name:         req.Name,
-		URL:          RedactURL(req.URL),
+		URL:          req.URL,
 		RetrievedAt:  f.now(),
 		ETag:         resp.Header.Get("ETag"),
 		LastModified: resp.Header.Get("Last-Modified"),

@@ -175,7 +175,7 @@ func TestFetch(t *testing.T) {
 			wantObjects:  1,
 			check: func(t *testing.T, o fetchOutcome) {
 				want := Record{
-					Source: "ec_schengen_consulates", Name: "2023", URL: o.url,
+					Source: "ec_schengen_consulates", Name: "2023", URL: o.url, URLSHA256: sha256Hex([]byte(o.url)),
 					RetrievedAt: fixedNow, Size: int64(len(xlsx)), SHA256: xlsxSHA256,
 					ETag: etag, LastModified: lastMod, ContentType: xlsxType,
 				}
@@ -615,5 +615,82 @@ func TestBackoffStaysWithinItsCeiling(t *testing.T) {
 	}
 	if d := f.backoff(1000); d < 0 || d > 5*time.Second {
 		t.Errorf("backoff(1000) = %v, want within [0, 5s]", d)
+	}
+}
+
+// TestValidatorsKeyedByURL: the ETag and Last-Modified of an input are
+// sent only to the address they came from. When the URL of an input is
+// corrected (same source and name, another address), the first request to
+// the new address is unconditional, even though a server comparing dates
+// or sharing ETags would answer the old validators with 304; going back
+// to the old address is conditional on its own validators again, and its
+// record becomes the latest. Two addresses that differ only in a value
+// redaction hides (code=, key=) are two addresses.
+func TestValidatorsKeyedByURL(t *testing.T) {
+	oldBody := readFixture(t, jsonFixture, jsonSHA256)
+	newBody := []byte(`{"data": [], "corrected": true}` + "\n")
+	june, january := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC), time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name       string
+		etag       string // the server's ETag for both files ("" for none)
+		wrong, fix string // paths with query
+	}{
+		{"dates: the corrected file is older", "", "/wrong/data.json", "/right/data.json"},
+		{"one ETag for both files", `"v1"`, "/wrong/data.json", "/right/data.json"},
+		{"addresses that differ in a redacted value", "", "/data.json?code=wrong", "/data.json?code=right"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			var seen []http.Header
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				seen = append(seen, r.Header.Clone())
+				mu.Unlock()
+				body, mod := newBody, january
+				if r.URL.RequestURI() == tc.wrong {
+					body, mod = oldBody, june
+				}
+				if tc.etag != "" {
+					w.Header().Set("ETag", tc.etag)
+				}
+				w.Header().Set("Content-Type", "application/json")
+				http.ServeContent(w, r, "data.json", mod, bytes.NewReader(body))
+			}))
+			defer ts.Close()
+			store, err := Open(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			fetcher, err := NewFetcher(FetchConfig{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fetch := func(path string) Result {
+				t.Helper()
+				res, err := fetcher.Fetch(context.Background(), ts.Client(), store, FetchRequest{Source: "unhcr", Name: "data.json", URL: ts.URL + path, Expect: KindJSON})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res
+			}
+			wrong := fetch(tc.wrong)
+			fixed := fetch(tc.fix)
+			if fixed.NotModified || fixed.Record.SHA256 != sha256Hex(newBody) || fixed.Record.URL != RedactURL(ts.URL+tc.fix) {
+				t.Errorf("after the URL was corrected: not modified %v, %s from %s; want the corrected file %s", fixed.NotModified, fixed.Record.SHA256, fixed.Record.URL, sha256Hex(newBody))
+			}
+			if h := seen[1]; h.Get("If-None-Match") != "" || h.Get("If-Modified-Since") != "" {
+				t.Errorf("the first request to the corrected URL was conditional: %v", h)
+			}
+			back := fetch(tc.wrong)
+			if !back.NotModified || back.Record.SHA256 != wrong.Record.SHA256 {
+				t.Errorf("back to the first URL: not modified %v, %s; want 304 and its record", back.NotModified, back.Record.SHA256)
+			}
+			if h := seen[2]; h.Get("If-Modified-Since") != june.Format(http.TimeFormat) {
+				t.Errorf("back to the first URL: If-Modified-Since %q, want its own date", h.Get("If-Modified-Since"))
+			}
+			if latest, err := store.Latest("unhcr", "data.json"); err != nil || latest.SHA256 != wrong.Record.SHA256 {
+				t.Errorf("latest record %s (%v), want the first URL's %s", latest.SHA256, err, wrong.Record.SHA256)
+			}
+		})
 	}
 }

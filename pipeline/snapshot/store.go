@@ -31,7 +31,8 @@ type Provenance struct {
 	// runs, e.g. "2023". Source and Name become path components of the
 	// index, so they must be plain names without separators.
 	Name string
-	// URL is the address the input was fetched from; empty for local files.
+	// URL is the address the input was fetched from, as requested (the
+	// record keeps it redacted, and its SHA-256); empty for local files.
 	URL string
 	// Path is the local file the input was read from; empty for fetched files.
 	Path string
@@ -49,11 +50,15 @@ type Provenance struct {
 // Record is the provenance of one stored input: what it is, where and when
 // it came from, and the object that holds its bytes. Its fields mean what
 // they mean in Provenance; Size and SHA256 describe the stored bytes, and
-// SHA256 (lower-case hex) names the object.
+// SHA256 (lower-case hex) names the object. URLSHA256 is the SHA-256 of the
+// URL exactly as requested: URL is redacted, so two addresses that differ
+// only in a value redaction hides (a token, but also code= or key=) read
+// the same there; the hash tells them apart without keeping the secret.
 type Record struct {
 	Source       string    `json:"source"`
 	Name         string    `json:"name"`
 	URL          string    `json:"url,omitempty"`
+	URLSHA256    string    `json:"url_sha256,omitempty"`
 	Path         string    `json:"path,omitempty"`
 	RetrievedAt  time.Time `json:"retrieved_at"`
 	Size         int64     `json:"size"`
@@ -215,6 +220,71 @@ func (s *Store) Latest(source, name string) (Record, error) {
 	return rec, nil
 }
 
+// LatestFrom returns the last record stored for the input source/name
+// that was fetched from exactly rawURL and whose object is still in the
+// store: the snapshot a conditional request to rawURL may stand on, and
+// the one an offline run uses. A record made before records kept the
+// URL's hash matches only a URL with nothing to redact, equal to its own.
+// It returns an error wrapping ErrNoRecord when there is none.
+func (s *Store) LatestFrom(source, name, rawURL string) (Record, error) {
+	op := "latest " + source + "/" + name + " from " + RedactURL(rawURL)
+	latest, err := s.Latest(source, name)
+	if err != nil {
+		return Record{}, err
+	}
+	if fromURL(latest, rawURL) && s.has(latest.SHA256) {
+		return latest, nil
+	}
+	hist, err := s.History(source, name)
+	if err != nil {
+		return Record{}, err
+	}
+	for i := len(hist) - 1; i >= 0; i-- {
+		if fromURL(hist[i], rawURL) && s.has(hist[i].SHA256) {
+			return hist[i], nil
+		}
+	}
+	return Record{}, fmt.Errorf("%s in %s: %w", op, s.dir, ErrNoRecord)
+}
+
+// Restore makes rec, an earlier record of its input, the latest again (a
+// conditional request found it current): it is appended to the history
+// as it was and replaces the latest record. Its object must be in the
+// store.
+func (s *Store) Restore(rec Record) error {
+	if err := checkNames(rec.Source, rec.Name); err != nil {
+		return fmt.Errorf("restore %s/%s: %w", rec.Source, rec.Name, err)
+	}
+	if !s.has(rec.SHA256) {
+		return fmt.Errorf("restore %s/%s: object %s is not in the store", rec.Source, rec.Name, rec.SHA256)
+	}
+	return s.record(rec)
+}
+
+// fromURL says whether rec was fetched from exactly rawURL.
+func fromURL(rec Record, rawURL string) bool {
+	if rec.URLSHA256 != "" {
+		return rec.URLSHA256 == urlSHA256(rawURL)
+	}
+	shown := RedactURL(rawURL)
+	return rec.URL != "" && rec.URL == shown && shown == rawURL
+}
+
+// urlSHA256 is the hex SHA-256 of a URL as requested, "" for none.
+func urlSHA256(rawURL string) string {
+	if rawURL == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(rawURL))
+	return hex.EncodeToString(sum[:])
+}
+
+// has says whether the object with the given hex SHA-256 is in the store.
+func (s *Store) has(sha string) bool {
+	_, err := s.Path(sha)
+	return err == nil
+}
+
 // History returns every record stored for the input source/name, oldest
 // first, or an empty slice when there is none. A last line left incomplete
 // by a crash is ignored; any other unreadable line is an error.
@@ -333,6 +403,7 @@ func (s *Store) commit(ctx context.Context, t *tempObject, meta Provenance) (Rec
 		Source:       meta.Source,
 		Name:         meta.Name,
 		URL:          RedactURL(meta.URL),
+		URLSHA256:    urlSHA256(meta.URL),
 		Path:         meta.Path,
 		RetrievedAt:  meta.RetrievedAt.UTC(),
 		Size:         t.size,
