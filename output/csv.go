@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"os"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -29,8 +30,10 @@ import (
 // form that reads back exactly and without exponent, booleans as true and
 // false, dates as 2006-01-02, timestamps as ISO 8601 (2006-01-02T15:04:05,
 // with the fraction of a second only when there is one, and Z for
-// TIMESTAMPTZ). The file appears under path only when complete; rows is
-// closed by the caller.
+// TIMESTAMPTZ). Text that a spreadsheet program would evaluate as a
+// formula is written with a leading ' (see guardText); numbers, dates and
+// booleans never are. The file appears under path only when complete;
+// rows is closed by the caller.
 func WriteCSV(ctx context.Context, path string, rows *sql.Rows) (int64, error) {
 	var n int64
 	err := writeAtomic(path, func(f *os.File) error {
@@ -99,12 +102,12 @@ func csvField(v any, dbType string) (string, error) {
 	case nil:
 		return "", nil
 	case string:
-		return x, nil
+		return guardText(x), nil
 	case []byte:
 		if dbType == "BLOB" {
 			return `\x` + hex.EncodeToString(x), nil
 		}
-		return string(x), nil
+		return guardText(string(x)), nil
 	case bool:
 		return strconv.FormatBool(x), nil
 	case int8:
@@ -141,10 +144,49 @@ func csvField(v any, dbType string) (string, error) {
 		return strconv.FormatFloat(f, 'f', -1, 64), nil
 	}
 	if s, ok := v.(fmt.Stringer); ok {
-		return s.String(), nil
+		return guardText(s.String()), nil
 	}
 	return "", fmt.Errorf("type %s (%T) has no CSV form; cast it in the query", dbType, v)
 }
+
+// guardText writes a text value so that a spreadsheet program opening the
+// file shows it instead of evaluating it (CSV injection): a value that
+// starts with =, @, a tab or a carriage return, or with + or - and is not
+// a plain number, gets a leading ' (OWASP's advice), so that spreadsheets
+// show it as text. An upstream consulate named
+// =HYPERLINK(...) or an input file named =1+1.csv is thus a name, not a
+// link or a sum. Numbers written as text ("-0.24", "+17") and dates keep
+// their form, and only text is guarded: numeric columns are never
+// prefixed, so typed readers (DuckDB, pandas, polars) type them as before.
+//
+// A value that already starts with ' before such a character gets one
+// more, so the rule can be undone: remove the first ' of a value whose
+// remainder, without its leading quotes, is formula-like.
+func guardText(s string) string {
+	if formulaLike(strings.TrimLeft(s, "'")) {
+		return "'" + s
+	}
+	return s
+}
+
+// formulaLike reports whether a spreadsheet program may take the text s
+// for a formula; some trim a leading tab or carriage return first.
+func formulaLike(s string) bool {
+	if s == "" {
+		return false
+	}
+	switch s[0] {
+	case '=', '@', '\t', '\r':
+		return true
+	case '+', '-':
+		return !plainNumber.MatchString(s)
+	}
+	return false
+}
+
+// plainNumber is a decimal number with an optional sign, fraction and
+// exponent: what spreadsheets read as a number, not a formula.
+var plainNumber = regexp.MustCompile(`^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$`)
 
 // isoTime writes a date or a timestamp in ISO 8601.
 func isoTime(t time.Time, dbType string) string {

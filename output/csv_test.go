@@ -93,3 +93,97 @@ func TestWriteCSVNoHalfFile(t *testing.T) {
 		t.Errorf("left behind: %v", entries)
 	}
 }
+
+// TestWriteCSVFormulaGuard: a text field that a spreadsheet would take for
+// a formula (an upstream consulate named =HYPERLINK(...), a file name
+// starting with =) is written with a leading ' (OWASP's advice for CSV
+// injection); numbers, numeric text, dates and ordinary text are written
+// as they are, and typed readers still type the numeric columns.
+func TestWriteCSVFormulaGuard(t *testing.T) {
+	cases := []struct {
+		name, value, want string
+	}{
+		{"equals", `=HYPERLINK("http://evil.example","Moscow")`, `'=HYPERLINK("http://evil.example","Moscow")`},
+		{"equals alone", "=", "'="},
+		{"plus formula", "+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"},
+		{"minus formula after digits", "-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"},
+		{"minus then a letter", "-x", "'-x"},
+		{"minus alone", "-", "'-"},
+		{"at", "@SUM(A1)", "'@SUM(A1)"},
+		{"tab", "\t=1+1", "'\t=1+1"},
+		{"carriage return", "\r=1+1", "'\r=1+1"},
+		{"guarded already", "'=1+1", "''=1+1"},
+		{"quote then text", "'s-Hertogenbosch", "'s-Hertogenbosch"},
+		{"negative number as text", "-0.24", "-0.24"},
+		{"signed integer as text", "+17", "+17"},
+		{"negative exponent", "-1.5e-3", "-1.5e-3"},
+		{"ISO date as text", "2023-06-30", "2023-06-30"},
+		{"period label", "2023 (Jan-Jun)", "2023 (Jan-Jun)"},
+		{"formula inside", "Moscow =1+1", "Moscow =1+1"},
+		{"leading space", " =1", " =1"},
+		{"empty", "", ""},
+	}
+	db := openDB(t)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rows, err := db.QueryContext(context.Background(), `SELECT ?::VARCHAR AS location, ?::VARCHAR AS file`, c.value, c.value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { rows.Close() })
+			path := filepath.Join(t.TempDir(), "t.csv")
+			if _, err := WriteCSV(context.Background(), path, rows); err != nil {
+				t.Fatal(err)
+			}
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := csv.NewReader(bytes.NewReader(raw)).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != 2 || got[1][0] != c.want || got[1][1] != c.want {
+				t.Errorf("%q written as %q, want %q", c.value, got, c.want)
+			}
+		})
+	}
+
+	// Numeric, date and boolean columns are never touched: negative
+	// numbers stay numbers, and DuckDB's read_csv types every column as
+	// the table had it.
+	rows := queryRows(t, db, `
+		SELECT * FROM (VALUES
+			('=1+1', -7::BIGINT, -0.242791707407924::DOUBLE, -1.50::DECIMAL(9, 2), DATE '2023-06-30', false),
+			('-3', -28::BIGINT, -1e-7::DOUBLE, -0.05::DECIMAL(9, 2), DATE '1999-12-31', true)
+		) t(location, difference, change, share, day, ok)`)
+	path := filepath.Join(t.TempDir(), "typed.csv")
+	if _, err := WriteCSV(context.Background(), path, rows); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "location,difference,change,share,day,ok\n'=1+1,-7,-0.242791707407924,-1.5,2023-06-30,false\n-3,-28,-0.0000001,-0.05,1999-12-31,true\n"
+	if string(raw) != want {
+		t.Errorf("file\n%s\nwant\n%s", raw, want)
+	}
+	types := map[string]string{}
+	desc, err := db.Query(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_csv(?))`, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer desc.Close()
+	for desc.Next() {
+		var name, typ string
+		if err := desc.Scan(&name, &typ); err != nil {
+			t.Fatal(err)
+		}
+		types[name] = typ
+	}
+	wantTypes := map[string]string{"location": "VARCHAR", "difference": "BIGINT", "change": "DOUBLE", "share": "DOUBLE", "day": "DATE", "ok": "BOOLEAN"}
+	if !reflect.DeepEqual(types, wantTypes) {
+		t.Errorf("read_csv types %v, want %v", types, wantTypes)
+	}
+}

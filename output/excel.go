@@ -445,7 +445,8 @@ func fillLabels(defs []Definition, sheets []TableSheet, charts []ChartSheet) []D
 
 // textSheet streams a sheet of wrapped text. Streamed rows are not
 // measured by spreadsheet programs, so each row gets an explicit height:
-// the lines needed by its fullest cell, at 15 points a line.
+// the lines needed by its fullest cell, at 15 points a line, up to
+// Excel's limit (rowHeight).
 type textSheet struct {
 	sw     *excelize.StreamWriter
 	widths []float64
@@ -494,7 +495,7 @@ func (t *textSheet) put(span bool, vals ...excelize.Cell) error {
 	}
 	cell, _ := excelize.CoordinatesToCellName(1, t.row)
 	t.row++
-	return t.sw.SetRow(cell, cells, excelize.RowOpts{Height: float64(15 * lines)})
+	return t.sw.SetRow(cell, cells, excelize.RowOpts{Height: rowHeight(lines, 0)})
 }
 
 func (t *textSheet) skip() { t.row++ }
@@ -935,7 +936,16 @@ func wrappedHeight(cols []Column, widths []float64, row []any) float64 {
 	if lines == 1 {
 		return 0
 	}
-	return float64(15 * lines)
+	return rowHeight(lines, 0)
+}
+
+// rowHeight is the height of a row of lines lines of text, 15 points a
+// line plus extra, capped at Excel's largest row height (409 points,
+// about 27 lines): excelize refuses a taller row, and with it the whole
+// workbook. A capped cell keeps its whole text; the cell shows its first
+// lines and the formula bar the rest.
+func rowHeight(lines int, extra float64) float64 {
+	return min(float64(15*lines)+extra, excelize.MaxRowHeight)
 }
 
 // fitWidths sizes each column to its header, wrapped on at most two
@@ -1024,7 +1034,7 @@ func headerHeight(cols []Column, widths []float64) float64 {
 			lines = n
 		}
 	}
-	return float64(15*lines + 2)
+	return rowHeight(lines, 2)
 }
 
 // cellValue maps a database value to what excelize writes: numbers stay

@@ -621,3 +621,165 @@ func TestTopicWorkbooks(t *testing.T) {
 		t.Errorf("russia.xlsx holds %d rows, want the header and 2", len(rows))
 	}
 }
+
+// TestWorkbookRowHeightsCapped: every row whose height is set (About,
+// Definitions, a table's header and its wrapped text, a chart's header)
+// stays within Excel's 409 points however long its text, and the text is
+// kept whole; before, excelize refused the workbook once a row's lines
+// passed 409 points (27 lines), after every table was written.
+func TestWorkbookRowHeightsCapped(t *testing.T) {
+	db := openDB(t)
+	path := filepath.Join(t.TempDir(), "w.xlsx")
+	var lines []string
+	for i := range 40 {
+		lines = append(lines, fmt.Sprintf("unhcr_export_%02d.csv (sha256 0123456789ab)", i+1))
+	}
+	files := strings.Join(lines, "\n")
+	long := strings.Repeat("A sentence of ordinary length that wraps in its cell. ", 400)
+	label := strings.TrimSpace(strings.Repeat("a very long column label ", 120))
+	about := AboutSheet{
+		Title:      "t",
+		Paragraphs: []string{long},
+		Facts:      [][2]string{{"Inputs", files}},
+		Sources:    []SourceNote{{Name: "unhcr", Publisher: "UNHCR", URL: "https://www.unhcr.org/refugee-statistics/", Licence: "CC BY 4.0", Files: files}},
+		Sections:   []AboutSection{{Heading: "Issues", Columns: []string{"file", "note"}, Rows: [][]string{{"f.csv", long}}}},
+		Definitions: []Definition{
+			{Sheet: "text", Column: "note", Meaning: long},
+		},
+	}
+	cols := []Column{{Header: "id", Format: FormatCode}, {Header: "note", Label: label, Format: FormatText}}
+	query := `SELECT * FROM (VALUES ('short', 'one line'), ('lines', ?), ('long', ?)) t(id, note)`
+	sheet := func(ctx context.Context) (*sql.Rows, error) { return db.QueryContext(ctx, query, files, long) }
+	chart := ChartSheet{Name: "chart", Title: "t", Kind: ChartColumn,
+		Columns: []Column{{Header: "year", Format: FormatCode}, {Header: "n", Label: label, Format: FormatCount}},
+		Query:   querySheet(db, `SELECT '2023' AS year, 1 AS n`)}
+	for _, placement := range []DefinitionsPlacement{DefinitionsOnAbout, DefinitionsOnSheet} {
+		t.Run(string(placement), func(t *testing.T) {
+			_, err := WriteWorkbookOptions(context.Background(), path, about, []TableSheet{{Name: "text", Columns: cols, Query: sheet}},
+				WorkbookOptions{Definitions: placement, Charts: []ChartSheet{chart}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := openWorkbook(t, path)
+			tall := map[string]int{}
+			for _, name := range f.GetSheetList() {
+				rows, err := f.GetRows(name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := range rows {
+					h, err := f.GetRowHeight(name, i+1)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if h > excelize.MaxRowHeight {
+						t.Errorf("sheet %s row %d is %.0f points high, above Excel's %d", name, i+1, h, excelize.MaxRowHeight)
+					}
+					if h == excelize.MaxRowHeight {
+						tall[name]++
+					}
+				}
+			}
+			// The tallest rows are as tall as Excel allows, not left at
+			// one line: the header and two rows of text; the long
+			// paragraph, the files as a fact and as a source's, the issue
+			// (and the definition).
+			want := map[string]int{"text": 3, "chart": 1, "About": 4}
+			if placement == DefinitionsOnAbout {
+				want["About"] = 5
+			} else {
+				want[DefinitionsSheet] = 1
+			}
+			if !reflect.DeepEqual(tall, want) {
+				t.Errorf("rows at %d points per sheet: %v, want %v", excelize.MaxRowHeight, tall, want)
+			}
+			if got := readCell(t, f, "text", "B4"); got.Value != long {
+				t.Errorf("long text read back as %d characters, want %d", len(got.Value), len(long))
+			}
+			if got := readCell(t, f, "text", "B1"); got.Value != label {
+				t.Errorf("long label read back as %q", got.Value)
+			}
+		})
+	}
+}
+
+// TestWorkbookTextIsNeverAFormula: text that looks like a formula (a
+// consulate named =HYPERLINK(...), a file name starting with = or @) is
+// written as a string cell in every kind of sheet, so that no spreadsheet
+// program evaluates it; the workbook holds no formula at all.
+func TestWorkbookTextIsNeverAFormula(t *testing.T) {
+	db := openDB(t)
+	path := filepath.Join(t.TempDir(), "w.xlsx")
+	hostile := []string{`=HYPERLINK("http://evil.example","Moscow")`, "=1+1", "+1+1", "-2+3+cmd|' /C calc'!A0", "@SUM(A1)", "\t=1+1"}
+	var values []string
+	for _, h := range hostile {
+		values = append(values, "('"+strings.ReplaceAll(h, "'", "''")+"')")
+	}
+	query := `SELECT v AS code, v AS name FROM (VALUES ` + strings.Join(values, ", ") + `) t(v)`
+	about := AboutSheet{
+		Title:       hostile[0],
+		Paragraphs:  hostile,
+		Facts:       [][2]string{{hostile[1], hostile[2]}},
+		Sources:     []SourceNote{{Name: hostile[3], Publisher: hostile[4], URL: hostile[0], Licence: hostile[1], Files: hostile[2]}},
+		Sections:    []AboutSection{{Heading: hostile[0], Columns: []string{hostile[1]}, Rows: [][]string{{hostile[2]}}}},
+		Definitions: []Definition{{Sheet: "t", Column: "name", Meaning: hostile[0], Formula: hostile[1]}},
+	}
+	chart := ChartSheet{Name: "chart", Title: "t", Kind: ChartColumn,
+		Columns: []Column{{Header: "year", Format: FormatCode}, {Header: "n", Format: FormatCount}},
+		Query:   querySheet(db, `SELECT '=1+1' AS year, 1 AS n`)}
+	_, err := WriteWorkbookOptions(context.Background(), path, about,
+		[]TableSheet{{Name: "t", Columns: []Column{{Header: "code", Format: FormatCode}, {Header: "name", Format: FormatText}}, Query: querySheet(db, query)}},
+		WorkbookOptions{Definitions: DefinitionsOnSheet, Charts: []ChartSheet{chart}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := openWorkbook(t, path)
+	for i, h := range hostile {
+		for _, col := range []string{"A", "B"} {
+			cell := fmt.Sprintf("%s%d", col, i+2)
+			if got := readCell(t, f, "t", cell); got.Value != h || got.Type != "s" {
+				t.Errorf("t!%s = %+v, want the string %q", cell, got, h)
+			}
+			if formula, _ := f.GetCellFormula("t", cell); formula != "" {
+				t.Errorf("t!%s holds the formula %q", cell, formula)
+			}
+		}
+	}
+	if got := readCell(t, f, "chart", "A2"); got.Value != "=1+1" || got.Type != "s" {
+		t.Errorf("chart!A2 = %+v, want the string =1+1", got)
+	}
+	// No sheet of the file holds a formula element, whatever the cell.
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	sheets := 0
+	for _, zf := range zr.File {
+		if !strings.HasPrefix(zf.Name, "xl/worksheets/") || !strings.HasSuffix(zf.Name, ".xml") {
+			continue
+		}
+		sheets++
+		rc, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := xml.NewDecoder(rc)
+		for {
+			tok, err := dec.Token()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("%s: %v", zf.Name, err)
+			}
+			if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "f" {
+				t.Errorf("%s holds a formula element", zf.Name)
+			}
+		}
+		rc.Close()
+	}
+	if sheets != 4 {
+		t.Errorf("%d worksheets read, want 4 (About, t, chart, Definitions)", sheets)
+	}
+}

@@ -434,15 +434,42 @@ func aboutSheet(rep *Report, wb workbookSpec) output.AboutSheet {
 		a.Facts = append(a.Facts, [2]string{"Topic", "rows concerning " + wb.country + " only (as host country of consulates, citizenship or origin, or issuer); the full tables are in " + WorkbookName})
 	}
 	for _, s := range sourceNotes {
-		var files []string
+		var inputs []release.Input
 		for _, in := range rep.Inputs {
 			if in.Source == s.Name {
-				files = append(files, fmt.Sprintf("%s (sha256 %s)", filepath.Base(in.Path), in.SHA256[:12]))
+				inputs = append(inputs, in)
 			}
 		}
-		s.Files = strings.Join(files, "\n")
+		s.Files = aboutFiles(inputs)
 		a.Sources = append(a.Sources, s)
 	}
 	a.Sections = append(a.Sections, upstreamIssuesSection(rep.UpstreamIssues))
 	return a
+}
+
+// A source's inputs are listed by name on the About sheet up to
+// aboutFilesListed; a source with more (thirty UNHCR exports, the pages of
+// a live API query) shows how many, the first aboutFilesShown and where
+// the rest are, so that its cell stays readable: one line a file would
+// pass Excel's row height of 409 points at 27.
+const (
+	aboutFilesListed = 20
+	aboutFilesShown  = 10
+)
+
+// aboutFiles is the About sheet's list of one source's inputs, a line
+// each: the file's name and the start of its SHA-256.
+func aboutFiles(inputs []release.Input) string {
+	shown, lines := inputs, []string(nil)
+	if len(inputs) > aboutFilesListed {
+		shown = inputs[:aboutFilesShown]
+		lines = append(lines, fmt.Sprintf("%d inputs, the first %d:", len(inputs), len(shown)))
+	}
+	for _, in := range shown {
+		lines = append(lines, fmt.Sprintf("%s (sha256 %.12s)", filepath.Base(in.Path), in.SHA256))
+	}
+	if more := len(inputs) - len(shown); more > 0 {
+		lines = append(lines, fmt.Sprintf("and %d more: %s, beside this workbook, lists every input with its size and SHA-256.", more, release.ReportName))
+	}
+	return strings.Join(lines, "\n")
 }
