@@ -100,18 +100,18 @@ func (c Config) SourceConfig() sources.Config {
 	if eurostat.CodeLists == "" {
 		eurostat.CodeLists = c.Sources.Reference.Dir
 	}
-	ec, unhcr, rumfa := c.Sources.ECSchengen, c.Sources.UNHCR, c.Sources.RUMFA
+	ec, unhcr, rumfa, claims := c.Sources.ECSchengen, c.Sources.UNHCR, c.Sources.RUMFA, c.Sources.Claims
 	if ec.Layouts == "" {
 		ec.Layouts = c.Sources.Reference.Dir
 	}
-	eurostat.Limits, ec.Limits, unhcr.Limits, rumfa.Limits = c.Limits, c.Limits, c.Limits, c.Limits
+	eurostat.Limits, ec.Limits, unhcr.Limits, rumfa.Limits, claims.Limits = c.Limits, c.Limits, c.Limits, c.Limits, c.Limits
 	return sources.Config{
 		Reference:      c.Sources.Reference,
 		ECSchengen:     ec,
 		Eurostat:       eurostat,
 		UNHCR:          unhcr,
 		RUMFA:          rumfa,
-		Claims:         c.Sources.Claims,
+		Claims:         claims,
 		UpstreamIssues: c.Sources.UpstreamIssues,
 		Coverage:       c.Sources.Coverage,
 	}
@@ -201,6 +201,7 @@ func (c Config) Validate() error {
 		{"max_expanded_bytes", c.Limits.MaxExpandedBytes}, {"max_workbook_bytes", c.Limits.MaxWorkbookBytes},
 		{"max_line_bytes", c.Limits.MaxLineBytes}, {"max_cell_bytes", int64(c.Limits.MaxCellBytes)},
 		{"max_sheet_rows", int64(c.Limits.MaxSheetRows)}, {"max_sheet_columns", int64(c.Limits.MaxSheetColumns)},
+		{"max_record_bytes", c.Limits.MaxRecordBytes},
 	} {
 		if l.v < 0 {
 			errs = append(errs, fmt.Errorf("limits.%s: must be 0 (the default) or more, got %d", l.key, l.v))

@@ -16,6 +16,9 @@ import (
 // ClaimsConfig locates the registry of published claims.
 type ClaimsConfig struct {
 	Path string `mapstructure:"path"`
+	// Limits bound what is read from the file; set from the top-level
+	// limits configuration, zero means the defaults.
+	Limits Limits `mapstructure:"-"`
 }
 
 // claimsColumns is the registry's header.
@@ -52,6 +55,9 @@ func (c *Claims) Inputs(ctx context.Context) ([]Input, error) {
 	if c.cfg.Path == "" {
 		return nil, errors.New("claims: path is empty; set it to the claims registry CSV")
 	}
+	if err := checkFileName(c.cfg.Path); err != nil {
+		return nil, fmt.Errorf("claims: %w", err)
+	}
 	if _, err := os.Stat(c.cfg.Path); err != nil {
 		return nil, fmt.Errorf("claims: %w", err)
 	}
@@ -78,8 +84,12 @@ func (c *Claims) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 			return fmt.Errorf("read %s: %w", path, err)
 		}
 		defer f.Close()
-		r := csv.NewReader(f)
+		r := csv.NewReader(newRecordLimitReader(newLineLimitReader(f, c.cfg.Limits), path, 1, c.cfg.Limits))
 		head, err := r.Read()
+		var le *LocatedError
+		if errors.As(err, &le) {
+			return err // over a limit, located already
+		}
 		if err != nil {
 			return fmt.Errorf("read %s: header: %w", path, err)
 		}
@@ -93,6 +103,9 @@ func (c *Claims) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 				return nil
 			}
 			line, _ := r.FieldPos(0)
+			if errors.As(err, &le) {
+				return err
+			}
 			if err != nil {
 				return fmt.Errorf("read %s: %w", path, err)
 			}

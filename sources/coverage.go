@@ -43,6 +43,9 @@ func (c *PeriodCoverage) Inputs(ctx context.Context) ([]Input, error) {
 	if c.cfg.Path == "" {
 		return nil, nil // nothing curated: every period counts as stated by its source
 	}
+	if err := checkFileName(c.cfg.Path); err != nil {
+		return nil, fmt.Errorf("period_coverage: %w", err)
+	}
 	if _, err := os.Stat(c.cfg.Path); err != nil {
 		return nil, fmt.Errorf("period_coverage: %w", err)
 	}
@@ -115,8 +118,8 @@ func readPeriodCoverage(path string, fn func(line int, r periodCoverageRow) erro
 			return v, nil
 		}
 		var err error
-		if row.year, err = num(3, 1900, 2100); err != nil {
-			return err
+		if row.year, err = parseYear(rec[3]); err != nil {
+			return bad("year", rec[3], err)
 		}
 		if row.first, err = num(4, 1, 12); err != nil {
 			return err

@@ -221,7 +221,7 @@ func (b *xlsxBook) Uncalculated(sheet string) (map[ecCell]bool, error) {
 		}
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read %s sheet %q: %w", b.path, sheet, err)
+		return nil, fmt.Errorf("read %s sheet %q: the sheet is damaged: %w; download the file again or open and save it in Excel or LibreOffice", b.path, sheet, err)
 	}
 	return out, nil
 }

@@ -107,6 +107,9 @@ func (s *ECSchengen) Inputs(ctx context.Context) ([]Input, error) {
 			return nil, err
 		}
 		for _, p := range paths {
+			if err := checkFileName(p); err != nil {
+				return nil, fmt.Errorf("ec_schengen_consulates: %w", err)
+			}
 			y, err := YearFromFileName(p)
 			if err != nil {
 				return nil, err

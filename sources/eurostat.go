@@ -118,6 +118,13 @@ var (
 	ErrEurostatDuplicate = errors.New("duplicate series")
 	// ErrEurostatHeader marks a header the source cannot read.
 	ErrEurostatHeader = errors.New("unexpected header")
+	// ErrEurostatEmpty marks a file with a header and no data row: a
+	// query whose filters matched nothing, or a download cut short.
+	ErrEurostatEmpty = errors.New("no data rows below the header: was the download cut short, or did its filters match nothing?")
+	// ErrEurostatCodeCase marks a citizen or geo code (or label) that a
+	// file also spells in another case: both would map to one country,
+	// and one series would silently supersede the other.
+	ErrEurostatCodeCase = errors.New("code differs only in case from another in the file")
 )
 
 // NewEurostat returns the source for Eurostat asylum statistics
@@ -160,6 +167,9 @@ func (s *eurostatSource) codeListInputs() ([]Input, error) {
 	var out []Input
 	for _, name := range []string{EurostatCodesFile, EurostatFlagsFile} {
 		p := filepath.Join(s.cfg.CodeLists, name)
+		if err := checkFileName(p); err != nil {
+			return nil, fmt.Errorf("eurostat_asylum: code list: %w", err)
+		}
 		if _, err := os.Stat(p); err != nil {
 			return nil, fmt.Errorf("eurostat_asylum: code list: %w", err)
 		}
@@ -202,6 +212,9 @@ func (s *eurostatSource) dataInputs(ctx context.Context) ([]Input, error) {
 			files = []string{p}
 		}
 		for _, f := range files {
+			if err := checkFileName(f); err != nil {
+				return nil, fmt.Errorf("eurostat_asylum: %w", err)
+			}
 			if seen[f] {
 				return nil, fmt.Errorf("eurostat_asylum: %s is configured twice", f)
 			}
@@ -224,7 +237,7 @@ func (s *eurostatSource) Load(ctx context.Context, conn *sql.Conn) (Stats, error
 	if err != nil {
 		return st, err
 	}
-	codes, err := readEurostatCodeLists(s.cfg.CodeLists)
+	codes, err := readEurostatCodeLists(s.cfg.CodeLists, s.cfg.Limits)
 	if err != nil {
 		return st, fmt.Errorf("eurostat_asylum: %w", err)
 	}
@@ -336,6 +349,7 @@ type eurostatFileMeta struct {
 	format  string
 	coding  string // "code" or "label"
 	codes   *eurostatCodeLists
+	limits  Limits
 }
 
 // eurostatDetect reads the first line to tell the format.
@@ -371,7 +385,9 @@ func eurostatDatasetFromName(path string) string {
 	return strings.ToLower(eurostatDatasetRe.FindString(filepath.Base(path)))
 }
 
-// loadEurostatFile parses one file and inserts its cells and series.
+// loadEurostatFile parses one file and inserts its cells and series. A file
+// without data rows, or that spells a citizen or geo code in two cases, is
+// an error.
 func loadEurostatFile(ctx context.Context, conn *sql.Conn, store *eurostatStore, codes *eurostatCodeLists, path string, limits Limits) (cells, series int64, err error) {
 	br, closer, err := openText(path, limits)
 	if err != nil {
@@ -382,7 +398,7 @@ func loadEurostatFile(ctx context.Context, conn *sql.Conn, store *eurostatStore,
 	if err != nil {
 		return 0, 0, err
 	}
-	meta := eurostatFileMeta{path: path, dataset: eurostatDatasetFromName(path), format: format, coding: "code", codes: codes}
+	meta := eurostatFileMeta{path: path, dataset: eurostatDatasetFromName(path), format: format, coding: "code", codes: codes, limits: limits}
 	if format != eurostatFormatSDMX && meta.dataset == "" {
 		return 0, 0, &LocatedError{File: path, Err: errors.New("cannot tell the dataset: put its id (e.g. migr_asyappctza) in the file name")}
 	}
@@ -413,7 +429,66 @@ func loadEurostatFile(ctx context.Context, conn *sql.Conn, store *eurostatStore,
 			return parseEurostatAppsso(ctx, br, utf8OK, &meta, b)
 		}
 	}
-	return insertEurostat(ctx, conn, store, &meta, parse)
+	cells, series, err = insertEurostat(ctx, conn, store, &meta, parse)
+	if err != nil {
+		return 0, 0, err
+	}
+	if cells == 0 {
+		return 0, 0, &LocatedError{File: path, Err: ErrEurostatEmpty}
+	}
+	if err := checkEurostatCodeCase(ctx, conn, path); err != nil {
+		return 0, 0, err
+	}
+	return cells, series, nil
+}
+
+// eurostatCodeCaseQuery tells, in one hash aggregate over the series of
+// one file, whether a citizen or geo code is spelled in two cases.
+const eurostatCodeCaseQuery = `
+SELECT 1 FROM (
+    SELECT citizen, geo FROM raw_eurostat_series WHERE file = $1
+    GROUP BY GROUPING SETS ((citizen), (geo)))
+GROUP BY upper(citizen), upper(geo)
+HAVING count(*) > 1
+LIMIT 1`
+
+// eurostatCodeCaseAtQuery finds, in the series of one file, the first
+// citizen or geo spelling that differs only in case from an earlier one,
+// with the line where each is first seen.
+const eurostatCodeCaseAtQuery = `
+SELECT dim, v, line, prev, prev_line FROM (
+    SELECT dim, v, line,
+           lag(v) OVER w AS prev, lag(line) OVER w AS prev_line
+    FROM (
+        SELECT dim, v, min(line) AS line
+        FROM (UNPIVOT (SELECT line, citizen, geo FROM raw_eurostat_series WHERE file = $1)
+              ON citizen, geo INTO NAME dim VALUE v)
+        GROUP BY dim, v)
+    WINDOW w AS (PARTITION BY dim, upper(v) ORDER BY line))
+WHERE prev IS NOT NULL
+ORDER BY line, dim
+LIMIT 1`
+
+// checkEurostatCodeCase refuses a file that spells a citizen or geo code
+// in two cases ("AF" and "af", "Bulgaria" and "BULGARIA"): the country
+// mapping reads them as one, and one of the two series would supersede the
+// other without a word.
+func checkEurostatCodeCase(ctx context.Context, conn *sql.Conn, path string) error {
+	var one int
+	err := conn.QueryRowContext(ctx, eurostatCodeCaseQuery, path).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	var dim, v, prev string
+	var line, prevLine int64
+	if err == nil {
+		err = conn.QueryRowContext(ctx, eurostatCodeCaseAtQuery, path).Scan(&dim, &v, &line, &prev, &prevLine)
+	}
+	if err != nil {
+		return fmt.Errorf("eurostat_asylum: check the codes of %s: %w", path, err)
+	}
+	return &LocatedError{File: path, Line: line, Column: dim, Value: v,
+		Err: fmt.Errorf("%w: %q on line %d; write each code one way", ErrEurostatCodeCase, prev, prevLine)}
 }
 
 // eurostatValidUTF8 reports whether the whole (decompressed) file is valid

@@ -86,6 +86,7 @@ type eurostatCodeLists struct {
 	confFlags            eurostatLetters            // conf_status only: CONF_STATUS
 	codeRows             []eurostatCodeRow
 	flagRows             []eurostatFlagRow
+	limits               Limits // bound the reading of the two files
 }
 
 // code reports whether v is a listed code of the dimension in column k.
@@ -136,10 +137,11 @@ var (
 // readEurostatCodeLists reads and checks eurostat_codes.csv and
 // eurostat_flags.csv in dir. A malformed line is a *LocatedError naming file,
 // line and column.
-func readEurostatCodeLists(dir string) (*eurostatCodeLists, error) {
+func readEurostatCodeLists(dir string, limits Limits) (*eurostatCodeLists, error) {
 	cl := &eurostatCodeLists{
 		codesFile: filepath.Join(dir, EurostatCodesFile),
 		flagsFile: filepath.Join(dir, EurostatFlagsFile),
+		limits:    limits,
 	}
 	for k := range cl.codes {
 		cl.codes[k] = map[string]struct{}{}
@@ -158,7 +160,7 @@ func (cl *eurostatCodeLists) readCodes() error {
 	path := cl.codesFile
 	header := []string{"dimension", "code", "generation", "indicator", "label", "appsso_label"}
 	labelLine := map[string]int{}
-	err := readEurostatListCSV(path, header, func(line int, rec []string) error {
+	err := readEurostatListCSV(path, header, cl.limits, func(line int, rec []string) error {
 		bad := func(col int, msg string) error {
 			return &LocatedError{File: path, Line: int64(line), Column: header[col], Value: rec[col], Err: errors.New(msg)}
 		}
@@ -215,7 +217,7 @@ func (cl *eurostatCodeLists) readFlags() error {
 	path := cl.flagsFile
 	header := []string{"letter", "list", "meaning", "canonical_letter", "canonical_meaning", "valid_from", "valid_to"}
 	seen := map[string]int{}
-	err := readEurostatListCSV(path, header, func(line int, rec []string) error {
+	err := readEurostatListCSV(path, header, cl.limits, func(line int, rec []string) error {
 		bad := func(col int, msg string) error {
 			return &LocatedError{File: path, Line: int64(line), Column: header[col], Value: rec[col], Err: errors.New(msg)}
 		}
@@ -300,15 +302,19 @@ func (cl *eurostatCodeLists) readFlags() error {
 
 // readEurostatListCSV reads a code list whose header is exactly header
 // and calls fn with each record's line and fields.
-func readEurostatListCSV(path string, header []string, fn func(line int, rec []string) error) error {
+func readEurostatListCSV(path string, header []string, limits Limits, fn func(line int, rec []string) error) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("read code list: %w", err)
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
+	r := csv.NewReader(newRecordLimitReader(newLineLimitReader(f, limits), path, 1, limits))
 	r.FieldsPerRecord = -1
 	head, err := r.Read()
+	var le *LocatedError
+	if errors.As(err, &le) {
+		return err // over a limit, located already
+	}
 	if err != nil {
 		return fmt.Errorf("read %s: header: %w", path, err)
 	}
@@ -324,6 +330,9 @@ func readEurostatListCSV(path string, header []string, fn func(line int, rec []s
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				return &LocatedError{File: path, Line: int64(pe.Line), Err: pe.Err}
+			}
+			if errors.As(err, &le) {
+				return err
 			}
 			return fmt.Errorf("read %s: %w", path, err)
 		}
@@ -401,7 +410,7 @@ type EurostatFlag struct {
 // ReadEurostatCodeLists reads and checks the Eurostat code lists in dir as
 // the source does, and returns their lines in file order.
 func ReadEurostatCodeLists(dir string) ([]EurostatCode, []EurostatFlag, error) {
-	cl, err := readEurostatCodeLists(dir)
+	cl, err := readEurostatCodeLists(dir, Limits{})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,14 +1,25 @@
 package sources
 
 import (
+	"bytes"
 	"errors"
-	"strconv"
+	"fmt"
 )
 
 var errEurostatNoPeriod = errors.New("period is not YYYY, YYYY-MM or YYYYMmm")
 
+// Numbers with a space where Eurostat writes none: they wrap
+// ErrEurostatValue, and say what the space does to the number.
+var (
+	errEurostatSpaceBefore = fmt.Errorf(`%w: a space before the number; a cell is the number, then a space and its flags ("5 p")`, ErrEurostatValue)
+	errEurostatSpaceInside = fmt.Errorf(`%w: a space inside the number (a thousands separator?); Eurostat writes 1234, without separators`, ErrEurostatValue)
+	errEurostatSpaceAround = fmt.Errorf(`%w: a space before or after the number`, ErrEurostatValue)
+)
+
 // eurostatPeriod normalises a period label: "2019" stays, "2021M12" and
-// "2021-12" become "2021-12". It returns the frequency, 'A' or 'M'.
+// "2021-12" become "2021-12". It returns the frequency, 'A' or 'M'. A year
+// before MinYear or after next year is an error wrapping
+// ErrImplausibleYear.
 func eurostatPeriod(p []byte) (string, byte, error) {
 	digits := func(b []byte) bool {
 		for _, c := range b {
@@ -18,94 +29,28 @@ func eurostatPeriod(p []byte) (string, byte, error) {
 		}
 		return len(b) > 0
 	}
+	if len(p) < 4 || !digits(p[:4]) {
+		return "", 0, errEurostatNoPeriod
+	}
+	year := int(p[0]-'0')*1000 + int(p[1]-'0')*100 + int(p[2]-'0')*10 + int(p[3]-'0')
+	var period string
+	var freq byte
 	switch {
-	case len(p) == 4 && digits(p):
-		return string(p), 'A', nil
-	case len(p) == 7 && digits(p[:4]) && (p[4] == 'M' || p[4] == '-') && digits(p[5:]):
+	case len(p) == 4:
+		period, freq = string(p), 'A'
+	case len(p) == 7 && (p[4] == 'M' || p[4] == '-') && digits(p[5:]):
 		m := (p[5]-'0')*10 + p[6] - '0'
 		if m < 1 || m > 12 {
 			return "", 0, errEurostatNoPeriod
 		}
-		return string(p[:4]) + "-" + string(p[5:]), 'M', nil
+		period, freq = string(p[:4])+"-"+string(p[5:]), 'M'
+	default:
+		return "", 0, errEurostatNoPeriod
 	}
-	return "", 0, errEurostatNoPeriod
-}
-
-// eurostatNumber parses a published number: an optional minus, digits, an
-// optional fraction. With thousands true, commas must group the integer
-// part by three ("17,445"). Anything else (exponents, NaN, Inf, spaces) is
-// rejected so that every accepted value is one the cell spelled out.
-func eurostatNumber(b []byte, thousands bool) (float64, bool) {
-	s := b
-	if len(s) > 0 && s[0] == '-' {
-		s = s[1:]
+	if err := checkYear(year); err != nil {
+		return "", 0, err
 	}
-	intEnd := len(s)
-	for i, c := range s {
-		if c == '.' {
-			intEnd = i
-			break
-		}
-	}
-	ip, frac := s[:intEnd], s[intEnd:]
-	if len(ip) == 0 {
-		return 0, false
-	}
-	if len(frac) > 0 {
-		if len(frac) == 1 {
-			return 0, false
-		}
-		for _, c := range frac[1:] {
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-		}
-	}
-	// Fast path: small integers, the overwhelming case.
-	var n int64
-	simple := len(ip) <= 15 && len(frac) == 0
-	group := -1 // digits since the last comma, -1 before any comma
-	commas := false
-	for i, c := range ip {
-		switch {
-		case c >= '0' && c <= '9':
-			n = n*10 + int64(c-'0')
-			if group >= 0 {
-				group++
-				if group > 3 {
-					return 0, false
-				}
-			}
-		case c == ',' && thousands:
-			if i == 0 || i > 3 && !commas || group >= 0 && group != 3 {
-				return 0, false
-			}
-			commas = true
-			group = 0
-		default:
-			return 0, false
-		}
-	}
-	if group >= 0 && group != 3 {
-		return 0, false
-	}
-	if simple && !commas {
-		if len(s) != len(b) {
-			return float64(-n), true
-		}
-		return float64(n), true
-	}
-	clean := make([]byte, 0, len(b))
-	for _, c := range b {
-		if c != ',' {
-			clean = append(clean, c)
-		}
-	}
-	v, err := strconv.ParseFloat(string(clean), 64)
-	if err != nil {
-		return 0, false
-	}
-	return v, true
+	return period, freq, nil
 }
 
 // eurostatCell splits a TSV cell such as "5 p", ": ", ": c", "1 ep" or
@@ -130,13 +75,22 @@ func eurostatCell(cell []byte, cl *eurostatCodeLists) (v float64, ok bool, flags
 			break
 		}
 	}
+	// A space that does not separate a number from its flags is part of
+	// a badly written number, not the start of its flags: say so rather
+	// than call a digit an unknown flag.
+	if len(num) == 0 && len(flags) > 0 {
+		return 0, false, nil, errEurostatSpaceBefore
+	}
+	if bytes.ContainsAny(flags, "0123456789") {
+		return 0, false, nil, errEurostatSpaceInside
+	}
 	if i := cl.cellFlags.check(flags); i >= 0 {
 		return 0, false, nil, cl.unknownFlag(flags[i : i+1])
 	}
 	if len(num) == 1 && num[0] == ':' {
 		return 0, false, flags, nil
 	}
-	v, ok = eurostatNumber(num, false)
+	v, ok = parsePublishedNumber(num, false)
 	if !ok {
 		return 0, false, nil, ErrEurostatValue
 	}

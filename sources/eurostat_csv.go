@@ -68,6 +68,9 @@ func sniffSDMXDataset(path string, br *bufio.Reader) (string, error) {
 		return "", eurostatCSVError(path, err)
 	}
 	rec, err := cr.Read()
+	if err == io.EOF {
+		return "", &LocatedError{File: path, Err: ErrEurostatEmpty}
+	}
 	if err != nil {
 		return "", &LocatedError{File: path, Line: 2, Err: fmt.Errorf("%w: no data row to read DATAFLOW from", ErrEurostatHeader)}
 	}
@@ -99,7 +102,7 @@ func eurostatDataflow(s string) (string, error) {
 // parseEurostatSDMX reads SDMX-CSV from r into b.
 func parseEurostatSDMX(ctx context.Context, r io.Reader, meta *eurostatFileMeta, b *eurostatBatcher) error {
 	path := meta.path
-	cr := csv.NewReader(r)
+	cr := csv.NewReader(newRecordLimitReader(r, path, 1, meta.limits))
 	cr.ReuseRecord = true
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
@@ -214,7 +217,7 @@ func parseEurostatAppsso(ctx context.Context, r io.Reader, utf8OK bool, meta *eu
 	if !utf8OK {
 		r = charmap.Windows1252.NewDecoder().Reader(r)
 	}
-	cr := csv.NewReader(r)
+	cr := csv.NewReader(newRecordLimitReader(r, path, 1, meta.limits))
 	cr.ReuseRecord = true
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
@@ -334,7 +337,8 @@ func eachEurostatCSVRecord(ctx context.Context, cr *csv.Reader, path string, hea
 // letters of confCol, the SDMX CONF_STATUS, are appended, so that the
 // flags read as in the TSV: "pC"), its value (":" is not available;
 // thousands allows "17,445"; an empty value is not available unless
-// thousands, the appsso export, where it is an error), and hands the cell
+// thousands, the appsso export, where it is an error; spaces around or in
+// a number are errors, as the publisher writes none), and hands the cell
 // to the batcher.
 func (b *eurostatBatcher) addCSVCell(ln int64, ids *[esNDict]int32, rec []string, codes *eurostatCodeLists, flagCol, confCol, valCol int, thousands bool, perr func(int, error) error) error {
 	flags := ""
@@ -353,11 +357,17 @@ func (b *eurostatBatcher) addCSVCell(ln int64, ids *[esNDict]int32, rec []string
 		flags += conf
 	}
 	ids[esFlags] = b.dicts[esFlags].idString(flags)
-	raw := strings.TrimSpace(rec[valCol])
+	raw := rec[valCol]
 	var v float64
 	ok := false
 	if raw != ":" && (thousands || raw != "") {
-		if v, ok = eurostatNumber([]byte(raw), thousands); !ok {
+		if v, ok = parsePublishedNumber([]byte(raw), thousands); !ok {
+			switch t := strings.TrimSpace(raw); {
+			case strings.Contains(t, " "):
+				return perr(valCol, errEurostatSpaceInside)
+			case t != raw:
+				return perr(valCol, errEurostatSpaceAround)
+			}
 			return perr(valCol, ErrEurostatValue)
 		}
 		if !plausibleCount(v) {

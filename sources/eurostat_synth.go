@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Code lists of the synthetic file, shaped like migr_asyappctzm: ~200
@@ -28,8 +29,9 @@ const (
 // from 2008-01 ascending with a trailing space, cells such as "35 ",
 // "0 ", ": ", "5 p", "10 ep" and ": c". The same series, periods and seed
 // give the same bytes. Series are drawn evenly from all combinations of the
-// code lists (672,000), so series may be at most that. It is for
-// benchmarks and tests: the figures are random, never data.
+// code lists (672,000), so series may be at most that; periods end next
+// December at the latest. It is for benchmarks and tests: the figures are
+// random, never data.
 func WriteSyntheticEurostatTSV(w io.Writer, series, periods int, seed int64) error {
 	cits := strings.Fields(synthCitizens)
 	geos := strings.Fields(synthGeos)
@@ -40,8 +42,10 @@ func WriteSyntheticEurostatTSV(w io.Writer, series, periods int, seed int64) err
 	if series < 1 || series > total {
 		return fmt.Errorf("synthetic eurostat tsv: series must be between 1 and %d, got %d", total, series)
 	}
-	if periods < 1 || periods > 12*200 {
-		return fmt.Errorf("synthetic eurostat tsv: periods must be between 1 and 2400, got %d", periods)
+	// Periods run from 2008-01 to at most next December: later years
+	// are refused by the loader as implausible.
+	if maxPeriods := 12 * (time.Now().Year() + 2 - 2008); periods < 1 || periods > maxPeriods {
+		return fmt.Errorf("synthetic eurostat tsv: periods must be between 1 and %d (2008-01 to next December), got %d", maxPeriods, periods)
 	}
 	rng := rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15))
 	bw := bufio.NewWriterSize(w, 1<<20)

@@ -419,7 +419,7 @@ func TestEurostatLoadCancelled(t *testing.T) {
 // testCodeLists reads the shipped code lists.
 func testCodeLists(t testing.TB) *eurostatCodeLists {
 	t.Helper()
-	cl, err := readEurostatCodeLists(esCodeLists)
+	cl, err := readEurostatCodeLists(esCodeLists, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -559,6 +559,9 @@ func TestEurostatSynthetic(t *testing.T) {
 	}
 	if err := WriteSyntheticEurostatTSV(&a, 1_000_000, 10, 1); err == nil {
 		t.Error("more series than combinations accepted")
+	}
+	if err := WriteSyntheticEurostatTSV(&a, 10, 12*200, 1); err == nil {
+		t.Error("periods up to 2207 accepted: the loader refuses years after next year")
 	}
 }
 

@@ -9,11 +9,28 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrTruncated marks a compressed input that ends early or is corrupt.
 var ErrTruncated = errors.New("compressed file is truncated or corrupt")
+
+// ErrFileNameNotUTF8 marks an input whose file name is not valid UTF-8
+// (copied from a system that writes names in Latin-1 or a Windows code
+// page): the name could be stored neither in the database nor in a
+// release's list of inputs.
+var ErrFileNameNotUTF8 = errors.New("the file name is not valid UTF-8; rename the file (its content may stay as it is)")
+
+// checkFileName refuses a path that is not valid UTF-8, showing it
+// escaped ("caf\xe9.csv") so that the message itself stays readable.
+func checkFileName(path string) error {
+	if utf8.ValidString(path) {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", strconv.Quote(path), ErrFileNameNotUTF8)
+}
 
 // gzipSuffix is how a gzip-compressed text input may be named (inputs are
 // recognised by their content, the name only decides which files of a

@@ -178,7 +178,9 @@ func readRefTable(path string, header, optional []string, fn func(line int, rec 
 		return fmt.Errorf("read %s: %w", path, err)
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
+	// Curated files are small: the default limits bound a line and a
+	// record (a quote that never closes) all the same.
+	r := csv.NewReader(newRecordLimitReader(newLineLimitReader(f, Limits{}), path, 1, Limits{}))
 	r.FieldsPerRecord = -1
 	head, err := r.Read()
 	if err != nil {

@@ -8,9 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -59,6 +57,9 @@ func (s *ruMFASource) Inputs(ctx context.Context) ([]Input, error) {
 	if s.cfg.Path == "" {
 		return nil, errors.New("ru_mfa_published: path is empty; set it to the curated CSV")
 	}
+	if err := checkFileName(s.cfg.Path); err != nil {
+		return nil, fmt.Errorf("ru_mfa_published: %w", err)
+	}
 	if _, err := os.Stat(s.cfg.Path); err != nil {
 		return nil, fmt.Errorf("ru_mfa_published: %w", err)
 	}
@@ -81,7 +82,7 @@ func (s *ruMFASource) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 		return st, fmt.Errorf("ru_mfa_published: %w", err)
 	}
 	defer f.Close()
-	r, err := newRUMFAReader(newLineLimitReader(f, s.cfg.Limits), path)
+	r, err := newRUMFAReader(newLineLimitReader(f, s.cfg.Limits), path, s.cfg.Limits)
 	if err != nil {
 		return st, err
 	}
@@ -113,8 +114,8 @@ type ruMFAReader struct {
 	header []string
 }
 
-func newRUMFAReader(r io.Reader, file string) (*ruMFAReader, error) {
-	cr := csv.NewReader(r)
+func newRUMFAReader(r io.Reader, file string, limits Limits) (*ruMFAReader, error) {
+	cr := csv.NewReader(newRecordLimitReader(r, file, 1, limits))
 	cr.FieldsPerRecord = -1 // checked in next, to name the column
 	header, err := cr.Read()
 	if err != nil {
@@ -134,6 +135,10 @@ func ruMFACSVError(file string, err error) error {
 	}
 	if errors.Is(err, io.EOF) {
 		return &LocatedError{File: file, Line: 1, Column: "header", Err: errors.New("file is empty")}
+	}
+	var le *LocatedError
+	if errors.As(err, &le) {
+		return err // over a limit, located already
 	}
 	return fmt.Errorf("ru_mfa_published: read %s: %w", file, err)
 }
@@ -176,14 +181,14 @@ func (r *ruMFAReader) next() ([]driver.Value, error) {
 				return nil, fail(i, errors.New("must not be empty: every figure needs its issuer, recipient, unit and citation"))
 			}
 		case "year":
-			y, err := strconv.Atoi(v)
-			if err != nil || y < 1000 || y > 9999 {
-				return nil, fail(i, errors.New("year is not a four-digit integer"))
+			y, err := parseYear(v)
+			if err != nil {
+				return nil, fail(i, err)
 			}
 			val = int32(y)
 		case "value":
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			f, ok := parsePublishedNumber([]byte(v), false)
+			if !ok {
 				return nil, fail(i, errors.New("not a number (write 846000, without separators)"))
 			}
 			if !plausibleCount(f) {

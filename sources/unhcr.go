@@ -145,6 +145,9 @@ func (s *unhcrSource) Inputs(ctx context.Context) ([]Input, error) {
 			return nil, err
 		}
 		for _, f := range files {
+			if err := checkFileName(f); err != nil {
+				return nil, fmt.Errorf("unhcr: %w", err)
+			}
 			key := filepath.Clean(f)
 			if seen[key] {
 				return nil, fmt.Errorf("unhcr: %s is listed twice in paths; its figures would be counted twice", f)
@@ -154,6 +157,9 @@ func (s *unhcrSource) Inputs(ctx context.Context) ([]Input, error) {
 		}
 	}
 	if s.cfg.Releases != "" {
+		if err := checkFileName(s.cfg.Releases); err != nil {
+			return nil, fmt.Errorf("unhcr: releases: %w", err)
+		}
 		if seen[filepath.Clean(s.cfg.Releases)] {
 			return nil, fmt.Errorf("unhcr: releases file %s is also listed in paths", s.cfg.Releases)
 		}
@@ -301,7 +307,7 @@ func (s *unhcrSource) loadFile(ctx context.Context, conn *sql.Conn, path string,
 		return appendUNHCRPage(ctx, conn, p, st)
 	}
 	lines := newLineLimitReader(br, s.cfg.Limits)
-	u, err := newUNHCRCSVReader(lines, path)
+	u, err := newUNHCRCSVReader(lines, path, s.cfg.Limits)
 	if err != nil {
 		return err
 	}
@@ -321,6 +327,9 @@ func (s *unhcrSource) loadFile(ctx context.Context, conn *sql.Conn, path string,
 	})
 	st.add(u.table, n64)
 	if err != nil {
+		return err
+	}
+	if err := checkUNHCRRows(ctx, conn, u.table, u.layout, path, false); err != nil {
 		return err
 	}
 	// The digest covers the whole content, whatever the reader left.
@@ -380,14 +389,16 @@ func loadUNHCRReleases(ctx context.Context, conn *sql.Conn, path string, st *Sta
 	return err
 }
 
-// appendUNHCRPage writes the rows of one API page to their tables.
+// appendUNHCRPage writes the rows of one API page to their tables and
+// checks them as a file's (checkUNHCRRows).
 func appendUNHCRPage(ctx context.Context, conn *sql.Conn, p unhcrPage, st *Stats) error {
 	for _, part := range []struct {
-		table string
-		rows  [][]driver.Value
+		table  string
+		layout string // the refugees package's, whose columns are the API's fields
+		rows   [][]driver.Value
 	}{
-		{unhcrApplicationsTable, p.applications},
-		{unhcrDecisionsTable, p.decisions},
+		{unhcrApplicationsTable, "refugees_asylum_applications", p.applications},
+		{unhcrDecisionsTable, "refugees_asylum_decisions", p.decisions},
 	} {
 		if len(part.rows) == 0 {
 			continue
@@ -402,6 +413,9 @@ func appendUNHCRPage(ctx context.Context, conn *sql.Conn, p unhcrPage, st *Stats
 		})
 		st.add(part.table, n)
 		if err != nil {
+			return err
+		}
+		if err := checkUNHCRRows(ctx, conn, part.table, part.layout, p.file, true); err != nil {
 			return err
 		}
 	}

@@ -156,10 +156,16 @@ func (it *unhcrItem) casesPersons(k string) driver.Value {
 	return v
 }
 
+// year reads the year, a number or a string of four digits from MinYear
+// to next year.
 func (it *unhcrItem) year() driver.Value {
 	f, ok, err := unhcrJSONNumber(it.fields["year"])
 	if err != nil || !ok || f != math.Trunc(f) || f < 1000 || f > 9999 {
-		it.fail("year", errors.New("year is not a four-digit integer"))
+		it.fail("year", errYearSyntax)
+		return nil
+	}
+	if err := checkYear(int(f)); err != nil {
+		it.fail("year", err)
 		return nil
 	}
 	return int32(f)
@@ -183,8 +189,10 @@ func (it *unhcrItem) count(k string) driver.Value {
 	return f
 }
 
-// unhcrJSONNumber reads a JSON number or a string holding one. ok is false
-// for null, an absent field, "" and "-".
+// unhcrJSONNumber reads a JSON number or a string holding one, written as
+// the API writes numbers: digits, perhaps a fraction (parsePublishedNumber;
+// JSON's exponents, such as 1.7e1, are not). ok is false for null, an
+// absent field, "" and "-".
 func unhcrJSONNumber(m json.RawMessage) (f float64, ok bool, err error) {
 	if len(m) == 0 || string(m) == "null" {
 		return 0, false, nil
@@ -198,8 +206,8 @@ func unhcrJSONNumber(m json.RawMessage) (f float64, ok bool, err error) {
 			return 0, false, nil
 		}
 	}
-	f, err = strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+	f, ok = parsePublishedNumber([]byte(s), false)
+	if !ok {
 		return 0, false, errors.New("not a number, a numeric string or \"-\"")
 	}
 	return f, true, nil

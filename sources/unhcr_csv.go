@@ -8,9 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -135,8 +133,9 @@ type unhcrCSVReader struct {
 }
 
 // newUNHCRCSVReader skips the metadata preamble, reads the header and
-// decides from its columns which raw table the rows belong to.
-func newUNHCRCSVReader(r io.Reader, file string) (*unhcrCSVReader, error) {
+// decides from its columns which raw table the rows belong to. A record
+// longer than limits allow is a *LimitError.
+func newUNHCRCSVReader(r io.Reader, file string, limits Limits) (*unhcrCSVReader, error) {
 	br := bufio.NewReader(r)
 	if b, _ := br.Peek(2); len(b) == 2 && (b[0] == 0xFF && b[1] == 0xFE || b[0] == 0xFE && b[1] == 0xFF) {
 		return nil, &LocatedError{File: file, Line: 1, Err: errors.New("file is UTF-16 encoded; export or re-save it as UTF-8")}
@@ -167,7 +166,7 @@ func newUNHCRCSVReader(r io.Reader, file string) (*unhcrCSVReader, error) {
 		}
 	}
 	u.offset = lineNo - 1
-	u.cr = csv.NewReader(io.MultiReader(strings.NewReader(headerLine), br))
+	u.cr = csv.NewReader(newRecordLimitReader(io.MultiReader(strings.NewReader(headerLine), br), file, lineNo, limits))
 	u.cr.FieldsPerRecord = -1 // checked in next, to name the missing column
 	u.cr.ReuseRecord = true
 	header, err := u.cr.Read()
@@ -291,15 +290,20 @@ func (u *unhcrCSVReader) csvError(err error) error {
 	if errors.As(err, &pe) {
 		return &LocatedError{File: u.file, Line: u.offset + int64(pe.Line), Column: fmt.Sprintf("byte %d", pe.Column), Err: pe.Err}
 	}
+	var le *LocatedError
+	if errors.As(err, &le) {
+		return err // over a limit, located already
+	}
 	return fmt.Errorf("unhcr: read %s: %w", u.file, err)
 }
 
 func unhcrText(s string) (driver.Value, error) { return s, nil }
 
+// unhcrYear reads a year: four digits, from MinYear to next year.
 func unhcrYear(s string) (driver.Value, error) {
-	y, err := strconv.Atoi(s)
-	if err != nil || y < 1000 || y > 9999 {
-		return nil, errors.New("year is not a four-digit integer")
+	y, err := parseYear(s)
+	if err != nil {
+		return nil, err
 	}
 	return int32(y), nil
 }
@@ -313,7 +317,11 @@ func unhcrYears(s string) (driver.Value, error) {
 			return nil, errors.New("not a year, a range \"2019 - 2023\" or a list of them")
 		}
 		for _, e := range ends {
-			if _, err := unhcrYear(strings.TrimSpace(e)); err != nil {
+			_, err := unhcrYear(strings.TrimSpace(e))
+			if errors.Is(err, ErrImplausibleYear) {
+				return nil, err
+			}
+			if err != nil {
 				return nil, errors.New("not a year, a range \"2019 - 2023\" or a list of them")
 			}
 		}
@@ -329,13 +337,13 @@ func unhcrCasesPersons(s string) (driver.Value, error) {
 }
 
 // unhcrCount parses a published count. "-" and "" mean no data (NULL),
-// never zero.
+// never zero. A number is digits as UNHCR writes them (parsePublishedNumber).
 func unhcrCount(s string) (driver.Value, error) {
 	if s == "" || s == "-" {
 		return nil, nil
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+	f, ok := parsePublishedNumber([]byte(s), false)
+	if !ok {
 		return nil, errors.New("not a number, \"-\" or empty")
 	}
 	if !plausibleCount(f) {

@@ -62,7 +62,7 @@ func FuzzUNHCRCSV(f *testing.F) {
 	f.Add(bytes.Replace(unhcrHead(f, unhcrPkgDecisions, 30), []byte(`"C",38,0,25,0,63`), []byte(`"C",38,NA,25,0,63`), 1))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		const file = "fuzz.csv"
-		r, err := newUNHCRCSVReader(bytes.NewReader(data), file)
+		r, err := newUNHCRCSVReader(bytes.NewReader(data), file, Limits{})
 		if err != nil {
 			unhcrCheckError(t, file, err)
 			return

@@ -77,7 +77,7 @@ func ReadUpstreamAcceptances(path string) ([]UpstreamAcceptance, error) {
 		return nil, fmt.Errorf("read upstream issue acceptances %s: %w", path, err)
 	}
 	defer f.Close()
-	r := csv.NewReader(f)
+	r := csv.NewReader(newRecordLimitReader(newLineLimitReader(f, Limits{}), path, 1, Limits{}))
 	r.FieldsPerRecord = len(upstreamAcceptanceColumns)
 	head, err := r.Read()
 	if err == io.EOF {
