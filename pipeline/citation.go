@@ -54,8 +54,10 @@ func HowToCite(release string) string {
 }
 
 // writeCitation writes CITATION.cff (Citation File Format 1.2.0) into dir:
-// the release as the work cited, and each producer's data as a
-// reference.
+// the release as the work cited (type dataset, which CFF allows only at the
+// top level), and each producer's data as a reference of type data (the
+// reference vocabulary has no "dataset"). pipeline/testdata holds the CFF
+// 1.2.0 schema the file is validated against.
 func writeCitation(dir, release, date string) error {
 	q := func(s string) string {
 		return `"` + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), `"`, `\"`) + `"`
@@ -70,7 +72,7 @@ func writeCitation(dir, release, date string) error {
 	b.WriteString("authors:\n  - name: " + q("visastats contributors") + "\n")
 	b.WriteString("references:\n")
 	for _, c := range producerCitations {
-		b.WriteString("  - type: dataset\n")
+		b.WriteString("  - type: data\n")
 		b.WriteString("    title: " + q(c.text) + "\n")
 		b.WriteString("    authors:\n      - name: " + q(c.author) + "\n")
 		if c.doi != "" {

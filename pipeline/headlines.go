@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 
+	"github.com/visastats/visastats/output"
 	"github.com/visastats/visastats/output/release"
 )
 
@@ -42,7 +43,10 @@ const AsylumFromYear = 2015
 
 func asylumStory(ctx context.Context, conn *sql.Conn) ([]release.AsylumYear, error) {
 	rows, err := conn.QueryContext(ctx, `SELECT asylum_country, asylum_country_name, origin, year,
-		coalesce(unhcr_period, CAST(year AS VARCHAR)), coalesce(unhcr_period_complete, true),
+		-- The page shows a whole year as the year, a part of one with its
+		-- months (the tables' unhcr_period always has the months).
+		CASE WHEN coalesce(unhcr_period_complete, true) THEN CAST(year AS VARCHAR) ELSE unhcr_period END,
+		coalesce(unhcr_period_complete, true),
 		unhcr_applications, unhcr_decisions_total, unhcr_recognized, unhcr_complementary, unhcr_rejected,
 		unhcr_recognition_rate, eurostat_recognition_rate
 		FROM asylum_decisions_compared
@@ -62,4 +66,39 @@ func asylumStory(ctx context.Context, conn *sql.Conn) ([]release.AsylumYear, err
 		out = append(out, a)
 	}
 	return out, rows.Err()
+}
+
+// sourceCoverage reads what each source's loaded data cover, one line per
+// source (sql/071_source_coverage.sql), for run.json, the page and the
+// workbook's About sheet.
+func sourceCoverage(ctx context.Context, conn *sql.Conn) ([]release.Coverage, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT source, source_label, first_year, last_year, datasets, line
+		FROM source_coverage`)
+	if err != nil {
+		return nil, fmt.Errorf("source coverage: %w", err)
+	}
+	defer rows.Close()
+	var out []release.Coverage
+	for rows.Next() {
+		var c release.Coverage
+		if err := rows.Scan(&c.Source, &c.Label, &c.FirstYear, &c.LastYear, &c.Datasets, &c.Line); err != nil {
+			return nil, fmt.Errorf("source coverage: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// coverageSection is the coverage of a release as a table of the
+// workbook's About sheet: a row per source with its years and its line.
+func coverageSection(cov []release.Coverage) output.AboutSection {
+	sec := output.AboutSection{
+		Heading: "What the data cover (computed from the data loaded into this release)",
+		Columns: []string{"Source", "Years", "Coverage: years (gaps named), countries, years covered only in part"},
+		Empty:   "No coverage was computed for this release.",
+	}
+	for _, c := range cov {
+		sec.Rows = append(sec.Rows, []string{c.Label, fmt.Sprintf("%d-%d", c.FirstYear, c.LastYear), c.Line})
+	}
+	return sec
 }

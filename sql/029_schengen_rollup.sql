@@ -10,8 +10,10 @@
 --          columns a year's layout lacks is NULL (2009-2010 have no ATV
 --          applications and no refusals of uniform visas alone); a change is
 --          published only when the previous year is loaded and both years
---          count the same thing (ref_ec_comparability), and otherwise
---          comparability_note says why it is empty.
+--          count the same thing (ref_ec_comparability) and the previous
+--          year's count is at least 30 (a change on a handful of
+--          applications says nothing), and otherwise comparability_note
+--          says why it is empty.
 -- Inputs:  observations (dataset ec_schengen_consulates), ref_countries,
 --          ref_ec_comparability.
 -- Grain:   one row per rolled-up key (rolled_up_by state or host_country),
@@ -92,11 +94,11 @@ SELECT
     d.not_issued, d.uniform_not_issued,
     CASE WHEN d.rate_def IS NOT NULL
          THEN d.uniform_not_issued / nullif(d.uniform_issued + d.ltv_issued + d.uniform_not_issued, 0) END AS not_issued_rate,
-    CASE WHEN d.prev_year = d.year - 1 AND d.app_def = d.prev_app_def
-         THEN d.applications / nullif(d.prev_applications, 0) - 1
+    CASE WHEN d.prev_year = d.year - 1 AND d.app_def = d.prev_app_def AND d.prev_applications >= 30
+         THEN d.applications / d.prev_applications - 1
     END AS applications_yoy_change,
-    CASE WHEN d.prev_year = d.year - 1 AND d.ua_def = d.prev_ua_def
-         THEN d.uniform_applied / nullif(d.prev_uniform_applied, 0) - 1
+    CASE WHEN d.prev_year = d.year - 1 AND d.ua_def = d.prev_ua_def AND d.prev_uniform_applied >= 30
+         THEN d.uniform_applied / d.prev_uniform_applied - 1
     END AS uniform_applied_yoy_change,
     nullif(concat_ws('; ',
         CASE WHEN d.app_def IS NULL THEN 'applications not measured in ' || d.year || ': ' || coalesce(d.app_note, 'no definition in ref_ec_comparability') END,
@@ -106,7 +108,11 @@ SELECT
         CASE WHEN d.prev_year = d.year - 1 AND d.app_def IS NOT NULL AND d.prev_app_def IS DISTINCT FROM d.app_def
              THEN 'no change in applications from ' || (d.year - 1) || ': ' || coalesce(d.prev_app_def, 'not measured') || ' then, ' || d.app_def || ' now (' || d.app_note || ')' END,
         CASE WHEN d.prev_year = d.year - 1 AND d.ua_def IS NOT NULL AND d.prev_ua_def IS DISTINCT FROM d.ua_def
-             THEN 'no change in uniform visa applications from ' || (d.year - 1) || ': ' || coalesce(d.prev_ua_def, 'not measured') || ' then, ' || d.ua_def || ' now (' || d.ua_note || ')' END
+             THEN 'no change in uniform visa applications from ' || (d.year - 1) || ': ' || coalesce(d.prev_ua_def, 'not measured') || ' then, ' || d.ua_def || ' now (' || d.ua_note || ')' END,
+        CASE WHEN d.prev_year = d.year - 1 AND d.app_def = d.prev_app_def AND d.prev_applications < 30
+             THEN 'no change in applications from ' || (d.year - 1) || ': ' || d.prev_applications || ' then, fewer than 30' END,
+        CASE WHEN d.prev_year = d.year - 1 AND d.ua_def = d.prev_ua_def AND d.prev_uniform_applied < 30
+             THEN 'no change in uniform visa applications from ' || (d.year - 1) || ': ' || d.prev_uniform_applied || ' then, fewer than 30' END
     ), '') AS comparability_note,
     d.consulates
 FROM d

@@ -5,7 +5,8 @@
 --          older figure the newest input does not publish for the cell is
 --          listed with an empty newer_value. An older figure that covers
 --          only part of its year (a mid-year release) is not a revision but
---          a half year completed: older_period says so ("2023 (Jan-Jun)")
+--          a half year completed: older_period says so ("2023 (Jan-Jun)",
+--          against "2023 (Jan-Dec)" for a whole year)
 --          and kind is "partial period completed" instead of "revision".
 -- Inputs:  unhcr_input_cells, unhcr_input_releases, inputs, period_coverage.
 -- Grain:   one row per dataset, indicator, asylum_country, origin, year and
@@ -21,7 +22,9 @@ SELECT
     o.value AS older_value,
     o.release AS older_release,
     parse_filename(o.file) AS older_file,
-    period_label(CAST(o.year AS VARCHAR), pc.coverage) AS older_period,
+    -- Always text with the months covered, so that CSV readers type the
+    -- column as text in every row.
+    o.year || ' (' || coalesce(pc.coverage, 'Jan-Dec') || ')' AS older_period,
     CASE WHEN pc.release IS NULL THEN 'revision' ELSE 'partial period completed' END AS kind,
     n.value AS newer_value,
     u.release AS newer_release,

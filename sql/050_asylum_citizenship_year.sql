@@ -5,6 +5,11 @@
 --          NASY_APP or FRST, decisions_positive TOTAL_POS or POS, ...), with
 --          the flags of every figure the row is built from carried along (a
 --          row built from a provisional value is marked provisional).
+--          Eurostat's geo TOTAL is the sum over the countries that report
+--          to Eurostat, not the world: its reporter_name says how many
+--          report that year. No change is published on a base of fewer
+--          than 30 first-time applicants in the earlier year (Eurostat
+--          rounds to 5: +900% on 5 says nothing); change_note says why.
 -- Inputs:  observations (eurostat_migr_asyappctza, eurostat_migr_asydcfsta),
 --          ref_countries, ref_eurostat_flags.
 -- Grain:   one row per reporter, citizenship and year.
@@ -30,11 +35,25 @@ w AS (
         list_sort(list_distinct(flatten(list(string_split(flags, ''))))) AS flag_letters
     FROM base
     GROUP BY reporter, citizenship, year
+),
+-- The countries reporting to Eurostat per year, which its TOTAL sums.
+reporting AS (
+    SELECT b.year, count(DISTINCT b.reporter) AS countries
+    FROM base b JOIN ref_countries c ON c.code = b.reporter AND c.kind = 'country'
+    GROUP BY b.year
+),
+k AS (
+    SELECT w.*,
+           CASE WHEN lag(w.year) OVER win = w.year - 1 THEN lag(w.first_time_applicants) OVER win END AS previous_first_time
+    FROM w
+    WINDOW win AS (PARTITION BY w.reporter, w.citizenship ORDER BY w.year)
 )
 SELECT
     w.reporter,
     nullif(r.iso3, '') AS reporter_iso3,
-    r.name AS reporter_name,
+    CASE WHEN w.reporter = 'TOTAL'
+         THEN 'Total of the ' || coalesce(p.countries, 0) || ' countries reporting to Eurostat in ' || w.year
+         ELSE r.name END AS reporter_name,
     w.citizenship,
     nullif(c.iso3, '') AS citizenship_iso3,
     c.name AS citizenship_name,
@@ -45,14 +64,17 @@ SELECT
     w.decisions_positive,
     w.decisions_rejected,
     w.decisions_positive / nullif(w.decisions_positive + w.decisions_rejected, 0) AS recognition_rate,
-    CASE WHEN lag(w.year) OVER win = w.year - 1
-         THEN w.first_time_applicants / nullif(lag(w.first_time_applicants) OVER win, 0) - 1
+    CASE WHEN w.previous_first_time >= 30
+         THEN w.first_time_applicants / w.previous_first_time - 1
     END AS first_time_applicants_yoy_change,
+    CASE WHEN w.first_time_applicants IS NOT NULL AND w.previous_first_time < 30
+         THEN 'no change from ' || (w.year - 1) || ': ' || w.previous_first_time || ' first-time applicants then, fewer than 30'
+    END AS change_note,
     array_to_string(w.flag_letters, '') AS flags,
     -- Provisional by the canonical meaning of the letters (ref_eurostat_flags).
     list_has_any(w.flag_letters, (SELECT list(letter) FROM ref_eurostat_flags WHERE canonical_meaning = 'provisional')) AS provisional
-FROM w
+FROM k w
 JOIN ref_countries r ON r.code = w.reporter
 JOIN ref_countries c ON c.code = w.citizenship
-WINDOW win AS (PARTITION BY w.reporter, w.citizenship ORDER BY w.year)
+LEFT JOIN reporting p ON p.year = w.year
 ORDER BY w.reporter, w.citizenship, w.year;

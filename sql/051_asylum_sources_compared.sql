@@ -6,7 +6,9 @@
 --          figure from an input that covers only part of the year (a
 --          mid-year release) is shown with its coverage (unhcr_period, e.g.
 --          "2023 (Jan-Jun)") and is never subtracted from Eurostat's full
---          year: the differences are empty for it.
+--          year: the differences are empty for it. unhcr_period is always
+--          text with the months covered ("2023 (Jan-Dec)" for a whole
+--          year), so that a CSV reader types it as text in every row.
 -- Inputs:  observations (eurostat_migr_asyappctza, unhcr_asylum_applications),
 --          ref_countries.
 -- Grain:   one row per asylum country, origin and year present in either
@@ -23,7 +25,8 @@ WITH es AS (
 ),
 un AS (
     SELECT reporter, partner, year, CAST(value AS BIGINT) AS unhcr_asylum_applicants,
-           period_complete AS unhcr_period_complete, period_label AS unhcr_period
+           period_complete AS unhcr_period_complete,
+           CASE WHEN period_complete THEN year || ' (Jan-Dec)' ELSE period_label END AS unhcr_period
     FROM observations
     WHERE dataset = 'unhcr_asylum_applications' AND indicator = 'asylum_applicants'
 ),

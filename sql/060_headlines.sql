@@ -5,10 +5,17 @@
 --          with Russian citizenship, UNHCR's applications by persons from
 --          Russia and its decisions on them in France and the EU, and the
 --          Russian MFA's own total. A figure whose input covers only part of
---          its year says so in period_label and has no change.
+--          its year says so in period_label and has no change. period_label
+--          is always text with the months covered ("2024 (Jan-Dec)"), so
+--          that a CSV reader types it as text. A change is computed over
+--          the same countries in both years (a sum over 58 countries of
+--          asylum is never set beside one over 60) and never on a base of
+--          fewer than 30; how_computed says what was compared or why there
+--          is no change. source names the input files the figure was
+--          computed from (inputs), not the publisher's product.
 -- Inputs:  schengen_host_country_year, schengen_state_year,
 --          asylum_citizenship_year, asylum_decisions_compared, observations,
---          inputs.
+--          inputs, eu27_2020_members.
 -- Grain:   one row per figure (latest year with data for each).
 CREATE OR REPLACE TABLE headlines AS
 WITH ec_files AS (
@@ -35,7 +42,7 @@ world AS (
     FROM schengen_state_year GROUP BY year
 ),
 world_latest AS (
-    SELECT w.*, w.applications / nullif(lag(w.applications) OVER (ORDER BY w.year), 0) - 1 AS change,
+    SELECT w.*, lag(w.applications) OVER (ORDER BY w.year) AS prev_applications,
            lag(w.year) OVER (ORDER BY w.year) AS prev_year
     FROM world w
     QUALIFY w.year = max(w.year) OVER ()
@@ -45,23 +52,45 @@ asy AS (
     WHERE citizenship = 'RU' AND reporter IN ('EU27_2020', 'EU28') AND first_time_applicants IS NOT NULL
     QUALIFY row_number() OVER (ORDER BY year DESC, reporter = 'EU27_2020' DESC) = 1
 ),
-unhcr_years AS (
-    SELECT year, sum(value) AS value, count(DISTINCT reporter) AS countries, bool_and(period_complete) AS complete,
-           CASE WHEN bool_and(period_complete) THEN CAST(year AS VARCHAR)
-                ELSE CAST(year AS VARCHAR) || ' (' || CASE WHEN bool_or(period_complete) THEN 'partly ' ELSE '' END
-                     || string_agg(DISTINCT regexp_extract(period_label, '\((.*)\)', 1), ', ') || ')'
-           END AS period_label
+-- The input files each figure of a year comes from, by dataset and
+-- country of asylum (observations carry the input's release id).
+unhcr_files AS (
+    SELECT o.dataset, o.reporter, o.year, regexp_extract(i.path, '[^/]+$') AS file
+    FROM observations o JOIN inputs i ON i.source = 'unhcr' AND left(i.sha256, 12) = o.release
+    WHERE o.dataset IN ('unhcr_asylum_applications', 'unhcr_asylum_decisions') AND o.partner = 'RU' AND o.value IS NOT NULL
+    GROUP BY ALL
+),
+unhcr_countries AS (
+    SELECT reporter, year, CAST(sum(value) AS BIGINT) AS value, bool_and(period_complete) AS complete,
+           max(period_label) FILTER (WHERE NOT period_complete) AS partial_label
     FROM observations
-    WHERE dataset = 'unhcr_asylum_applications' AND indicator = 'asylum_applicants' AND partner = 'RU'
+    WHERE dataset = 'unhcr_asylum_applications' AND indicator = 'asylum_applicants' AND partner = 'RU' AND value IS NOT NULL
+    GROUP BY reporter, year
+),
+unhcr_years AS (
+    SELECT year, sum(value) AS value, count(*) AS countries, bool_and(complete) AS complete,
+           CASE WHEN bool_and(complete) THEN year || ' (Jan-Dec)'
+                ELSE year || ' (' || CASE WHEN bool_or(complete) THEN 'partly ' ELSE '' END
+                     || string_agg(DISTINCT regexp_extract(partial_label, '\((.*)\)', 1), ', ') || ')'
+           END AS period_label
+    FROM unhcr_countries
     GROUP BY year
 ),
+-- Each year against the year before over the countries of asylum with
+-- figures in both.
+unhcr_common AS (
+    SELECT c.year, count(*) AS countries, sum(c.value) AS value_now, sum(p.value) AS value_before,
+           bool_and(c.complete AND p.complete) AS complete
+    FROM unhcr_countries c JOIN unhcr_countries p ON p.reporter = c.reporter AND p.year = c.year - 1
+    GROUP BY c.year
+),
 unhcr AS (
-    SELECT *,
-           CASE WHEN complete AND lag(year) OVER (ORDER BY year) = year - 1 AND lag(complete) OVER (ORDER BY year)
-                THEN value / nullif(lag(value) OVER (ORDER BY year), 0) - 1 END AS change,
-           lag(countries) OVER (ORDER BY year) AS prev_countries
-    FROM unhcr_years
-    QUALIFY year = max(year) OVER ()
+    SELECT y.*, m.countries AS common_countries, m.value_now AS common_now, m.value_before AS common_before,
+           m.complete AS common_complete,
+           lag(y.countries) OVER (ORDER BY y.year) AS prev_countries,
+           lag(y.year) OVER (ORDER BY y.year) AS prev_year
+    FROM unhcr_years y LEFT JOIN unhcr_common m ON m.year = y.year
+    QUALIFY y.year = max(y.year) OVER ()
 ),
 ru_decisions AS (
     SELECT * FROM asylum_decisions_compared
@@ -69,16 +98,27 @@ ru_decisions AS (
     QUALIFY year = max(year) OVER (PARTITION BY asylum_country)
 ),
 mfa AS (
-    SELECT year, value,
-           CASE WHEN lag(year) OVER (ORDER BY year) = year - 1 THEN value / nullif(lag(value) OVER (ORDER BY year), 0) - 1 END AS change
-    FROM observations
-    WHERE dataset = 'ru_mfa_published' AND indicator = 'visas_issued' AND partner = 'WORLD'
-    QUALIFY year = max(year) OVER ()
+    SELECT o.year, o.value, regexp_extract(i.path, '[^/]+$') AS file,
+           CASE WHEN lag(o.year) OVER (ORDER BY o.year) = o.year - 1 THEN lag(o.value) OVER (ORDER BY o.year) END AS prev_value
+    FROM observations o LEFT JOIN inputs i ON i.source = 'ru_mfa_published' AND left(i.sha256, 12) = o.release
+    WHERE o.dataset = 'ru_mfa_published' AND o.indicator = 'visas_issued' AND o.partner = 'WORLD'
+    QUALIFY o.year = max(o.year) OVER ()
+),
+-- The Eurostat file of the asylum headline's figure.
+eurostat_file AS (
+    SELECT string_agg(DISTINCT regexp_extract(i.path, '[^/]+$'), ', ' ORDER BY regexp_extract(i.path, '[^/]+$')) AS files
+    FROM observations o
+    JOIN asy a ON o.reporter = a.reporter AND o.year = a.year
+    JOIN inputs i ON i.source = 'eurostat_asylum' AND left(i.sha256, 12) = o.release
+    WHERE o.dataset = 'eurostat_migr_asyappctza' AND o.indicator = 'first_time_applicants' AND o.partner = 'RU'
+      AND o.sex = 'T' AND o.age = 'TOTAL' AND o.month IS NULL
 )
 SELECT 1 AS rank, 'Schengen visas' AS topic,
        'Applications lodged at Schengen consulates located in Russia (any nationality)' AS figure,
-       ru.year, CAST(ru.year AS VARCHAR) AS period_label, CAST(ru.applications AS DOUBLE) AS value, CAST(NULL AS DOUBLE) AS rate, ru.applications_yoy_change AS change,
-       'ATV + uniform visa applications (EC columns D + I) summed over the ' || ru.consulates || ' consulates located in Russia; change against ' || (ru.year - 1) AS how_computed,
+       ru.year, ru.year || ' (Jan-Dec)' AS period_label, CAST(ru.applications AS DOUBLE) AS value, CAST(NULL AS DOUBLE) AS rate, ru.applications_yoy_change AS change,
+       'ATV + uniform visa applications (EC columns D + I) summed over the ' || ru.consulates || ' consulates located in Russia; '
+       || CASE WHEN ru.applications_yoy_change IS NOT NULL THEN 'change against ' || (ru.year - 1)
+               ELSE coalesce(ru.comparability_note, 'no change: ' || (ru.year - 1) || ' is not loaded') END AS how_computed,
        f.file AS source
 FROM ru LEFT JOIN ec_files f ON f.year = ru.year
 UNION ALL
@@ -93,35 +133,50 @@ SELECT 2, 'Schengen visas',
 FROM ru_series s LEFT JOIN ec_files f ON f.year = s.peak_year
 UNION ALL
 SELECT 3, 'Schengen visas', 'EC refusal rate for uniform visas at consulates located in Russia',
-       ru.year, CAST(ru.year AS VARCHAR), NULL, ru.not_issued_rate, NULL,
+       ru.year, ru.year || ' (Jan-Dec)', NULL, ru.not_issued_rate, NULL,
        'N / (J + M + N) = ' || ru.uniform_not_issued || ' / (' || ru.uniform_issued || ' + ' || ru.ltv_issued || ' + ' || ru.uniform_not_issued || '), LTVs counted as the EC does',
        f.file
 FROM ru LEFT JOIN ec_files f ON f.year = ru.year
 UNION ALL
 SELECT 4, 'Schengen visas', 'Applications lodged at all Schengen consulates worldwide',
-       w.year, CAST(w.year AS VARCHAR), CAST(w.applications AS DOUBLE), NULL, CASE WHEN w.prev_year = w.year - 1 THEN w.change END,
-       'D + I summed over every consulate row of the workbook (reconciled with its Total worldwide row)',
+       w.year, w.year || ' (Jan-Dec)', CAST(w.applications AS DOUBLE), NULL,
+       CASE WHEN w.prev_year = w.year - 1 AND w.prev_applications >= 30 THEN w.applications / w.prev_applications - 1 END,
+       'D + I summed over every consulate row of the workbook (reconciled with its Total worldwide row); '
+       || CASE WHEN w.prev_year IS DISTINCT FROM w.year - 1 THEN 'no change: ' || (w.year - 1) || ' is not loaded'
+               WHEN w.prev_applications < 30 THEN 'no change: ' || w.prev_applications || ' in ' || (w.year - 1) || ', fewer than 30'
+               ELSE 'change against ' || (w.year - 1) || ' (' || w.prev_applications || ')' END,
        f.file
 FROM world_latest w LEFT JOIN ec_files f ON f.year = w.year
 UNION ALL
 SELECT 5, 'Schengen visas', 'EC refusal rate for uniform visas, all consulates',
-       w.year, CAST(w.year AS VARCHAR), NULL, w.n / nullif(w.d, 0), NULL,
+       w.year, w.year || ' (Jan-Dec)', NULL, w.n / nullif(w.d, 0), NULL,
        'N / (J + M + N) over every consulate row', f.file
 FROM world_latest w LEFT JOIN ec_files f ON f.year = w.year
 UNION ALL
 SELECT 6, 'Asylum', 'First-time asylum applicants with Russian citizenship in the ' || a.reporter_name,
-       a.year, CAST(a.year AS VARCHAR), CAST(a.first_time_applicants AS DOUBLE), NULL, a.first_time_applicants_yoy_change,
+       a.year, a.year || ' (Jan-Dec)', CAST(a.first_time_applicants AS DOUBLE), NULL, a.first_time_applicants_yoy_change,
        'Eurostat migr_asyappctza, all sexes and ages, rounded to 5 by Eurostat' ||
-       CASE WHEN a.flags <> '' THEN '; flags: ' || a.flags ELSE '' END,
-       'Eurostat migr_asyappctza'
-FROM asy a
+       CASE WHEN a.flags <> '' THEN '; flags: ' || a.flags ELSE '' END ||
+       CASE WHEN a.first_time_applicants_yoy_change IS NOT NULL THEN '; change against ' || (a.year - 1)
+            WHEN a.change_note IS NOT NULL THEN '; ' || a.change_note
+            ELSE '; no change: ' || (a.year - 1) || ' is not loaded' END,
+       coalesce(ef.files, 'Eurostat migr_asyappctza')
+FROM asy a CROSS JOIN eurostat_file ef
 UNION ALL
 SELECT 7, 'Asylum', 'Asylum applications by persons from Russia, summed over the ' || u.countries || ' countries of asylum in the UNHCR data for ' || u.year || ' (UNHCR)',
-       u.year, u.period_label, u.value, NULL, u.change,
-       'UNHCR applied, persons only (cases never added), summed over countries of asylum, authorities, application types and stages' ||
-       CASE WHEN u.complete THEN '; change against ' || (u.year - 1) || ' (' || u.prev_countries || ' countries of asylum)'
-            ELSE '; the UNHCR input covers only part of the year, so no change is computed' END,
-       'UNHCR Refugee Data Finder'
+       u.year, u.period_label, CAST(u.value AS DOUBLE), NULL,
+       CASE WHEN u.complete AND u.common_complete AND u.common_before >= 30 THEN u.common_now / u.common_before - 1 END,
+       'UNHCR applied, persons only (cases never added), summed over countries of asylum, authorities, application types and stages; ' ||
+       CASE WHEN NOT u.complete THEN 'the UNHCR input covers only part of the year, so no change is computed'
+            WHEN u.common_countries IS NULL THEN 'no change: no country of asylum has figures in both ' || (u.year - 1) || ' and ' || u.year
+            WHEN NOT u.common_complete THEN 'no change: ' || (u.year - 1) || ' is covered only in part'
+            WHEN u.common_before < 30 THEN 'no change: ' || u.common_before || ' in ' || (u.year - 1) || ' over the countries of asylum with figures in both years, fewer than 30'
+            ELSE 'change against ' || (u.year - 1) || ' over the ' || u.common_countries || ' countries of asylum with figures in both years ('
+                 || u.common_before || ' in ' || (u.year - 1) || ', ' || u.common_now || ' in ' || u.year || '); '
+                 || (u.year - 1) || ' has figures for ' || u.prev_countries || ' countries of asylum, ' || u.year || ' for ' || u.countries
+       END,
+       (SELECT string_agg(DISTINCT f.file, ', ' ORDER BY f.file) FROM unhcr_files f
+        WHERE f.dataset = 'unhcr_asylum_applications' AND f.year = u.year)
 FROM unhcr u
 UNION ALL
 SELECT CASE d.asylum_country WHEN 'FR' THEN 8 ELSE 9 END, 'Asylum',
@@ -129,14 +184,19 @@ SELECT CASE d.asylum_country WHEN 'FR' THEN 8 ELSE 9 END, 'Asylum',
        d.year, d.unhcr_period, CAST(d.unhcr_decisions_total AS DOUBLE), d.unhcr_recognition_rate, d.unhcr_decisions_yoy_change,
        d.unhcr_recognized || ' recognised as refugees, ' || d.unhcr_complementary || ' complementary protection, ' || d.unhcr_rejected || ' rejected, '
        || d.unhcr_otherwise_closed || ' otherwise closed; rate = recognised / (recognised + complementary + rejected)' ||
-       CASE WHEN NOT d.unhcr_period_complete THEN '; the UNHCR input covers only part of the year' ELSE '' END,
-       'UNHCR Refugee Data Finder (asylum_decisions_compared)'
+       CASE WHEN NOT d.unhcr_period_complete THEN '; the UNHCR input covers only part of the year' ELSE '' END ||
+       CASE WHEN d.unhcr_note IS NOT NULL THEN '; ' || d.unhcr_note ELSE '' END ||
+       CASE WHEN d.unhcr_decisions_yoy_change IS NOT NULL AND d.asylum_country <> 'EU27_2020' THEN '; change against ' || (d.year - 1) ELSE '' END,
+       (SELECT string_agg(DISTINCT f.file, ', ' ORDER BY f.file) FROM unhcr_files f
+        WHERE f.dataset = 'unhcr_asylum_decisions' AND f.year = d.year
+          AND (f.reporter = d.asylum_country OR (d.asylum_country = 'EU27_2020' AND f.reporter IN (SELECT code FROM eu27_2020_members))))
 FROM ru_decisions d
 UNION ALL
 SELECT 10, 'Russian visas', 'Visas issued by Russia (paper visas, as reported from the Foreign Ministry)',
-       m.year, CAST(m.year AS VARCHAR), m.value, NULL, m.change,
+       m.year, m.year || ' (Jan-Dec)', m.value, NULL,
+       CASE WHEN m.prev_value >= 30 THEN m.value / m.prev_value - 1 END,
        'Published total, rounded by the publisher; see ru_mfa_visas_published for the citation' ||
-       CASE WHEN m.change IS NOT NULL THEN '; change against ' || (m.year - 1) || ', both totals as published (rounded to thousands)' ELSE '' END,
-       'Russian MFA via news agencies'
+       CASE WHEN m.prev_value >= 30 THEN '; change against ' || (m.year - 1) || ', both totals as published (rounded to thousands)' ELSE '' END,
+       coalesce(m.file || ' (Russian MFA via news agencies)', 'Russian MFA via news agencies')
 FROM mfa m
 ORDER BY rank;

@@ -71,6 +71,7 @@ type Data struct {
 	Chart     *chart
 	Claims    []ClaimRow
 	Issues    []release.UpstreamIssue // discrepancies found in the upstream files
+	Coverage  []release.Coverage      // what each source's data cover, a line each
 	Checks    CheckSummary
 	Others    []ReleaseLink
 	SchemaURL string
@@ -130,8 +131,15 @@ func Fill(d *Data, rel Release, rep release.Report, reportErr error, files []Fil
 		if desc == "" {
 			desc = Describe(f.Name)
 		}
+		// run.json records -1 rows for a file that is not a table
+		// (CITATION.cff, index.html, a part of a partitioned table): no
+		// row count, shown as a dash like any unknown.
+		rows := f.Rows
+		if rows != nil && *rows < 0 {
+			rows = nil
+		}
 		d.Files = append(d.Files, FileRow{Name: f.Name, URL: base + f.Name, Description: desc,
-			Format: ft.Label, Size: f.Size, Rows: f.Rows})
+			Format: ft.Label, Size: f.Size, Rows: rows})
 	}
 	d.Headlines = rep.Headlines
 	if len(d.Headlines) > 0 {
@@ -162,6 +170,7 @@ func Fill(d *Data, rel Release, rep release.Report, reportErr error, files []Fil
 		d.Claims = append(d.Claims, row)
 	}
 	d.Issues = rep.UpstreamIssues
+	d.Coverage = rep.Coverage
 	for _, c := range rep.Checks {
 		d.Checks.Total++
 		if c.Problems == 0 {

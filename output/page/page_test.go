@@ -2,10 +2,13 @@ package page
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/visastats/visastats/output/release"
 )
 
 // TestWriteStatic renders the static page of a real release's report: the
@@ -41,5 +44,51 @@ func TestWriteStatic(t *testing.T) {
 	}
 	if strings.Contains(html, `href="index.html"`) {
 		t.Error("static page lists itself")
+	}
+}
+
+// TestWriteStaticCoverageAndRows shows the release's coverage, a line per
+// source, and a dash, never -1, for the rows of a file that is not a table
+// (run.json records -1 for CITATION.cff and index.html).
+func TestWriteStaticCoverageAndRows(t *testing.T) {
+	rep := release.Report{
+		Release: "20261207T133900Z",
+		Files: []release.File{
+			{Name: "headlines.csv", Rows: 10, Size: 3239},
+			{Name: "CITATION.cff", Rows: -1, Size: 2153},
+		},
+		Coverage: []release.Coverage{
+			{Source: "ec_schengen_consulates", Label: "EC visas", FirstYear: 2009, LastYear: 2024,
+				Line: "EC visas: applications and decisions at consulates 2009-2010, 2012-2024 (no 2011), 28 Schengen States"},
+			{Source: "unhcr", Label: "UNHCR", FirstYear: 2000, LastYear: 2025,
+				Line: "UNHCR: asylum applications 2000-2025, 186 countries of asylum"},
+		},
+	}
+	report, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteStatic(&buf, report); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	for _, c := range rep.Coverage {
+		if !strings.Contains(html, "<li>"+c.Line+"</li>") {
+			t.Errorf("page lacks the coverage line %q", c.Line)
+		}
+	}
+	row := regexp.MustCompile(`(?s)<tr><th scope="row"><a href="CITATION.cff".*?</tr>`).FindString(html)
+	if row == "" {
+		t.Fatal("page lists no CITATION.cff")
+	}
+	if strings.Contains(row, "−1") || strings.Contains(row, "-1") {
+		t.Errorf("CITATION.cff shows -1 rows: %s", row)
+	}
+	if !strings.HasSuffix(row, `<td class="num hide-narrow">–</td></tr>`) {
+		t.Errorf("CITATION.cff's rows are not a dash: %s", row)
+	}
+	if !strings.Contains(html, `<td class="num hide-narrow">10</td></tr>`) {
+		t.Error("headlines.csv's 10 rows are not shown")
 	}
 }

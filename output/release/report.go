@@ -39,6 +39,9 @@ type Report struct {
 	Headlines   []Headline        `json:"headlines"`
 	Asylum      []AsylumYear      `json:"asylum,omitempty"`
 	Claims      []Claim           `json:"claims,omitempty"`
+	// Coverage says, one line per source, what the loaded data cover:
+	// years (gaps named), countries, and years covered only in part.
+	Coverage []Coverage `json:"coverage,omitempty"`
 	// UpstreamIssues lists the discrepancies found in the input files and
 	// how each was handled; [] when none were found.
 	UpstreamIssues []UpstreamIssue `json:"upstream_issues"`
@@ -140,6 +143,24 @@ type AsylumYear struct {
 	Rejected        *int64   `json:"unhcr_rejected"`
 	RecognitionRate *float64 `json:"unhcr_recognition_rate"`
 	EurostatRate    *float64 `json:"eurostat_recognition_rate"`
+}
+
+// Coverage is what one source's data in a release cover, computed from
+// the observations loaded (the source_coverage table).
+type Coverage struct {
+	// Source is the source's name (sql/sources.csv), Label its short name
+	// as the line starts ("EC visas", "Eurostat").
+	Source string `json:"source"`
+	Label  string `json:"label"`
+	// FirstYear and LastYear bound the years with data; Line names the
+	// gaps between them.
+	FirstYear int    `json:"first_year"`
+	LastYear  int    `json:"last_year"`
+	Datasets  string `json:"datasets"`
+	// Line is the coverage in words, e.g. "EC visas: applications and
+	// decisions at consulates 2009-2010, 2012-2024 (no 2011), 28 Schengen
+	// States, 177 host countries of consulates".
+	Line string `json:"line"`
 }
 
 // Claim is a published claim checked against the release.
