@@ -16,7 +16,7 @@ func (wb *workbook) writeChart(ctx context.Context, c ChartSheet) (int64, error)
 	if _, err := f.NewSheet(c.Name); err != nil {
 		return 0, err
 	}
-	if err := printLayout(f, c.Name, nil, false); err != nil {
+	if err := printLayout(f, c.Name, 0, 0); err != nil {
 		return 0, err
 	}
 	rows, vals, ptrs, err := openSheetQuery(ctx, c.Query, len(c.Columns))
@@ -86,6 +86,7 @@ func (wb *workbook) writeChart(ctx context.Context, c ChartSheet) (int64, error)
 	if err := f.AddChart(c.Name, anchor, chart); err != nil {
 		return 0, fmt.Errorf("chart: %w", err)
 	}
+	wb.contents[c.Name] = contentsEntry{what: c.Title, rows: int64(len(data))}
 	return int64(len(data)), nil
 }
 

@@ -5,10 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -98,6 +100,21 @@ type TableSheet struct {
 	// Overflow is the policy for more rows than a sheet holds; empty
 	// means OverflowError.
 	Overflow Overflow
+	// Description says what the sheet holds, for the Contents sheet.
+	Description string
+	// Note, when set, is a line above the table saying what the sheet
+	// leaves out and where the rest is, e.g. a bounded selection of a
+	// table published in full as CSV and Parquet.
+	Note string
+	// KeyColumns is how many leading columns identify a row (codes,
+	// names, year); they repeat on every printed page with the header.
+	KeyColumns int
+	// Present, when set, is called on every row before it is written: it
+	// may rewrite a value for people (a status code in words) and set the
+	// number format of a cell whose format depends on the row (an Excel
+	// format code in formats[i]; "" keeps the column's format). The rows
+	// arrive as cellValue makes them: int64, float64, string or nil.
+	Present func(row []any, formats []string)
 }
 
 // ChartKind is the kind of a native Excel chart.
@@ -148,9 +165,23 @@ type WorkbookOptions struct {
 	// Definitions places the column definitions; empty means
 	// DefinitionsOnAbout.
 	Definitions DefinitionsPlacement
-	// Charts are written after About (and Definitions), before the tables.
+	// Charts are written after the first table, before the others.
 	Charts []ChartSheet
+	// Created is when the workbook's data were made (the release time),
+	// for its document properties; zero means now.
+	Created time.Time
 }
+
+// ContentsSheet is the name of the first sheet of every workbook: each
+// sheet, what it holds and its rows.
+const ContentsSheet = "Contents"
+
+// aboutDescription and definitionsDescription say on the Contents sheet
+// what the About and Definitions sheets hold.
+const (
+	aboutDescription       = "What the data are, where they come from, their licences, what the sheets leave out, and how to cite them"
+	definitionsDescription = "Every column of every sheet: its label, technical name, meaning (for a computed column, how it is computed) and unit"
+)
 
 // AboutSheet is the first sheet of a workbook: what the data is, where it
 // comes from and what every column means.
@@ -191,12 +222,26 @@ type Definition struct {
 }
 
 type styles struct {
-	title, heading, wrap, header, link int
-	byFormat                           map[Format]int
+	title, heading, wrap, header, link, count int
+	byFormat                                  map[Format]int
+	byCode                                    map[string]int // custom number formats, top-aligned
+}
+
+// custom is the style of a cell shown with the number format code.
+func (s *styles) custom(f *excelize.File, code string) (int, error) {
+	if id, ok := s.byCode[code]; ok {
+		return id, nil
+	}
+	id, err := f.NewStyle(&excelize.Style{CustomNumFmt: &code, Alignment: &excelize.Alignment{Vertical: "top"}})
+	if err != nil {
+		return 0, fmt.Errorf("number format %q: %w", code, err)
+	}
+	s.byCode[code] = id
+	return id, nil
 }
 
 func newStyles(f *excelize.File) (*styles, error) {
-	s := &styles{byFormat: map[Format]int{}}
+	s := &styles{byFormat: map[Format]int{}, byCode: map[string]int{}}
 	var err error
 	add := func(st *excelize.Style) int {
 		if err != nil {
@@ -234,6 +279,7 @@ func newStyles(f *excelize.File) (*styles, error) {
 	s.byFormat[FormatChange] = add(&excelize.Style{CustomNumFmt: &change, Alignment: top()})
 	date := "yyyy-mm-dd"
 	s.byFormat[FormatDate] = add(&excelize.Style{CustomNumFmt: &date, Alignment: top()})
+	s.count = add(&excelize.Style{NumFmt: 3, Alignment: top()})
 	return s, err
 }
 
@@ -246,9 +292,9 @@ func WriteWorkbook(ctx context.Context, path string, about AboutSheet, sheets []
 }
 
 // WriteWorkbookOptions is WriteWorkbook with charts and a choice of where
-// the definitions go. The sheets come in this order: About, Definitions
-// (with DefinitionsOnSheet), the charts, the tables (a split table's
-// continuation sheets right after it). It returns the rows written per
+// the definitions go. The sheets come in this order: Contents, About, the
+// first table, the charts, the other tables (a split table's continuation
+// sheets right after it), Definitions (with DefinitionsOnSheet). It returns the rows written per
 // table and chart sheet, a split table's rows counted under its Name. The
 // workbook appears under path only when complete; each call builds its own
 // workbook, so one run may write several (the main one, topic workbooks).
@@ -263,6 +309,15 @@ type workbook struct {
 	maxRows int // rows per sheet, header included; lowered by tests
 	notes   []string
 	tables  map[string]bool // Excel table names in use
+	// contents describes each sheet written, for the Contents sheet.
+	contents map[string]contentsEntry
+}
+
+// contentsEntry is a sheet's line on the Contents sheet; rows < 0 for a
+// sheet of text.
+type contentsEntry struct {
+	what string
+	rows int64
 }
 
 func writeWorkbook(ctx context.Context, path string, about AboutSheet, sheets []TableSheet, opt WorkbookOptions, maxRows int) (map[string]int64, error) {
@@ -278,13 +333,17 @@ func writeWorkbook(ctx context.Context, path string, about AboutSheet, sheets []
 	if err != nil {
 		return nil, fmt.Errorf("workbook %s: styles: %w", path, err)
 	}
-	wb := &workbook{f: f, st: st, maxRows: maxRows, tables: map[string]bool{}}
-	// Sheets appear in the order they are created; About is written last,
-	// when it can say how tables were split, but it is created first.
-	if err := f.SetSheetName("Sheet1", "About"); err != nil {
+	wb := &workbook{f: f, st: st, maxRows: maxRows, tables: map[string]bool{}, contents: map[string]contentsEntry{}}
+	// Sheets appear in the order they are created; Contents and About are
+	// written last, when they can say how many rows each sheet has and how
+	// tables were split, but they are created first.
+	if err := f.SetSheetName("Sheet1", ContentsSheet); err != nil {
 		return nil, fmt.Errorf("workbook %s: %w", path, err)
 	}
-	// About opens first. Set before any sheet is streamed: afterwards
+	if _, err := f.NewSheet("About"); err != nil {
+		return nil, fmt.Errorf("workbook %s: %w", path, err)
+	}
+	// Contents opens first. Set before any sheet is streamed: afterwards
 	// excelize would parse every streamed sheet back to mark it, only to
 	// drop what it parsed when saving.
 	f.SetActiveSheet(0)
@@ -332,8 +391,26 @@ func writeWorkbook(ctx context.Context, path string, about AboutSheet, sheets []
 	if err := wb.writeAbout(about, opt.Definitions == DefinitionsOnSheet); err != nil {
 		return nil, fmt.Errorf("workbook %s sheet About: %w", path, err)
 	}
-	f.SetDocProps(&excelize.DocProperties{Title: about.Title, Creator: "visastats", Created: time.Now().UTC().Format(time.RFC3339)})
-	f.SetZipWriter(newDimensionZip)
+	wb.contents["About"] = contentsEntry{what: aboutDescription, rows: -1}
+	if err := wb.writeContents(about.Title); err != nil {
+		return nil, fmt.Errorf("workbook %s sheet %s: %w", path, ContentsSheet, err)
+	}
+	created := opt.Created
+	if created.IsZero() {
+		created = time.Now()
+	}
+	stamp := created.UTC().Format(time.RFC3339)
+	if err := f.SetDocProps(&excelize.DocProperties{Title: about.Title, Creator: "visastats", LastModifiedBy: "visastats",
+		Created: stamp, Modified: stamp, Description: aboutDescription}); err != nil {
+		return nil, fmt.Errorf("workbook %s: document properties: %w", path, err)
+	}
+	// The Contents sheet, written in memory, put its texts in excelize's
+	// shared string table; the streamed sheets' texts are added after them.
+	base := 0
+	if f.SharedStrings != nil {
+		base = len(f.SharedStrings.SI)
+	}
+	f.SetZipWriter(func(w io.Writer) excelize.ZipWriter { return newDimensionZip(w, base) })
 	err = writeAtomic(path, func(out *os.File) error {
 		_, err := f.WriteTo(out)
 		return err
@@ -345,7 +422,7 @@ func writeWorkbook(ctx context.Context, path string, about AboutSheet, sheets []
 // runs, so that a mistake fails at once and names what to fix.
 func validateWorkbook(sheets []TableSheet, opt WorkbookOptions) error {
 	var errs []error
-	names := map[string]bool{"about": true}
+	names := map[string]bool{"about": true, strings.ToLower(ContentsSheet): true}
 	switch opt.Definitions {
 	case "", DefinitionsOnAbout:
 	case DefinitionsOnSheet:
@@ -454,8 +531,8 @@ type textSheet struct {
 	merged []int // rows whose first cell spans all columns
 }
 
-func newTextSheet(f *excelize.File, sheet string, widths []float64) (*textSheet, error) {
-	if err := printLayout(f, sheet, widths, false); err != nil {
+func newTextSheet(f *excelize.File, sheet string, widths []float64, headerRow, keyColumns int) (*textSheet, error) {
+	if err := printLayout(f, sheet, headerRow, keyColumns); err != nil {
 		return nil, err
 	}
 	sw, err := f.NewStreamWriter(sheet)
@@ -542,7 +619,7 @@ func wrappedLines(text string, width float64) int {
 }
 
 func (wb *workbook) writeAbout(a AboutSheet, defsElsewhere bool) error {
-	t, err := newTextSheet(wb.f, "About", []float64{30, 34, 14, 90})
+	t, err := newTextSheet(wb.f, "About", []float64{30, 34, 14, 90}, 0, 0)
 	if err != nil {
 		return err
 	}
@@ -596,7 +673,7 @@ func (wb *workbook) writeAbout(a AboutSheet, defsElsewhere bool) error {
 	}
 	errs = append(errs, t.put(false, cellOf("Definitions", st.heading)))
 	if defsElsewhere {
-		errs = append(errs, t.put(true, cellOf("Every column of every sheet is explained on the sheet "+DefinitionsSheet+": its label, technical name, meaning, unit and formula.", st.wrap)))
+		errs = append(errs, t.put(true, cellOf("Every column of every sheet is explained on the sheet "+DefinitionsSheet+": its label, technical name, meaning (for a computed column, how it is computed) and unit.", st.wrap)))
 	} else {
 		errs = append(errs, t.put(false, cellOf("Sheet", st.header), cellOf("Column", st.header), cellOf("Unit", st.header), cellOf("Meaning", st.header)))
 		for _, d := range a.Definitions {
@@ -617,11 +694,69 @@ func (wb *workbook) writeAbout(a AboutSheet, defsElsewhere bool) error {
 	return t.flush()
 }
 
+// writeContents fills the Contents sheet, written in memory (it is small,
+// and its sheet names link to their sheets): a line per sheet in the
+// workbook's order, what it holds and how many rows.
+func (wb *workbook) writeContents(title string) error {
+	f, sheet := wb.f, ContentsSheet
+	widths := []float64{34, 100, 12}
+	if err := printLayout(f, sheet, 3, 1); err != nil {
+		return err
+	}
+	for i, w := range widths {
+		col, _ := excelize.ColumnNumberToName(i + 1)
+		if err := f.SetColWidth(sheet, col, col, w); err != nil {
+			return err
+		}
+	}
+	set := func(col, row int, v any, style int) error {
+		cell, _ := excelize.CoordinatesToCellName(col, row)
+		if err := f.SetCellValue(sheet, cell, v); err != nil {
+			return err
+		}
+		return f.SetCellStyle(sheet, cell, cell, style)
+	}
+	st := wb.st
+	const intro = "Each sheet of this workbook, what it holds and how many rows; click a name to open the sheet. The full tables are in the CSV and Parquet files of the same release."
+	errs := []error{
+		set(1, 1, title, st.title),
+		set(1, 2, intro, st.wrap),
+		f.MergeCell(sheet, "A2", "C2"),
+		f.SetRowHeight(sheet, 2, rowHeight(wrappedLines(intro, widths[0]+widths[1]+widths[2]), 0)),
+		set(1, 3, "Sheet", st.header), set(2, 3, "What it holds", st.header), set(3, 3, "Rows", st.header),
+	}
+	row := 4
+	for _, name := range f.GetSheetList() {
+		e, ok := wb.contents[name]
+		if !ok {
+			continue
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, row)
+		errs = append(errs, set(1, row, name, st.link),
+			f.SetCellHyperLink(sheet, cell, quoteSheet(name)+"!A1", "Location"),
+			set(2, row, e.what, st.wrap))
+		if e.rows >= 0 {
+			errs = append(errs, set(3, row, e.rows, st.count))
+		}
+		errs = append(errs, f.SetRowHeight(sheet, row, rowHeight(wrappedLines(e.what, widths[1]), 0)))
+		row++
+	}
+	errs = append(errs, f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 3, TopLeftCell: "A4", ActivePane: "bottomLeft"}))
+	return errors.Join(errs...)
+}
+
 func (wb *workbook) writeDefinitions(defs []Definition) error {
 	if _, err := wb.f.NewSheet(DefinitionsSheet); err != nil {
 		return err
 	}
-	t, err := newTextSheet(wb.f, DefinitionsSheet, []float64{26, 24, 28, 70, 13, 32})
+	// The Formula column is there when a definition has a formula: a
+	// column empty in every row tells a reader nothing.
+	formulas := slices.ContainsFunc(defs, func(d Definition) bool { return d.Formula != "" })
+	widths := []float64{26, 24, 28, 70, 13}
+	if formulas {
+		widths = append(widths, 32)
+	}
+	t, err := newTextSheet(wb.f, DefinitionsSheet, widths, 1, 2)
 	if err != nil {
 		return err
 	}
@@ -630,17 +765,26 @@ func (wb *workbook) writeDefinitions(defs []Definition) error {
 	}
 	cell := func(v string, style int) excelize.Cell { return excelize.Cell{Value: v, StyleID: style} }
 	h := wb.st.header
-	if err := t.put(false, cell("Sheet", h), cell("Column", h), cell("Label", h), cell("Meaning", h), cell("Unit", h), cell("Formula", h)); err != nil {
+	head := []excelize.Cell{cell("Sheet", h), cell("Column", h), cell("Label", h), cell("Meaning", h), cell("Unit", h)}
+	if formulas {
+		head = append(head, cell("Formula", h))
+	}
+	if err := t.put(false, head...); err != nil {
 		return err
 	}
 	w := wb.st.wrap
 	for _, d := range defs {
-		if err := t.put(false, cell(d.Sheet, w), cell(d.Column, w), cell(d.Label, w), cell(d.Meaning, w), cell(d.Unit, w), cell(d.Formula, w)); err != nil {
+		row := []excelize.Cell{cell(d.Sheet, w), cell(d.Column, w), cell(d.Label, w), cell(d.Meaning, w), cell(d.Unit, w)}
+		if formulas {
+			row = append(row, cell(d.Formula, w))
+		}
+		if err := t.put(false, row...); err != nil {
 			return err
 		}
 	}
+	wb.contents[DefinitionsSheet] = contentsEntry{what: definitionsDescription, rows: int64(len(defs))}
 	if len(defs) > 0 {
-		last, _ := excelize.CoordinatesToCellName(6, len(defs)+1)
+		last, _ := excelize.CoordinatesToCellName(len(widths), len(defs)+1)
 		if err := t.sw.AddTable(&excelize.Table{Range: "A1:" + last, Name: wb.tableName(DefinitionsSheet), StyleName: "TableStyleLight1"}); err != nil {
 			return err
 		}
@@ -697,6 +841,12 @@ func (wb *workbook) writeTable(ctx context.Context, sh TableSheet) (int64, error
 	var sw *excelize.StreamWriter
 	var written int // data rows on the current part
 	var parts []string
+	var partRows []int64
+	// The header is the first row, or the second under a note.
+	headerRow := 1
+	if sh.Note != "" {
+		headerRow = 2
+	}
 	start := func() error {
 		name := sh.Name
 		if part > 1 {
@@ -709,15 +859,17 @@ func (wb *workbook) writeTable(ctx context.Context, sh TableSheet) (int64, error
 		if _, err := wb.f.NewSheet(name); err != nil {
 			return err
 		}
-		sw, err = wb.startTable(name, sh.Columns, widths)
+		sw, err = wb.startTable(name, sh, widths)
 		written = 0
 		return err
 	}
 	finish := func() error {
+		partRows = append(partRows, int64(written))
 		if written > 0 {
-			last, _ := excelize.CoordinatesToCellName(ncol, written+1)
+			first, _ := excelize.CoordinatesToCellName(1, headerRow)
+			last, _ := excelize.CoordinatesToCellName(ncol, written+headerRow)
 			stripes := true
-			if err := sw.AddTable(&excelize.Table{Range: "A1:" + last, Name: wb.tableName(parts[len(parts)-1]), StyleName: "TableStyleLight1", ShowRowStripes: &stripes}); err != nil {
+			if err := sw.AddTable(&excelize.Table{Range: first + ":" + last, Name: wb.tableName(parts[len(parts)-1]), StyleName: "TableStyleLight1", ShowRowStripes: &stripes}); err != nil {
 				return err
 			}
 		}
@@ -731,10 +883,11 @@ func (wb *workbook) writeTable(ctx context.Context, sh TableSheet) (int64, error
 		cells[i].StyleID = wb.st.byFormat[sh.Columns[i].Format]
 		out[i] = &cells[i]
 	}
+	formats := make([]string, ncol)
 	emit := func(r []any) error {
-		if written+2 > wb.maxRows {
+		if written+headerRow+1 > wb.maxRows {
 			if sh.Overflow != OverflowSplit {
-				return fmt.Errorf("%w: more than %d data rows; write the table to Parquet or CSV, or let it split across sheets", ErrTooManyRows, wb.maxRows-1)
+				return fmt.Errorf("%w: more than %d data rows; write the table to Parquet or CSV, or let it split across sheets", ErrTooManyRows, wb.maxRows-headerRow)
 			}
 			if err := finish(); err != nil {
 				return err
@@ -744,10 +897,24 @@ func (wb *workbook) writeTable(ctx context.Context, sh TableSheet) (int64, error
 				return err
 			}
 		}
+		if sh.Present != nil {
+			clear(formats)
+			sh.Present(r, formats)
+		}
 		for i, v := range r {
 			cells[i].Value = v
+			if sh.Present != nil {
+				cells[i].StyleID = wb.st.byFormat[sh.Columns[i].Format]
+				if formats[i] != "" {
+					id, err := wb.st.custom(wb.f, formats[i])
+					if err != nil {
+						return fmt.Errorf("column %q: %w", sh.Columns[i].Header, err)
+					}
+					cells[i].StyleID = id
+				}
+			}
 		}
-		cell := "A" + strconv.Itoa(written+2)
+		cell := "A" + strconv.Itoa(written+headerRow+1)
 		written++
 		if h := wrappedHeight(sh.Columns, widths, r); h > 0 {
 			return sw.SetRow(cell, out, excelize.RowOpts{Height: h})
@@ -789,6 +956,16 @@ func (wb *workbook) writeTable(ctx context.Context, sh TableSheet) (int64, error
 	sample = nil
 	if err := finish(); err != nil {
 		return n, err
+	}
+	for i, name := range parts {
+		what := sh.Description
+		if sh.Note != "" {
+			what = strings.TrimSuffix(what, ".") + ". " + sh.Note
+		}
+		if i > 0 {
+			what = fmt.Sprintf("%s, continued (part %d of %d)", sh.Name, i+1, len(parts))
+		}
+		wb.contents[name] = contentsEntry{what: what, rows: partRows[i]}
 	}
 	if len(parts) > 1 {
 		wb.notes = append(wb.notes, fmt.Sprintf(
@@ -861,9 +1038,14 @@ func (ra *readAhead) close() {
 }
 
 // startTable opens a stream writer on a new table sheet and writes its
-// header row.
-func (wb *workbook) startTable(sheet string, cols []Column, widths []float64) (*excelize.StreamWriter, error) {
-	if err := printLayout(wb.f, sheet, widths, true); err != nil {
+// note, if any, across the table's width and its header row.
+func (wb *workbook) startTable(sheet string, sh TableSheet, widths []float64) (*excelize.StreamWriter, error) {
+	cols := sh.Columns
+	headerRow := 1
+	if sh.Note != "" {
+		headerRow = 2
+	}
+	if err := printLayout(wb.f, sheet, headerRow, min(sh.KeyColumns, len(cols))); err != nil {
 		return nil, err
 	}
 	sw, err := wb.f.NewStreamWriter(sheet)
@@ -875,14 +1057,32 @@ func (wb *workbook) startTable(sheet string, cols []Column, widths []float64) (*
 			return nil, err
 		}
 	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
+	top, _ := excelize.CoordinatesToCellName(1, headerRow+1)
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: headerRow, TopLeftCell: top, ActivePane: "bottomLeft"}); err != nil {
 		return nil, err
+	}
+	if sh.Note != "" {
+		var total float64
+		for _, w := range widths {
+			total += w
+		}
+		note := []any{excelize.Cell{Value: sh.Note, StyleID: wb.st.wrap}}
+		if err := sw.SetRow("A1", note, excelize.RowOpts{Height: rowHeight(wrappedLines(sh.Note, total), 0)}); err != nil {
+			return nil, err
+		}
+		if len(cols) > 1 {
+			last, _ := excelize.CoordinatesToCellName(len(cols), 1)
+			if err := sw.MergeCell("A1", last); err != nil {
+				return nil, err
+			}
+		}
 	}
 	header := make([]any, len(cols))
 	for i, c := range cols {
 		header[i] = excelize.Cell{Value: c.title(), StyleID: wb.st.header}
 	}
-	return sw, sw.SetRow("A1", header, excelize.RowOpts{Height: headerHeight(cols, widths)})
+	first, _ := excelize.CoordinatesToCellName(1, headerRow)
+	return sw, sw.SetRow(first, header, excelize.RowOpts{Height: headerHeight(cols, widths)})
 }
 
 // continuationName names part n (2, 3, ...) of a split table's sheet,
@@ -1038,7 +1238,7 @@ func headerHeight(cols []Column, widths []float64) float64 {
 }
 
 // cellValue maps a database value to what excelize writes: numbers stay
-// numbers, NULL and empty text stay empty cells.
+// numbers, NULL and empty text stay empty cells, booleans are Yes or No.
 func cellValue(v any) any {
 	switch x := v.(type) {
 	case nil:
@@ -1080,7 +1280,14 @@ func cellValue(v any) any {
 	case *big.Int:
 		f, _ := new(big.Float).SetInt(x).Float64()
 		return f
-	case bool, int64, time.Time:
+	case bool:
+		// A boolean cell shows TRUE/FALSE in Excel but 1/0 in LibreOffice;
+		// the words read the same everywhere.
+		if x {
+			return "Yes"
+		}
+		return "No"
+	case int64, time.Time:
 		return x
 	}
 	if f, ok := asFloat64(v); ok {
@@ -1092,29 +1299,16 @@ func cellValue(v any) any {
 	return fmt.Sprint(v)
 }
 
-// printLayout makes a sheet print landscape. A sheet whose columns fit a
-// page at printMinScale or more is printed one page wide; a wider one
-// (Headlines, Claims: long texts) prints at printMinScale across pages,
-// rather than shrunk to an unreadable 4 pt. widths are the sheet's column
-// widths (nil when unknown: fit to the page). With header, the first row
-// (the column titles) and the first column repeat on every printed page.
-// It must be set before a stream writer takes over the sheet.
-func printLayout(f *excelize.File, sheet string, widths []float64, header bool) error {
+// printLayout makes a sheet print landscape, fitted to one page wide
+// (as many pages down as it takes). With headerRow > 0 that row (the
+// column titles) repeats at the top of every printed page, and the first
+// keyColumns columns (the codes, names and year that identify a row)
+// repeat at the left, should a program print wider than the page. It
+// must be set before a stream writer takes over the sheet.
+func printLayout(f *excelize.File, sheet string, headerRow, keyColumns int) error {
 	landscape := "landscape"
-	var total float64
-	for _, w := range widths {
-		total += w
-	}
-	fit := total <= printPageWidth/(float64(printMinScale)/100)
-	opts := &excelize.PageLayoutOptions{Orientation: &landscape}
-	if fit {
-		one, zero := 1, 0
-		opts.FitToWidth, opts.FitToHeight = &one, &zero
-	} else {
-		scale := uint(printMinScale)
-		opts.AdjustTo = &scale
-	}
-	if err := f.SetPageLayout(sheet, opts); err != nil {
+	one, zero, fit := 1, 0, true
+	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{Orientation: &landscape, FitToWidth: &one, FitToHeight: &zero}); err != nil {
 		return err
 	}
 	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
@@ -1124,26 +1318,21 @@ func printLayout(f *excelize.File, sheet string, widths []float64, header bool) 
 	if err := f.SetPageMargins(sheet, &excelize.PageLayoutMarginsOptions{Left: &side, Right: &side, Top: &edge, Bottom: &edge}); err != nil {
 		return err
 	}
-	if !header {
+	if headerRow <= 0 {
 		return nil
 	}
-	titles := quoteSheet(sheet) + "!$1:$1"
-	if !fit {
-		titles = quoteSheet(sheet) + "!$A:$A," + titles
+	row := strconv.Itoa(headerRow)
+	titles := quoteSheet(sheet) + "!$" + row + ":$" + row
+	if keyColumns > 0 {
+		last, _ := excelize.ColumnNumberToName(keyColumns)
+		titles = quoteSheet(sheet) + "!$A:$" + last + "," + titles
 	}
 	return f.SetDefinedName(&excelize.DefinedName{Name: "_xlnm.Print_Titles", RefersTo: titles, Scope: sheet})
 }
 
-// printPageWidth is the width of a landscape A4 page inside side margins
-// of printSideMargin inches, in column-width units (a column of width w
-// takes about 7w+5 pixels at 96 dpi) at 100%; printMinScale is the
-// smallest print scale, in percent, at which the 11 pt text stays
-// readable on paper (7.7 pt).
-const (
-	printSideMargin = 0.4
-	printPageWidth  = 145.0
-	printMinScale   = 70
-)
+// printSideMargin is the left and right margin of a printed page, in
+// inches.
+const printSideMargin = 0.4
 
 // openSheetQuery runs a sheet's query, checks that it returns the declared
 // number of columns, and returns scan targets for its rows: ptrs points at

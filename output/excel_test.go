@@ -101,7 +101,7 @@ func TestWorkbookTableSheet(t *testing.T) {
 		t.Errorf("counts %v", counts)
 	}
 	f := openWorkbook(t, path)
-	if got, want := f.GetSheetList(), []string{"About", "host"}; !reflect.DeepEqual(got, want) {
+	if got, want := f.GetSheetList(), []string{ContentsSheet, "About", "host"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("sheets %v, want %v", got, want)
 	}
 	// Labels are the headers; the technical names stay in the definitions.
@@ -185,7 +185,7 @@ func TestWorkbookDefinitionsSheet(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := openWorkbook(t, path)
-	if got, want := f.GetSheetList(), []string{"About", "host", DefinitionsSheet}; !reflect.DeepEqual(got, want) {
+	if got, want := f.GetSheetList(), []string{ContentsSheet, "About", "host", DefinitionsSheet}; !reflect.DeepEqual(got, want) {
 		t.Errorf("sheets %v, want %v", got, want)
 	}
 	rows, err := f.GetRows(DefinitionsSheet)
@@ -228,7 +228,7 @@ func TestWorkbookSplit(t *testing.T) {
 			t.Errorf("counts %v, want 10 rows for big", counts)
 		}
 		f := openWorkbook(t, path)
-		want := []string{"About", "big", "big (2)", "big (3)", "after", "after (2)", "after (3)"}
+		want := []string{ContentsSheet, "About", "big", "big (2)", "big (3)", "after", "after (2)", "after (3)"}
 		if got := f.GetSheetList(); !reflect.DeepEqual(got, want) {
 			t.Fatalf("sheets %v, want %v", got, want)
 		}
@@ -301,7 +301,7 @@ func TestWorkbookReadAhead(t *testing.T) {
 			t.Errorf("counts %v, want %d rows for big", counts, n)
 		}
 		f := openWorkbook(t, path)
-		if got, want := f.GetSheetList(), []string{"About", "big", "big (2)"}; !reflect.DeepEqual(got, want) {
+		if got, want := f.GetSheetList(), []string{ContentsSheet, "About", "big", "big (2)"}; !reflect.DeepEqual(got, want) {
 			t.Fatalf("sheets %v, want %v", got, want)
 		}
 		next := 0
@@ -483,7 +483,7 @@ func TestWorkbookChart(t *testing.T) {
 		t.Errorf("counts %v", counts)
 	}
 	f := openWorkbook(t, path)
-	if got, want := f.GetSheetList(), []string{"About", "host", "Russia chart", "Rate"}; !reflect.DeepEqual(got, want) {
+	if got, want := f.GetSheetList(), []string{ContentsSheet, "About", "host", "Russia chart", "Rate"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("sheets %v, want %v", got, want)
 	}
 	rows, _ := f.GetRows("Russia chart")
@@ -610,7 +610,7 @@ func TestTopicWorkbooks(t *testing.T) {
 	if _, err := WriteWorkbookOptions(ctx, filepath.Join(dir, "russia.xlsx"), AboutSheet{Title: "Russia"}, russia, WorkbookOptions{Definitions: DefinitionsOnSheet}); err != nil {
 		t.Fatal(err)
 	}
-	for file, want := range map[string][]string{"visastats.xlsx": {"About", "schengen_host_country_year"}, "russia.xlsx": {"About", "Russia", "Definitions"}} {
+	for file, want := range map[string][]string{"visastats.xlsx": {ContentsSheet, "About", "schengen_host_country_year"}, "russia.xlsx": {ContentsSheet, "About", "Russia", "Definitions"}} {
 		f := openWorkbook(t, filepath.Join(dir, file))
 		if got := f.GetSheetList(); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s sheets %v, want %v", file, got, want)
@@ -779,7 +779,7 @@ func TestWorkbookTextIsNeverAFormula(t *testing.T) {
 		}
 		rc.Close()
 	}
-	if sheets != 4 {
-		t.Errorf("%d worksheets read, want 4 (About, t, chart, Definitions)", sheets)
+	if sheets != 5 {
+		t.Errorf("%d worksheets read, want 5 (Contents, About, t, chart, Definitions)", sheets)
 	}
 }

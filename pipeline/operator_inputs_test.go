@@ -33,7 +33,7 @@ func TestAboutSheetManyInputs(t *testing.T) {
 		rep.Inputs = append(rep.Inputs, release.Input{Source: "unhcr", Path: fmt.Sprintf("data/unhcr/export_%02d.csv", i+1), SHA256: sum})
 	}
 	files := map[string]string{}
-	for _, s := range aboutSheet(rep, workbookSpec{file: WorkbookName, title: "t"}).Sources {
+	for _, s := range aboutSheet(rep, workbookSpec{file: WorkbookName, title: "t"}, "Headlines").Sources {
 		files[s.Name] = s.Files
 	}
 	if want := "2022.xlsx (sha256 0123456789ab)\n2023.xlsx (sha256 0123456789ab)"; files["ec_schengen_consulates"] != want {

@@ -33,35 +33,49 @@ type publishedTable struct {
 	// notOnSheet lists columns left out of the sheet (kept in the files),
 	// for columns that only researchers need.
 	notOnSheet []string
-	// mainSheetWhere restricts the rows of the table's sheet in the main
-	// workbook (fixed SQL over the table's columns; topic workbooks and the
-	// files keep every row), "" for all rows.
-	mainSheetWhere string
 	// datasets names the datasets (observations' dataset values) the table
 	// is built from, for the files' metadata.
 	datasets string
 }
 
-// publishedTables is the closed list of what a release contains, in the
-// workbook's sheet order (sql/tables.csv), and sourceNotes documents each
-// upstream source for the workbook and the Parquet metadata
-// (sql/sources.csv). Both files are embedded in the program and read once,
-// when it starts; the lists are never changed. When a file is malformed
-// both lists are empty and errEmbeddedTables says where (file, line,
-// column): Run, Check and SchemaMarkdown return it before anything reads
-// the lists, and the tests of package sql fail on it.
-var publishedTables, sourceNotes, errEmbeddedTables = loadEmbeddedTables()
+// publishedTables is the closed list of what a release contains
+// (sql/tables.csv), workbookSheets the sheets of the workbooks in their
+// order (workbook_sheets.csv), and sourceNotes documents each upstream
+// source for the workbook and the Parquet metadata (sql/sources.csv). The
+// files are embedded in the program and read once, when it starts; the
+// lists are never changed. When a file is malformed the lists are empty
+// and errEmbeddedTables says where (file, line, column): Run, Check and
+// SchemaMarkdown return it before anything reads the lists, and the tests
+// of package sql fail on it.
+var publishedTables, workbookSheets, sourceNotes, errEmbeddedTables = loadEmbeddedTables()
 
-func loadEmbeddedTables() ([]publishedTable, []output.SourceNote, error) {
+func loadEmbeddedTables() ([]publishedTable, []workbookSheet, []output.SourceNote, error) {
 	tables, err := loadPublishedTables()
 	if err != nil {
-		return nil, nil, fmt.Errorf("load the program's list of published tables: %w", err)
+		return nil, nil, nil, fmt.Errorf("load the program's list of published tables: %w", err)
+	}
+	cat, err := vsql.Catalogue()
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("load the program's catalogue of columns: %w", err)
+	}
+	sheets, err := loadWorkbookSheets(workbookSheetsCSV, tables, cat)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("load the program's layout of the workbooks: %w", err)
+	}
+	// A table's sheet is named where the workbook is laid out.
+	for i := range tables {
+		tables[i].sheet = ""
+		for _, ws := range sheets {
+			if ws.table == tables[i].name {
+				tables[i].sheet = ws.sheet
+			}
+		}
 	}
 	notes, err := vsql.Sources()
 	if err != nil {
-		return nil, nil, fmt.Errorf("load the program's list of sources: %w", err)
+		return nil, nil, nil, fmt.Errorf("load the program's list of sources: %w", err)
 	}
-	return tables, notes, nil
+	return tables, sheets, notes, nil
 }
 
 func loadPublishedTables() ([]publishedTable, error) {
@@ -71,8 +85,8 @@ func loadPublishedTables() ([]publishedTable, error) {
 	}
 	out := make([]publishedTable, len(tables))
 	for i, t := range tables {
-		out[i] = publishedTable{name: t.Name, orderBy: t.OrderBy, sheet: t.Sheet, csv: t.CSV, key: t.Key, title: t.Title,
-			country: t.Country, notOnSheet: t.NotOnSheet, mainSheetWhere: t.MainSheetWhere, datasets: t.Datasets}
+		out[i] = publishedTable{name: t.Name, orderBy: t.OrderBy, csv: t.CSV, key: t.Key, title: t.Title,
+			country: t.Country, notOnSheet: t.NotOnSheet, datasets: t.Datasets}
 	}
 	return out, nil
 }
@@ -277,7 +291,7 @@ type workbookSpec struct {
 // description says what the workbook is, for the file lists.
 func (wb workbookSpec) description() string {
 	if wb.country == "" {
-		return "The journalists' workbook: About (sources, licences, how to cite), Definitions, a chart, Headlines, Claims, then one sheet per table"
+		return "The journalists' workbook: Contents, About (sources, licences, how to cite), Headlines, a chart, the tables people quote (the two UNHCR-Eurostat comparisons restricted to the EU and its member states in the ten latest years), Claims and Definitions"
 	}
 	return wb.title + ": the workbook's sheets restricted to " + wb.country
 }
@@ -285,23 +299,37 @@ func (wb workbookSpec) description() string {
 func writeWorkbook(ctx context.Context, conn *sql.Conn, dir string, cat []vsql.Column, wb workbookSpec, rep *Report) (int64, error) {
 	var sheets []output.TableSheet
 	var defs []output.Definition
-	for _, t := range publishedTables {
-		if t.sheet == "" || (wb.country != "" && t.country == "") {
+	headlinesSheet := "" // the sheet of the headlines, "" when wb has none
+	for _, ws := range workbookSheets {
+		i := slices.IndexFunc(publishedTables, func(t publishedTable) bool { return t.name == ws.table })
+		t := publishedTables[i]
+		if wb.country != "" && !ws.inTopic(t, wb.country) {
 			continue
 		}
-		query, args, sheetCat, err := sheetQuery(ctx, conn, cat, t, wb.country)
+		query, args, sheetCat, err := sheetQuery(ctx, conn, cat, t, ws, wb.country)
 		if err != nil {
 			return 0, err
 		}
 		var cols []output.Column
-		for _, c := range sheetCat {
+		keys := 0
+		for j, c := range sheetCat {
 			cols = append(cols, output.Column{Header: c.Name, Label: c.Label, Format: output.Format(c.Format)})
-			defs = append(defs, output.Definition{Sheet: t.sheet, Column: c.Name, Label: c.Label, Unit: c.Unit, Meaning: c.Description})
+			defs = append(defs, output.Definition{Sheet: ws.sheet, Column: c.Name, Label: c.Label, Unit: c.Unit, Meaning: c.Description})
+			if c.Name == ws.keyThrough {
+				keys = j + 1
+			}
 		}
-		sheets = append(sheets, output.TableSheet{Name: t.sheet, Columns: cols, Overflow: output.OverflowSplit,
-			Query: func(ctx context.Context) (*sql.Rows, error) { return conn.QueryContext(ctx, query, args...) }})
+		if t.name == "headlines" {
+			headlinesSheet = ws.sheet
+		}
+		sh := output.TableSheet{Name: ws.sheet, Columns: cols, Overflow: output.OverflowSplit, Description: t.title, KeyColumns: keys, Present: claimPresent(sheetCat),
+			Query: func(ctx context.Context) (*sql.Rows, error) { return conn.QueryContext(ctx, query, args...) }}
+		if wb.country == "" {
+			sh.Note = ws.mainNote
+		}
+		sheets = append(sheets, sh)
 	}
-	about := aboutSheet(rep, wb)
+	about := aboutSheet(rep, wb, headlinesSheet)
 	about.Definitions = defs
 	chartCountry := wb.country
 	if chartCountry == "" {
@@ -333,7 +361,7 @@ func writeWorkbook(ctx context.Context, conn *sql.Conn, dir string, cat []vsql.C
 		},
 	}
 	counts, err := output.WriteWorkbookOptions(ctx, filepath.Join(dir, wb.file), about, sheets,
-		output.WorkbookOptions{Definitions: output.DefinitionsOnSheet, Charts: []output.ChartSheet{chart}})
+		output.WorkbookOptions{Definitions: output.DefinitionsOnSheet, Charts: []output.ChartSheet{chart}, Created: rep.GeneratedAt})
 	if err != nil {
 		return 0, err
 	}
@@ -412,16 +440,23 @@ func parquetMetadata(cat []vsql.Column, t publishedTable, rep *Report) (map[stri
 	}, nil
 }
 
-func aboutSheet(rep *Report, wb workbookSpec) output.AboutSheet {
+// aboutSheet is the About sheet of workbook wb; headlines is the name of
+// its sheet of headlines, "" when it has none.
+func aboutSheet(rep *Report, wb workbookSpec, headlines string) output.AboutSheet {
+	flags := "Flags are Eurostat's, as published: b break in series, c/C confidential, d definition differs, e estimated, p provisional, u low reliability; an empty cell is not available (never 0). "
+	if headlines != "" {
+		flags += "The " + headlines + " sheet says how each key figure was computed and from which file. "
+	}
+	flags += "The Claims sheet shows which published figures these data reproduce. Every column is defined on the Definitions sheet."
 	a := output.AboutSheet{
 		Title: wb.title,
 		Paragraphs: []string{
 			"Schengen visa applications and decisions per country where the consulates are located and per Schengen State (European Commission, Visa statistics for consulates); asylum applicants and first-instance decisions by citizenship (Eurostat) beside UNHCR's counts; visas issued by Russia as published by its Foreign Ministry; and published claims checked against these data. Totals, rates and changes are recomputed from the published files, never copied.",
 			"Important: the EC data count applications lodged at consulates located in a country, not applications by its nationals. \"Russia\" there means applications lodged at Schengen consulates located in Russia, whatever the applicants' nationality. Asylum figures, by contrast, are by citizenship (Eurostat) or origin (UNHCR).",
 			"The EC not-issued (refusal) rate is N / (J + M + N): uniform visas not issued divided by uniform visas issued, LTVs issued and uniform visas not issued. Changes and rates are fractions shown as percentages. Eurostat rounds its counts to 5, so parts need not add up to totals.",
-			"Flags are Eurostat's, as published: b break in series, c/C confidential, d definition differs, e estimated, p provisional, u low reliability; an empty cell is not available (never 0). The Headlines sheet says how each key figure was computed and from which file; the Claims sheet shows which published figures these data reproduce. Every column is defined on the Definitions sheet.",
+			flags,
 			"Whole and partial periods: every figure knows whether its period is complete (observations: period_complete, period_label). UNHCR publishes a mid-year release, whose latest year covers January-June only, and a full-year release. A figure from an input known to cover part of a year (its UNHCR release runs to 30 June, as data/curated/unhcr_releases.csv states for that exact file, or data/curated/period_coverage.csv says so for any input, each by the file's SHA-256 and with how this is known) is shown with the months it covers, e.g. \"2023 (Jan-Jun)\", and no change, rate of change, comparison or headline sets it beside a whole year. Labels say which countries a sum covers (for example the number of countries of asylum in the UNHCR data), not more. Eurostat's p flag marks provisional figures.",
-			"What the sheets leave out: a row whose numbers are all empty or zero (Eurostat and UNHCR list every pair of countries, most without a single application), and a column that is empty in every row (a dataset that is not loaded). The CSV and Parquet files of the same release keep every row and column.",
+			"What the sheets leave out: a row whose numbers are all empty or zero (Eurostat and UNHCR list every pair of countries, most without a single application), and a column that is empty in every row (a dataset that is not loaded). The two tables that compare UNHCR with Eurostat have a row for every pair of countries and year, about 100,000 each: their sheets in " + WorkbookName + " carry the EU and its member states as countries of asylum, in the ten latest years, and say so in their first row. The Contents sheet lists every sheet with its rows; the CSV and Parquet files of the same release keep every row and column.",
 			"How to cite: " + HowToCite(rep.Release),
 		},
 		Facts: [][2]string{
@@ -443,6 +478,7 @@ func aboutSheet(rep *Report, wb workbookSpec) output.AboutSheet {
 		s.Files = aboutFiles(inputs)
 		a.Sources = append(a.Sources, s)
 	}
+	a.Sections = append(a.Sections, coverageSection(rep.Coverage))
 	a.Sections = append(a.Sections, upstreamIssuesSection(rep.UpstreamIssues))
 	return a
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"io"
 	"math"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -27,26 +28,42 @@ print(json.dumps({ws.title: [ws.max_row, ws.max_column] for ws in wb.worksheets}
 `
 
 // checkWorkbookForTools checks what other tools see of a published
-// workbook: each sheet's declared size (and openpyxl's read-only view of
-// it, when /usr/bin/python3 has openpyxl), no table column without a
-// value, no asylum row without a number, print titles and a readable
-// print scale, the chart's single colour, axis titles and emptyYears
-// empty slots, and the MFA headline's change.
+// workbook: at most workbookMaxBytes and workbookMaxRows rows a sheet,
+// text in the shared string table, each sheet's declared size (and
+// openpyxl's read-only view of it, when /usr/bin/python3 has openpyxl), no
+// table column without a value, no asylum row without a number, every
+// sheet fitted to one page wide with its header row and key columns
+// repeated on every printed page, the chart's single colour, axis titles
+// and emptyYears empty slots, and the MFA headline's change.
 func checkWorkbookForTools(t *testing.T, path string, emptyYears int) {
 	t.Helper()
+	if st, err := os.Stat(path); err != nil || st.Size() > workbookMaxBytes {
+		t.Errorf("%s: %v bytes (%v), want at most %d", path, st.Size(), err, workbookMaxBytes)
+	}
+	asylum := map[string]bool{}
+	for _, ws := range workbookSheets {
+		if strings.HasPrefix(ws.table, "asylum_") {
+			asylum[ws.sheet] = true
+		}
+	}
 	f, err := excelize.OpenFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	used := map[string][2]int{}
-	names := map[string]bool{}
+	names := map[string]bool{} // sheet -> its print titles repeat key columns
 	for _, dn := range f.GetDefinedName() {
 		if dn.Name == "_xlnm.Print_Titles" {
-			names[dn.Scope] = true
+			names[dn.Scope] = strings.Contains(dn.RefersTo, "!$A:$")
 		}
 	}
 	setups := pageSetups(t, path)
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
 	for _, sheet := range f.GetSheetList() {
 		// Raw values (as a program reading the cells gets them): whether a
 		// cell is empty or a number does not depend on its display format,
@@ -60,38 +77,51 @@ func checkWorkbookForTools(t *testing.T, path string, emptyYears int) {
 			cols = max(cols, len(r))
 		}
 		used[sheet] = [2]int{len(rows), cols}
+		if len(rows) > workbookMaxRows {
+			t.Errorf("sheet %s has %d rows, more than %d", sheet, len(rows), workbookMaxRows)
+		}
 		last, _ := excelize.CoordinatesToCellName(cols, len(rows))
 		if dim, _ := f.GetSheetDimension(sheet); dim != "A1:"+last {
 			t.Errorf("sheet %s declares %q, its cells use A1:%s", sheet, dim, last)
-		}
-		table := sheet != "About" && sheet != "Definitions" && sheet != "Chart"
-		if !table {
-			continue
-		}
-		if !names[sheet] {
-			t.Errorf("sheet %s: no print titles (header row repeated on every page)", sheet)
 		}
 		ps, ok := setups[sheet]
 		if !ok {
 			t.Fatalf("sheet %s: no worksheet part found", sheet)
 		}
-		if !ps.fitToPage && ps.scale < 70 {
-			t.Errorf("sheet %s prints at %d%%, below 70%%, and is not fitted to the page", sheet, ps.scale)
+		if !ps.fitToPage || ps.fitToWidth != 1 {
+			t.Errorf("sheet %s is not fitted to one page wide: %+v", sheet, ps)
+		}
+		table := sheet != "About" && sheet != "Definitions" && sheet != "Chart" && sheet != "Contents"
+		if !table {
+			continue
+		}
+		if key, ok := names[sheet]; !ok || !key {
+			t.Errorf("sheet %s: print titles do not repeat the header row and key columns on every page", sheet)
+		}
+		// A sheet carrying a selection says so in a first row of one
+		// cell, above the header.
+		head := rows[0]
+		data := rows[1:]
+		if len(rows) > 1 && len(rows[0]) == 1 && len(rows[1]) > 1 {
+			head, data = rows[1], rows[2:]
+			if !strings.Contains(rows[0][0], ".csv") {
+				t.Errorf("sheet %s: note %q does not say where the rest is", sheet, rows[0][0])
+			}
 		}
 		for c := 0; c < cols; c++ {
 			filled := false
-			for _, r := range rows[1:] {
+			for _, r := range data {
 				filled = filled || (c < len(r) && r[c] != "")
 			}
-			if !filled && len(rows) > 1 {
-				t.Errorf("sheet %s: column %q is empty in every row", sheet, rows[0][c])
+			if !filled && len(data) > 0 {
+				t.Errorf("sheet %s: column %q is empty in every row", sheet, head[c])
 			}
 		}
-		if strings.HasPrefix(sheet, "asylum_") {
-			for i, r := range rows[1:] {
+		if asylum[sheet] {
+			for i, r := range data {
 				number := false
 				for c, v := range r {
-					if rows[0][c] == "Year" {
+					if head[c] == "Year" {
 						continue
 					}
 					if x, err := strconv.ParseFloat(v, 64); err == nil && x != 0 {
@@ -102,6 +132,16 @@ func checkWorkbookForTools(t *testing.T, path string, emptyYears int) {
 					t.Errorf("sheet %s row %d carries no number: %v", sheet, i+2, r)
 					break
 				}
+			}
+		}
+	}
+	for _, zf := range zr.File {
+		if strings.HasPrefix(zf.Name, "xl/worksheets/sheet") {
+			rc, _ := zf.Open()
+			b, _ := io.ReadAll(rc)
+			rc.Close()
+			if bytes.Contains(b, []byte(`t="inlineStr"`)) {
+				t.Errorf("%s holds inline strings, not shared ones", zf.Name)
 			}
 		}
 	}
@@ -137,11 +177,6 @@ func checkWorkbookForTools(t *testing.T, path string, emptyYears int) {
 	if len(chart) < 3 || empty != emptyYears {
 		t.Errorf("chart has %d rows, %d of them without data; want %d without", len(chart), empty, emptyYears)
 	}
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer zr.Close()
 	for _, zf := range zr.File {
 		if !strings.HasPrefix(zf.Name, "xl/charts/chart") {
 			continue
@@ -204,9 +239,18 @@ func withoutSheetData(b []byte) []byte {
 // (sheetPr/pageSetUpPr fitToPage) or at a scale in percent (pageSetup
 // scale; 100 when not set, as the format says).
 type pageSetup struct {
-	fitToPage bool
-	scale     int
+	fitToPage  bool
+	scale      int
+	fitToWidth int // pages wide when fitted; 1 when not set, as the format says
 }
+
+// The journalists' workbook of the shipped data stays small enough to open
+// at once and to use: at most workbookMaxBytes and workbookMaxRows rows a
+// sheet (issue 27; the full tables are in the CSV and Parquet files).
+const (
+	workbookMaxBytes = 3 << 20
+	workbookMaxRows  = 20000
+)
 
 // pageSetups reads each worksheet's print setup from the workbook's XML,
 // by sheet name, as a spreadsheet program reads it: the sheets and their
@@ -278,7 +322,7 @@ func pageSetups(t *testing.T, path string) map[string]pageSetup {
 	})
 	out := map[string]pageSetup{}
 	for name, part := range sheets {
-		ps := pageSetup{scale: 100} // the default when pageSetup has no scale
+		ps := pageSetup{scale: 100, fitToWidth: 1} // the defaults when pageSetup has none
 		scan(part, func(se xml.StartElement) {
 			switch se.Name.Local {
 			case "pageSetUpPr":
@@ -287,6 +331,9 @@ func pageSetups(t *testing.T, path string) map[string]pageSetup {
 			case "pageSetup":
 				if v, err := strconv.Atoi(attr(se, "scale")); err == nil {
 					ps.scale = v
+				}
+				if v, err := strconv.Atoi(attr(se, "fitToWidth")); err == nil {
+					ps.fitToWidth = v
 				}
 			}
 		})
@@ -337,9 +384,12 @@ func TestPageSetups(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := pageSetup{scale: 100, fitToPage: props.FitToPage != nil && *props.FitToPage}
+			want := pageSetup{scale: 100, fitToWidth: 1, fitToPage: props.FitToPage != nil && *props.FitToPage}
 			if layout.AdjustTo != nil {
 				want.scale = int(*layout.AdjustTo)
+			}
+			if layout.FitToWidth != nil {
+				want.fitToWidth = *layout.FitToWidth
 			}
 			if got[sheet] != want {
 				t.Errorf("%s sheet %s: print setup %+v, excelize reads %+v", filepath.Base(p), sheet, got[sheet], want)
@@ -358,6 +408,68 @@ func TestPageSetups(t *testing.T) {
 	} {
 		if got := string(withoutSheetData([]byte(c.in))); got != c.want {
 			t.Errorf("withoutSheetData(%s) = %s, want %s", c.in, got, c.want)
+		}
+	}
+}
+
+// sheetOf is the name of table's sheet in the workbooks.
+func sheetOf(t *testing.T, table string) string {
+	t.Helper()
+	for _, ws := range workbookSheets {
+		if ws.table == table {
+			return ws.sheet
+		}
+	}
+	t.Fatalf("table %s has no sheet", table)
+	return ""
+}
+
+// TestTopicWorkbook checks a topic workbook as a journalist opens it: the
+// Contents sheet first, listing its sheets; its own Headlines sheet, which
+// its About sheet refers to; its sheets restricted to the country, with
+// no note of a selection (the main workbook's).
+func TestTopicWorkbook(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(fullBuild(t).Latest, "russia.xlsx")
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sheets := f.GetSheetList()
+	if len(sheets) < 4 || sheets[0] != "Contents" || sheets[1] != "About" || sheets[2] != sheetOf(t, "headlines") {
+		t.Fatalf("russia.xlsx sheets %v: want Contents, About, Headlines first", sheets)
+	}
+	contents, _ := f.GetRows("Contents")
+	listed := map[string]bool{}
+	for _, r := range contents[3:] {
+		listed[r[0]] = true
+	}
+	for _, s := range sheets[1:] {
+		if !listed[s] {
+			t.Errorf("Contents does not list sheet %s", s)
+		}
+	}
+	about, _ := f.GetRows("About")
+	refers := false
+	for _, r := range about {
+		refers = refers || (len(r) > 0 && strings.Contains(r[0], "The "+sheetOf(t, "headlines")+" sheet says how each key figure was computed"))
+	}
+	if !refers {
+		t.Error("the About sheet does not refer to the Headlines sheet")
+	}
+	headlines, _ := f.GetRows(sheetOf(t, "headlines"))
+	if len(headlines) < 2 {
+		t.Errorf("the Headlines sheet has %d rows", len(headlines))
+	}
+	decisions, _ := f.GetRows(sheetOf(t, "asylum_decisions_compared"))
+	if len(decisions) < 2 || decisions[0][0] != "Country of asylum (code)" {
+		t.Fatalf("decisions sheet starts %v, want its header (a topic workbook carries every row about its country)", decisions[:min(1, len(decisions))])
+	}
+	for _, r := range decisions[1:] {
+		if r[2] != "RU" {
+			t.Errorf("russia.xlsx decisions row of origin %s", r[2])
+			break
 		}
 	}
 }
