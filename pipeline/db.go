@@ -4,24 +4,26 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
+	"math"
 	"net/url"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/apache/arrow/go/v17/arrow"
 	"github.com/apache/arrow/go/v17/arrow/array"
 	"github.com/marcboeker/go-duckdb"
 )
 
-// openDB opens (or creates) the DuckDB database at path; "" opens an
-// in-memory database.
+// openDB opens (or creates) the DuckDB database at path, read-only or
+// not, with DuckDB's default settings; "" opens an in-memory database.
 func openDB(path string, readOnly bool) (*sql.DB, error) {
-	dsn := path
-	if readOnly {
-		dsn += "?access_mode=READ_ONLY"
-	}
-	return openDSN(path, dsn)
+	return openDatabase(path, duckOptions{readOnly: readOnly})
 }
 
 // DuckDBConfig bounds the DuckDB engine that builds a release. What does
@@ -33,6 +35,21 @@ type DuckDBConfig struct {
 	MemoryLimit string `mapstructure:"memory_limit"`
 	// Threads is how many threads DuckDB uses; 0 means one per core.
 	Threads int `mapstructure:"threads"`
+	// QueryTimeout bounds the time of one `visastats query`; 0 means
+	// DefaultQueryTimeout. Its --timeout flag overrides it.
+	QueryTimeout time.Duration `mapstructure:"query_timeout"`
+}
+
+// DefaultQueryTimeout is how long `visastats query` may run when the
+// configuration does not say.
+const DefaultQueryTimeout = 60 * time.Second
+
+// QueryTimeoutOrDefault is the configured query timeout, or the default.
+func (d DuckDBConfig) QueryTimeoutOrDefault() time.Duration {
+	if d.QueryTimeout > 0 {
+		return d.QueryTimeout
+	}
+	return DefaultQueryTimeout
 }
 
 // DefaultMemoryLimit is DuckDB's memory limit when the configuration sets
@@ -52,6 +69,9 @@ func (d DuckDBConfig) validate() []error {
 	if d.Threads < 0 {
 		errs = append(errs, fmt.Errorf("duckdb.threads: must be 0 (one per core) or more, got %d", d.Threads))
 	}
+	if d.QueryTimeout < 0 {
+		errs = append(errs, fmt.Errorf("duckdb.query_timeout: must be 0 (the default, %s) or more, got %s", DefaultQueryTimeout, d.QueryTimeout))
+	}
 	return errs
 }
 
@@ -69,27 +89,238 @@ func tempDir(path string) string { return path + ".tmp" }
 // openBuildDB opens (or creates) the database a run builds at path, with
 // d's memory limit and threads and its spill folder beside it.
 func openBuildDB(path string, d DuckDBConfig) (*sql.DB, error) {
-	v := url.Values{}
-	v.Set("memory_limit", d.memoryLimit())
-	v.Set("temp_directory", tempDir(path))
-	if d.Threads > 0 {
-		v.Set("threads", fmt.Sprint(d.Threads))
-	}
-	return openDSN(path, path+"?"+v.Encode())
+	return openDatabase(path, duckOptions{memoryLimit: d.memoryLimit(), threads: d.Threads, tempDir: tempDir(path)})
 }
 
-// openDSN opens the DuckDB database at path with the settings in dsn (path
-// followed by a query string of settings) and checks that it answers.
-func openDSN(path, dsn string) (*sql.DB, error) {
-	db, err := sql.Open("duckdb", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+// openScratchDB opens a scratch database in the folder spill (which the
+// caller owns and removes), bounded by d's memory limit and threads. It is
+// a file, not an in-memory database, whose tables DuckDB keeps in memory
+// whatever the memory limit.
+func openScratchDB(d DuckDBConfig, spill string) (*sql.DB, error) {
+	path := filepath.Join(spill, "scratch.duckdb")
+	return openDatabase(path, duckOptions{memoryLimit: d.memoryLimit(), threads: d.Threads, tempDir: tempDir(path)})
+}
+
+// dbName is the name under which openDatabase attaches a database file,
+// and which every connection uses.
+const dbName = "visastats"
+
+// duckOptions are the settings of one DuckDB instance that openDatabase
+// opens, each read back before the instance is used.
+type duckOptions struct {
+	// readOnly attaches the database file read-only.
+	readOnly bool
+	// sandbox, once the file is attached, turns off access to any other
+	// file and to the network, installing and loading extensions on
+	// demand, and then locks the configuration so that no statement can
+	// turn any of it back on.
+	sandbox bool
+	// memoryLimit is DuckDB's memory_limit ("" leaves DuckDB's default,
+	// 80% of the machine's memory).
+	memoryLimit string
+	// threads is DuckDB's threads (0: one per core).
+	threads int
+	// tempDir is where DuckDB spills what does not fit in memoryLimit (""
+	// leaves DuckDB's default).
+	tempDir string
+}
+
+// errPathQuestionMark is why openDatabase refuses a database path with a
+// "?": DuckDB 1.1 takes what follows it for options when it names the
+// database's write-ahead log, so a database there could not be written
+// safely.
+var errPathQuestionMark = errors.New(`the path contains "?", which DuckDB takes for the start of options: move the database to a path without "?"`)
+
+// openDatabase opens a DuckDB instance with the settings o and, unless
+// path is "" (an in-memory database), attaches the database file at path
+// (creating it unless read-only) as dbName, the database of every
+// connection.
+//
+// The path never goes through a DSN: go-duckdb v1.8.2 parses the whole DSN
+// as a URL, so a "#" in the path dropped every setting after it (a query
+// opened read-write, with access to other files), a "%" not followed by two
+// hex digits failed to open, and a "?" cut the path short. Settings go
+// through go-duckdb's config map (the DSN's query string, with nothing
+// before it) and the file is attached by a quoted SQL string. Every setting
+// of o is then read back from DuckDB (verifySettings): an instance whose
+// settings are not all in effect is closed and refused.
+func openDatabase(path string, o duckOptions) (*sql.DB, error) {
+	name := path
+	if name == "" {
+		name = "in memory"
 	}
-	if err := db.Ping(); err != nil {
+	if strings.Contains(path, "?") {
+		return nil, fmt.Errorf("open database %s: %w", path, errPathQuestionMark)
+	}
+	v := url.Values{}
+	if o.memoryLimit != "" {
+		v.Set("memory_limit", o.memoryLimit)
+	}
+	if o.threads > 0 {
+		v.Set("threads", strconv.Itoa(o.threads))
+	}
+	if o.tempDir != "" {
+		v.Set("temp_directory", o.tempDir)
+	}
+	if o.sandbox {
+		v.Set("autoinstall_known_extensions", "false")
+		v.Set("autoload_known_extensions", "false")
+	}
+	// What the first connection runs once (attach, then seal), and what
+	// every connection runs (use the attached database).
+	var once []string
+	if path != "" {
+		mode := ""
+		if o.readOnly {
+			mode = " (READ_ONLY)"
+		}
+		once = append(once, "ATTACH "+sqlString(path)+" AS "+dbName+mode)
+	}
+	if o.sandbox {
+		once = append(once, "SET enable_external_access = false", "SET lock_configuration = true")
+	}
+	var (
+		mu   sync.Mutex
+		done bool
+	)
+	initConn := func(c driver.ExecerContext) error {
+		mu.Lock()
+		defer mu.Unlock()
+		ctx := context.Background()
+		if !done {
+			for _, q := range once {
+				if _, err := c.ExecContext(ctx, q, nil); err != nil {
+					return err
+				}
+			}
+			done = true
+		}
+		if path != "" {
+			if _, err := c.ExecContext(ctx, "USE "+dbName, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	connector, err := duckdb.NewConnector("?"+v.Encode(), initConn)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", name, err)
+	}
+	db := sql.OpenDB(connector)
+	if err := verifySettings(context.Background(), db, path, o); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", name, err)
 	}
 	return db, nil
+}
+
+// verifySettings reads the settings of o back from the instance db
+// (duckdb_settings(), and duckdb_databases() for the attached file) and
+// fails, naming the first that differs, unless all are in effect.
+func verifySettings(ctx context.Context, db *sql.DB, path string, o duckOptions) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	got := map[string]string{}
+	rows, err := conn.QueryContext(ctx, `SELECT name, value FROM duckdb_settings() WHERE name IN
+		('memory_limit', 'threads', 'temp_directory', 'enable_external_access', 'lock_configuration',
+		 'autoinstall_known_extensions', 'autoload_known_extensions')`)
+	if err != nil {
+		return fmt.Errorf("read settings: %w", err)
+	}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			rows.Close()
+			return fmt.Errorf("read settings: %w", err)
+		}
+		got[k] = v
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read settings: %w", err)
+	}
+	refuse := func(setting, want string) error {
+		return fmt.Errorf("setting %s is %q, not %s as configured: refusing to use the database", setting, got[setting], want)
+	}
+	if o.memoryLimit != "" && !sameSize(got["memory_limit"], o.memoryLimit) {
+		return refuse("memory_limit", o.memoryLimit)
+	}
+	if o.threads > 0 && got["threads"] != strconv.Itoa(o.threads) {
+		return refuse("threads", strconv.Itoa(o.threads))
+	}
+	if o.tempDir != "" && got["temp_directory"] != o.tempDir {
+		return refuse("temp_directory", o.tempDir)
+	}
+	if o.sandbox {
+		for _, s := range [][2]string{
+			{"enable_external_access", "false"}, {"lock_configuration", "true"},
+			{"autoinstall_known_extensions", "false"}, {"autoload_known_extensions", "false"},
+		} {
+			if !strings.EqualFold(got[s[0]], s[1]) {
+				return refuse(s[0], s[1])
+			}
+		}
+	}
+	if path == "" {
+		return nil
+	}
+	var attached string
+	var readOnly bool
+	err = conn.QueryRowContext(ctx, `SELECT path, readonly FROM duckdb_databases() WHERE database_name = ?`, dbName).Scan(&attached, &readOnly)
+	if err != nil {
+		return fmt.Errorf("read settings: the database is not attached: %w", err)
+	}
+	if attached != path {
+		return fmt.Errorf("DuckDB attached %q, not %q: refusing to use it", attached, path)
+	}
+	if readOnly != o.readOnly {
+		return fmt.Errorf("the database is attached with read-only %v, not %v: refusing to use it", readOnly, o.readOnly)
+	}
+	return nil
+}
+
+// sameSize says whether DuckDB's display of a memory size (such as "953.6
+// MiB", one decimal in the largest binary unit) is the size configured (in
+// DuckDB's notation, such as "1GB"), to the display's rounding.
+func sameSize(shown, configured string) bool {
+	a, okA := parseSize(shown)
+	b, okB := parseSize(configured)
+	if !okA || !okB {
+		return false
+	}
+	// One decimal of the unit shown (DuckDB may cut the next digits
+	// rather than round them): within a tenth of that unit.
+	unit := 1.0
+	for unit*1024 <= a && unit < 1<<40 {
+		unit *= 1024
+	}
+	return math.Abs(a-b) <= unit/10+1
+}
+
+// sizeUnits are the units of DuckDB's memory sizes, in bytes: decimal
+// (KB, MB) and binary (KiB, MiB).
+var sizeUnits = map[string]float64{
+	"b": 1, "byte": 1, "bytes": 1,
+	"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
+	"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
+}
+
+// parseSize reads a size such as "1GB", "512 MiB" or "953.6 MiB" in bytes.
+func parseSize(s string) (float64, bool) {
+	s = strings.TrimSpace(s)
+	i := strings.IndexFunc(s, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	if i <= 0 {
+		return 0, false
+	}
+	n, err := strconv.ParseFloat(s[:i], 64)
+	unit, ok := sizeUnits[strings.ToLower(strings.TrimSpace(s[i:]))]
+	if err != nil || !ok {
+		return 0, false
+	}
+	return n * unit, true
 }
 
 // queryArrow reads "SELECT cols FROM table ORDER BY orderBy" as Arrow

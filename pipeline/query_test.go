@@ -91,10 +91,13 @@ func TestQueryReadOnly(t *testing.T) {
 		}
 	}
 	var got []string
-	_, err = Query(ctx, cfg, `SELECT name || '=' || value FROM duckdb_settings() WHERE name IN ('access_mode', 'enable_external_access', 'autoinstall_known_extensions', 'autoload_known_extensions', 'lock_configuration') ORDER BY name`,
+	// The database file is attached read-only (openDatabase): its
+	// duckdb_databases() row says so, not the instance's access_mode.
+	_, err = Query(ctx, cfg, `SELECT name || '=' || value FROM duckdb_settings() WHERE name IN ('enable_external_access', 'autoinstall_known_extensions', 'autoload_known_extensions', 'lock_configuration')
+		UNION ALL SELECT 'read_only=' || readonly FROM duckdb_databases() WHERE database_name = current_database() ORDER BY 1`,
 		func([]string) error { return nil },
 		func(r []any) error { got = append(got, r[0].(string)); return nil })
-	want := "access_mode=read_only autoinstall_known_extensions=false autoload_known_extensions=false enable_external_access=false lock_configuration=true"
+	want := "autoinstall_known_extensions=false autoload_known_extensions=false enable_external_access=false lock_configuration=true read_only=true"
 	if err != nil || strings.ToLower(strings.Join(got, " ")) != want {
 		t.Errorf("settings = %v, %v; want %s", got, err, want)
 	}

@@ -3,11 +3,13 @@ package pipeline
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -79,18 +81,26 @@ func (e *CheckError) Error() string {
 // the output directory and the database throughout. Only when everything
 // succeeded are the database and the latest link swapped; on error or
 // cancellation the previous database and release stay as they were and a
-// report of the failed run is kept in <output.dir>/runs/.
+// report of the failed run is kept in <output.dir>/runs/. An upload to a
+// remote target that fails after that is a *RemoteError: the release stays
+// published, and the run is not recorded as failed.
 func Run(ctx context.Context, cfg Config, log *slog.Logger, opts RunOptions) (*Report, error) {
 	r := &run{cfg: cfg, opts: opts, log: log, layout: release.Layout{Dir: cfg.Output.Dir}, started: time.Now()}
 	r.rep = &Report{Report: release.Report{GeneratedAt: r.started.UTC(), Database: cfg.Database, Status: release.StatusFailed, Versions: versions()}}
 	if errEmbeddedTables != nil {
 		return r.rep, errEmbeddedTables
 	}
+	if strings.Contains(cfg.Database, "?") {
+		return r.rep, fmt.Errorf("database %s: %w", cfg.Database, errPathQuestionMark)
+	}
 	lock, err := lockRun(cfg.Output.Dir, cfg.Database)
 	if err != nil {
 		return r.rep, err
 	}
 	defer lock.release()
+	if r.database, err = resolveDatabase(cfg.Database); err != nil {
+		return r.rep, err
+	}
 	err = r.stages(ctx)
 	r.end(err)
 	return r.rep, err
@@ -131,6 +141,9 @@ type run struct {
 	srcs []sources.Source
 	// prev is the report of the latest release, nil when there is none.
 	prev *release.Report
+	// database is the file cfg.Database names, a symbolic link followed:
+	// the run builds beside it and renames the new database onto it.
+	database string
 	// What the run is building, closed or removed when it ends; each is
 	// set once made.
 	dbPath  string
@@ -146,7 +159,7 @@ func (r *run) prepare() error {
 		return fmt.Errorf("create %s: %w", r.layout.Releases(), err)
 	}
 	r.layout.CleanLeftovers()
-	removeDB(r.cfg.Database + ".build")
+	removeDB(r.database + ".build")
 	r.rep.Release = r.layout.NewID(r.rep.GeneratedAt)
 	for _, id := range r.layout.ReapDead(r.rep.Release) {
 		r.log.Warn("an earlier run stopped before it finished (killed or crashed); recorded as failed", "release", id)
@@ -155,7 +168,20 @@ func (r *run) prepare() error {
 		r.log.Warn("keep marker of the running run", "error", err)
 	}
 	r.id = r.rep.Release
-	return nil
+	return r.clearLeftovers()
+}
+
+// clearLeftovers removes what another program's DuckDB session left beside
+// the database (clearLeftovers), saying so in the log and in the run's
+// stages (run.json), and fails while such a session is still writing.
+func (r *run) clearLeftovers() error {
+	start := time.Now()
+	removed, err := clearLeftovers(r.database, r.cfg.Database)
+	for _, f := range removed {
+		r.log.Warn("removed what another program's DuckDB session left beside the database (a write-ahead log would be replayed onto the published database)", "file", f)
+		r.rep.Stages = append(r.rep.Stages, release.Stage{Stage: "cleanup", Name: "removed " + filepath.Base(f) + ", left beside the database by another program", Rows: 1, Duration: time.Since(start)})
+	}
+	return err
 }
 
 // fetch fetches every remote input into the snapshot store, keeps a copy
@@ -181,8 +207,58 @@ func (r *run) fetch(ctx context.Context) error {
 
 // unchanged says whether the latest release was built from the same inputs,
 // configuration and program, and the run is not forced to rebuild.
+// A database that is missing or cannot be read is rebuilt all the same.
 func (r *run) unchanged() bool {
-	return r.prev != nil && r.prev.Fingerprint == r.rep.Fingerprint && !r.opts.Force
+	if r.prev == nil || r.prev.Fingerprint != r.rep.Fingerprint || r.opts.Force {
+		return false
+	}
+	if why := databaseUnusable(r.database, r.prev); why != "" {
+		r.log.Warn("rebuilding although nothing changed", "reason", why, "file", r.cfg.Database)
+		return false
+	}
+	return true
+}
+
+// databaseUnusable says why the database at path cannot serve as release
+// prev's ("" when it can): it is missing, DuckDB cannot open it, or it
+// lacks a table or view that the release's report counts.
+func databaseUnusable(path string, prev *release.Report) string {
+	if _, err := os.Stat(path); err != nil {
+		return fmt.Sprintf("the database cannot be found (%v)", err)
+	}
+	db, err := openDatabase(path, duckOptions{readOnly: true, sandbox: true})
+	if err != nil {
+		return fmt.Sprintf("the database cannot be read (%v)", err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT table_name FROM duckdb_tables() WHERE database_name = ?
+		UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name = ?`, dbName, dbName)
+	if err != nil {
+		return fmt.Sprintf("the database cannot be read (%v)", err)
+	}
+	defer rows.Close()
+	has := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return fmt.Sprintf("the database cannot be read (%v)", err)
+		}
+		has[name] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Sprintf("the database cannot be read (%v)", err)
+	}
+	var missing []string
+	for name := range prev.Tables {
+		if !has[name] {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return fmt.Sprintf("the database lacks %d tables of release %s (%s)", len(missing), prev.Release, strings.Join(missing, ", "))
+	}
+	return ""
 }
 
 // skip records a run that found nothing changed, and brings the remote
@@ -199,13 +275,20 @@ func (r *run) skip(ctx context.Context) error {
 	}
 	var err error
 	r.rep.Remote, err = PublishRemote(ctx, r.cfg, r.opts, r.rep.Release, r.layout.Release(r.rep.Release), r.log)
+	if err != nil {
+		// Still a skipped run, whose record says what the upload met.
+		r.rep.Error = err.Error()
+		if werr := r.layout.WriteSkipped(r.id, &r.rep.Report); werr != nil {
+			r.log.Warn("record skipped run", "error", werr)
+		}
+	}
 	return err
 }
 
 // build loads every source into a new database beside the configured one
 // and runs the transforms and the checks.
 func (r *run) build(ctx context.Context) error {
-	path := r.cfg.Database + ".build"
+	path := r.database + ".build"
 	db, err := openBuildDB(path, r.cfg.DuckDB)
 	if err != nil {
 		return err
@@ -230,6 +313,9 @@ func (r *run) export(ctx context.Context) error {
 		return err
 	}
 	if r.rep.Asylum, err = asylumStory(ctx, r.conn); err != nil {
+		return err
+	}
+	if r.rep.Coverage, err = sourceCoverage(ctx, r.conn); err != nil {
 		return err
 	}
 	if err := writeRelease(ctx, r.db, r.conn, partial, r.cfg.Output, r.rep, r.log); err != nil {
@@ -259,13 +345,24 @@ func (r *run) export(ctx context.Context) error {
 // release to the remote targets, after the local publish: a failure there
 // leaves each target on its previous release.
 func (r *run) publish(ctx context.Context) error {
+	// The new database goes in whole: checkpointed, with no log of its
+	// own beside it, and with no other program's log beside its place.
+	if _, err := r.conn.ExecContext(ctx, "CHECKPOINT"); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", r.dbPath, err)
+	}
 	r.conn.Close()
 	r.conn = nil
 	if err := r.db.Close(); err != nil {
 		return fmt.Errorf("close %s: %w", r.dbPath, err)
 	}
 	r.db = nil
-	if err := os.Rename(r.dbPath, r.cfg.Database); err != nil {
+	if _, err := os.Stat(r.dbPath + ".wal"); err == nil {
+		return fmt.Errorf("swap database %s: %s.wal is left after the checkpoint", r.cfg.Database, r.dbPath)
+	}
+	if err := r.clearLeftovers(); err != nil {
+		return err
+	}
+	if err := os.Rename(r.dbPath, r.database); err != nil {
 		return fmt.Errorf("swap database %s: %w", r.cfg.Database, err)
 	}
 	final := r.layout.Release(r.rep.Release)
@@ -279,6 +376,14 @@ func (r *run) publish(ctx context.Context) error {
 	if err := r.layout.Prune(r.rep.Release, r.cfg.Output.Keep); err != nil {
 		r.log.Warn("prune releases", "error", err)
 	}
+	future, ferr := r.layout.Future(r.rep.Release)
+	if ferr != nil {
+		r.log.Warn("list releases", "error", ferr)
+	}
+	for _, id := range future {
+		r.log.Warn("a release's id lies after this run's: it was made while the clock was ahead, or copied in; output.keep neither counts nor prunes it, and latest is this run's release. Remove it if it is not a real release",
+			"release", id, "dir", r.layout.Release(id))
+	}
 	var err error
 	r.rep.Remote, err = PublishRemote(ctx, r.cfg, r.opts, r.rep.Release, final, r.log)
 	return err
@@ -286,8 +391,15 @@ func (r *run) publish(ctx context.Context) error {
 
 // end closes what the run left open and records how it ended: after an
 // error, the release folder and the database being built are removed and
-// the report is kept as a failed run's.
+// the report is kept as a failed run's. An upload to a remote target that
+// failed (a *RemoteError) comes after the local publish or skip, which
+// stand: such a run did not fail, and its record is the release's (or the
+// skipped run's).
 func (r *run) end(err error) {
+	var remote *RemoteError
+	if errors.As(err, &remote) {
+		err = nil
+	}
 	if err != nil && r.partial != "" {
 		os.RemoveAll(r.partial)
 	}

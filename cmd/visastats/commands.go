@@ -72,7 +72,7 @@ func cmdRun(ctx context.Context, g *globals, args []string, stdout, stderr io.Wr
 	}
 	rep, err := pipeline.Run(ctx, cfg, log, pipeline.RunOptions{Force: *force, Offline: *offline})
 	if err != nil {
-		if errors.Is(err, pipeline.ErrLocked) {
+		if errors.Is(err, pipeline.ErrLocked) || errors.Is(err, pipeline.ErrDatabaseInUse) {
 			fmt.Fprintf(stderr, "visastats: %v\n", err)
 			return exitLocked
 		}
@@ -188,26 +188,44 @@ func cmdSources(ctx context.Context, g *globals, args []string, stdout, stderr i
 	return exitOK
 }
 
+// tableRows is how many rows `query --format table` shows: the table is
+// aligned, so its rows are held until the end.
+const tableRows = 10_000
+
+// errTableFull stops a query whose table is full.
+var errTableFull = errors.New("table full")
+
 func cmdQuery(ctx context.Context, g *globals, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("query", flag.ContinueOnError)
-	format := fs.String("format", "table", "output format: table or csv")
+	format := fs.String("format", "table", "output format: table (the first 10,000 rows) or csv (every row, streamed)")
+	timeout := fs.Duration("timeout", 0, "stop the query after this long (default duckdb.query_timeout, 60s)")
 	if ok, code := parseFlags(fs, g, args, stderr); !ok {
 		return code
 	}
 	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: visastats query [--format table|csv] \"SELECT ...\"")
+		fmt.Fprintln(stderr, "usage: visastats query [--format table|csv] [--timeout 60s] \"SELECT ...\"")
 		return exitUsage
 	}
 	if *format != "table" && *format != "csv" {
 		fmt.Fprintf(stderr, "visastats query: --format must be table or csv, not %q\n", *format)
 		return exitUsage
 	}
+	if *timeout < 0 {
+		fmt.Fprintf(stderr, "visastats query: --timeout must be positive, not %s\n", *timeout)
+		return exitUsage
+	}
 	cfg, ok := loadConfig(g, stderr)
 	if !ok {
 		return exitFailed
 	}
-	// csv is streamed row by row; the table is aligned, so tabwriter holds
-	// it until the end.
+	limit := *timeout
+	if limit == 0 {
+		limit = cfg.DuckDB.QueryTimeoutOrDefault()
+	}
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	// csv is written row by row as the rows come; the table is aligned, so
+	// tabwriter holds it until the end, and it holds at most tableRows.
 	var header func([]string) error
 	var row func([]any) error
 	var flush func() error
@@ -222,21 +240,35 @@ func cmdQuery(ctx context.Context, g *globals, args []string, stdout, stderr io.
 			_, err := fmt.Fprintln(tw, strings.Join(cols, "\t"))
 			return err
 		}
+		shown := 0
 		row = func(r []any) error {
+			if shown == tableRows {
+				return errTableFull
+			}
+			shown++
 			_, err := fmt.Fprintln(tw, strings.Join(formatRow(r, true), "\t"))
 			return err
 		}
 		flush = tw.Flush
 	}
 	n, err := pipeline.Query(ctx, cfg, fs.Arg(0), header, row)
+	full := errors.Is(err, errTableFull)
+	if full {
+		err = nil
+	}
 	if ferr := flush(); err == nil {
 		err = ferr
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		fmt.Fprintf(stderr, "visastats query: stopped after %s, the time limit (--timeout, or duckdb.query_timeout in the configuration)\n", limit)
+		return exitFailed
+	case err != nil:
 		fmt.Fprintf(stderr, "visastats query: %v\n", err)
 		return exitFailed
-	}
-	if *format != "csv" {
+	case full:
+		fmt.Fprintf(stdout, "(the first %s rows; the result has more: use --format csv for every row)\n", output.Thousands(tableRows))
+	case *format != "csv":
 		fmt.Fprintf(stdout, "(%d rows)\n", n)
 	}
 	return exitOK
@@ -274,6 +306,10 @@ func cmdCheck(ctx context.Context, g *globals, args []string, stdout, stderr io.
 		return code
 	}
 	rep, err := pipeline.Check(ctx, cfg, log, pipeline.RunOptions{Offline: *offline})
+	if errors.Is(err, pipeline.ErrLocked) {
+		fmt.Fprintf(stderr, "visastats check: %v\n", err)
+		return exitLocked
+	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CHECK\tKIND\tRESULT\tFIRST PROBLEM")
 	for _, c := range rep.Checks {

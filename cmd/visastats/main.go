@@ -8,7 +8,7 @@
 //
 // Commands: run, check, runs, diff, sources, query, version. Exit codes: 0
 // success (or nothing to do), 1 a failed run or query, 2 a usage error, 3
-// another run in progress.
+// another run in progress, or another program writing the database.
 package main
 
 import (
@@ -28,7 +28,8 @@ const (
 	exitOK     = 0
 	exitFailed = 1
 	exitUsage  = 2
-	// exitLocked means another run holds the output directory or the database.
+	// exitLocked means another run holds the output directory or the
+	// database, or another program has the database open read-write.
 	exitLocked = 3
 )
 
@@ -72,7 +73,7 @@ func commands() []command {
 		{"diff", "show what changed between two releases: diff [OLDER NEWER]", cmdDiff},
 		{"serve", "serve the published releases over HTTP (read-only)", cmdServe},
 		{"sources", "list each source's input files with sizes and hashes", cmdSources},
-		{"query", "run read-only SQL on the database: query [--format table|csv] \"SQL\"", cmdQuery},
+		{"query", "run read-only SQL on the database: query [--format table|csv] [--timeout 60s] \"SQL\"", cmdQuery},
 		{"synth-eurostat", "write a synthetic Eurostat monthly TSV for benchmarks (never data)", cmdSynth},
 		{"version", "print the version", cmdVersion},
 	}

@@ -196,12 +196,16 @@ func (l Layout) CleanLeftovers() {
 
 // Prune keeps the newest keep releases (0 keeps all), and always current.
 // Only folders shaped like release ids are counted or removed, newest
-// first by CompareIDs (so 20260101T000000Z-10 is newer than -3).
+// first by CompareIDs (so 20260101T000000Z-10 is newer than -3). A release
+// whose id comes after current's (Future) is neither counted nor removed:
+// made while the clock was ahead, or copied in, it would otherwise take the
+// place of a real release in the count, forever.
 func (l Layout) Prune(current string, keep int) error {
 	ids, err := l.IDs()
 	if err != nil {
 		return err
 	}
+	ids = slices.DeleteFunc(ids, func(id string) bool { return CompareIDs(id, current) > 0 })
 	if keep <= 0 || len(ids) <= keep {
 		return nil
 	}
@@ -213,6 +217,18 @@ func (l Layout) Prune(current string, keep int) error {
 		errs = append(errs, os.RemoveAll(l.Release(id)))
 	}
 	return errors.Join(errs...)
+}
+
+// Future lists the published releases whose ids come after current's,
+// newest first: a run names its release by the time it started, so such a
+// release was made while the clock was ahead, or copied in, and a run
+// reports it.
+func (l Layout) Future(current string) ([]string, error) {
+	ids, err := l.IDs()
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(ids, func(id string) bool { return CompareIDs(id, current) <= 0 }), nil
 }
 
 // KeepSkipped is how many records of skipped runs are kept: a nightly job
