@@ -76,6 +76,15 @@ func cmdRun(ctx context.Context, g *globals, args []string, stdout, stderr io.Wr
 			fmt.Fprintf(stderr, "visastats: %v\n", err)
 			return exitLocked
 		}
+		var remote *pipeline.RemoteError
+		if errors.As(err, &remote) {
+			// The release is published locally; only an upload failed.
+			if rep.Status == release.StatusPublished {
+				printSummary(stdout, rep)
+			}
+			fmt.Fprintf(stderr, "visastats: %v\n", err)
+			return exitFailed
+		}
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintln(stderr, "visastats: run interrupted; nothing was published and the previous release is unchanged")
 		} else {
