@@ -186,27 +186,7 @@ func TestHostileInputs(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fi, _ := os.Stat(tc.path)
-			cmd := exec.Command(os.Args[0], "-test.run", "^TestHostileChild$", "-test.count=1")
-			// The child collects garbage as visastats does by default, so
-			// that its peak RSS is the program's (make test raises GOGC).
-			cmd.Env = append(os.Environ(), "VISASTATS_HOSTILE="+tc.kind+":"+tc.path, "GOGC=100")
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("child: %v\n%s", err, out)
-			}
-			var msg string
-			var rss int64
-			for _, line := range strings.Split(string(out), "\n") {
-				if m, ok := strings.CutPrefix(line, "HOSTILE-ERR: "); ok {
-					msg = m
-				}
-				if m, ok := strings.CutPrefix(line, "HOSTILE-MAXRSS-KB: "); ok {
-					rss, _ = strconv.ParseInt(m, 10, 64)
-				}
-			}
-			if msg == "" || rss == 0 {
-				t.Fatalf("child reported nothing:\n%s", out)
-			}
+			msg, rss := hostileChild(t, tc.kind, tc.path)
 			for _, w := range append([]string{tc.path}, tc.want...) {
 				if !strings.Contains(msg, w) {
 					t.Errorf("error %q lacks %q", msg, w)
@@ -320,4 +300,32 @@ func TestECDamagedMessages(t *testing.T) {
 			}
 		}
 	}
+}
+
+// hostileChild loads the input at path with the source kind in a child
+// process (TestHostileChild) and returns its error message and peak RSS
+// in KiB. The child collects garbage as visastats does by default, so
+// that its peak RSS is the program's (make test raises GOGC).
+func hostileChild(t *testing.T, kind, path string) (string, int64) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestHostileChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "VISASTATS_HOSTILE="+kind+":"+path, "GOGC=100")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	var msg string
+	var rss int64
+	for _, line := range strings.Split(string(out), "\n") {
+		if m, ok := strings.CutPrefix(line, "HOSTILE-ERR: "); ok {
+			msg = m
+		}
+		if m, ok := strings.CutPrefix(line, "HOSTILE-MAXRSS-KB: "); ok {
+			rss, _ = strconv.ParseInt(m, 10, 64)
+		}
+	}
+	if msg == "" || rss == 0 {
+		t.Fatalf("child reported nothing:\n%s", out)
+	}
+	return msg, rss
 }

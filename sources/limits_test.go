@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -246,25 +245,7 @@ func TestCSVOpenQuoteBounded(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fi, _ := os.Stat(tc.path)
-			cmd := exec.Command(os.Args[0], "-test.run", "^TestHostileChild$", "-test.count=1")
-			cmd.Env = append(os.Environ(), "VISASTATS_HOSTILE="+tc.kind+":"+tc.path, "GOGC=100")
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("child: %v\n%s", err, out)
-			}
-			var msg string
-			var rss int64
-			for _, line := range strings.Split(string(out), "\n") {
-				if m, ok := strings.CutPrefix(line, "HOSTILE-ERR: "); ok {
-					msg = m
-				}
-				if m, ok := strings.CutPrefix(line, "HOSTILE-MAXRSS-KB: "); ok {
-					rss, _ = strconv.ParseInt(m, 10, 64)
-				}
-			}
-			if msg == "" || rss == 0 {
-				t.Fatalf("child reported nothing:\n%s", out)
-			}
+			msg, rss := hostileChild(t, tc.kind, tc.path)
 			for _, w := range []string{tc.path, fmt.Sprintf("line %d:", tc.line), "limits.max_record_bytes"} {
 				if !strings.Contains(msg, w) {
 					t.Errorf("error %q lacks %q", msg, w)
