@@ -22,15 +22,23 @@ const (
 	KindTSV  Kind = "tsv"  // tab-separated text
 	KindGzip Kind = "gzip" // a gzip stream, e.g. a compressed Eurostat TSV
 	KindJSON Kind = "json" // a JSON document
+	KindXLS  Kind = "xls"  // a BIFF8 workbook (an OLE2 compound file)
+	// KindWorkbook is a workbook in either format, xlsx or xls, for
+	// publishers whose links do not say which.
+	KindWorkbook Kind = "workbook"
+	// KindTable is a table as statistics APIs serve it: comma- or
+	// tab-separated text, or such text gzipped (Eurostat gzips large
+	// bodies without saying so in Content-Encoding).
+	KindTable Kind = "table"
 )
 
 // ParseKind returns the Kind named s, or an error listing the valid kinds.
 func ParseKind(s string) (Kind, error) {
 	switch k := Kind(s); k {
-	case KindXLSX, KindCSV, KindTSV, KindGzip, KindJSON:
+	case KindXLSX, KindCSV, KindTSV, KindGzip, KindJSON, KindXLS, KindWorkbook, KindTable:
 		return k, nil
 	}
-	return "", fmt.Errorf("content kind %q: want one of xlsx, csv, tsv, gzip, json", s)
+	return "", fmt.Errorf("content kind %q: want one of xlsx, xls, workbook, csv, tsv, gzip, table, json", s)
 }
 
 // ContentError reports a body that is not what the request expected, such
@@ -83,6 +91,34 @@ func checkContent(f *os.File, size int64, want Kind, url string, maxExpanded int
 	body := io.NewSectionReader(f, 0, size)
 
 	switch want {
+	case KindWorkbook:
+		if got == "an OLE2 compound file" {
+			return nil
+		}
+		if err := checkContent(f, size, KindXLSX, url, maxExpanded); err != nil {
+			if ce, ok := err.(*ContentError); ok {
+				ce.Expected = want
+			}
+			return err
+		}
+		return nil
+	case KindXLS:
+		if got != "an OLE2 compound file" {
+			return fail(got, nil)
+		}
+		return nil
+	case KindTable:
+		k := KindCSV
+		if got == "gzip data" {
+			k = KindGzip
+		}
+		if err := checkContent(f, size, k, url, maxExpanded); err != nil {
+			if ce, ok := err.(*ContentError); ok {
+				ce.Expected = want
+			}
+			return err
+		}
+		return nil
 	case KindXLSX:
 		if got != "a zip archive" {
 			return fail(got, nil)
@@ -149,7 +185,7 @@ func checkContent(f *os.File, size int64, want Kind, url string, maxExpanded int
 		switch got {
 		// A body that opens like JSON is an API's error document, not a
 		// table: no header of ours starts with "{" or "[".
-		case "an HTML page", "JSON", "gzip data", "a zip archive", "binary data", "an empty body":
+		case "an HTML page", "JSON", "an XML document", "gzip data", "a zip archive", "an OLE2 compound file", "binary data", "an empty body":
 			return fail(got, nil)
 		}
 		if err := checkText(body); err != nil {
@@ -169,6 +205,8 @@ func describe(head []byte) string {
 		return "a zip archive"
 	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
 		return "gzip data"
+	case bytes.HasPrefix(head, []byte{0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1}):
+		return "an OLE2 compound file"
 	}
 	text := bytes.TrimLeft(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")), " \t\r\n")
 	lower := bytes.ToLower(text)
@@ -177,6 +215,8 @@ func describe(head []byte) string {
 		return "an HTML page"
 	case bytes.HasPrefix(text, []byte("{")), bytes.HasPrefix(text, []byte("[")):
 		return "JSON"
+	case bytes.HasPrefix(text, []byte("<?xml")), bytes.HasPrefix(lower, []byte("<s:envelope")), bytes.HasPrefix(lower, []byte("<env:envelope")), bytes.HasPrefix(lower, []byte("<s:fault")):
+		return "an XML document"
 	case bytes.IndexByte(head, 0) >= 0:
 		return "binary data"
 	}

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -102,6 +103,16 @@ type FetchRequest struct {
 	URL string
 	// Expect is the kind of content the file must be.
 	Expect Kind
+	// Inspect, when set, looks at a complete 200 body before its kind is
+	// checked and before it is stored: an API that answers 200 with
+	// something other than the data (a "queued" notice, a fault) is told
+	// apart here. An error it returns fails the fetch at once, unretried
+	// and wrapped, and nothing is stored.
+	Inspect func(body *os.File, size int64, header http.Header) error
+	// Progress, when set, is told how many bytes of the body have arrived
+	// (and the length announced, or -1) as they arrive, at most a few
+	// times a second, and once at the end.
+	Progress func(read, total int64)
 }
 
 func (r FetchRequest) validate() error {
@@ -138,6 +149,9 @@ type Result struct {
 type HTTPError struct {
 	URL    string // the address requested
 	Status int    // the response's status code
+	// Body is the start of the response body (at most 4 KiB): publishers
+	// say why in it (a SOAP fault, a JSON error, an outage page).
+	Body []byte
 }
 
 // Error names the URL and the status, e.g. "GET https://...: 404 Not Found".
@@ -300,9 +314,10 @@ func (f *Fetcher) attempt(ctx context.Context, client *http.Client, store *Store
 	case resp.StatusCode == http.StatusNotModified && conditional:
 		return Result{Record: prev, NotModified: true}, nil
 	default:
-		// Read a little of the error page so the connection can be reused.
-		io.CopyN(io.Discard, resp.Body, 4<<10)
-		herr := &HTTPError{URL: RedactURL(req.URL), Status: resp.StatusCode}
+		// Keep a little of the error page (publishers say why in it), and
+		// read no more, so the connection can be reused.
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
+		herr := &HTTPError{URL: RedactURL(req.URL), Status: resp.StatusCode, Body: body}
 		if !herr.Temporary() {
 			return Result{}, permanent(herr)
 		}
@@ -319,7 +334,13 @@ func (f *Fetcher) attempt(ctx context.Context, client *http.Client, store *Store
 		return Result{}, permanent(fmt.Errorf("GET %s: %w", RedactURL(req.URL), err))
 	}
 	defer tmp.discard()
-	_, err = io.Copy(tmp, io.LimitReader(resp.Body, f.cfg.MaxBytes+1))
+	var dst io.Writer = tmp
+	if req.Progress != nil {
+		pw := &progressWriter{w: tmp, total: resp.ContentLength, report: req.Progress, now: f.now}
+		defer pw.done()
+		dst = pw
+	}
+	_, err = io.Copy(dst, io.LimitReader(resp.Body, f.cfg.MaxBytes+1))
 	switch {
 	case err != nil && errors.Is(err, io.ErrUnexpectedEOF):
 		return Result{}, transient(fmt.Errorf("GET %s: %w after %d of %d bytes: %w", RedactURL(req.URL), ErrTruncated, tmp.size, resp.ContentLength, err))
@@ -331,6 +352,11 @@ func (f *Fetcher) attempt(ctx context.Context, client *http.Client, store *Store
 		return Result{}, transient(fmt.Errorf("GET %s: %w after %d of %d bytes", RedactURL(req.URL), ErrTruncated, tmp.size, resp.ContentLength))
 	}
 
+	if req.Inspect != nil {
+		if err := req.Inspect(tmp.f, tmp.size, resp.Header); err != nil {
+			return Result{}, permanent(fmt.Errorf("GET %s: %w", RedactURL(req.URL), err))
+		}
+	}
 	if err := checkContent(tmp.f, tmp.size, req.Expect, RedactURL(req.URL), f.cfg.MaxBytes); err != nil {
 		return Result{}, permanent(err)
 	}
@@ -422,3 +448,29 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+// progressWriter passes writes on and reports the bytes written so far,
+// at most every progressEvery, and once more when done.
+type progressWriter struct {
+	w      io.Writer
+	total  int64
+	read   int64
+	last   time.Time
+	report func(read, total int64)
+	now    func() time.Time
+}
+
+// progressEvery is how often a download's progress is reported.
+const progressEvery = 250 * time.Millisecond
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	p.read += int64(n)
+	if now := p.now(); now.Sub(p.last) >= progressEvery {
+		p.last = now
+		p.report(p.read, p.total)
+	}
+	return n, err
+}
+
+func (p *progressWriter) done() { p.report(p.read, p.total) }
