@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/visastats/visastats/pipeline/snapshot"
+	"github.com/visastats/visastats/pipeline/upstream"
 	"github.com/visastats/visastats/sources"
 )
 
@@ -26,6 +27,10 @@ type Config struct {
 	// Fetch lists upstream files fetched over HTTP for the sources, beside
 	// their local paths.
 	Fetch []FetchEntry `mapstructure:"fetch"`
+	// Upstream names the publishers a nightly run asks for their current
+	// data (Eurostat's API, UNHCR's API, the Commission's landing page);
+	// empty asks nobody (config.yaml).
+	Upstream upstream.Config `mapstructure:"upstream"`
 	HTTP  HTTPConfig   `mapstructure:"http"`
 	// Snapshots is where every input is kept, content-addressed, with its
 	// provenance; "" means <output.dir>/snapshots.
@@ -240,6 +245,7 @@ func (c Config) Validate() error {
 	for _, f := range c.Fetch {
 		fetchesEC = fetchesEC || f.Source == "ec_schengen_consulates"
 	}
+	fetchesEC = fetchesEC || c.Upstream.ECSchengen.PageURL != ""
 	if ec.Path == "" && len(ec.Files) == 0 && !fetchesEC {
 		errs = append(errs, errors.New("sources.ec_schengen_consulates: set path (a directory or a workbook) or files"))
 	}
@@ -278,6 +284,12 @@ func (c Config) Validate() error {
 		}
 	}
 	errs = append(errs, validateFetchNames(c.Fetch)...)
+	if err := c.Upstream.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Upstream.UNHCR.BaseURL != "" && c.Sources.UNHCR.API.URL != "" {
+		errs = append(errs, errors.New("upstream.unhcr.base_url and sources.unhcr.api.url both name UNHCR's API; keep upstream.unhcr"))
+	}
 	errs = append(errs, validatePublish(c.Publish)...)
 	return errors.Join(errs...)
 }

@@ -195,3 +195,66 @@ func TestDuckDBConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestNightlyConfig loads the shipped nightly configuration: the three
+// publishers, the filtered Eurostat extraction, and the base URLs that
+// operators and mirrors set from the environment.
+func TestNightlyConfig(t *testing.T) {
+	cfg, err := LoadConfig("../config.nightly.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := cfg.Upstream
+	var codes []string
+	for _, d := range up.Eurostat.Datasets {
+		codes = append(codes, d.Code)
+	}
+	if got := strings.Join(codes, " "); got != "migr_asyappctza migr_asyappctzm migr_asydcfsta migr_asydcfstq" {
+		t.Errorf("eurostat datasets %q", got)
+	}
+	if f := up.Eurostat.Datasets[3].Filter["citizen"]; strings.Join(f, ",") != "RU,UA,BY,GE,AF,SY" {
+		t.Errorf("migr_asydcfstq filter citizen = %v", f)
+	}
+	if up.Eurostat.BaseURL != "https://ec.europa.eu/eurostat/api/dissemination" || up.UNHCR.BaseURL != "https://api.unhcr.org/population/v1" ||
+		!strings.HasPrefix(up.ECSchengen.PageURL, "https://home-affairs.ec.europa.eu/") || len(up.UNHCR.Datasets) != 2 {
+		t.Errorf("upstream = %+v", up)
+	}
+	// The offline configuration asks nobody.
+	off, err := LoadConfig("../config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.ValueOf(off.Upstream).IsZero() {
+		t.Errorf("config.yaml has upstream %+v; make run and the tests must not go to the network", off.Upstream)
+	}
+
+	t.Run("environment", func(t *testing.T) {
+		t.Setenv("VISASTATS_UPSTREAM_EUROSTAT_BASE_URL", "http://127.0.0.1:8080/eurostat")
+		t.Setenv("VISASTATS_UPSTREAM_UNHCR_BASE_URL", "http://localhost:8081/unhcr")
+		t.Setenv("VISASTATS_UPSTREAM_EC_SCHENGEN_CONSULATES_PAGE_URL", "http://[::1]:8082/page_en")
+		cfg, err := LoadConfig("../config.nightly.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		up := cfg.Upstream
+		if up.Eurostat.BaseURL != "http://127.0.0.1:8080/eurostat" || up.UNHCR.BaseURL != "http://localhost:8081/unhcr" || up.ECSchengen.PageURL != "http://[::1]:8082/page_en" {
+			t.Errorf("environment not applied: %+v", up)
+		}
+		if len(up.Eurostat.Datasets) != 4 {
+			t.Errorf("datasets lost with the base URL overridden: %+v", up.Eurostat.Datasets)
+		}
+	})
+	for _, c := range []struct{ env, url, want string }{
+		{"VISASTATS_UPSTREAM_EUROSTAT_BASE_URL", "http://eurostat.example.org/api", "upstream.eurostat.base_url"},
+		{"VISASTATS_UPSTREAM_UNHCR_BASE_URL", "ftp://api.unhcr.org/population/v1", "upstream.unhcr.base_url"},
+		{"VISASTATS_UPSTREAM_EC_SCHENGEN_CONSULATES_PAGE_URL", "http://10.0.0.1/page", "upstream.ec_schengen_consulates.page_url"},
+	} {
+		t.Run(c.env, func(t *testing.T) {
+			t.Setenv(c.env, c.url)
+			_, err := LoadConfig("../config.nightly.yaml")
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Errorf("LoadConfig with %s=%s: %v, want an error naming %s", c.env, c.url, err, c.want)
+			}
+		})
+	}
+}

@@ -9,11 +9,13 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/visastats/visastats/output/release"
 	"github.com/visastats/visastats/pipeline/snapshot"
+	"github.com/visastats/visastats/pipeline/upstream"
 	"github.com/visastats/visastats/sources"
 )
 
@@ -85,7 +87,11 @@ func validateFetchNames(entries []FetchEntry) []error {
 // messages name the file.
 func fetchInputs(ctx context.Context, cfg Config, opts RunOptions, store *snapshot.Store, log *slog.Logger) (sources.Config, []release.Fetch, error) {
 	sc := cfg.SourceConfig()
-	if len(cfg.Fetch) == 0 && sc.UNHCR.API.URL == "" {
+	up := cfg.Upstream
+	if up.UNHCR.BaseURL != "" {
+		sc.UNHCR.API = unhcrUpstreamAPI(up.UNHCR, sc.UNHCR.API, time.Now())
+	}
+	if len(cfg.Fetch) == 0 && sc.UNHCR.API.URL == "" && up.Eurostat.BaseURL == "" && up.ECSchengen.PageURL == "" {
 		return sc, nil, nil
 	}
 	fc := snapshot.DefaultFetchConfig()
@@ -135,8 +141,52 @@ func fetchInputs(ctx context.Context, cfg Config, opts RunOptions, store *snapsh
 			return sc, f.reports, err
 		}
 	}
-	sc.UNHCR.APIPages, err = sources.FetchUNHCRAPI(ctx, api, f.unhcrPage)
+	pub := &upstream.Client{HTTP: client, Store: store, Fetcher: files, Log: log, Offline: opts.Offline,
+		Progress: downloadProgress(opts.Terminal, log, time.Now), Sleep: opts.Sleep}
+	_ = pub // UPSTREAM-PENDING
+	sc.UNHCR.APIPages, err = sources.FetchUNHCRAPI(ctx, sc.UNHCR.API, f.unhcrPage)
+	if err != nil && up.UNHCR.BaseURL != "" {
+		err = fmt.Errorf("UNHCR (%s): %w", snapshot.RedactURL(up.UNHCR.BaseURL), err)
+	}
 	return sc, f.reports, err
+}
+
+// unhcrUpstreamAPI is the client configuration that pages through UNHCR's
+// API for a nightly run: every dataset of upstream, all years to this
+// one, one row per country of origin and of asylum, countries by ISO code
+// (cf_type=ISO; UNHCR's own codes differ), persons and cases apart as the
+// API gives them. The page size is the one UNHCR's own R package uses.
+// api keeps what else sources.unhcr.api sets (timeout, retries).
+func unhcrUpstreamAPI(up upstream.UNHCRConfig, api sources.UNHCRAPIConfig, now time.Time) sources.UNHCRAPIConfig {
+	api.URL = up.BaseURL
+	api.Datasets = up.Datasets
+	api.Params = map[string]string{
+		"cf_type":  "ISO",
+		"coo_all":  "true",
+		"coa_all":  "true",
+		"yearFrom": strconv.Itoa(sources.MinYear),
+		"yearTo":   strconv.Itoa(now.Year()),
+	}
+	if api.Limit == 0 {
+		api.Limit = 10000
+	}
+	return api
+}
+
+// took records an input a publisher's client provided (downloaded or
+// still current) and returns the path the sources read it from.
+func (f *inputFetcher) took(g upstream.Got) (string, error) {
+	rec := g.Record
+	f.reports = append(f.reports, release.Fetch{Source: g.Source, URL: rec.URL, Name: g.Name, Offline: f.offline,
+		SHA256: rec.SHA256, Size: rec.Size, ETag: rec.ETag, LastMod: rec.LastModified, NotModified: !g.Downloaded && !f.offline,
+		Attempts: g.Attempts, RetrievedAt: rec.RetrievedAt.Format(time.RFC3339), Note: g.Note})
+	local, err := linkCurrent(f.store, g.Source, g.Name, rec.SHA256)
+	if err != nil {
+		return "", err
+	}
+	f.log.Info("fetch", "source", g.Source, "file", g.Name, "url", rec.URL, "downloaded", g.Downloaded,
+		"offline", f.offline, "sha256", rec.SHA256[:min(12, len(rec.SHA256))], "note", g.Note)
+	return local, nil
 }
 
 // inputFetcher fetches remote inputs into the snapshot store, or offline

@@ -31,18 +31,18 @@ import (
 	"github.com/visastats/visastats/sources"
 )
 
-// upstream is a local server standing in for the EC's download site. It
+// workbookServer is a local server standing in for the EC's download site. It
 // serves a real workbook, misbehaving as told.
-type upstream struct {
+type workbookServer struct {
 	body     atomic.Pointer[[]byte]
 	mode     atomic.Value // string
 	failures atomic.Int32 // 5xx answers left before a 200
 	requests atomic.Int32
 }
 
-func newUpstream(t *testing.T, body []byte) (*upstream, *httptest.Server) {
+func newUpstream(t *testing.T, body []byte) (*workbookServer, *httptest.Server) {
 	t.Helper()
-	u := &upstream{}
+	u := &workbookServer{}
 	u.body.Store(&body)
 	u.mode.Store("ok")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -35,6 +36,12 @@ type RunOptions struct {
 	HTTPClient *http.Client
 	// BackoffBase overrides the first retry delay (tests use a short one).
 	BackoffBase time.Duration
+	// Terminal, when set, is the terminal on which downloads show their
+	// progress; nil logs a line now and then instead.
+	Terminal io.Writer
+	// Sleep replaces the waits between polls of an asynchronous
+	// extraction (tests); nil waits.
+	Sleep func(ctx context.Context, d time.Duration) error
 	// Uploaded, when set, is called after each file of a release reaches a
 	// remote target, with the file's name.
 	Uploaded func(name string)

@@ -70,7 +70,7 @@ func cmdRun(ctx context.Context, g *globals, args []string, stdout, stderr io.Wr
 	if code != exitOK {
 		return code
 	}
-	rep, err := pipeline.Run(ctx, cfg, log, pipeline.RunOptions{Force: *force, Offline: *offline})
+	rep, err := pipeline.Run(ctx, cfg, log, pipeline.RunOptions{Force: *force, Offline: *offline, Terminal: terminal(stderr)})
 	if err != nil {
 		if errors.Is(err, pipeline.ErrLocked) || errors.Is(err, pipeline.ErrDatabaseInUse) {
 			fmt.Fprintf(stderr, "visastats: %v\n", err)
@@ -457,4 +457,18 @@ func cmdSynth(ctx context.Context, g *globals, args []string, stdout, stderr io.
 	fmt.Fprintf(stdout, "wrote %s: %s series x %d months = %s cells of synthetic migr_asyappctzm TSV (not data)\n",
 		*out, output.Thousands(int64(*series)), *periods, output.Thousands(int64(*series)*int64(*periods)))
 	return exitOK
+}
+
+// terminal returns w when it is a terminal (downloads then show their
+// progress on it), nil otherwise (a cron job's log gets lines instead).
+func terminal(w io.Writer) io.Writer {
+	f, ok := w.(*os.File)
+	if !ok {
+		return nil
+	}
+	st, err := f.Stat()
+	if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	return w
 }

@@ -80,6 +80,9 @@ type Fetch struct {
 	ETag        string `json:"etag,omitempty"`
 	LastMod     string `json:"last_modified,omitempty"`
 	RetrievedAt string `json:"retrieved_at"`
+	// Note says why the input was or was not downloaded, e.g. that the
+	// publisher's date did not move since the snapshot held.
+	Note string `json:"note,omitempty"`
 }
 
 // Input is one input file of a source with its size and hash.

@@ -111,8 +111,9 @@ type FetchRequest struct {
 	Inspect func(body *os.File, size int64, header http.Header) error
 	// Progress, when set, is told how many bytes of the body have arrived
 	// (and the length announced, or -1) as they arrive, at most a few
-	// times a second, and once at the end.
-	Progress func(read, total int64)
+	// times a second, and once more with done set when the body ended or
+	// the attempt failed.
+	Progress func(read, total int64, done bool)
 }
 
 func (r FetchRequest) validate() error {
@@ -456,7 +457,7 @@ type progressWriter struct {
 	total  int64
 	read   int64
 	last   time.Time
-	report func(read, total int64)
+	report func(read, total int64, done bool)
 	now    func() time.Time
 }
 
@@ -468,9 +469,9 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 	p.read += int64(n)
 	if now := p.now(); now.Sub(p.last) >= progressEvery {
 		p.last = now
-		p.report(p.read, p.total)
+		p.report(p.read, p.total, false)
 	}
 	return n, err
 }
 
-func (p *progressWriter) done() { p.report(p.read, p.total) }
+func (p *progressWriter) done() { p.report(p.read, p.total, true) }

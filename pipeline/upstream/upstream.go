@@ -2,8 +2,13 @@ package upstream
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/visastats/visastats/pipeline/snapshot"
@@ -64,7 +69,7 @@ type Client struct {
 	// Offline takes the last snapshot of every input instead of asking.
 	Offline bool
 	// Progress, when set, returns the progress callback of one download.
-	Progress func(source, name string) func(read, total int64)
+	Progress func(source, name string) func(read, total int64, done bool)
 	// Sleep waits between polls and retries; tests replace it.
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Now stamps what the client records.
@@ -120,9 +125,66 @@ func (c *Client) now() time.Time {
 }
 
 // progress returns the progress callback of source/name, or nil.
-func (c *Client) progress(source, name string) func(read, total int64) {
+func (c *Client) progress(source, name string) func(read, total int64, done bool) {
 	if c.Progress == nil {
 		return nil
 	}
 	return c.Progress(source, name)
+}
+
+// CheckBaseURL checks a publisher's address as configured under key:
+// https, or plain http to a server on this machine only (a test server or
+// a local mirror), since a nightly run trusts what it downloads.
+func CheckBaseURL(key, raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%s: %q is not a URL: %w", key, snapshot.RedactURL(raw), err)
+	}
+	switch {
+	case u.Host == "":
+		return fmt.Errorf("%s: %q has no host; want https://host/path", key, snapshot.RedactURL(raw))
+	case u.Scheme == "https":
+		return nil
+	case u.Scheme == "http" && loopbackHost(u.Hostname()):
+		return nil
+	case u.Scheme == "http":
+		return fmt.Errorf("%s: %q is plain http to another machine; use https (plain http is for a server on this machine only)", key, snapshot.RedactURL(raw))
+	}
+	return fmt.Errorf("%s: %q is not an https URL", key, snapshot.RedactURL(raw))
+}
+
+// loopbackHost says whether host names this machine.
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Validate checks the section once, when the configuration is loaded.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Eurostat.BaseURL != "" {
+		if err := CheckBaseURL("upstream.eurostat.base_url", c.Eurostat.BaseURL); err != nil {
+			errs = append(errs, err)
+		}
+		if len(c.Eurostat.Datasets) == 0 {
+			errs = append(errs, errors.New("upstream.eurostat.datasets: list the datasets to fetch, e.g. {code: migr_asyappctza}"))
+		}
+	}
+	if c.UNHCR.BaseURL != "" {
+		if err := CheckBaseURL("upstream.unhcr.base_url", c.UNHCR.BaseURL); err != nil {
+			errs = append(errs, err)
+		}
+		if len(c.UNHCR.Datasets) == 0 {
+			errs = append(errs, errors.New("upstream.unhcr.datasets: list the datasets to fetch: asylum-applications, asylum-decisions"))
+		}
+	}
+	if c.ECSchengen.PageURL != "" {
+		if err := CheckBaseURL("upstream.ec_schengen_consulates.page_url", c.ECSchengen.PageURL); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
