@@ -31,6 +31,10 @@ type Chart struct {
 	// Notes say what a reader must know: partial periods, breaks in
 	// comparability, what the figure does not measure.
 	Notes []string
+	// PartialNote says what a partial value covers, e.g. "Jan-Jun only";
+	// the legend, the description and the CSV use it. Empty means "part
+	// of the period only".
+	PartialNote string
 }
 
 // Series is one line or set of columns of a chart.
