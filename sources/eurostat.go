@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -71,10 +70,10 @@ var eurostatDDL = []string{
 )`,
 	`CREATE TABLE raw_eurostat_periods (
 	period_id USMALLINT NOT NULL,
-	period VARCHAR NOT NULL,    -- 2023 or 2023-05
-	freq VARCHAR NOT NULL,      -- A or M
+	period VARCHAR NOT NULL,    -- 2023, 2023-05 or 2023-Q2
+	freq VARCHAR NOT NULL,      -- A, M or Q
 	year INTEGER NOT NULL,
-	month INTEGER               -- NULL for annual periods
+	month INTEGER               -- NULL for annual and quarterly periods
 )`,
 	`CREATE TABLE raw_eurostat_flags (
 	flag_id USMALLINT NOT NULL,
@@ -279,13 +278,12 @@ func (s *eurostatSource) Load(ctx context.Context, conn *sql.Conn) (Stats, error
 func insertEurostatCodes(ctx context.Context, conn *sql.Conn, store *eurostatStore) (periods, flags int64, err error) {
 	periods, err = appendRows(ctx, conn, eurostatPeriodsTable, func(add func(vals ...driver.Value) error) error {
 		for i, p := range store.dicts[esPeriod].values {
-			year, _ := strconv.Atoi(p[:4])
-			freq, month := "A", any(nil)
-			if len(p) == 7 {
-				m, _ := strconv.Atoi(p[5:])
-				freq, month = "M", int32(m)
+			freq, year, m := eurostatPeriodParts(p)
+			month := any(nil)
+			if m > 0 {
+				month = int32(m)
 			}
-			if err := add(uint16(i), p, freq, int32(year), month); err != nil {
+			if err := add(uint16(i), p, string(freq), int32(year), month); err != nil {
 				return err
 			}
 		}

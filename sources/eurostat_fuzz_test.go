@@ -72,11 +72,8 @@ func parseForFuzz(t *testing.T, data []byte, parse func(*bufio.Reader, *eurostat
 		}
 		r.dims[esPeriod] = st.dicts[esPeriod].values[c.period]
 		r.dims[esFlags] = st.dicts[esFlags].values[c.flag]
-		if len(r.dims[esPeriod]) == 7 {
-			r.dims[esFreq] = "M"
-		} else {
-			r.dims[esFreq] = "A"
-		}
+		freq, _, _ := eurostatPeriodParts(r.dims[esPeriod])
+		r.dims[esFreq] = string(freq)
 		rows = append(rows, r)
 	}
 	return rows, err
@@ -124,6 +121,9 @@ func FuzzEurostatTSV(f *testing.F) {
 		filepath.Join(esTestdata, "bad", "migr_asyappctzm_ragged.tsv"),
 		filepath.Join(esTestdata, "bad", "migr_asyappctzm_unknown_flag.tsv"),
 	)
+	// A seed in the current API's form: quarters, and the
+	// confidentiality status after an @.
+	f.Add([]byte("freq,unit,citizen,sex,age,decision,geo\\TIME_PERIOD\t2019-Q3 \t2019-Q4 \nQ,PER,AF,T,TOTAL,NEG,FR\t: @C\t7.0 p@C\nQ,PER,SY,T,TOTAL,POS,FR\t12 bdep\t5 \n"))
 	cl := testCodeLists(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		meta := &eurostatFileMeta{path: "fuzz.tsv", dataset: "migr_fuzz", format: eurostatFormatTSV, coding: "code", codes: cl}
@@ -152,7 +152,10 @@ func FuzzEurostatTSV(f *testing.F) {
 			cell := strings.TrimRight(fields[j], " ")
 			num, flags, _ := strings.Cut(cell, " ")
 			checkCellText(t, r, num, false)
-			if got := r.dims[esFlags]; got != strings.TrimSpace(flags) {
+			// The confidentiality status after @ follows the
+			// observation status letters.
+			obs, conf, _ := strings.Cut(strings.TrimSpace(flags), "@")
+			if got := r.dims[esFlags]; got != obs+conf {
 				t.Fatalf("line %d: flags %q from %q", r.line, got, cell)
 			}
 			if !utf8.ValidString(r.dims[esCitizen]) || !utf8.ValidString(r.dims[esGeo]) {

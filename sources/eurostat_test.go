@@ -761,11 +761,11 @@ func TestEurostatCodeListErrors(t *testing.T) {
 		column, want string
 	}{
 		{"unknown dimension", EurostatCodesFile, "freq,A,all,,Annual,", "frequency,A,all,,Annual,", 2, "dimension", "expected freq, unit"},
-		{"code twice", EurostatCodesFile, "sex,F,all,,Females,Females", "sex,M,all,,Females,Females", 7, "code", "listed twice"},
-		{"decision without indicator", EurostatCodesFile, "decision,NEG,current,decisions_rejected,", "decision,NEG,current,,", 34, "indicator", "need the indicator"},
-		{"bad generation", EurostatCodesFile, "applicant,SSEQ,all,", "applicant,SSEQ,new,", 22, "generation", "all, legacy or current"},
+		{"code twice", EurostatCodesFile, "sex,F,all,,Females,Females", "sex,M,all,,Females,Females", 8, "code", "listed twice"},
+		{"decision without indicator", EurostatCodesFile, "decision,NEG,current,decisions_rejected,", "decision,NEG,current,,", 35, "indicator", "need the indicator"},
+		{"bad generation", EurostatCodesFile, "applicant,SSEQ,all,", "applicant,SSEQ,new,", 23, "generation", "all, legacy or current"},
 		{"label twice", EurostatCodesFile, "applicant,ASY_APP,legacy,asylum_applicants,Asylum applicant,Asylum applicant",
-			"applicant,ASY_APP,legacy,asylum_applicants,Asylum applicant,First time applicant", 19, "appsso_label", "already given to another code on line 18"},
+			"applicant,ASY_APP,legacy,asylum_applicants,Asylum applicant,First time applicant", 20, "appsso_label", "already given to another code on line 19"},
 		{"lower-case conf_status", EurostatFlagsFile, "C,conf_status,", "x,conf_status,", 11, "letter", "upper case"},
 		{"canonical letter unknown", EurostatFlagsFile, "s,legacy,Eurostat estimate,i,", "s,legacy,Eurostat estimate,q,", 15, "canonical_letter", "gives itself"},
 		{"canonical meaning differs", EurostatFlagsFile, "c,legacy,confidential,C,confidential,", "c,legacy,confidential,C,secret,", 14, "canonical_meaning", "line 11 gives C"},

@@ -14,9 +14,12 @@ import (
 // The API and bulk TSV: the first column holds the comma-joined dimension
 // codes (header "freq,unit,citizen,sex,age,applicant,geo\TIME_PERIOD", or
 // "unit,citizen,sex,age,asyl_app,geo\time" in older bulk files), then one
-// column per period, ascending or (older files) descending. This is the
-// format of the big monthly file, so the loop works on bytes, keeps
-// dictionary ids per line and allocates nothing per cell.
+// column per period ("2024 ", "2024-05 ", "2025-Q2 "), ascending or (older
+// files) descending. A cell is the value, a space and the flags: "5 p",
+// ": ", and since 2025 the confidentiality status after an "@" (": @C",
+// "7 p@C"). This is the format of the big monthly file, so the loop works
+// on bytes, keeps dictionary ids per line and allocates nothing per cell
+// (but for the few cells with an "@").
 
 // eurostatTSVHeader is the parsed header line of a TSV file.
 type eurostatTSVHeader struct {
@@ -24,7 +27,7 @@ type eurostatTSVHeader struct {
 	names   []string // dimension names as published
 	hasFreq bool
 	periods []string // normalised period of each data column
-	freqs   []byte   // 'A' or 'M' of each data column
+	freqs   []byte   // 'A', 'M' or 'Q' of each data column
 	labels  []string // period labels as published, for errors
 }
 

@@ -18,7 +18,9 @@ WITH base AS (
     SELECT reporter, partner AS citizenship, year, indicator, value, flags
     FROM observations
     WHERE dataset IN ('eurostat_migr_asyappctza', 'eurostat_migr_asydcfsta')
-      AND sex = 'T' AND age = 'TOTAL' AND month IS NULL
+      AND sex = 'T' AND age = 'TOTAL'
+      -- Years only: a quarter (2025-Q2) has no month either.
+      AND period = CAST(year AS VARCHAR)
       AND indicator IN ('asylum_applicants', 'first_time_applicants', 'decisions_total',
                         'decisions_positive', 'decisions_rejected')
 ),

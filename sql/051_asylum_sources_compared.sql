@@ -20,7 +20,9 @@ WITH es AS (
         CAST(max(value) FILTER (WHERE indicator = 'first_time_applicants') AS BIGINT) AS eurostat_first_time_applicants,
         string_agg(DISTINCT nullif(flags, ''), '') AS eurostat_flags
     FROM observations
-    WHERE dataset = 'eurostat_migr_asyappctza' AND sex = 'T' AND age = 'TOTAL' AND month IS NULL
+    WHERE dataset = 'eurostat_migr_asyappctza' AND sex = 'T' AND age = 'TOTAL'
+      -- Years only: a quarter (2025-Q2) has no month either.
+      AND period = CAST(year AS VARCHAR)
     GROUP BY ALL
 ),
 un AS (

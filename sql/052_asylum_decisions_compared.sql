@@ -91,7 +91,9 @@ es AS (
         CAST(max(value) FILTER (WHERE indicator = 'decisions_rejected') AS BIGINT) AS eurostat_decisions_rejected,
         coalesce(string_agg(DISTINCT nullif(flags, ''), ''), '') AS eurostat_flags
     FROM observations
-    WHERE dataset = 'eurostat_migr_asydcfsta' AND sex = 'T' AND age = 'TOTAL' AND month IS NULL
+    WHERE dataset = 'eurostat_migr_asydcfsta' AND sex = 'T' AND age = 'TOTAL'
+      -- Years only: a quarter (2025-Q2) has no month either.
+      AND period = CAST(year AS VARCHAR)
       AND indicator IN ('decisions_total', 'decisions_positive', 'decisions_rejected')
     GROUP BY reporter, partner, year
 ),

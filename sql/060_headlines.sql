@@ -111,7 +111,9 @@ eurostat_file AS (
     JOIN asy a ON o.reporter = a.reporter AND o.year = a.year
     JOIN inputs i ON i.source = 'eurostat_asylum' AND left(i.sha256, 12) = o.release
     WHERE o.dataset = 'eurostat_migr_asyappctza' AND o.indicator = 'first_time_applicants' AND o.partner = 'RU'
-      AND o.sex = 'T' AND o.age = 'TOTAL' AND o.month IS NULL
+      AND o.sex = 'T' AND o.age = 'TOTAL'
+      -- Years only: a quarter (2025-Q2) has no month either.
+      AND o.period = CAST(o.year AS VARCHAR)
 )
 SELECT 1 AS rank, 'Schengen visas' AS topic,
        'Applications lodged at Schengen consulates located in Russia (any nationality)' AS figure,

@@ -20,6 +20,7 @@ WITH datasets(dataset, source, source_order, source_label, dataset_label, report
         ('eurostat_migr_asyappctza', 'eurostat_asylum', 2, 'Eurostat', 'asylum applicants (migr_asyappctza)', 'reporting countries', 'citizenships'),
         ('eurostat_migr_asyappctzm', 'eurostat_asylum', 2, 'Eurostat', 'monthly asylum applicants (migr_asyappctzm)', 'reporting countries', 'citizenships'),
         ('eurostat_migr_asydcfsta', 'eurostat_asylum', 2, 'Eurostat', 'first-instance decisions (migr_asydcfsta)', 'reporting countries', 'citizenships'),
+        ('eurostat_migr_asydcfstq', 'eurostat_asylum', 2, 'Eurostat', 'quarterly first-instance decisions (migr_asydcfstq)', 'reporting countries', 'citizenships'),
         ('unhcr_asylum_applications', 'unhcr', 3, 'UNHCR', 'asylum applications', 'countries of asylum', 'origins'),
         ('unhcr_asylum_decisions', 'unhcr', 3, 'UNHCR', 'asylum decisions', 'countries of asylum', 'origins'),
         ('ru_mfa_published', 'ru_mfa_published', 4, 'Russian MFA (as reported)', 'visas issued', 'issuer', 'recipient countries')

@@ -50,6 +50,11 @@ type UNHCRConfig struct {
 	// https://api.unhcr.org/population/v1; "" asks nothing.
 	BaseURL  string   `mapstructure:"base_url"`
 	Datasets []string `mapstructure:"datasets"`
+	// FullEvery is how often every page is downloaded although the
+	// datasets' row counts and totals did not move (0: weekly). On other
+	// nights a run asks each dataset for one row and keeps the pages it
+	// holds when the counts and totals are those it downloaded.
+	FullEvery time.Duration `mapstructure:"full_every"`
 }
 
 // ECPageConfig names the Commission's landing page that links the
@@ -165,17 +170,15 @@ func loopbackHost(host string) bool {
 // Validate checks the section once, when the configuration is loaded.
 func (c Config) Validate() error {
 	var errs []error
-	if c.Eurostat.BaseURL != "" {
-		if err := CheckBaseURL("upstream.eurostat.base_url", c.Eurostat.BaseURL); err != nil {
-			errs = append(errs, err)
-		}
-		if len(c.Eurostat.Datasets) == 0 {
-			errs = append(errs, errors.New("upstream.eurostat.datasets: list the datasets to fetch, e.g. {code: migr_asyappctza}"))
-		}
+	if err := c.Eurostat.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.UNHCR.BaseURL != "" {
 		if err := CheckBaseURL("upstream.unhcr.base_url", c.UNHCR.BaseURL); err != nil {
 			errs = append(errs, err)
+		}
+		if c.UNHCR.FullEvery < 0 {
+			errs = append(errs, fmt.Errorf("upstream.unhcr.full_every: %v must not be negative", c.UNHCR.FullEvery))
 		}
 		if len(c.UNHCR.Datasets) == 0 {
 			errs = append(errs, errors.New("upstream.unhcr.datasets: list the datasets to fetch: asylum-applications, asylum-decisions"))
