@@ -42,6 +42,23 @@ type ECSchengenConfig struct {
 type ECSchengenFile struct {
 	Path string `mapstructure:"path"`
 	Year int    `mapstructure:"year"`
+	// Upstream marks the Commission's current workbook of Year, fetched
+	// for this run: it supersedes the local workbook of the same year
+	// (ECSchengen.Superseded lists what it replaced). Set by the caller
+	// that fetched it (the pipeline's fetch stage), never by
+	// configuration.
+	Upstream bool `mapstructure:"-"`
+}
+
+// ECSuperseded is a local workbook left out of a run because the
+// Commission's current workbook of the same year was fetched: the
+// publisher's file wins, and the release's observation_changes lists what
+// it changed against the previous release.
+type ECSuperseded struct {
+	Year int
+	// Local is the workbook left out, by its configured path; Upstream
+	// the fetched workbook read instead.
+	Local, Upstream string
 }
 
 // ecIndicators are the count indicators of the EC workbooks, the count
@@ -98,42 +115,13 @@ func YearFromFileName(path string) (int, error) {
 
 // Inputs implements Source: the configured workbooks with their years, in
 // year order, then the layout files and the acceptances, which decide what
-// loads.
+// loads. A local workbook of a year that an upstream workbook (fetched for
+// the run) has is not an input: see Superseded.
 func (s *ECSchengen) Inputs(ctx context.Context) ([]Input, error) {
-	var out []Input
-	if s.cfg.Path != "" {
-		paths, err := listFiles(s.cfg.Path, ".xlsx", ".xls")
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range paths {
-			if err := checkFileName(p); err != nil {
-				return nil, fmt.Errorf("ec_schengen_consulates: %w", err)
-			}
-			y, err := YearFromFileName(p)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, Input{Path: p, Year: y})
-		}
+	out, _, err := s.resolve()
+	if err != nil {
+		return nil, err
 	}
-	for _, f := range s.cfg.Files {
-		if f.Year < 2000 || f.Year > 2099 {
-			return nil, fmt.Errorf("ec_schengen_consulates file %s: year %d is not a 20xx year", f.Path, f.Year)
-		}
-		out = append(out, Input{Path: f.Path, Year: f.Year})
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("ec_schengen_consulates: no workbooks configured (set path or files)")
-	}
-	byYear := map[int]string{}
-	for _, in := range out {
-		if prev, ok := byYear[in.Year]; ok {
-			return nil, fmt.Errorf("ec_schengen_consulates: two workbooks for %d: %s and %s", in.Year, prev, in.Path)
-		}
-		byYear[in.Year] = in.Path
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Year < out[j].Year })
 	if s.cfg.Layouts != "" {
 		for _, p := range (&ECLayouts{Dir: s.cfg.Layouts}).Files() {
 			out = append(out, Input{Path: p})
@@ -143,6 +131,76 @@ func (s *ECSchengen) Inputs(ctx context.Context) ([]Input, error) {
 		out = append(out, Input{Path: s.issues.Path})
 	}
 	return out, nil
+}
+
+// Superseded lists, in year order, the local workbooks that an upstream
+// workbook of the same year replaces in this run (none without upstream
+// workbooks). The year of a local workbook is the one the source gives it:
+// its files: entry's, or the one in its name.
+func (s *ECSchengen) Superseded(ctx context.Context) ([]ECSuperseded, error) {
+	_, sup, err := s.resolve()
+	return sup, err
+}
+
+// resolve returns the workbooks to read, with their years, in year order,
+// and the local ones that upstream workbooks supersede. Two local
+// workbooks of one year, or two upstream ones, are an error: which one is
+// meant cannot be told.
+func (s *ECSchengen) resolve() ([]Input, []ECSuperseded, error) {
+	var local []Input
+	if s.cfg.Path != "" {
+		paths, err := listFiles(s.cfg.Path, ".xlsx", ".xls")
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, p := range paths {
+			if err := checkFileName(p); err != nil {
+				return nil, nil, fmt.Errorf("ec_schengen_consulates: %w", err)
+			}
+			y, err := YearFromFileName(p)
+			if err != nil {
+				return nil, nil, err
+			}
+			local = append(local, Input{Path: p, Year: y})
+		}
+	}
+	upstream := map[int]string{}
+	for _, f := range s.cfg.Files {
+		if f.Year < 2000 || f.Year > 2099 {
+			return nil, nil, fmt.Errorf("ec_schengen_consulates file %s: year %d is not a 20xx year", f.Path, f.Year)
+		}
+		if !f.Upstream {
+			local = append(local, Input{Path: f.Path, Year: f.Year})
+			continue
+		}
+		if prev, ok := upstream[f.Year]; ok {
+			return nil, nil, fmt.Errorf("ec_schengen_consulates: two workbooks of %d from the Commission: %s and %s", f.Year, prev, f.Path)
+		}
+		upstream[f.Year] = f.Path
+	}
+	if len(local) == 0 && len(upstream) == 0 {
+		return nil, nil, fmt.Errorf("ec_schengen_consulates: no workbooks configured (set path or files)")
+	}
+	byYear := map[int]string{}
+	var out []Input
+	var sup []ECSuperseded
+	for _, in := range local {
+		if prev, ok := byYear[in.Year]; ok {
+			return nil, nil, fmt.Errorf("ec_schengen_consulates: two workbooks for %d: %s and %s", in.Year, prev, in.Path)
+		}
+		byYear[in.Year] = in.Path
+		if up, ok := upstream[in.Year]; ok {
+			sup = append(sup, ECSuperseded{Year: in.Year, Local: in.Path, Upstream: up})
+			continue
+		}
+		out = append(out, in)
+	}
+	for y, p := range upstream {
+		out = append(out, Input{Path: p, Year: y})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Year < out[j].Year })
+	sort.Slice(sup, func(i, j int) bool { return sup[i].Year < sup[j].Year })
+	return out, sup, nil
 }
 
 // workbooks is Inputs without the reference files.

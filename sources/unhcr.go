@@ -55,7 +55,8 @@ CREATE TABLE raw_unhcr_footnotes (
 );
 DROP TABLE IF EXISTS raw_unhcr_files;
 CREATE TABLE raw_unhcr_files (
-  file VARCHAR, layout VARCHAR, date_extracted TIMESTAMP
+  file VARCHAR, layout VARCHAR, date_extracted TIMESTAMP,
+  input_path VARCHAR, retrieved_at TIMESTAMP
 );
 DROP TABLE IF EXISTS raw_unhcr_releases;
 CREATE TABLE raw_unhcr_releases (
@@ -76,6 +77,12 @@ type UNHCRConfig struct {
 	// which UNHCR release its figures come from: what a file does not say
 	// itself. Empty means none is known beyond the exports' preambles.
 	Releases string `mapstructure:"releases"`
+	// Calendar is UNHCR's release calendar
+	// (data/reference/unhcr_release_calendar.csv, see ReadUNHCRCalendar):
+	// the dated releases that say, by the day an API page was retrieved,
+	// how far its figures run, and so whether its latest year covers
+	// January-June only. Required when API pages are loaded.
+	Calendar string `mapstructure:"calendar"`
 	// API fetches pages from the UNHCR population API. Its zero value
 	// (no URL) keeps the source offline.
 	API UNHCRAPIConfig `mapstructure:"api"`
@@ -168,6 +175,18 @@ func (s *unhcrSource) Inputs(ctx context.Context) ([]Input, error) {
 		}
 		inputs = append(inputs, Input{Path: s.cfg.Releases})
 	}
+	if s.cfg.Calendar != "" {
+		if err := checkFileName(s.cfg.Calendar); err != nil {
+			return nil, fmt.Errorf("unhcr: calendar: %w", err)
+		}
+		if seen[filepath.Clean(s.cfg.Calendar)] || filepath.Clean(s.cfg.Calendar) == filepath.Clean(s.cfg.Releases) {
+			return nil, fmt.Errorf("unhcr: release calendar %s is also listed in paths or as the releases file", s.cfg.Calendar)
+		}
+		if _, err := os.Stat(s.cfg.Calendar); err != nil {
+			return nil, fmt.Errorf("unhcr: calendar: %w", err)
+		}
+		inputs = append(inputs, Input{Path: s.cfg.Calendar})
+	}
 	for _, p := range s.cfg.APIPages {
 		inputs = append(inputs, Input{Path: p.Path})
 	}
@@ -218,6 +237,21 @@ func (a UNHCRAPIConfig) validate() error {
 			return fmt.Errorf("unhcr: api.params: %q is set by the client; use api.limit for the page size", k)
 		}
 	}
+	// Two traps of the API (docs/LIVE_SOURCES.md, UNHCR): with
+	// coo_all/coa_all it returns the whole matrix, ignoring a coo/coa
+	// filter; and without cf_type=ISO it reads coo/coa as UNHCR's own codes,
+	// so that an ISO code such as DEU (Germany is GFR) silently matches
+	// nothing, or another country (ARE is Egypt).
+	for _, dim := range []string{"coo", "coa"} {
+		_, all := a.Params[dim+"_all"]
+		filter, filtered := a.Params[dim]
+		if all && filtered {
+			return fmt.Errorf("unhcr: api.params: %s_all and %s (%q) together: the API then ignores the %s filter and returns every country; keep one of the two", dim, dim, filter, dim)
+		}
+		if filtered && a.Params["cf_type"] != "ISO" {
+			return fmt.Errorf("unhcr: api.params: %s (%q) without cf_type: ISO: the API reads %s as UNHCR's own country codes (Germany is GFR, ARE is Egypt), so ISO codes match nothing or another country; set cf_type: ISO and give ISO alpha-3 codes", dim, filter, dim)
+		}
+	}
 	if a.Timeout < 0 || a.Retries < 0 || a.Limit < 0 {
 		return fmt.Errorf("unhcr: api.timeout, api.retries and api.limit must not be negative")
 	}
@@ -226,37 +260,57 @@ func (a UNHCRAPIConfig) validate() error {
 
 // Load implements Source. It recreates raw_unhcr_asylum_applications,
 // raw_unhcr_asylum_decisions, raw_unhcr_footnotes, raw_unhcr_files (each
-// data file's layout and extraction date) and raw_unhcr_releases (the
-// releases file), loads every input file, then every fetched API page. An
-// unsupported file or a malformed value stops the load with an error naming
-// the file (or URL), line (or item) and column. With api.url set, the pages
-// must have been fetched (FetchUNHCRAPI): Load itself never goes to the
-// network.
+// data file's layout and extraction date, and for an API page when it was
+// retrieved), raw_unhcr_releases (the releases file) and
+// raw_unhcr_release_calendar (the release calendar), loads every input
+// file, then every fetched API page. An unsupported file or a malformed
+// value stops the load with an error naming the file (or URL), line (or
+// item) and column. With api.url set, the pages must have been fetched
+// (FetchUNHCRAPI): Load itself never goes to the network. Fetched pages
+// need the release calendar, and must have been retrieved after its first
+// release: without it, the API's latest year, which covers January-June
+// after a mid-year release and says nothing of it, would be taken as whole.
 func (s *unhcrSource) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 	var st Stats
 	inputs, err := s.Inputs(ctx)
 	if err != nil {
 		return st, err
 	}
-	if _, err := conn.ExecContext(ctx, unhcrDDL); err != nil {
+	if _, err := conn.ExecContext(ctx, unhcrDDL+unhcrCalendarDDL); err != nil {
 		return st, fmt.Errorf("unhcr: create raw tables: %w", err)
 	}
-	for _, t := range []string{unhcrApplicationsTable, unhcrDecisionsTable, unhcrFootnotesTable, unhcrFilesTable, unhcrReleasesTable} {
+	for _, t := range []string{unhcrApplicationsTable, unhcrDecisionsTable, unhcrFootnotesTable, unhcrFilesTable, unhcrReleasesTable, unhcrCalendarTable} {
 		st.add(t, 0)
 	}
-	pages := map[string]string{} // stored copy -> URL
+	pages := map[string]UNHCRAPIPage{} // by stored copy
 	for _, p := range s.cfg.APIPages {
-		pages[p.Path] = p.URL
+		pages[p.Path] = p
 	}
 	if s.cfg.API.URL != "" && len(s.cfg.APIPages) == 0 {
 		return st, fmt.Errorf("unhcr: api.url is set but no API page was fetched; the pages are fetched before the load (sources.FetchUNHCRAPI)")
 	}
+	var calendar []UNHCRRelease
+	if s.cfg.Calendar != "" {
+		if calendar, err = ReadUNHCRCalendar(s.cfg.Calendar); err != nil {
+			return st, err
+		}
+	}
+	if len(s.cfg.APIPages) > 0 {
+		if s.cfg.Calendar == "" {
+			return st, fmt.Errorf("unhcr: %d API pages were fetched but no release calendar is configured (sources.unhcr.calendar, such as data/reference/unhcr_release_calendar.csv); without it the API's latest year, January-June after a mid-year release, would be published as a whole year", len(s.cfg.APIPages))
+		}
+		if err := checkUNHCRRetrieval(s.cfg.Calendar, calendar, s.cfg.APIPages); err != nil {
+			return st, err
+		}
+	}
 	for _, in := range inputs {
 		var err error
-		if pageURL, ok := pages[in.Path]; ok {
-			err = s.loadPage(ctx, conn, in.Path, pageURL, &st)
+		if page, ok := pages[in.Path]; ok {
+			err = s.loadPage(ctx, conn, page, &st)
 		} else if s.cfg.Releases != "" && in.Path == s.cfg.Releases {
 			err = loadUNHCRReleases(ctx, conn, in.Path, &st)
+		} else if s.cfg.Calendar != "" && in.Path == s.cfg.Calendar {
+			err = loadUNHCRCalendar(ctx, conn, in.Path, calendar, &st)
 		} else {
 			err = s.loadFile(ctx, conn, in.Path, &st)
 		}
@@ -267,10 +321,15 @@ func (s *unhcrSource) Load(ctx context.Context, conn *sql.Conn) (Stats, error) {
 	return st, nil
 }
 
-// loadPage loads the stored copy at path of the API page at pageURL.
-func (s *unhcrSource) loadPage(ctx context.Context, conn *sql.Conn, path, pageURL string, st *Stats) error {
-	p, err := readUNHCRPage(path, pageURL)
+// loadPage loads the stored copy of a fetched API page, noting when it was
+// retrieved: the release calendar says from this how far its figures run
+// (sql/016_unhcr_input_releases.sql).
+func (s *unhcrSource) loadPage(ctx context.Context, conn *sql.Conn, page UNHCRAPIPage, st *Stats) error {
+	p, err := readUNHCRPage(page.Path, page.URL)
 	if err != nil {
+		return err
+	}
+	if err := recordUNHCRFile(ctx, conn, unhcrFileRecord{file: page.URL, input: page.Path, layout: "api_page", retrieved: page.RetrievedAt}, st); err != nil {
 		return err
 	}
 	return appendUNHCRPage(ctx, conn, p, st)
@@ -301,7 +360,7 @@ func (s *unhcrSource) loadFile(ctx context.Context, conn *sql.Conn, path string,
 		if err != nil {
 			return err
 		}
-		if err := recordUNHCRFile(ctx, conn, path, "api_page", time.Time{}, st); err != nil {
+		if err := recordUNHCRFile(ctx, conn, unhcrFileRecord{file: path, input: path, layout: "api_page"}, st); err != nil {
 			return err
 		}
 		return appendUNHCRPage(ctx, conn, p, st)
@@ -336,24 +395,39 @@ func (s *unhcrSource) loadFile(ctx context.Context, conn *sql.Conn, path string,
 	if _, err := io.Copy(io.Discard, lines); err != nil {
 		return fmt.Errorf("unhcr: read %s: %w", path, err)
 	}
-	return recordUNHCRFile(ctx, conn, path, u.layout, u.extracted, st)
+	return recordUNHCRFile(ctx, conn, unhcrFileRecord{file: path, input: path, layout: u.layout, extracted: u.extracted}, st)
+}
+
+// unhcrFileRecord is a line of raw_unhcr_files.
+type unhcrFileRecord struct {
+	// file names the file in rows and errors: its path, or the page's
+	// address; input is the input's path (the stored copy of a page).
+	file, input string
+	layout      string
+	// extracted is an export's extraction date; retrieved is when an API
+	// page was retrieved. Zero when not known.
+	extracted, retrieved time.Time
 }
 
 // recordUNHCRFile notes what kind of table a file is and, for exports with
-// a preamble, when it was extracted: the release of its figures is worked
-// out from this, the SHA-256 of the file's content (the pipeline's inputs
-// table) and the releases file in SQL (unhcr_input_releases).
-func recordUNHCRFile(ctx context.Context, conn *sql.Conn, file, layout string, extracted time.Time, st *Stats) error {
-	var ts driver.Value
-	if !extracted.IsZero() {
-		ts = extracted
+// a preamble, when it was extracted, or for API pages when they were
+// retrieved: the release of its figures is worked out from this, the
+// SHA-256 of the file's content (the pipeline's inputs table), the
+// releases file and the release calendar in SQL (unhcr_input_releases).
+func recordUNHCRFile(ctx context.Context, conn *sql.Conn, r unhcrFileRecord, st *Stats) error {
+	var extracted, retrieved driver.Value
+	if !r.extracted.IsZero() {
+		extracted = r.extracted
+	}
+	if !r.retrieved.IsZero() {
+		retrieved = r.retrieved.UTC()
 	}
 	n, err := appendRows(ctx, conn, unhcrFilesTable, func(add func(vals ...driver.Value) error) error {
-		return add(file, layout, ts)
+		return add(r.file, r.layout, extracted, r.input, retrieved)
 	})
 	st.add(unhcrFilesTable, n)
 	if err != nil {
-		return fmt.Errorf("unhcr: %s: %w", file, err)
+		return fmt.Errorf("unhcr: %s: %w", r.file, err)
 	}
 	return nil
 }

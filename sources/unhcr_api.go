@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/visastats/visastats/sources/redact"
@@ -230,28 +231,35 @@ func unhcrReadCapped(r io.Reader, max int64) ([]byte, error) {
 }
 
 // UNHCRAPIPage is one page of the UNHCR population API as fetched for a
-// run: where it came from and where its stored copy is.
+// run: where it came from, where its stored copy is and when it was
+// retrieved.
 type UNHCRAPIPage struct {
 	// URL is the page's address without credentials (redact.URL); rows
 	// and errors name the page by it.
 	URL string
 	// Path is the local copy of the page's body.
 	Path string
+	// RetrievedAt is when the page's body was retrieved from the API (for
+	// a stored page served again, when it was first retrieved). The API
+	// does not say which release it serves; the release calendar does, by
+	// this time (UNHCRConfig.Calendar).
+	RetrievedAt time.Time
 }
 
 // FetchPage gets one page of a remote API and returns the path of a local
-// copy of its body. name identifies the page among the source's inputs
-// and is a plain file name; rawURL is the address to ask, credentials
-// included. Package pipeline provides the implementation: it keeps every
-// page in the snapshot store and, offline, returns the stored page without
-// asking. Errors name the page by its redacted address.
-type FetchPage func(ctx context.Context, name, rawURL string) (string, error)
+// copy of its body and when that body was retrieved. name identifies the
+// page among the source's inputs and is a plain file name; rawURL is the
+// address to ask, credentials included. Package pipeline provides the
+// implementation: it keeps every page in the snapshot store and, offline,
+// returns the stored page and its retrieval time without asking. Errors
+// name the page by its redacted address.
+type FetchPage func(ctx context.Context, name, rawURL string) (path string, retrievedAt time.Time, err error)
 
 // FetchUNHCRAPI follows the pages of every dataset of cfg, from page 1 to
 // the maxPages the API reports, fetching each through fetch, and returns
 // them in order for UNHCRConfig.APIPages. A page that is not a UNHCR API
 // page, or answers with another page number, stops it with an error naming
-// the page.
+// the page, as does a fetch that does not say when the page was retrieved.
 func FetchUNHCRAPI(ctx context.Context, cfg UNHCRAPIConfig, fetch FetchPage) ([]UNHCRAPIPage, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -285,9 +293,12 @@ func FetchUNHCRAPI(ctx context.Context, cfg UNHCRAPIConfig, fetch FetchPage) ([]
 			// Rows, errors and stored names carry the page's address
 			// without the credentials a configured URL may carry.
 			shown := redact.URL(rawURL)
-			path, err := fetch(ctx, unhcrPageName(dataset, shown), rawURL)
+			path, retrieved, err := fetch(ctx, unhcrPageName(dataset, shown), rawURL)
 			if err != nil {
 				return pages, err
+			}
+			if retrieved.IsZero() {
+				return pages, fmt.Errorf("unhcr: %s: the fetch did not say when the page was retrieved; the release calendar labels the page's years by it", shown)
 			}
 			p, err := readUNHCRPage(path, shown)
 			if err != nil {
@@ -296,7 +307,7 @@ func FetchUNHCRAPI(ctx context.Context, cfg UNHCRAPIConfig, fetch FetchPage) ([]
 			if p.page != 0 && p.page != page {
 				return pages, fmt.Errorf("unhcr: %s: asked for page %d, the API answered with page %d", shown, page, p.page)
 			}
-			pages = append(pages, UNHCRAPIPage{URL: shown, Path: path})
+			pages = append(pages, UNHCRAPIPage{URL: shown, Path: path, RetrievedAt: retrieved})
 			if page >= p.maxPages || len(p.applications)+len(p.decisions) == 0 {
 				break
 			}
@@ -353,4 +364,47 @@ func unhcrStart(data []byte) string {
 		t = t[:40]
 	}
 	return string(t)
+}
+
+// UNHCRAPISignature reads a saved page of the population API asked with
+// limit=1 and returns what identifies the data behind it: the number of
+// rows (maxPages, at one row a page) and the totals the API sums over all
+// of them. A revision anywhere in a dataset changes the totals (or the
+// row count) unless it moves counts between rows, so two equal signatures
+// mean, short of that, the same data; a nightly run pages through the
+// whole dataset only when the signature moved, and now and then anyway.
+func UNHCRAPISignature(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("unhcr: %w", err)
+	}
+	defer f.Close()
+	data, err := unhcrReadCapped(f, unhcrMaxBody)
+	if err != nil {
+		return "", fmt.Errorf("unhcr: read %s: %w", path, err)
+	}
+	var raw struct {
+		MaxPages json.RawMessage `json:"maxPages"`
+		Total    json.RawMessage `json:"total"`
+	}
+	if !unhcrLooksLikeJSON(data) {
+		return "", fmt.Errorf("unhcr: %s: not a UNHCR API page: body is not a JSON object (starts %q)", path, unhcrStart(data))
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return "", fmt.Errorf("unhcr: %s: not a UNHCR API page: %w", path, err)
+	}
+	rows, err := unhcrPageNumber(raw.MaxPages)
+	if err != nil {
+		return "", &LocatedError{File: path, Column: "maxPages", Value: string(raw.MaxPages), Err: err}
+	}
+	// The totals as the API wrote them, compacted: an object or (as one
+	// client reads it) an array; whatever the shape, equal bytes are
+	// equal totals.
+	var total bytes.Buffer
+	if len(raw.Total) > 0 {
+		if err := json.Compact(&total, raw.Total); err != nil {
+			return "", &LocatedError{File: path, Column: "total", Value: string(raw.Total), Err: err}
+		}
+	}
+	return fmt.Sprintf("rows=%d total=%s", rows, total.String()), nil
 }

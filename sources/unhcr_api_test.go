@@ -17,8 +17,11 @@ import (
 	"github.com/visastats/visastats/sources/unhcrtest"
 )
 
+// unhcrCalendar is the shipped release calendar.
+const unhcrCalendar = "../data/reference/unhcr_release_calendar.csv"
+
 func unhcrAPIConfig(url string) UNHCRConfig {
-	return UNHCRConfig{API: UNHCRAPIConfig{
+	return UNHCRConfig{Calendar: unhcrCalendar, API: UNHCRAPIConfig{
 		URL:      url + "/population/v1/",
 		Datasets: []string{"asylum-decisions"},
 		Params:   map[string]string{"coo_iso": "DZA"},
@@ -28,33 +31,34 @@ func unhcrAPIConfig(url string) UNHCRConfig {
 }
 
 // httpPages is a FetchPage for tests: one plain GET per page, the body
-// saved under dir. The real one, with retries, timeouts and snapshots, is
-// package pipeline's and is tested there against the same server.
+// saved under dir, retrieved now. The real one, with retries, timeouts and
+// snapshots, is package pipeline's and is tested there against the same
+// server.
 func httpPages(t *testing.T, c *http.Client) FetchPage {
 	t.Helper()
 	dir := t.TempDir()
-	return func(ctx context.Context, name, rawURL string) (string, error) {
+	return func(ctx context.Context, name, rawURL string) (string, time.Time, error) {
 		if filepath.Base(name) != name || strings.HasPrefix(name, ".") {
 			t.Errorf("page name %q is not a plain file name", name)
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 		if err != nil {
-			return "", err
+			return "", time.Time{}, err
 		}
 		resp, err := c.Do(req)
 		if err != nil {
-			return "", err
+			return "", time.Time{}, err
 		}
 		defer resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			return "", fmt.Errorf("GET %s: %s", redact.URL(rawURL), resp.Status)
+			return "", time.Time{}, fmt.Errorf("GET %s: %s", redact.URL(rawURL), resp.Status)
 		}
 		body, err := io.ReadAll(resp.Body)
 		if err != nil {
-			return "", err
+			return "", time.Time{}, err
 		}
 		p := filepath.Join(dir, name)
-		return p, os.WriteFile(p, body, 0o644)
+		return p, time.Now(), os.WriteFile(p, body, 0o644)
 	}
 }
 
@@ -142,8 +146,8 @@ func TestUNHCRAPIRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(in) != 11 || in[10].Path != pages[10].Path {
-		t.Errorf("inputs = %v, want the 11 stored pages", in)
+	if len(in) != 12 || in[0].Path != unhcrCalendar || in[11].Path != pages[10].Path {
+		t.Errorf("inputs = %v, want the release calendar and the 11 stored pages", in)
 	}
 	var file string
 	var line int64
@@ -199,6 +203,16 @@ func TestUNHCRAPIConfig(t *testing.T) {
 		{"not a URL", UNHCRAPIConfig{URL: "api.unhcr.org", Datasets: []string{"asylum-decisions"}}, "is not an http(s) URL"},
 		{"page in params", UNHCRAPIConfig{URL: "https://api.unhcr.org/population/v1/", Datasets: []string{"asylum-decisions"}, Params: map[string]string{"page": "2"}}, `"page" is set by the client`},
 		{"negative retries", UNHCRAPIConfig{URL: "https://api.unhcr.org/population/v1/", Datasets: []string{"asylum-decisions"}, Retries: -1}, "must not be negative"},
+		// The nightly configuration: every origin and asylum country.
+		{"all countries by ISO code", unhcrParams(map[string]string{"cf_type": "ISO", "coo_all": "true", "coa_all": "true", "yearFrom": "1950"}), ""},
+		{"origins by ISO code", unhcrParams(map[string]string{"cf_type": "ISO", "coo": "RUS,AFG", "coa_all": "true"}), ""},
+		{"coo_all overrides coo", unhcrParams(map[string]string{"cf_type": "ISO", "coo": "RUS", "coo_all": "true"}),
+			`coo_all and coo ("RUS") together: the API then ignores the coo filter`},
+		{"coa_all overrides coa", unhcrParams(map[string]string{"cf_type": "ISO", "coa": "DEU", "coa_all": "true"}),
+			`coa_all and coa ("DEU") together`},
+		{"coa as ISO without cf_type", unhcrParams(map[string]string{"coa": "DEU"}),
+			`coa ("DEU") without cf_type: ISO: the API reads coa as UNHCR's own country codes`},
+		{"coo with cf_type in lower case", unhcrParams(map[string]string{"cf_type": "iso", "coo": "RUS"}), `coo ("RUS") without cf_type: ISO`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := NewUNHCR(UNHCRConfig{API: tc.api}).Inputs(context.Background())
@@ -227,7 +241,7 @@ func TestUNHCRAPIKeepsCredentialsOut(t *testing.T) {
 	cfg.API.Params = map[string]string{"coo_iso": "DZA", "access_token": token}
 	var names []string
 	fetch := httpPages(t, hs.Client())
-	record := func(ctx context.Context, name, rawURL string) (string, error) {
+	record := func(ctx context.Context, name, rawURL string) (string, time.Time, error) {
 		names = append(names, name)
 		return fetch(ctx, name, rawURL)
 	}
@@ -270,4 +284,9 @@ func TestUNHCRAPIKeepsCredentialsOut(t *testing.T) {
 	if rows == 0 || leaked > 0 {
 		t.Errorf("%d of %d rows name a secret in their file column", leaked, rows)
 	}
+}
+
+// unhcrParams is an API configuration of the asylum decisions with params.
+func unhcrParams(params map[string]string) UNHCRAPIConfig {
+	return UNHCRAPIConfig{URL: "https://api.unhcr.org/population/v1/", Datasets: []string{"asylum-decisions"}, Params: params}
 }

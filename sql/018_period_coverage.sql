@@ -3,22 +3,22 @@
 --          a UNHCR input whose release runs to a day before 31 December (a
 --          mid-year release: data_through 30 June) covers that year from
 --          January to that month (unhcr_input_releases, from the releases
---          file or an export's extraction date); and any input of any source
+--          file, the release calendar for an API page, or an export's
+--          extraction date); and any input of any source
 --          can be stated to cover part of a year in the curated file
 --          data/curated/period_coverage.csv, keyed by the input's SHA-256
 --          (coverage_statements matches them to the inputs). A period not
 --          listed is complete as published.
--- Inputs:  coverage_statements, unhcr_input_releases, inputs.
+-- Inputs:  coverage_statements, unhcr_input_releases.
 -- Grain:   one row per input (release) and year.
 CREATE OR REPLACE TABLE period_coverage AS
 WITH stated AS (
     SELECT sha256, source, path, year, first_month, last_month, known_from
     FROM coverage_statements
     UNION ALL
-    SELECT i.sha256, 'unhcr', i.path, year(r.data_through), 1, m.last_month,
+    SELECT r.sha256, 'unhcr', r.input_path, year(r.data_through), 1, m.last_month,
            r.release || ': its figures run to ' || strftime(r.data_through, '%Y-%m-%d') || ' (' || r.known_from || ')'
     FROM unhcr_input_releases r
-    JOIN inputs i ON i.source = 'unhcr' AND i.path = r.file
     -- The last whole month covered: a release that runs to a day before the
     -- end of a month does not cover that month.
     CROSS JOIN LATERAL (

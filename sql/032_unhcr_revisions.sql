@@ -8,7 +8,7 @@
 --          a half year completed: older_period says so ("2023 (Jan-Jun)",
 --          against "2023 (Jan-Dec)" for a whole year)
 --          and kind is "partial period completed" instead of "revision".
--- Inputs:  unhcr_input_cells, unhcr_input_releases, inputs, period_coverage.
+-- Inputs:  unhcr_input_cells, unhcr_input_releases, period_coverage.
 -- Grain:   one row per dataset, indicator, asylum_country, origin, year and
 --          older_file.
 CREATE OR REPLACE TABLE unhcr_revisions AS
@@ -35,7 +35,6 @@ JOIN unhcr_input_releases u ON u.file = o.newest_file
 LEFT JOIN unhcr_input_cells n
        ON n.file = o.newest_file AND n.dataset = o.dataset AND n.indicator = o.indicator
       AND n.reporter = o.reporter AND n.partner = o.partner AND n.year = o.year
-JOIN inputs i ON i.source = 'unhcr' AND i.path = o.file
-LEFT JOIN period_coverage pc ON pc.release = left(i.sha256, 12) AND pc.year = o.year
+LEFT JOIN period_coverage pc ON pc.release = left(o.sha256, 12) AND pc.year = o.year
 WHERE o.cell_rank > 1
   AND o.value IS DISTINCT FROM n.value;
