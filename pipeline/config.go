@@ -31,7 +31,7 @@ type Config struct {
 	// data (Eurostat's API, UNHCR's API, the Commission's landing page);
 	// empty asks nobody (config.yaml).
 	Upstream upstream.Config `mapstructure:"upstream"`
-	HTTP  HTTPConfig   `mapstructure:"http"`
+	HTTP     HTTPConfig      `mapstructure:"http"`
 	// Snapshots is where every input is kept, content-addressed, with its
 	// provenance; "" means <output.dir>/snapshots.
 	Snapshots string `mapstructure:"snapshots"`
@@ -108,6 +108,11 @@ func (c Config) SourceConfig() sources.Config {
 	ec, unhcr, rumfa, claims := c.Sources.ECSchengen, c.Sources.UNHCR, c.Sources.RUMFA, c.Sources.Claims
 	if ec.Layouts == "" {
 		ec.Layouts = c.Sources.Reference.Dir
+	}
+	// UNHCR's API does not say when its latest year is a half year; its
+	// release calendar, beside the country reference, does.
+	if unhcr.Calendar == "" && (unhcr.API.URL != "" || c.Upstream.UNHCR.BaseURL != "") {
+		unhcr.Calendar = filepath.Join(c.Sources.Reference.Dir, "unhcr_release_calendar.csv")
 	}
 	eurostat.Limits, ec.Limits, unhcr.Limits, rumfa.Limits, claims.Limits = c.Limits, c.Limits, c.Limits, c.Limits, c.Limits
 	return sources.Config{
@@ -295,7 +300,7 @@ func (c Config) Validate() error {
 }
 
 // pathKeys are the configuration keys that name files or folders.
-var pathKeys = map[string]bool{"database": true, "dir": true, "path": true, "paths": true, "code_lists": true, "snapshots": true, "releases": true}
+var pathKeys = map[string]bool{"database": true, "dir": true, "path": true, "paths": true, "code_lists": true, "snapshots": true, "releases": true, "calendar": true}
 
 // resolvePaths makes every relative path of the configuration (keys in
 // pathKeys, from the file or the environment) relative to base, the

@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -133,7 +135,7 @@ func fetchInputs(ctx context.Context, cfg Config, opts RunOptions, store *snapsh
 		if err != nil {
 			return sc, f.reports, fmt.Errorf("fetch %s: %w", snapshot.RedactURL(e.URL), err)
 		}
-		local, err := f.fetch(ctx, f.files, e.Source, name, e.URL, kind)
+		local, _, err := f.fetch(ctx, f.files, e.Source, name, e.URL, kind)
 		if err != nil {
 			return sc, f.reports, err
 		}
@@ -143,13 +145,152 @@ func fetchInputs(ctx context.Context, cfg Config, opts RunOptions, store *snapsh
 	}
 	pub := &upstream.Client{HTTP: client, Store: store, Fetcher: files, Log: log, Offline: opts.Offline,
 		Progress: downloadProgress(opts.Terminal, log, time.Now), Sleep: opts.Sleep}
-	_ = pub // UPSTREAM-PENDING
-	sc.UNHCR.APIPages, err = sources.FetchUNHCRAPI(ctx, sc.UNHCR.API, f.unhcrPage)
-	if err != nil && up.UNHCR.BaseURL != "" {
+	if up.Eurostat.BaseURL != "" {
+		got, err := pub.Eurostat(ctx, up.Eurostat)
+		if err != nil {
+			return sc, f.reports, fmt.Errorf("Eurostat (%s): %w", snapshot.RedactURL(up.Eurostat.BaseURL), err)
+		}
+		for _, g := range got {
+			local, err := f.took(g)
+			if err != nil {
+				return sc, f.reports, err
+			}
+			sc.Eurostat.Paths = append(sc.Eurostat.Paths, local)
+		}
+	}
+	if up.ECSchengen.PageURL != "" {
+		got, err := pub.ECSchengen(ctx, up.ECSchengen)
+		if err != nil {
+			return sc, f.reports, fmt.Errorf("European Commission (%s): %w", snapshot.RedactURL(up.ECSchengen.PageURL), err)
+		}
+		for _, g := range got {
+			local, err := f.took(g)
+			if err != nil {
+				return sc, f.reports, err
+			}
+			sc.ECSchengen.Files = append(sc.ECSchengen.Files, sources.ECSchengenFile{Path: local, Year: g.Year, Upstream: true})
+		}
+		// A year shipped in data/ is read from the publisher's current
+		// file instead: say which, in the log and in run.json.
+		sup, err := sources.NewECSchengen(sc.ECSchengen, sc.UpstreamIssues).Superseded(ctx)
+		if err != nil {
+			return sc, f.reports, err
+		}
+		for _, s := range sup {
+			f.log.Info("the Commission's current workbook replaces the local one", "year", s.Year, "file", s.Local, "upstream", filepath.Base(s.Upstream))
+			for i := range f.reports {
+				if r := &f.reports[i]; r.Source == "ec_schengen_consulates" && r.Name == filepath.Base(s.Upstream) {
+					r.Note = strings.TrimPrefix(r.Note+"; ", "; ") + fmt.Sprintf("read instead of the local %s for %d", filepath.Base(s.Local), s.Year)
+				}
+			}
+		}
+	}
+	if up.UNHCR.BaseURL == "" {
+		sc.UNHCR.APIPages, err = sources.FetchUNHCRAPI(ctx, sc.UNHCR.API, f.unhcrPage)
+		return sc, f.reports, err
+	}
+	if sc.UNHCR.APIPages, err = f.unhcrUpstream(ctx, sc.UNHCR.API, up.UNHCR.FullEvery); err != nil {
 		err = fmt.Errorf("UNHCR (%s): %w", snapshot.RedactURL(up.UNHCR.BaseURL), err)
 	}
 	return sc, f.reports, err
 }
+
+// unhcrFullEvery is how often a nightly run pages through UNHCR's datasets
+// although their signatures did not move.
+const unhcrFullEvery = 7 * 24 * time.Hour
+
+// unhcrState is what a nightly run remembers of its last complete paging
+// through UNHCR's API, in <snapshots>/upstream/unhcr.json.
+type unhcrState struct {
+	// Signatures are the datasets' row counts and totals
+	// (sources.UNHCRAPISignature) when every page was downloaded, by
+	// dataset.
+	Signatures map[string]string `json:"signatures"`
+	// Downloaded is when every page was last downloaded.
+	Downloaded time.Time `json:"downloaded"`
+}
+
+// unhcrUpstream pages through UNHCR's API for a nightly run, cheaply when
+// it can: each dataset is first asked for one row (a snapshot of its own),
+// whose row count and totals are the dataset's signature. When every
+// signature is the one of the last complete download, less than every
+// (unhcrFullEvery when 0) ago, the pages held are the input again and
+// nothing else is asked; otherwise every page is downloaded and the
+// signatures are kept for the next night. Offline, the held pages are
+// read.
+func (f *inputFetcher) unhcrUpstream(ctx context.Context, api sources.UNHCRAPIConfig, every time.Duration) ([]sources.UNHCRAPIPage, error) {
+	if f.offline {
+		return sources.FetchUNHCRAPI(ctx, api, f.unhcrPage)
+	}
+	if every == 0 {
+		every = unhcrFullEvery
+	}
+	statePath := filepath.Join(f.store.Dir(), "upstream", "unhcr.json")
+	var held unhcrState
+	if b, err := os.ReadFile(statePath); err == nil {
+		if err := json.Unmarshal(b, &held); err != nil {
+			f.log.Warn("unreadable UNHCR state; downloading every page", "file", statePath, "error", err)
+			held = unhcrState{}
+		}
+	}
+	probe := api
+	probe.Limit = 1
+	sigs := map[string]string{}
+	for _, dataset := range api.Datasets {
+		probe.Datasets = []string{dataset}
+		var first string
+		// Page 1 at one row a page: the fetch stops after it, since a
+		// page's rows are checked against maxPages only once there are
+		// more pages than this one.
+		_, err := sources.FetchUNHCRAPI(ctx, probe, func(ctx context.Context, name, rawURL string) (string, time.Time, error) {
+			if first != "" {
+				return "", time.Time{}, errProbeDone
+			}
+			local, rec, err := f.fetch(ctx, f.pages, "unhcr", "probe_"+name, rawURL, snapshot.KindJSON)
+			first = local
+			return local, rec.RetrievedAt, err
+		})
+		if err != nil && !errors.Is(err, errProbeDone) {
+			return nil, err
+		}
+		sig, err := sources.UNHCRAPISignature(first)
+		if err != nil {
+			return nil, err
+		}
+		sigs[dataset] = sig
+	}
+	age := time.Since(held.Downloaded)
+	same := len(held.Signatures) == len(sigs) && age < every
+	for d, s := range sigs {
+		same = same && held.Signatures[d] == s
+	}
+	if same {
+		f.reuse = true
+		n := len(f.reports)
+		pages, err := sources.FetchUNHCRAPI(ctx, api, f.unhcrPage)
+		f.reuse = false
+		if err == nil {
+			f.log.Info("UNHCR's datasets have the row counts and totals of the pages held; not downloaded again", "datasets", len(sigs), "held", age.Round(time.Minute), "full_every", every)
+			return pages, nil
+		}
+		f.log.Warn("the pages held cannot be read again; downloading every page", "error", err)
+		f.reports = f.reports[:n]
+	}
+	pages, err := sources.FetchUNHCRAPI(ctx, api, f.unhcrPage)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(statePath), 0o755); err != nil {
+		return nil, fmt.Errorf("keep UNHCR state: %w", err)
+	}
+	if err := release.WriteJSON(statePath, unhcrState{Signatures: sigs, Downloaded: time.Now().UTC()}); err != nil {
+		return nil, fmt.Errorf("keep UNHCR state: %w", err)
+	}
+	return pages, nil
+}
+
+// errProbeDone stops the paging of a probe after its first page.
+var errProbeDone = errors.New("probe done")
 
 // unhcrUpstreamAPI is the client configuration that pages through UNHCR's
 // API for a nightly run: every dataset of upstream, all years to this
@@ -198,35 +339,45 @@ type inputFetcher struct {
 	client       *http.Client
 	store        *snapshot.Store
 	offline      bool
-	log          *slog.Logger
-	reports      []release.Fetch
+	// reuse takes the last snapshot of each UNHCR page, as offline does,
+	// without asking: the datasets did not move since it was downloaded.
+	reuse   bool
+	log     *slog.Logger
+	reports []release.Fetch
 }
 
 // unhcrPage implements sources.FetchPage for the UNHCR API: every page is
-// a snapshot of its own.
-func (f *inputFetcher) unhcrPage(ctx context.Context, name, rawURL string) (string, error) {
-	return f.fetch(ctx, f.pages, "unhcr", name, rawURL, snapshot.KindJSON)
+// a snapshot of its own. Its retrieval time is its snapshot's: when the
+// body was received (a page found current, or taken offline, keeps the
+// time its bytes were first received), by which the release calendar
+// tells how far its figures run.
+func (f *inputFetcher) unhcrPage(ctx context.Context, name, rawURL string) (string, time.Time, error) {
+	local, rec, err := f.fetch(ctx, f.pages, "unhcr", name, rawURL, snapshot.KindJSON)
+	return local, rec.RetrievedAt, err
 }
 
 // fetch gets rawURL through fetcher as source/name (offline: the last
 // snapshot of source/name) and returns the path of its link in
-// <snapshots>/current.
-func (f *inputFetcher) fetch(ctx context.Context, fetcher *snapshot.Fetcher, source, name, rawURL string, kind snapshot.Kind) (string, error) {
+// <snapshots>/current and its snapshot record.
+func (f *inputFetcher) fetch(ctx context.Context, fetcher *snapshot.Fetcher, source, name, rawURL string, kind snapshot.Kind) (string, snapshot.Record, error) {
 	start := time.Now()
 	var rec snapshot.Record
 	rep := release.Fetch{Source: source, URL: snapshot.RedactURL(rawURL), Name: name, Offline: f.offline}
-	if f.offline {
+	if f.offline || f.reuse {
 		// The snapshot of this address: after a corrected URL, the old
 		// address's file is not the input any more.
 		var err error
 		rec, err = f.store.LatestFrom(source, name, rawURL)
 		if err != nil {
-			return "", fmt.Errorf("offline: no snapshot of %s (%s/%s) yet; run once without --offline: %w", rep.URL, source, name, err)
+			return "", rec, fmt.Errorf("offline: no snapshot of %s (%s/%s) yet; run once without --offline: %w", rep.URL, source, name, err)
+		}
+		if f.reuse {
+			rep.NotModified, rep.Note = true, "held: the dataset's row count and totals are those of the last download"
 		}
 	} else {
 		res, err := fetcher.Fetch(ctx, f.client, f.store, snapshot.FetchRequest{Source: source, Name: name, URL: rawURL, Expect: kind})
 		if err != nil {
-			return "", err
+			return "", rec, err
 		}
 		rec, rep.NotModified, rep.Attempts = res.Record, res.NotModified, res.Attempts
 	}
@@ -235,11 +386,11 @@ func (f *inputFetcher) fetch(ctx context.Context, fetcher *snapshot.Fetcher, sou
 	f.reports = append(f.reports, rep)
 	local, err := linkCurrent(f.store, source, name, rec.SHA256)
 	if err != nil {
-		return "", err
+		return "", rec, err
 	}
 	f.log.Info("fetch", "source", source, "file", name, "url", rep.URL, "not_modified", rep.NotModified,
 		"offline", f.offline, "sha256", rec.SHA256[:12], "duration", time.Since(start).Round(time.Millisecond))
-	return local, nil
+	return local, rec, nil
 }
 
 // linkCurrent makes <store>/current/<source>/<name> point at the object.

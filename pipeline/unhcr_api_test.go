@@ -35,7 +35,7 @@ func fetchAndLoadUNHCR(t *testing.T, api sources.UNHCRAPIConfig, client *http.Cl
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Sources: SourcesConfig{UNHCR: sources.UNHCRConfig{API: api}}}
+	cfg := Config{Sources: SourcesConfig{Reference: sources.ReferenceConfig{Dir: "../data/reference"}, UNHCR: sources.UNHCRConfig{API: api}}}
 	ctx := context.Background()
 	sc, reports, err := fetchInputs(ctx, cfg, RunOptions{HTTPClient: client, BackoffBase: backoff}, store, quietLog())
 	if err != nil {
