@@ -148,7 +148,7 @@ func fetchInputs(ctx context.Context, cfg Config, opts RunOptions, store *snapsh
 	if up.Eurostat.BaseURL != "" {
 		got, err := pub.Eurostat(ctx, up.Eurostat)
 		if err != nil {
-			return sc, f.reports, fmt.Errorf("Eurostat (%s): %w", snapshot.RedactURL(up.Eurostat.BaseURL), err)
+			return sc, f.reports, err // it names Eurostat, the dataset and the address
 		}
 		for _, g := range got {
 			local, err := f.took(g)
