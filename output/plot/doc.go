@@ -21,7 +21,7 @@
 //     page need distinct IDs.
 //   - WriteSVG writes the same drawing as a standalone .svg file, with an
 //     XML declaration and a width and height in points.
-//   - WritePNG writes a PNG 1280 pixels wide, for slides and for systems
+//   - WritePNG writes a PNG 640 pixels wide, for slides and for systems
 //     that take no SVG.
 //   - WriteCSV writes the numbers drawn (below).
 //   - Describe says in words what the chart shows: the latest value and its

@@ -466,8 +466,8 @@ func TestWritePNG(t *testing.T) {
 				t.Fatalf("PNG does not decode: %v", err)
 			}
 			bounds := img.Bounds()
-			if bounds.Dx() != 1280 || bounds.Dy() < 700 || bounds.Dy() > 1600 {
-				t.Errorf("PNG is %dx%d, want 1280 wide", bounds.Dx(), bounds.Dy())
+			if bounds.Dx() != 640 || bounds.Dy() < 350 || bounds.Dy() > 800 {
+				t.Errorf("PNG is %dx%d, want 640 wide", bounds.Dx(), bounds.Dy())
 			}
 			// The plot sits in the middle band of the image: look there for
 			// ink and for the series colour.

@@ -16,8 +16,9 @@ import (
 	"gonum.org/v1/plot/vg/vgimg"
 )
 
-// WritePNG writes c as a PNG image 1280 pixels wide (200 dpi), twice the
-// size of a 640 px column so that it stays sharp on high-density screens.
+// WritePNG writes c as a PNG image 640 pixels wide (100 dpi), a column's
+// width, for slides and systems that take no SVG; the SVG is the one that
+// stays sharp on high-density screens.
 func WritePNG(w io.Writer, c Chart) error {
 	cv, _, err := paint(c, newImageCanvas, true)
 	if err != nil {
