@@ -17,6 +17,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/visastats/visastats/output/plot"
 )
 
 // ExcelMaxRows is the number of rows a worksheet can hold, header included.
@@ -167,6 +169,9 @@ type WorkbookOptions struct {
 	Definitions DefinitionsPlacement
 	// Charts are written after the first table, before the others.
 	Charts []ChartSheet
+	// ChartGroups are sheets of several charts each (a country's profile
+	// charts), written after Charts.
+	ChartGroups []ChartsSheet
 	// Created is when the workbook's data were made (the release time),
 	// for its document properties; zero means now.
 	Created time.Time
@@ -359,6 +364,13 @@ func writeWorkbook(ctx context.Context, path string, about AboutSheet, sheets []
 			}
 			counts[c.Name] = n
 		}
+		for _, g := range opt.ChartGroups {
+			n, err := wb.writeChartGroup(g)
+			if err != nil {
+				return fmt.Errorf("workbook %s sheet %q: %w", path, g.Name, err)
+			}
+			counts[g.Name] = n
+		}
 		return nil
 	}
 	for i, sh := range sheets {
@@ -466,6 +478,17 @@ func validateWorkbook(sheets []TableSheet, opt WorkbookOptions) error {
 		}
 		if c.Query == nil {
 			errs = append(errs, fmt.Errorf("chart sheet %q: no query", c.Name))
+		}
+	}
+	for _, g := range opt.ChartGroups {
+		sheetName(g.Name)
+		if len(g.Charts) == 0 {
+			errs = append(errs, fmt.Errorf("chart sheet %q: no chart", g.Name))
+		}
+		for _, c := range g.Charts {
+			if err := plot.Validate(c); err != nil {
+				errs = append(errs, fmt.Errorf("chart sheet %q: %w", g.Name, err))
+			}
 		}
 	}
 	for _, sh := range sheets {

@@ -149,6 +149,7 @@ func fullConfig(dir string) Config {
 	cfg := configIn(dir, sources.ECSchengenConfig{Path: ecDir})
 	cfg.Sources.UNHCR.Paths = fullUNHCR
 	cfg.Output.Topics = []TopicConfig{{File: "russia.xlsx", Title: "visastats: Russia", Country: "RU"}}
+	cfg.Output.Profiles = ProfilesAll
 	cfg.DuckDB.Threads = 0 // one per core, as make run
 	return cfg
 }

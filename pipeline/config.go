@@ -66,7 +66,17 @@ type OutputConfig struct {
 	ObservationsLayout string `mapstructure:"observations_layout"`
 	// Topics are small workbooks about one country, besides the main one.
 	Topics []TopicConfig `mapstructure:"topics"`
+	// Profiles is "all" (the default: a page per country with its charts
+	// as SVG, PNG and CSV, in countries/) or "none" (a release without
+	// them: quicker, some 50-100 MB smaller).
+	Profiles string `mapstructure:"profiles"`
 }
+
+// Country profile settings.
+const (
+	ProfilesAll  = "all"
+	ProfilesNone = "none"
+)
 
 // Observations layouts.
 const (
@@ -225,6 +235,11 @@ func (c Config) Validate() error {
 	case "", LayoutFile, LayoutPartitioned:
 	default:
 		errs = append(errs, fmt.Errorf("output.observations_layout: %q is not file or partitioned", c.Output.ObservationsLayout))
+	}
+	switch c.Output.Profiles {
+	case "", ProfilesAll, ProfilesNone:
+	default:
+		errs = append(errs, fmt.Errorf("output.profiles: %q is not all or none", c.Output.Profiles))
 	}
 	seenTopic := map[string]bool{"visastats.xlsx": true}
 	for i, tp := range c.Output.Topics {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/visastats/visastats/output"
+	"github.com/visastats/visastats/output/profile"
 	"github.com/visastats/visastats/output/release"
 	vsources "github.com/visastats/visastats/sources"
 	vsql "github.com/visastats/visastats/sql"
@@ -120,9 +121,17 @@ func writeDataPackage(dir string, cat []vsql.Column, cfg OutputConfig, rep *Repo
 			pkg.Resources = append(pkg.Resources, res)
 		}
 	}
+	profiles, err := profileResources(dir, rep, sources)
+	if err != nil {
+		return err
+	}
+	pkg.Resources = append(pkg.Resources, profiles...)
 	// The other files of the release: the workbooks, the citation and the
 	// run report (written before this descriptor, so that it can be hashed).
 	for _, f := range rep.Files {
+		if release.IsProfileFile(f.Name) {
+			continue
+		}
 		var format, media string
 		switch strings.ToLower(filepath.Ext(f.Name)) {
 		case ".xlsx":
@@ -150,6 +159,131 @@ func writeDataPackage(dir string, cat []vsql.Column, cfg OutputConfig, rep *Repo
 		return err
 	}
 	return nil
+}
+
+// profileResources describes the country profiles of the release, when it
+// has them: each chart's CSV as a tabular resource whose title, description
+// (subtitle, unit, source, notes), source and field units are those on the
+// page beside the chart (read from the catalogue countries/charts.json);
+// the catalogue and the list of countries; and, as one resource each, the
+// profile pages, the SVG images and the PNG images (several files a
+// resource), so that datapackage.json covers every file without a
+// thousand resources for pictures.
+func profileResources(dir string, rep *Report, sources []output.Source) ([]output.Resource, error) {
+	listed := map[string]bool{}
+	var pages, svgs, pngs []string
+	for _, f := range rep.Files {
+		if !release.IsProfileFile(f.Name) {
+			continue
+		}
+		listed[f.Name] = true
+		switch {
+		case f.Name == release.ProfilesIndex || f.Name == release.ProfilesCatalogue:
+		case strings.HasSuffix(f.Name, ".html"):
+			pages = append(pages, f.Name)
+		case strings.HasSuffix(f.Name, release.ChartSVG):
+			svgs = append(svgs, f.Name)
+		case strings.HasSuffix(f.Name, release.ChartPNG):
+			pngs = append(pngs, f.Name)
+		}
+	}
+	if !listed[release.ProfilesIndex] {
+		return nil, nil
+	}
+	cat, err := profile.ReadCatalogue(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []output.Resource
+	for _, c := range cat.Charts {
+		if !listed[c.CSV] {
+			return nil, fmt.Errorf("data package: %s lists %s, which run.json does not", release.ProfilesCatalogue, c.CSV)
+		}
+		size, sum, err := vsources.FileDigest(filepath.Join(dir, filepath.FromSlash(c.CSV)))
+		if err != nil {
+			return nil, err
+		}
+		var fields []output.Field
+		for i, col := range c.Columns {
+			f := output.Field{Name: col, Type: "string"}
+			switch {
+			case i == 0:
+				f.Type = "year"
+			case i <= len(c.Series):
+				f.Type, f.Unit = "number", c.Unit
+			}
+			fields = append(fields, f)
+		}
+		desc := c.Subtitle
+		if desc != "" {
+			desc += ". "
+		}
+		desc += "Unit: " + c.Unit + ". Source: " + c.Source + "."
+		if len(c.Notes) > 0 {
+			desc += " Notes: " + strings.Join(c.Notes, " | ")
+		}
+		rows := int64(c.Rows)
+		out = append(out, output.Resource{
+			Name:        "chart-" + strings.ToLower(c.Country) + "-" + strings.ReplaceAll(c.Chart, "_", "-"),
+			Path:        output.ResourcePath{c.CSV},
+			Profile:     output.ProfileTabularDataResource,
+			Title:       c.Title,
+			Description: desc,
+			Format:      "csv",
+			Mediatype:   output.MediaTypeCSV,
+			Encoding:    "utf-8",
+			Bytes:       size,
+			Hash:        packageHash(sum),
+			Rows:        &rows,
+			Schema:      &output.TableSchema{Fields: fields, MissingValues: []string{""}},
+			Sources:     []output.Source{{Title: c.Source}},
+		})
+	}
+	for _, f := range []struct{ resource, path, format, media, title string }{
+		{"country-profiles-index", release.ProfilesIndex, "html", "text/html", "Country profiles: the list of countries"},
+		{"country-profiles-charts", release.ProfilesCatalogue, "json", "application/json", "Every chart of the country profiles: country, title, unit, source, notes and files"},
+	} {
+		r, err := fileResource(dir, f.path, f.format, f.media, f.title, sources)
+		if err != nil {
+			return nil, err
+		}
+		r.Name = f.resource
+		out = append(out, r)
+	}
+	for _, g := range []struct {
+		name, format, media, title string
+		paths                      []string
+	}{
+		{"country-profile-pages", "html", "text/html", "The country profiles, a page per country", pages},
+		{"country-profile-charts-svg", "svg", "image/svg+xml", "Every chart of the country profiles as SVG", svgs},
+		{"country-profile-charts-png", "png", "image/png", "Every chart of the country profiles as PNG", pngs},
+	} {
+		if len(g.paths) == 0 {
+			continue
+		}
+		r, err := filesResource(dir, g.name, g.format, g.media, g.title, g.paths)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// filesResource describes several files of one format as one resource,
+// with their bytes; like a partitioned table it has no hash (run.json
+// gives each file's SHA-256).
+func filesResource(dir, name, format, media, title string, paths []string) (output.Resource, error) {
+	var size int64
+	for _, p := range paths {
+		fi, err := os.Stat(filepath.Join(dir, filepath.FromSlash(p)))
+		if err != nil {
+			return output.Resource{}, fmt.Errorf("data package: %w", err)
+		}
+		size += fi.Size()
+	}
+	return output.Resource{Name: name, Path: output.ResourcePath(paths), Profile: output.ProfileDataResource, Title: title,
+		Format: format, Mediatype: media, Bytes: size}, nil
 }
 
 // fileResource describes a file of the release that is not a table.

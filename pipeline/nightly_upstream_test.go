@@ -67,6 +67,7 @@ func publishersConfig(t *testing.T, p *publishers, dir string) Config {
 	cfg.Database = filepath.Join(dir, "db", "visastats.duckdb")
 	cfg.Output.Dir = filepath.Join(dir, "out")
 	cfg.DuckDB.Threads = 1
+	cfg.Output.Profiles = ProfilesNone // the full build tests them
 	cfg.Sources.ECSchengen = sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ectest.File(t, "2024"), Year: 2024}}}
 	cfg = tinify(cfg)
 	cfg.Sources.UNHCR.Paths = nil

@@ -123,8 +123,9 @@ func selectTable(cat []vsql.Column, t publishedTable) string {
 }
 
 // writeRelease writes every published table as Parquet (and CSV for the
-// marts), the workbooks and CITATION.cff into dir, verifying each
-// Parquet file against its table, and records the files in rep.
+// marts), the country profiles, the workbooks and CITATION.cff into dir,
+// verifying each Parquet file against its table, and records the files in
+// rep.
 func writeRelease(ctx context.Context, db *sql.DB, conn *sql.Conn, dir string, cfg OutputConfig, rep *Report, log *slog.Logger) error {
 	cat, err := vsql.Catalogue()
 	if err != nil {
@@ -133,6 +134,11 @@ func writeRelease(ctx context.Context, db *sql.DB, conn *sql.Conn, dir string, c
 	e := exporter{db: db, conn: conn, dir: dir, cat: cat, rep: rep, log: log}
 	for _, t := range publishedTables {
 		if err := e.table(ctx, t, cfg.ObservationsLayout); err != nil {
+			return err
+		}
+	}
+	if cfg.Profiles != ProfilesNone {
+		if err := writeProfiles(ctx, conn, dir, rep, log); err != nil {
 			return err
 		}
 	}
@@ -293,7 +299,7 @@ func (wb workbookSpec) description() string {
 	if wb.country == "" {
 		return "The journalists' workbook: Contents, About (sources, licences, how to cite), Headlines, a chart, the tables people quote (the two UNHCR-Eurostat comparisons restricted to the EU and its member states in the ten latest years), Claims and Definitions"
 	}
-	return wb.title + ": the workbook's sheets restricted to " + wb.country
+	return wb.title + ": the workbook's sheets restricted to " + wb.country + ", and the charts of its country profile"
 }
 
 func writeWorkbook(ctx context.Context, conn *sql.Conn, dir string, cat []vsql.Column, wb workbookSpec, rep *Report) (int64, error) {
@@ -331,15 +337,48 @@ func writeWorkbook(ctx context.Context, conn *sql.Conn, dir string, cat []vsql.C
 	}
 	about := aboutSheet(rep, wb, headlinesSheet)
 	about.Definitions = defs
-	chartCountry := wb.country
-	if chartCountry == "" {
-		chartCountry = HeadlineCountry
+	opts := output.WorkbookOptions{Definitions: output.DefinitionsOnSheet, Created: rep.GeneratedAt}
+	if wb.country == "" {
+		chart, err := headlineChart(ctx, conn)
+		if err != nil {
+			return 0, err
+		}
+		opts.Charts = []output.ChartSheet{chart}
+	} else {
+		// A topic workbook draws its country's profile charts: the same
+		// series as the page countries/<code>.html.
+		charts, err := profileChartsOf(ctx, conn, wb.country)
+		if err != nil {
+			return 0, err
+		}
+		var group output.ChartsSheet
+		for _, c := range charts[wb.country] {
+			group.Charts = append(group.Charts, c.chart)
+		}
+		if len(group.Charts) > 0 {
+			group.Name = "Charts"
+			opts.ChartGroups = []output.ChartsSheet{group}
+		}
 	}
+	counts, err := output.WriteWorkbookOptions(ctx, filepath.Join(dir, wb.file), about, sheets, opts)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, n := range counts {
+		total += n
+	}
+	return total, nil
+}
+
+// headlineChart is the main workbook's chart: uniform visa applications
+// lodged at the consulates located in the headline country, by year.
+func headlineChart(ctx context.Context, conn *sql.Conn) (output.ChartSheet, error) {
 	var name string
-	if err := conn.QueryRowContext(ctx, `SELECT name FROM ref_countries WHERE code = ?`, chartCountry).Scan(&name); err != nil {
-		return 0, fmt.Errorf("chart country %s: %w", chartCountry, err)
+	if err := conn.QueryRowContext(ctx, `SELECT name FROM ref_countries WHERE code = ?`, HeadlineCountry).Scan(&name); err != nil {
+		return output.ChartSheet{}, fmt.Errorf("chart country %s: %w", HeadlineCountry, err)
 	}
-	chart := output.ChartSheet{
+	return output.ChartSheet{
 		Name:  "Chart",
 		Title: "Uniform visa applications lodged at Schengen consulates located in " + name + ", by year",
 		Kind:  output.ChartColumn,
@@ -357,19 +396,9 @@ func writeWorkbook(ctx context.Context, conn *sql.Conn, dir string, cat []vsql.C
 				SELECT CAST(y.year AS VARCHAR) AS year, h.uniform_applied
 				FROM (SELECT unnest(range(min(year), max(year) + 1)) AS year FROM h) y
 				LEFT JOIN h USING (year)
-				ORDER BY y.year`, chartCountry)
+				ORDER BY y.year`, HeadlineCountry)
 		},
-	}
-	counts, err := output.WriteWorkbookOptions(ctx, filepath.Join(dir, wb.file), about, sheets,
-		output.WorkbookOptions{Definitions: output.DefinitionsOnSheet, Charts: []output.ChartSheet{chart}, Created: rep.GeneratedAt})
-	if err != nil {
-		return 0, err
-	}
-	var total int64
-	for _, n := range counts {
-		total += n
-	}
-	return total, nil
+	}, nil
 }
 
 // sheetColumns is the catalogue without the columns t leaves off its sheet.

@@ -63,7 +63,8 @@ func configIn(dir string, ec sources.ECSchengenConfig) Config {
 	return Config{
 		Database: filepath.Join(dir, "db", "visastats.duckdb"),
 		DuckDB:   DuckDBConfig{Threads: 1},
-		Output:   OutputConfig{Dir: filepath.Join(dir, "out"), Keep: 3},
+		// The profiles (a thousand charts) are the full build's to test.
+		Output: OutputConfig{Dir: filepath.Join(dir, "out"), Keep: 3, Profiles: ProfilesNone},
 		Sources: SourcesConfig{
 			Reference:  sources.ReferenceConfig{Dir: refDir},
 			ECSchengen: ec,

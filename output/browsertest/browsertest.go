@@ -36,6 +36,15 @@ func Require(t testing.TB) {
 // crash, fails t with that text.
 func Run(ctx context.Context, t testing.TB, extra ...string) []byte {
 	t.Helper()
+	stdout, _ := RunLog(ctx, t, extra...)
+	return stdout
+}
+
+// RunLog is Run that also returns the browser's standard error, where
+// Chromium started with --enable-logging=stderr writes what pages print
+// to their console (lines with "CONSOLE"), errors included.
+func RunLog(ctx context.Context, t testing.TB, extra ...string) (stdout, stderr []byte) {
+	t.Helper()
 	Require(t)
 	for attempt := 1; ; attempt++ {
 		profile := t.TempDir()
@@ -50,7 +59,7 @@ func Run(ctx context.Context, t testing.TB, extra ...string) []byte {
 		cmd.Env = append(os.Environ(), "HOME="+profile)
 		err := cmd.Run()
 		if err == nil {
-			return stdout.Bytes()
+			return stdout.Bytes(), stderr.Bytes()
 		}
 		if crashed(err) && attempt < attempts && ctx.Err() == nil {
 			t.Logf("chromium %s crashed (%v), attempt %d of %d; its last output:\n%s",

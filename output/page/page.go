@@ -16,8 +16,18 @@ import (
 	"github.com/visastats/visastats/output"
 )
 
-//go:embed page.html
+//go:embed page.html page.css
 var templateFS embed.FS
+
+// CSS is the style sheet of the release page, which the other pages of a
+// release (the country profiles) share, so that they read as one site.
+func CSS() template.CSS {
+	b, err := templateFS.ReadFile("page.css")
+	if err != nil {
+		return "" // embedded: cannot happen
+	}
+	return template.CSS(b)
+}
 
 // Funcs are the template functions of the release page, for other
 // templates of the same site.
@@ -36,6 +46,7 @@ func Funcs() template.FuncMap {
 		"change":  func(v *float64) string { return percent(v, true) },
 		"rate":    func(v *float64) string { return percent(v, false) },
 		"sub":     func(a, b float64) float64 { return a - b },
+		"css":     CSS,
 	}
 }
 
@@ -74,6 +85,8 @@ type Data struct {
 	Coverage  []release.Coverage      // what each source's data cover, a line each
 	Checks    CheckSummary
 	Others    []ReleaseLink
+	// Profiles links the release's country profiles; nil when it has none.
+	Profiles  *ProfilesLink
 	SchemaURL string
 	Problem   string
 }
@@ -84,6 +97,12 @@ type AsylumTable struct {
 	ID, Place, Origin string
 	Partial           bool // a year is covered only in part
 	Years             []release.AsylumYear
+}
+
+// ProfilesLink is the link to a release's country profiles.
+type ProfilesLink struct {
+	URL       string // the list of countries
+	Countries int    // profiles in the release
 }
 
 // FileRow is one downloadable file on the page; a negative Size is not
@@ -126,6 +145,11 @@ func Fill(d *Data, rel Release, rep release.Report, reportErr error, files []Fil
 		d.Problem = "This release has no readable run report, so its figures are not shown; its files are listed below."
 	}
 	for _, f := range files {
+		// The profiles' files (a page and three files a chart for every
+		// country) are reached through their own list, not this table.
+		if release.IsProfileFile(f.Name) {
+			continue
+		}
 		ft, _ := FormatOf(f.Name)
 		desc := f.Description
 		if desc == "" {
@@ -141,6 +165,23 @@ func Fill(d *Data, rel Release, rep release.Report, reportErr error, files []Fil
 		d.Files = append(d.Files, FileRow{Name: f.Name, URL: base + f.Name, Description: desc,
 			Format: ft.Label, Size: f.Size, Rows: rows})
 	}
+	for _, f := range rep.Files {
+		switch {
+		case f.Name == release.ProfilesIndex:
+			if d.Profiles == nil {
+				d.Profiles = &ProfilesLink{}
+			}
+			d.Profiles.URL = base + f.Name
+		case strings.HasSuffix(f.Name, ".html") && release.IsProfileFile(f.Name):
+			if d.Profiles == nil {
+				d.Profiles = &ProfilesLink{}
+			}
+			d.Profiles.Countries++
+		}
+	}
+	if d.Profiles != nil && d.Profiles.URL == "" {
+		d.Profiles = nil
+	}
 	d.Headlines = rep.Headlines
 	if len(d.Headlines) > 0 {
 		d.Place = d.Headlines[0].Name
@@ -155,19 +196,7 @@ func Fill(d *Data, rel Release, rep release.Report, reportErr error, files []Fil
 		t.Partial = t.Partial || !a.Complete
 	}
 	for _, c := range rep.Claims {
-		row := ClaimRow{Statement: c.Statement, Source: c.Source, Status: claimStatus(c.Status),
-			StatusClass: statusClass(c.Status), Expected: figure(&c.Expected), Actual: figure(c.Actual), Note: c.Explanation,
-			Unit: c.Unit, Caveat: c.Caveat, Implies: c.Implies}
-		if c.Implied != nil {
-			row.Implied = thousands(int64(math.Round(*c.Implied)))
-		}
-		if strings.HasPrefix(c.URL, "https://") || strings.HasPrefix(c.URL, "http://") {
-			row.SourceURL = c.URL
-		}
-		if c.Caveat != "" && c.Status == "reproduced" {
-			row.Status = "Reproduced, with a caveat"
-		}
-		d.Claims = append(d.Claims, row)
+		d.Claims = append(d.Claims, ClaimRowOf(c))
 	}
 	d.Issues = rep.UpstreamIssues
 	d.Coverage = rep.Coverage
@@ -179,6 +208,25 @@ func Fill(d *Data, rel Release, rep release.Report, reportErr error, files []Fil
 			d.Checks.Warnings = append(d.Checks.Warnings, c)
 		}
 	}
+}
+
+// ClaimRowOf is a checked claim as the pages show it: its status in
+// words, its figures with thousands separators, its publication linked
+// when it has an http(s) address.
+func ClaimRowOf(c release.Claim) ClaimRow {
+	row := ClaimRow{Statement: c.Statement, Source: c.Source, Status: claimStatus(c.Status),
+		StatusClass: statusClass(c.Status), Expected: figure(&c.Expected), Actual: figure(c.Actual), Note: c.Explanation,
+		Unit: c.Unit, Caveat: c.Caveat, Implies: c.Implies}
+	if c.Implied != nil {
+		row.Implied = thousands(int64(math.Round(*c.Implied)))
+	}
+	if strings.HasPrefix(c.URL, "https://") || strings.HasPrefix(c.URL, "http://") {
+		row.SourceURL = c.URL
+	}
+	if c.Caveat != "" && c.Status == "reproduced" {
+		row.Status = "Reproduced, with a caveat"
+	}
+	return row
 }
 
 // Name is the static page's file name in every release.
@@ -196,7 +244,7 @@ func WriteStatic(w io.Writer, report []byte) error {
 	}
 	var files []File
 	for _, f := range rep.Files {
-		if f.Name != Name {
+		if f.Name != Name && !release.IsProfileFile(f.Name) {
 			rows := f.Rows
 			files = append(files, File{Name: f.Name, Rows: &rows, Size: f.Size, Description: f.Description})
 		}

@@ -92,3 +92,49 @@ func TestWriteStaticCoverageAndRows(t *testing.T) {
 		t.Error("headlines.csv's 10 rows are not shown")
 	}
 }
+
+// TestWriteStaticProfiles links a release's country profiles from its
+// page, with how many there are, and leaves their files (a page and three
+// files a chart per country) out of the table of files.
+func TestWriteStaticProfiles(t *testing.T) {
+	rep := release.Report{
+		Release: "20261207T133900Z",
+		Files: []release.File{
+			{Name: "headlines.csv", Rows: 10, Size: 3239},
+			{Name: "countries/RU/schengen_visas.svg", Rows: -1, Size: 15556},
+			{Name: "countries/RU/schengen_visas.png", Rows: -1, Size: 493486},
+			{Name: "countries/RU/schengen_visas.csv", Rows: -1, Size: 364},
+			{Name: "countries/RU.html", Rows: -1, Size: 186450},
+			{Name: "countries/TR.html", Rows: -1, Size: 120000},
+			{Name: "countries/charts.json", Rows: -1, Size: 1000},
+			{Name: "countries/index.html", Rows: -1, Size: 40000},
+		},
+	}
+	report, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteStatic(&buf, report); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	if !strings.Contains(html, `<a href="countries/index.html">Country profiles</a> (2 countries)`) {
+		t.Error("the page does not link the profiles with their number")
+	}
+	if strings.Contains(html, "countries/RU") || strings.Contains(html, "charts.json") {
+		t.Error("the table of files lists the profiles' files")
+	}
+	if !strings.Contains(html, `href="headlines.csv"`) {
+		t.Error("headlines.csv is not listed")
+	}
+	rep.Files = rep.Files[:1]
+	report, _ = json.Marshal(rep)
+	buf.Reset()
+	if err := WriteStatic(&buf, report); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "Country profiles") {
+		t.Error("a release without profiles links them")
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"os"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -51,16 +53,27 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, id, name stri
 		return
 	}
 	defer f.Close()
+	ft, _ := page.FormatOf(name)
+	s.send(w, r, id, name, f, rf, latest, ft.ContentType, true)
+}
+
+// send sends an open file of release id, called name inside it: its
+// SHA-256 as ETag, the cache lifetime of a release or of latest (with the
+// release's own address as Content-Location), conditional and range
+// requests; attach offers it as a download rather than showing it.
+func (s *Server) send(w http.ResponseWriter, r *http.Request, id, name string, f *os.File, rf releaseFile, latest bool, contentType string, attach bool) {
 	sum, err := s.store.sha256(id, rf, f)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	ft, _ := page.FormatOf(name)
 	h := w.Header()
-	h.Set("Content-Type", ft.ContentType)
-	// servableName allows only [A-Za-z0-9._-], so the name needs no escaping.
-	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	h.Set("Content-Type", contentType)
+	if attach {
+		// Release file names allow only [A-Za-z0-9._-] and /, so the
+		// name needs no escaping.
+		h.Set("Content-Disposition", `attachment; filename="`+path.Base(name)+`"`)
+	}
 	h.Set("ETag", `"`+sum+`"`)
 	if latest {
 		h.Set("Cache-Control", cacheLatest)
@@ -76,7 +89,7 @@ func (s *Server) serveFile(w http.ResponseWriter, r *http.Request, id, name stri
 		http.Error(w, fmt.Sprintf("too many ranges: %d, at most %d in one request", n, maxRanges), http.StatusRequestedRangeNotSatisfiable)
 		return
 	}
-	http.ServeContent(w, r, name, rf.ModTime, f)
+	http.ServeContent(w, r, path.Base(name), rf.ModTime, f)
 }
 
 // maxRanges is the most byte ranges one request may ask for: Parquet

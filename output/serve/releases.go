@@ -37,6 +37,9 @@ type release struct {
 	Report      runReport
 	ReportErr   error // run.json missing or unreadable; the files are still served
 	Files       []releaseFile
+	// Profiles are the files of the country profiles run.json lists
+	// (countries/...), by name; they are served, not listed with Files.
+	Profiles map[string]releaseFile
 }
 
 // releaseFile is one servable file of a release.
@@ -199,6 +202,17 @@ func (s *store) load(id string) (*release, error) {
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
+	r.Profiles = map[string]releaseFile{}
+	for _, f := range r.Report.Files {
+		if !releases.IsProfileFile(f.Name) {
+			continue
+		}
+		info, err := os.Lstat(filepath.Join(dir, filepath.FromSlash(f.Name)))
+		if err != nil || !info.Mode().IsRegular() {
+			continue // not there: not served
+		}
+		r.Profiles[f.Name] = releaseFile{Name: f.Name, Size: info.Size(), ModTime: info.ModTime(), Description: f.Description}
+	}
 	r.GeneratedAt = r.Report.GeneratedAt
 	if r.GeneratedAt.IsZero() {
 		r.GeneratedAt = releases.IDTime(id)
@@ -278,7 +292,24 @@ func (s *store) open(r *release, name string) (*os.File, releaseFile, error) {
 	if !ok || !servableName(name) {
 		return nil, rf, fs.ErrNotExist
 	}
-	path := filepath.Join(s.releases, r.ID, name)
+	return s.openListed(r, name, rf)
+}
+
+// openProfile opens a file of the country profiles of a published
+// release (countries/..., as run.json lists it), with the checks of open:
+// no link anywhere on its path, and the file opened is the one inspected.
+func (s *store) openProfile(r *release, name string) (*os.File, releaseFile, error) {
+	rf, ok := r.Profiles[name]
+	if !ok || !releases.IsProfileFile(name) {
+		return nil, rf, fs.ErrNotExist
+	}
+	return s.openListed(r, name, rf)
+}
+
+// openListed opens the listed file name (slash-separated, inside the
+// release folder) of release r.
+func (s *store) openListed(r *release, name string, rf releaseFile) (*os.File, releaseFile, error) {
+	path := filepath.Join(s.releases, r.ID, filepath.FromSlash(name))
 	lst, err := os.Lstat(path)
 	if err != nil {
 		return nil, rf, fmt.Errorf("inspect %s: %w", path, err)
@@ -295,7 +326,7 @@ func (s *store) open(r *release, name string) (*os.File, releaseFile, error) {
 	if err != nil {
 		return nil, rf, fmt.Errorf("resolve %s: %w", path, err)
 	}
-	if resolved != filepath.Join(root, r.ID, name) {
+	if resolved != filepath.Join(root, r.ID, filepath.FromSlash(name)) {
 		return nil, rf, fmt.Errorf("%s leaves its release directory: %w", path, fs.ErrNotExist)
 	}
 	f, err := os.Open(path)

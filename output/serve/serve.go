@@ -114,9 +114,10 @@ func New(opts Options) (*Server, error) {
 }
 
 // Handler returns the HTTP handler: the page, the release pages, the
-// downloads and the JSON API, behind the access log, the security headers,
-// the method and path checks, the cross-origin headers of the files and
-// the API, and the in-flight limit.
+// downloads, the country profiles (/countries/<ISO2>) and the JSON API,
+// behind the access log, the security headers, the method and path checks,
+// the cross-origin headers of the files and the API, and the in-flight
+// limit.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.handleIndex)
@@ -128,6 +129,12 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /releases/{id}/{$}", s.handleReleaseIndex)
 	mux.HandleFunc("GET /releases/{id}/"+page.Name, s.handleReleaseIndex)
 	mux.HandleFunc("GET /releases/{id}/{file}", s.handleReleaseFile)
+	mux.HandleFunc("GET /countries/{$}", s.handleProfiles)
+	mux.HandleFunc("GET /countries/{code}", s.handleProfiles)
+	mux.HandleFunc("GET /latest/countries/{file}", s.handleLatestProfile)
+	mux.HandleFunc("GET /latest/countries/{code}/{file}", s.handleLatestProfile)
+	mux.HandleFunc("GET /releases/{id}/countries/{file}", s.handleReleaseProfile)
+	mux.HandleFunc("GET /releases/{id}/countries/{code}/{file}", s.handleReleaseProfile)
 	return s.logRequests(securityHeaders(checkRequest(crossOrigin(s.limit(mux)))))
 }
 
