@@ -51,23 +51,29 @@ func newPublishers(t *testing.T) *publishers {
 	return p
 }
 
-// publishersConfig is the shipped config.nightly.yaml with the publishers'
-// addresses set from the environment, as an operator or a mirror sets
-// them, writing under dir, with small local inputs beside the publishers'
-// (the 2024 EC workbook, which the Commission's current file replaces).
+// publishersConfig is the shipped config.nightly.yaml with the
+// publishers' addresses pointed at p (TestNightlyConfig sets them from the
+// environment, as an operator or a mirror does; this test runs in
+// parallel, where the environment cannot be set), writing under dir, with
+// small local inputs beside the publishers' (the 2024 EC workbook, which
+// the Commission's current file replaces).
 func publishersConfig(t *testing.T, p *publishers, dir string) Config {
 	t.Helper()
-	t.Setenv("VISASTATS_UPSTREAM_EUROSTAT_BASE_URL", p.srv.URL+"/eurostat")
-	t.Setenv("VISASTATS_UPSTREAM_UNHCR_BASE_URL", p.srv.URL+"/unhcr")
-	t.Setenv("VISASTATS_UPSTREAM_EC_SCHENGEN_CONSULATES_PAGE_URL", p.srv.URL+upstreamtest.CommissionPagePath)
 	cfg, err := LoadConfig("../config.nightly.yaml")
 	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Upstream.Eurostat.BaseURL = p.srv.URL + "/eurostat"
+	cfg.Upstream.UNHCR.BaseURL = p.srv.URL + "/unhcr"
+	cfg.Upstream.ECSchengen.PageURL = p.srv.URL + upstreamtest.CommissionPagePath
+	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	cfg.Database = filepath.Join(dir, "db", "visastats.duckdb")
 	cfg.Output.Dir = filepath.Join(dir, "out")
 	cfg.DuckDB.Threads = 1
 	cfg.Output.Profiles = ProfilesNone // the full build tests them
+	cfg.Output.Topics = nil
 	cfg.Sources.ECSchengen = sources.ECSchengenConfig{Files: []sources.ECSchengenFile{{Path: ectest.File(t, "2024"), Year: 2024}}}
 	cfg = tinify(cfg)
 	cfg.Sources.UNHCR.Paths = nil
@@ -88,6 +94,7 @@ func TestNightlyFromThePublishers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("three builds from the publishers' fakes are skipped in -short mode")
 	}
+	t.Parallel() // a long test, overlapped with the other long tests
 	p := newPublishers(t)
 	cfg := publishersConfig(t, p, t.TempDir())
 	ctx := context.Background()
@@ -98,11 +105,6 @@ func TestNightlyFromThePublishers(t *testing.T) {
 	rep, err := Run(ctx, cfg, quietLog(), opts)
 	if err != nil {
 		t.Fatalf("first night: %v", err)
-	}
-	for _, st := range rep.Stages {
-		if st.Duration > 500*time.Millisecond {
-			t.Logf("%s %s %v", st.Stage, st.Name, st.Duration)
-		}
 	}
 	if rep.Status != release.StatusPublished {
 		t.Fatalf("first night: status %s", rep.Status)
