@@ -22,9 +22,7 @@ WITH unhcr AS (
         unhcr_partial AND unhcr_applications IS NOT NULL AS partial,
         list_filter([
             CASE WHEN unhcr_partial AND unhcr_applications IS NOT NULL THEN
-                CASE WHEN starts_with(unhcr_months, 'partly ')
-                     THEN place_name || ', UNHCR: some member states'' figures cover ' || substr(unhcr_months, 8) || ' only; not comparable with whole years'
-                     ELSE place_name || ', UNHCR: ' || unhcr_months || ' only (a mid-year release); not comparable with whole years' END
+                unhcr_partial_note(place_name, unhcr_months)
             END,
             CASE WHEN rank = 0 AND unhcr_applications IS NOT NULL AND applications_members < 27
                  THEN 'EU, UNHCR: the sum over the member states with UNHCR figures, not all 27' END

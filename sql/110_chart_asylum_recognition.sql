@@ -23,9 +23,7 @@ WITH points AS (
         coalesce(unhcr_partial AND unhcr_merits >= 30, false) AS partial,
         list_filter([
             CASE WHEN unhcr_partial AND unhcr_merits >= 30 THEN
-                CASE WHEN starts_with(unhcr_months, 'partly ')
-                     THEN place_name || ', UNHCR: some member states'' figures cover ' || substr(unhcr_months, 8) || ' only; not comparable with whole years'
-                     ELSE place_name || ', UNHCR: ' || unhcr_months || ' only (a mid-year release); not comparable with whole years' END
+                unhcr_partial_note(place_name, unhcr_months)
             END,
             CASE WHEN unhcr_merits > 0 AND unhcr_merits < 30
                  THEN place_name || ', UNHCR: fewer than 30 decisions on the merits, no rate drawn' END,
