@@ -280,10 +280,7 @@ func (f *inputFetcher) unhcrUpstream(ctx context.Context, api sources.UNHCRAPICo
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(statePath), 0o755); err != nil {
-		return nil, fmt.Errorf("keep UNHCR state: %w", err)
-	}
-	if err := release.WriteJSON(statePath, unhcrState{Signatures: sigs, Downloaded: time.Now().UTC()}); err != nil {
+	if err := upstream.WriteState(statePath, unhcrState{Signatures: sigs, Downloaded: time.Now().UTC()}); err != nil {
 		return nil, fmt.Errorf("keep UNHCR state: %w", err)
 	}
 	return pages, nil

@@ -396,33 +396,9 @@ func (c *Client) readEurostatState() (eurostatState, error) {
 	return st, nil
 }
 
-// writeEurostatState replaces the state file through a synced temporary
-// file and a rename, so that it is the old state or the new one.
+// writeEurostatState replaces the state file (WriteState).
 func (c *Client) writeEurostatState(st eurostatState) error {
-	p := c.eurostatStatePath()
-	b, err := json.MarshalIndent(st, "", "  ")
-	if err != nil {
-		return fmt.Errorf("write Eurostat state %s: %w", p, err)
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("write Eurostat state: %w", err)
-	}
-	f, err := os.CreateTemp(filepath.Dir(p), ".eurostat-*.json")
-	if err != nil {
-		return fmt.Errorf("write Eurostat state: %w", err)
-	}
-	defer os.Remove(f.Name())
-	defer f.Close()
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("write Eurostat state %s: %w", p, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("write Eurostat state %s: %w", p, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write Eurostat state %s: %w", p, err)
-	}
-	if err := os.Rename(f.Name(), p); err != nil {
+	if err := WriteState(c.eurostatStatePath(), st); err != nil {
 		return fmt.Errorf("write Eurostat state: %w", err)
 	}
 	return nil
