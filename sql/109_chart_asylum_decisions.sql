@@ -45,8 +45,7 @@ drawn AS (
 SELECT * FROM drawn
 UNION ALL
 SELECT DISTINCT origin, NULL, NULL, NULL, NULL, false,
-       ['Main countries of asylum: the three with the most UNHCR asylum applications by these citizens in '
-        || first_year || '-' || last_year]
+       [main_places_note(first_year, last_year)]
 FROM profile_asylum_places
 WHERE rank > 0
 UNION ALL
